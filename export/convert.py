@@ -1,0 +1,70 @@
+"""TensorFlow dream function -> ONNX model: tf2onnx with our gradient-op handlers, plus the file's contract.
+
+The contract (read by `realtime/`): input `image` float32 [N, H, W, 3] in [-1, 1] with N, H, W
+dynamic, optional input `step_size` (scalar, defaults to DEFAULT_STEP_SIZE); outputs `loss` [N],
+`grad` [N, H, W, 3] and `stepped` [N, H, W, 3]; metadata_props under the `deepdream.` prefix.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+FORMAT = "deepdream-live/1"
+OPSET = 18
+DEFAULT_STEP_SIZE = 0.01
+PREPROCESSING = "RGB, NHWC float32, x / 127.5 - 1 (Inception): values in [-1, 1]"
+
+
+def to_onnx(dream, metadata: dict[str, str]):
+    """Convert `dream` (see export.graph) and stamp `metadata` into the model."""
+    import tf2onnx
+    from onnx import numpy_helper
+
+    from export.gradient_ops import HANDLERS
+
+    model, _ = tf2onnx.convert.from_function(
+        dream, input_signature=dream.input_signature, opset=OPSET, custom_op_handlers=dict(HANDLERS))
+    # An initializer with an input's name is that input's default: callers may leave step_size out.
+    model.graph.initializer.append(numpy_helper.from_array(np.array(DEFAULT_STEP_SIZE, np.float32), "step_size"))
+    model.doc_string = "DeepDream step for deepdream-live: image -> loss, grad, stepped"
+    stamp(model, metadata)
+    return model
+
+
+def stamp(model, metadata: dict[str, str]) -> None:
+    """Replace the model's metadata_props with `metadata`, keys prefixed `deepdream.`."""
+    del model.metadata_props[:]
+    for key, value in sorted(metadata.items()):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = f"deepdream.{key}", str(value)
+
+
+def base_metadata(objective, provenance: dict[str, str]) -> dict[str, str]:
+    import onnx
+    import tensorflow as tf
+    import tf2onnx
+
+    meta = {
+        "format": FORMAT,
+        "objective": str(objective),
+        "objective_json": objective.to_json(),
+        "layers": ",".join(objective.layers),
+        "layer_weights": json.dumps(_layer_weights(objective)),
+        "preprocessing": PREPROCESSING,
+        "input": "image",
+        "outputs": "loss,grad,stepped",
+        "default_step_size": str(DEFAULT_STEP_SIZE),
+        "versions": json.dumps({"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__,
+                                "onnx": onnx.__version__, "opset": OPSET}),
+    }
+    meta.update({f"weights_{k}" if not k.startswith("weights") and k != "trained" else k: v
+                 for k, v in provenance.items()})
+    return meta
+
+
+def _layer_weights(objective) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for term in objective.terms:
+        totals[term.layer] = totals.get(term.layer, 0.0) + term.weight
+    return totals
