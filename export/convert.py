@@ -10,10 +10,16 @@ import json
 
 import numpy as np
 
+from realtime.errors import UserError
+
 FORMAT = "deepdream-live/1"
 OPSET = 18
 DEFAULT_STEP_SIZE = 0.01
 PREPROCESSING = "RGB, NHWC float32, x / 127.5 - 1 (Inception): values in [-1, 1]"
+
+
+class ExportError(UserError):
+    pass
 
 
 def to_onnx(dream, metadata: dict[str, str]):
@@ -25,11 +31,21 @@ def to_onnx(dream, metadata: dict[str, str]):
 
     model, _ = tf2onnx.convert.from_function(
         dream, input_signature=dream.input_signature, opset=OPSET, custom_op_handlers=dict(HANDLERS))
+    left = unconverted_ops(model)
+    if left:
+        raise ExportError(f"tf2onnx left TensorFlow ops it could not convert: {', '.join(left)}")
     # An initializer with an input's name is that input's default: callers may leave step_size out.
     model.graph.initializer.append(numpy_helper.from_array(np.array(DEFAULT_STEP_SIZE, np.float32), "step_size"))
     model.doc_string = "DeepDream step for deepdream-live: image -> loss, grad, stepped"
     stamp(model, metadata)
     return model
+
+
+def unconverted_ops(model) -> list[str]:
+    """Op types in `model` that are not standard ONNX: TensorFlow ops tf2onnx passed through."""
+    from onnx import defs
+
+    return sorted({n.op_type for n in model.graph.node if n.domain not in ("", "ai.onnx") or not defs.has(n.op_type)})
 
 
 def stamp(model, metadata: dict[str, str]) -> None:

@@ -1,0 +1,66 @@
+"""Shared fixtures: the test data folder, and one random-weights InceptionV3 per session (TensorFlow only)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+TESTDATA = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    if not TESTDATA.is_dir():
+        pytest.skip(f"no test data at {TESTDATA} (the shared/testdata folder beside the checkout)")
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def base_model():
+    pytest.importorskip("tensorflow", reason="export tests need TensorFlow: pip install -e '.[export]'")
+    from export.weights import load_base
+
+    model, _ = load_base("random", seed=0)
+    return model
+
+
+@pytest.fixture(scope="session")
+def converted(base_model):
+    """objective string -> (tf dream function, onnxruntime session), converted once per session."""
+    import onnxruntime as ort
+
+    from export.convert import to_onnx
+    from export.graph import dream_function
+    from export.objectives import parse
+
+    cache = {}
+
+    def get(text: str):
+        if text not in cache:
+            dream = dream_function(base_model, parse(text))
+            model = to_onnx(dream, {"format": "test"})
+            cache[text] = (dream, ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]))
+        return cache[text]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def random_model(tmp_path_factory) -> Path:
+    """A model exported through the CLI from random weights (the real path, verification included)."""
+    pytest.importorskip("tensorflow", reason="export needs TensorFlow: pip install -e '.[export]'")
+    from realtime.cli import main
+
+    path = tmp_path_factory.mktemp("models") / "inception_mixed3_mixed5.onnx"
+    assert main(["export", "--weights", "random", "--layers", "mixed3,mixed5", "-o", str(path)]) == 0
+    return path
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)

@@ -1,0 +1,121 @@
+"""`deepdream export` end to end: the file's contract and metadata, and every bad input it must refuse."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+ort = pytest.importorskip("onnxruntime")
+
+from realtime.cli import main  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def test_model_meets_the_contract(random_model):
+    session = ort.InferenceSession(str(random_model), providers=["CPUExecutionProvider"])
+    inputs = {i.name: i for i in session.get_inputs()}
+    assert inputs["image"].type == "tensor(float)"
+    assert inputs["image"].shape[3] == 3 and all(isinstance(d, str) for d in inputs["image"].shape[:3])
+    outputs = {o.name for o in session.get_outputs()}
+    assert {"loss", "grad", "stepped"} <= outputs
+    for shape in [(1, 75, 75, 3), (3, 80, 123, 3)]:
+        image = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
+        loss, grad = session.run(["loss", "grad"], {"image": image})
+        assert loss.shape == (shape[0],) and grad.shape == shape and np.isfinite(grad).all()
+
+
+def test_metadata_round_trip(random_model):
+    session = ort.InferenceSession(str(random_model), providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["deepdream.format"] == "deepdream-live/1"
+    assert meta["deepdream.layers"] == "mixed3,mixed5"
+    assert json.loads(meta["deepdream.layer_weights"]) == {"mixed3": 1.0, "mixed5": 1.0}
+    assert meta["deepdream.weights"] == "random" and meta["deepdream.trained"] == "false"
+    versions = json.loads(meta["deepdream.versions"])
+    assert {"tensorflow", "tf2onnx", "onnx"} <= set(versions)
+    checks = json.loads(meta["deepdream.verified"])
+    assert len(checks) == 2 and all(c["grad_error"] <= 1e-4 for c in checks)
+    sidecar = json.loads(random_model.with_suffix(".json").read_text())
+    assert sidecar == {k.removeprefix("deepdream."): v for k, v in meta.items()}
+
+
+def test_weights_file_is_recorded_by_hash(tmp_path, base_model):
+    weights = tmp_path / "mine.weights.h5"
+    base_model.save_weights(str(weights))
+    out = tmp_path / "m.onnx"
+    assert main(["export", "--weights", str(weights), "--layers", "mixed0", "-o", str(out), "--no-verify"]) == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    import hashlib
+    assert meta["weights"] == "file" and meta["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "realtime.cli", "export", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def _one_line_error(result, *needles):
+    assert result.returncode != 0
+    err = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    last = err[-1]
+    assert last.startswith("deepdream export: error:")
+    for needle in needles:
+        assert needle in last
+    return last
+
+
+def test_unknown_layer_lists_the_valid_names(tmp_path):
+    result = _cli("--layers", "mixed3,mixed11", "-o", str(tmp_path / "m.onnx"))
+    _one_line_error(result, "mixed11", "mixed0", "mixed10")
+    assert not list(tmp_path.iterdir())
+
+
+def test_channel_out_of_range(tmp_path):
+    _one_line_error(_cli("--layers", "mixed0/256", "-o", str(tmp_path / "m.onnx")), "mixed0", "0..255")
+
+
+@pytest.mark.parametrize("content", [None, b"", b"not an hdf5 file"])
+def test_bad_weights_file(tmp_path, content):
+    weights = tmp_path / "w.h5"
+    if content is not None:
+        weights.write_bytes(content)
+    _one_line_error(_cli("--weights", str(weights), "-o", str(tmp_path / "m.onnx")), str(weights))
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_wrong_network_weights_file(tmp_path):
+    import keras
+    weights = tmp_path / "small.weights.h5"
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save_weights(str(weights))
+    _one_line_error(_cli("--weights", str(weights), "-o", str(tmp_path / "m.onnx")), "not an InceptionV3 weights")
+
+
+def test_offline_imagenet_names_the_file_and_the_alternative(tmp_path):
+    result = _cli("--weights", "imagenet", "-o", str(tmp_path / "m.onnx"), env={"KERAS_HOME": str(tmp_path / "keras")})
+    if result.returncode == 0:
+        pytest.skip("this machine reached the ImageNet weights")
+    _one_line_error(result, "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "--weights FILE")
+
+
+@pytest.mark.parametrize("where", ["file_parent", "directory"])
+def test_unwritable_output(tmp_path, where):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("keep me")
+    out = blocker / "m.onnx" if where == "file_parent" else tmp_path
+    _one_line_error(_cli("--weights", "random", "-o", str(out)), str(out))
+    assert blocker.read_text() == "keep me"
+
+
+def test_failed_verification_writes_nothing(tmp_path, monkeypatch):
+    import export.verify
+    monkeypatch.setattr(export.verify, "TOLERANCE", 0.0)
+    out = tmp_path / "m.onnx"
+    out.write_bytes(b"previous model")
+    assert main(["export", "--weights", "random", "--layers", "mixed0", "-o", str(out)]) == 2
+    assert out.read_bytes() == b"previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
