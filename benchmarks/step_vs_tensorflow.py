@@ -1,0 +1,75 @@
+"""ms per ascent step (gradient, normalise, step, clip): onnxruntime against TensorFlow, same weights, one process.
+
+    python benchmarks/step_vs_tensorflow.py [--layers mixed3,mixed5] [--repeats 9] [--json out.json]
+
+Both sides run the same update: TensorFlow as one tf.function, onnxruntime through the engine's fused
+path (the model's `stepped` output). Runs alternate between the two so that machine noise hits both;
+the figure is the median. Random weights: the arithmetic is the same as ImageNet's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import numpy as np
+
+SIZES = [(224, 224), (299, 299), (480, 640)]
+
+
+def main() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", default="mixed3,mixed5")
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    from export.convert import to_onnx
+    from export.graph import dream_function
+    from export.objectives import parse
+    from export.weights import load_base
+    from realtime.engine import Engine
+
+    base, _ = load_base("random", 0)
+    dream = dream_function(base, parse(args.layers))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "bench.onnx")
+        with open(path, "wb") as fh:
+            fh.write(to_onnx(dream, {"format": "deepdream-live/1", "layers": args.layers}).SerializeToString())
+        engine = Engine(path, "cpu")
+        step = tf.constant(0.01)
+        rows = []
+        for h, w in SIZES:
+            image = np.random.default_rng(0).uniform(-1, 1, (h, w, 3)).astype(np.float32)
+            batch = tf.constant(image[None])
+            tf_ms, ort_ms = [], []
+            for i in range(args.repeats + 1):
+                t0 = time.perf_counter()
+                dream(batch, step)["stepped"].numpy()
+                t1 = time.perf_counter()
+                engine.step(image, 1, 0.01)
+                t2 = time.perf_counter()
+                if i:  # the first round warms both up
+                    tf_ms.append((t1 - t0) * 1e3)
+                    ort_ms.append((t2 - t1) * 1e3)
+            tf_med, ort_med = statistics.median(tf_ms), statistics.median(ort_ms)
+            rows.append({"size": f"{h}x{w}", "tensorflow_ms": round(tf_med, 1), "onnxruntime_ms": round(ort_med, 1),
+                         "ratio": round(ort_med / tf_med, 2)})
+    print(f"layers {args.layers}, {os.cpu_count()} CPUs, median of {args.repeats}")
+    print(f"{'size':>9} {'TensorFlow ms':>14} {'onnxruntime ms':>15} {'ratio':>6}")
+    for r in rows:
+        print(f"{r['size']:>9} {r['tensorflow_ms']:>14.1f} {r['onnxruntime_ms']:>15.1f} {r['ratio']:>6.2f}")
+    print(json.dumps(rows))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"layers": args.layers, "rows": rows}, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

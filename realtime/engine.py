@@ -1,0 +1,93 @@
+"""The dream engine: one object owns an onnxruntime session for an exported model and takes ascent steps.
+
+`Engine(path, provider).step(image, n, step_size, gradient_transform)` applies the classic update
+n times: g = d loss / d image (through the transforms, if any), image += g / (std(g) + 1e-8) *
+step_size, clipped to [-1, 1]. With no transform the update runs inside the model (its `stepped`
+output) and the image stays in onnxruntime's memory between steps as OrtValues: on CUDA it
+never returns to the host until the last step. Nothing around the engine knows about providers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from realtime.errors import UserError
+from realtime.model import ModelError, ModelInfo
+
+Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
+PROVIDERS = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
+
+
+def choose_provider(requested: str = "auto") -> str:
+    import onnxruntime as ort
+
+    available = ort.get_available_providers()
+    if requested == "auto":
+        return PROVIDERS["cuda"] if PROVIDERS["cuda"] in available else PROVIDERS["cpu"]
+    name = PROVIDERS.get(requested, requested)
+    if name not in available:
+        hint = " (install onnxruntime-gpu, see README)" if name == PROVIDERS["cuda"] else ""
+        raise UserError(f"provider {requested!r} is not available{hint}; available: {', '.join(available)}")
+    return name
+
+
+class Engine:
+    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0):
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"model not found: {path} (export one with `deepdream export`)")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
+        if threads:
+            options.intra_op_num_threads = threads
+        self.provider = choose_provider(provider)
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=[self.provider])
+        except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
+            raise ModelError(f"cannot load {path} as an ONNX model: {str(exc).splitlines()[0][:160]}") from None
+        self.info = ModelInfo.from_session(path, self.session)
+        self.device = "cuda" if self.provider == PROVIDERS["cuda"] else "cpu"
+        self.last_loss = float("nan")
+
+    def loss_and_gradient(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[N, H, W, 3] -> (loss [N], raw gradient [N, H, W, 3])."""
+        loss, grad = self.session.run(["loss", "grad"], {"image": np.ascontiguousarray(images, np.float32)})
+        return loss, grad
+
+    def gradient(self, image: np.ndarray) -> np.ndarray:
+        """[H, W, 3] -> raw gradient; records the loss."""
+        loss, grad = self.loss_and_gradient(image[None])
+        self.last_loss = float(loss[0])
+        return grad[0]
+
+    def step(self, image: np.ndarray, n: int = 1, step_size: float = 0.01,
+             transform: Callable[[Gradient], Gradient] | None = None) -> np.ndarray:
+        """n ascent steps on an [H, W, 3] image in [-1, 1]; returns a new array."""
+        if n <= 0:
+            return image.copy()
+        if transform is None and self.info.fused_step:
+            return self._fused_steps(image, n, step_size)
+        grad_fn = transform(self.gradient) if transform else self.gradient
+        image = image.astype(np.float32, copy=True)
+        for _ in range(n):
+            g = grad_fn(image)
+            image += g * (step_size / (g.std() + 1e-8))
+            np.clip(image, -1.0, 1.0, out=image)
+        return image
+
+    def _fused_steps(self, image: np.ndarray, n: int, step_size: float) -> np.ndarray:
+        import onnxruntime as ort
+
+        # OrtValues in, OrtValues out: `stepped` is fed back where onnxruntime left it (on the GPU
+        # under CUDA), so only the first upload and the last download cross to the host.
+        # (IOBinding cannot bind `step_size`: it is an overridable initializer, not a plain input.)
+        current = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(image[None], np.float32), self.device, 0)
+        size = ort.OrtValue.ortvalue_from_numpy(np.array(step_size, np.float32))
+        for _ in range(n):
+            current, loss = self.session.run_with_ort_values(["stepped", "loss"], {"image": current, "step_size": size})
+            self.last_loss = float(loss.numpy()[0])
+        return current.numpy()[0]

@@ -1,0 +1,72 @@
+"""Still images in and out: any PNG/JPEG mode to float RGB in [-1, 1], and back, written atomically."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from realtime.errors import UserError
+
+WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
+            ".webp": "WEBP"}
+
+
+def to_unit(rgb8: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> float32 in [-1, 1] (Inception preprocessing)."""
+    return rgb8.astype(np.float32) / 127.5 - 1.0
+
+
+def to_uint8(unit: np.ndarray) -> np.ndarray:
+    return np.clip((unit + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+def load_image(path: Path) -> np.ndarray:
+    """uint8 [H, W, 3] RGB, EXIF orientation applied, grey/alpha/palette/16-bit converted."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not path.is_file():
+        raise UserError(f"input not found: {path}")
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img)
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+                # 16-bit grey: scale to 8 bits rather than let PIL clip at 255.
+                arr = np.asarray(img, dtype=np.float32)
+                arr = arr * (255.0 / max(float(arr.max()), 255.0) if arr.max() > 255 else 1.0)
+                return np.repeat(arr.clip(0, 255).astype(np.uint8)[..., None], 3, axis=2)
+            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+                background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(background, img.convert("RGBA"))
+            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise UserError(f"{path} is not a readable image ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def check_output(path: Path, source: Path | None = None) -> None:
+    """Refuse, before any work, an output that would clobber the input or cannot be written."""
+    if path.suffix.lower() not in WRITABLE:
+        raise UserError(f"cannot tell the image format of {path}; use one of {', '.join(sorted(WRITABLE))}")
+    if source is not None and path.resolve() == source.resolve():
+        raise UserError(f"output {path} is the input; choose another name")
+    if path.is_dir():
+        raise UserError(f"output {path} is a directory")
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent if str(path.parent) else ".", prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def save_image(path: Path, rgb8: np.ndarray) -> None:
+    from PIL import Image
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(rgb8).save(fh, format=WRITABLE[path.suffix.lower()])
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

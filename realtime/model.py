@@ -1,0 +1,55 @@
+"""What an exported dream model is, read from the file alone: its tensors, layers and provenance.
+
+`ModelInfo.load(path)` checks that a file is a deepdream-live model (our metadata format, an
+`image` input and `loss`/`grad` outputs) and refuses anything else with one line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from realtime.errors import UserError
+
+FORMAT = "deepdream-live/1"
+PREFIX = "deepdream."
+
+
+class ModelError(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: Path
+    objective: str
+    layers: tuple[str, ...]
+    trained: bool
+    weights: str
+    fused_step: bool
+    metadata: dict
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @classmethod
+    def from_session(cls, path: Path, session) -> "ModelInfo":
+        meta = {k.removeprefix(PREFIX): v for k, v in session.get_modelmeta().custom_metadata_map.items()
+                if k.startswith(PREFIX)}
+        if meta.get("format") != FORMAT:
+            raise ModelError(f"{path} is not a deepdream-live model (no {PREFIX}format={FORMAT} metadata); "
+                             "make one with `deepdream export`")
+        inputs = {i.name: i for i in session.get_inputs()}
+        outputs = {o.name for o in session.get_outputs()}
+        image = inputs.get(meta.get("input", "image"))
+        if image is None or len(image.shape) != 4 or image.shape[3] != 3 or not {"loss", "grad"} <= outputs:
+            raise ModelError(f"{path} does not have the image -> loss, grad contract of deepdream-live models")
+        return cls(path=Path(path), objective=meta.get("objective", "?"),
+                   layers=tuple(filter(None, meta.get("layers", "").split(","))),
+                   trained=meta.get("trained") == "true", weights=meta.get("weights", "?"),
+                   fused_step="stepped" in outputs, metadata=meta)
+
+    def describe(self) -> str:
+        note = "" if self.trained else " (untrained weights: texture, not eyes and dogs)"
+        return f"{self.name}: {self.objective}, {self.weights} weights{note}"
+

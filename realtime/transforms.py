@@ -1,0 +1,79 @@
+"""Gradient transforms, lucid-style: `(config) -> (gradient fn) -> gradient fn`, combined with `compose`.
+
+A gradient fn maps an [H, W, 3] image to d loss / d image. Each transform wraps one:
+- `jitter(pixels, rng)`: roll the image by a random offset, take the gradient, roll it back, so the
+  dream does not lock to the pixel grid or to tile borders (the lecture notes' "jitter").
+- `tiled(tile, rng)`: gradient of an image larger than a tile, one overlapping tile at a time, with
+  a random offset per call, so memory stays bounded and no seam forms.
+- `blur(sigma)`: Gaussian smoothing of the gradient, for softer, larger strokes.
+All are off by default; `compose()` of nothing is the identity.
+"""
+from __future__ import annotations
+
+import math
+from functools import reduce
+
+import cv2
+import numpy as np
+
+MIN_SIDE = 75  # InceptionV3 needs at least 75 x 75 pixels
+
+
+def compose(*transforms):
+    """compose(a, b)(grad) == a(b(grad)): b wraps the gradient first, a outermost."""
+    return lambda grad_fn: reduce(lambda fn, t: t(fn), reversed(transforms), grad_fn)
+
+
+def jitter(pixels: int, rng: np.random.Generator):
+    def wrap(grad_fn):
+        def rolled(image):
+            dy, dx = (int(v) for v in rng.integers(-pixels, pixels + 1, size=2))
+            grad = grad_fn(np.roll(image, (dy, dx), axis=(0, 1)))
+            return np.roll(grad, (-dy, -dx), axis=(0, 1))
+        return rolled
+    return wrap
+
+
+def blur(sigma: float):
+    def wrap(grad_fn):
+        def smoothed(image):
+            return cv2.GaussianBlur(grad_fn(image), (0, 0), sigmaX=sigma, sigmaY=sigma,
+                                    borderType=cv2.BORDER_REFLECT)
+        return smoothed
+    return wrap
+
+
+def tile_spans(length: int, tile: int, margin: int) -> list[tuple[int, int, int, int]]:
+    """(read_start, read_end, keep_start, keep_end) per tile along one axis.
+
+    The kept parts partition [0, length); each read part adds up to `margin` pixels of context on
+    both sides, so the gradient near a tile's edge sees what the whole-image gradient sees.
+    """
+    count = max(1, math.ceil(length / tile))
+    edges = np.linspace(0, length, count + 1).round().astype(int)
+    spans = []
+    for start, end in zip(edges[:-1], edges[1:]):
+        lo, hi = max(0, start - margin), min(length, end + margin)
+        if hi - lo < MIN_SIDE:  # widen a tiny edge tile to the network's minimum
+            lo, hi = max(0, min(lo, hi - MIN_SIDE)), min(length, max(hi, lo + MIN_SIDE))
+        spans.append((int(lo), int(hi), int(start), int(end)))
+    return spans
+
+
+def tiled(tile: int, rng: np.random.Generator | None, margin: int = 64):
+    """Tile-wise gradient; with an rng, tiles move by a random offset (rolled, wrapped) each call."""
+    def wrap(grad_fn):
+        def by_tiles(image):
+            h, w = image.shape[:2]
+            if h <= tile and w <= tile:
+                return grad_fn(image)
+            dy, dx = (0, 0) if rng is None else (int(rng.integers(0, h)), int(rng.integers(0, w)))
+            shifted = np.roll(image, (dy, dx), axis=(0, 1)) if (dy or dx) else image
+            out = np.empty_like(image)
+            for r0, r1, k0, k1 in tile_spans(h, tile, margin):
+                for c0, c1, j0, j1 in tile_spans(w, tile, margin):
+                    g = grad_fn(np.ascontiguousarray(shifted[r0:r1, c0:c1]))
+                    out[k0:k1, j0:j1] = g[k0 - r0:k1 - r0, j0 - c0:j1 - c0]
+            return np.roll(out, (-dy, -dx), axis=(0, 1)) if (dy or dx) else out
+        return by_tiles
+    return wrap
