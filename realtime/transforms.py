@@ -60,7 +60,7 @@ def tile_spans(length: int, tile: int, margin: int) -> list[tuple[int, int, int,
     return spans
 
 
-def tiled(tile: int, rng: np.random.Generator | None, margin: int = 64):
+def tiled(tile: int, rng: np.random.Generator | None, margin: int = 96):
     """Tile-wise gradient; with an rng, tiles move by a random offset (rolled, wrapped) each call."""
     def wrap(grad_fn):
         def by_tiles(image):
@@ -73,7 +73,9 @@ def tiled(tile: int, rng: np.random.Generator | None, margin: int = 64):
             for r0, r1, k0, k1 in tile_spans(h, tile, margin):
                 for c0, c1, j0, j1 in tile_spans(w, tile, margin):
                     g = grad_fn(np.ascontiguousarray(shifted[r0:r1, c0:c1]))
-                    out[k0:k1, j0:j1] = g[k0 - r0:k1 - r0, j0 - c0:j1 - c0]
+                    # The loss is a mean over the tile: rescale to the whole image's mean.
+                    share = (r1 - r0) * (c1 - c0) / (h * w)
+                    out[k0:k1, j0:j1] = g[k0 - r0:k1 - r0, j0 - c0:j1 - c0] * share
             return np.roll(out, (-dy, -dx), axis=(0, 1)) if (dy or dx) else out
         return by_tiles
     return wrap
