@@ -36,6 +36,42 @@ def _dream(args) -> int:
     return 0
 
 
+def _size(text):
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x360, got {text!r}") from None
+    if w < 75 or h < 75:
+        raise argparse.ArgumentTypeError(f"{text}: the network needs at least 75x75")
+    return w, h
+
+
+def _fraction(text):
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _live(args) -> int:
+    from realtime.live import LiveOptions, run_live
+    from realtime.stream import StreamSettings
+
+    settings = StreamSettings(args.size, args.steps_per_frame, args.step_size, args.feedback, args.feedback_moving,
+                              args.feedback_static, args.flow, args.zoom, args.octaves, args.octave_scale, args.calm)
+    options = LiveOptions(source=args.source, fallback=args.fallback, loop=args.loop,
+                          models=tuple(Path(m) for m in (args.model or [str(_default_model())])),
+                          provider=args.provider, headless=args.headless, fullscreen=args.fullscreen,
+                          window=args.window, frames=args.frames, record=Path(args.record) if args.record else None,
+                          stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots))
+    return run_live(options, settings)
+
+
+def _default_model():
+    from realtime.stills import DEFAULT_MODEL
+    return DEFAULT_MODEL
+
+
 def _positive(kind):
     def parse(text):
         value = kind(text)
@@ -75,11 +111,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for jitter and tile offsets")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_dream)
+
+    p = sub.add_parser("live", help="webcam (or clip) -> dream -> screen, in real time, with feedback")
+    p.add_argument("--source", default="webcam:0", help="webcam:N (or webcam:/dev/videoN), a video or image file, "
+                   "or synthetic (default webcam:0)")
+    p.add_argument("--fallback", help="source to use if --source cannot be opened at start (e.g. synthetic)")
+    p.add_argument("--loop", action="store_true", help="loop a video file")
+    p.add_argument("--model", action="append", help=f"model; repeat to cycle with 'm' (default: {DEFAULT_MODEL})")
+    p.add_argument("--size", type=_size, default=(640, 360), help="processing size WxH (default 640x360)")
+    p.add_argument("--window", type=_size, help="window size WxH (default: the processing size x 2)")
+    p.add_argument("--steps-per-frame", type=_positive(int), default=1, help="ascent steps per frame (default 1)")
+    p.add_argument("--step-size", type=float, default=0.02, help="step size (default 0.02)")
+    p.add_argument("--feedback", type=_fraction, default=0.9, help="share of the previous dream kept, 0..1 (0.9)")
+    p.add_argument("--feedback-moving", type=_fraction, help="feedback where the image moves (default --feedback)")
+    p.add_argument("--feedback-static", type=_fraction, help="feedback where it is still (default --feedback)")
+    p.add_argument("--flow", choices=["dis", "farneback", "off"], default="dis",
+                   help="optical flow that carries the dream with motion (default dis)")
+    p.add_argument("--zoom", type=float, default=1.0, help="zoom into the feedback per frame, e.g. 1.02")
+    p.add_argument("--octaves", type=_positive(int), default=1, help="cycle one pyramid scale per frame (default 1)")
+    p.add_argument("--octave-scale", type=float, default=1.4, help="ratio between live octaves (default 1.4)")
+    p.add_argument("--calm", action="store_true", help="fade to the camera while people move, return when still")
+    p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--frames", type=_positive(int), default=0, help="stop after N frames (0: run until quit)")
+    p.add_argument("--record", help="record every displayed frame to this .mp4")
+    p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
+    p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
+    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.set_defaults(func=_live)
     return parser
 
 
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -1,0 +1,87 @@
+"""`deepdream live`: put a source, a dream stream and the sinks together, run the loop, report."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from realtime.errors import UserError
+
+log = logging.getLogger("deepdream.live")
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    source: str = "webcam:0"
+    fallback: str | None = None
+    loop: bool = False
+    models: tuple[Path, ...] = ()
+    provider: str = "auto"
+    headless: bool = False
+    fullscreen: bool = False
+    window: tuple[int, int] | None = None
+    frames: int = 0
+    record: Path | None = None
+    stats: Path | None = None
+    snapshots: Path = Path(".")
+
+
+def open_with_fallback(options: LiveOptions, size):
+    from realtime.sources import open_source
+
+    try:
+        return open_source(options.source, options.loop, size), options.source
+    except UserError as exc:
+        if not options.fallback:
+            raise
+        log.warning("%s; using --fallback %s", exc, options.fallback)
+        return open_source(options.fallback, options.loop, size), options.fallback
+
+
+def run_live(options: LiveOptions, settings) -> int:
+    from realtime.engine import Engine
+    from realtime.loop import Recorder, run, write_stats
+    from realtime.sinks import VideoSink, WindowSink
+    from realtime.sources import Latest
+    from realtime.stream import DreamStream
+
+    logging.basicConfig(level=logging.INFO, format="[live] %(message)s", stream=sys.stderr)
+    for path in (options.record, options.stats):
+        if path is not None and not _writable(path):
+            raise UserError(f"cannot write {path}")
+    engines = [Engine(m, options.provider) for m in options.models]
+    for engine in engines:
+        log.info("model %s on %s", engine.info.describe(), engine.provider)
+    source, name = open_with_fallback(options, settings.size)
+    log.info("source %s", name)
+    stream = DreamStream(engines, settings)
+    fps = getattr(source, "fps", 30.0)
+    sinks, window = [], None
+    if options.headless:
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+    else:
+        w, h = settings.size
+        window = WindowSink(options.window or (w * 2, h * 2), options.fullscreen)
+        sinks.append(window)
+    if options.record is not None:
+        sinks.append(VideoSink(options.record, fps, settings.size))
+    recorder = Recorder(options.snapshots, fps, settings.size, None)
+    sinks.append(recorder)
+    reader = Latest(source)
+    try:
+        stats = run(reader, stream, sinks, window, recorder, options.frames)
+    finally:
+        reader.close()
+    summary = stats.summary(stream)
+    log.info("%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms", summary["frames"], summary["fps"],
+             summary["ms_per_step"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"])
+    if options.stats is not None:
+        write_stats(options.stats, summary)
+    return 0
+
+
+def _writable(path: Path) -> bool:
+    parent = path.parent if str(path.parent) else Path(".")
+    return parent.is_dir() and os.access(parent, os.W_OK) and not path.is_dir()

@@ -1,0 +1,156 @@
+"""The live loop: source -> dreamer -> sinks, until the source ends, N frames, a quit key or Ctrl-C.
+
+It knows nothing of providers or bindings: it takes frames from a `Latest` reader, calls the
+stream, writes to every sink, applies window commands to the stream's controls, and keeps the
+figures that `--stats` writes (fps, ms per step, capture-to-display latency, where time goes).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("deepdream.live")
+
+
+@dataclass
+class LoopStats:
+    frames: int = 0
+    started: float = field(default_factory=time.monotonic)
+    latencies_ms: list = field(default_factory=list)
+    lost_frames: int = 0
+    spent: dict = field(default_factory=lambda: {"capture": 0.0, "flow": 0.0, "dream": 0.0, "display": 0.0})
+
+    def summary(self, stream) -> dict:
+        wall = max(time.monotonic() - self.started, 1e-9)
+        lat = np.array(self.latencies_ms[-10000:] or [float("nan")])
+        total = sum(self.spent.values()) or 1.0
+        return {"fps": self.frames / wall, "frames": self.frames,
+                "ms_per_step": stream.timing.values.get("ms_per_step", float("nan")),
+                "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))},
+                "share": {k: v / total for k, v in self.spent.items()}, "lost_frames": self.lost_frames,
+                "provider": stream.engine.provider}
+
+
+def apply(command: str, stream, window, recorder) -> bool:
+    """Apply a key command; False means quit."""
+    c = stream.controls
+    if command == "quit":
+        return False
+    changes = {
+        "pause": lambda: setattr(c, "paused", not c.paused),
+        "next_model": lambda: setattr(c, "model_index", (c.model_index + 1) % len(stream.engines)),
+        "step_size_up": lambda: setattr(c, "step_size", c.step_size * 1.25),
+        "step_size_down": lambda: setattr(c, "step_size", c.step_size / 1.25),
+        "steps_up": lambda: setattr(c, "steps_per_frame", c.steps_per_frame + 1),
+        "steps_down": lambda: setattr(c, "steps_per_frame", max(0, c.steps_per_frame - 1)),
+        "feedback_up": lambda: setattr(c, "feedback", min(1.0, round(c.feedback + 0.05, 2))),
+        "feedback_down": lambda: setattr(c, "feedback", max(0.0, round(c.feedback - 0.05, 2))),
+        "flow": lambda: setattr(c, "flow_on", not c.flow_on),
+        "record": recorder.toggle,
+        "snapshot": recorder.snapshot,
+        "hud": lambda: setattr(window, "show_hud", not window.show_hud),
+        "help": lambda: setattr(window, "show_help", not window.show_help),
+        "fullscreen": window.toggle_fullscreen,
+    }
+    changes[command]()
+    return True
+
+
+def hud(stream, stats: LoopStats, lost: bool) -> list[str]:
+    c, t = stream.controls, stream.timing.values
+    fps = stats.frames / max(time.monotonic() - stats.started, 1e-9)
+    lines = [f"{fps:4.1f} fps  {t.get('ms_per_step', 0):5.0f} ms/step  {c.steps_per_frame} steps/frame",
+             f"step {c.step_size:.3f}  feedback {c.feedback:.2f}  flow {'on' if c.flow_on else 'off'}"
+             + ("  PAUSED" if c.paused else ""),
+             f"{stream.engine.info.name} on {stream.engine.provider.removesuffix('ExecutionProvider')}"]
+    if lost:
+        lines.append("CAMERA LOST: showing the last frame, reconnecting")
+    return lines
+
+
+def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0) -> LoopStats:
+    """Run until done; every sink (the recorder among them) is closed on the way out."""
+    stats = LoopStats()
+    was_lost = False
+    try:
+        while not max_frames or stats.frames < max_frames:
+            t0 = time.perf_counter()
+            frame = reader.get()
+            if frame is None:
+                break
+            if frame.lost != was_lost:
+                log.warning("camera lost: showing the last frame, reconnecting" if frame.lost else "camera back")
+                was_lost = frame.lost
+            stats.lost_frames += frame.lost
+            t1 = time.perf_counter()
+            dreamed = stream(frame.image)
+            t2 = time.perf_counter()
+            if window is not None:
+                window.hud_lines = hud(stream, stats, frame.lost)
+            for sink in sinks:
+                sink.write(dreamed)
+            t3 = time.perf_counter()
+            stats.frames += 1
+            stats.latencies_ms.append((time.monotonic() - frame.time) * 1e3)
+            stats.spent["capture"] += t1 - t0
+            stats.spent["flow"] += stream.last["flow_s"]
+            stats.spent["dream"] += (t2 - t1) - stream.last["flow_s"]
+            stats.spent["display"] += t3 - t2
+            if window is not None and not all(apply(c, stream, window, recorder) for c in window.commands()):
+                break
+    except KeyboardInterrupt:
+        log.info("interrupted: closing")
+    finally:
+        for sink in sinks:
+            sink.close()
+    return stats
+
+
+class Recorder:
+    """Key-driven recording and snapshots beside a folder; the `r` and `s` keys."""
+
+    def __init__(self, folder: Path, fps: float, size, latest):
+        self.folder, self.fps, self.size, self.latest = Path(folder), fps, size, latest
+        self.sink = None
+
+    def write(self, frame):
+        self.latest = frame
+        if self.sink is not None:
+            self.sink.write(frame)
+
+    def toggle(self):
+        from realtime.sinks import VideoSink
+
+        if self.sink is None:
+            self.sink = VideoSink(self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size)
+            log.info("recording to %s", self.sink.path)
+        else:
+            self.sink.close()
+            log.info("recorded %s", self.sink.path)
+            self.sink = None
+
+    def snapshot(self):
+        from realtime.images import save_image
+
+        if self.latest is not None:
+            path = self.folder / f"snapshot-{_stamp()}.png"
+            save_image(path, self.latest)
+            log.info("snapshot %s", path)
+
+    def close(self):
+        if self.sink is not None:
+            self.toggle()
+
+
+def _stamp() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+
+
+def write_stats(path: Path, summary: dict):
+    path.write_text(json.dumps(summary, indent=2) + "\n")

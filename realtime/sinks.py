@@ -1,0 +1,123 @@
+"""Frame sinks: where dreamed frames go. Each has `write(frame)` and `close()`.
+
+`ListSink` keeps frames (tests), `VideoSink` records an MP4 (finalised on close, also after
+Ctrl-C), `WindowSink` shows a pygame window with a HUD and turns key presses into commands.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.errors import UserError
+
+KEYS = {  # key name -> (command, help)
+    "escape": ("quit", "quit"), "q": ("quit", "quit"), "space": ("pause", "pause / resume"),
+    "m": ("next_model", "next model"), "up": ("step_size_up", "step size up"),
+    "down": ("step_size_down", "step size down"), "right": ("steps_up", "steps per frame up"),
+    "left": ("steps_down", "steps per frame down"), "]": ("feedback_up", "feedback up"),
+    "[": ("feedback_down", "feedback down"), "f": ("flow", "optical flow on/off"),
+    "s": ("snapshot", "snapshot to PNG"), "r": ("record", "recording on/off"), "tab": ("hud", "HUD on/off"),
+    "return": ("fullscreen", "fullscreen on/off"), "h": ("help", "this help"),
+}
+
+
+class ListSink:
+    def __init__(self):
+        self.frames: list[np.ndarray] = []
+
+    def write(self, frame: np.ndarray):
+        self.frames.append(frame.copy())
+
+    def close(self):
+        pass
+
+
+class VideoSink:
+    """MP4 (mp4v) written to a temporary file and moved into place on close: never a half file."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]):
+        self.path, self.fps, self.size = Path(path), fps, size
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.stem}.", suffix=".mp4")
+            os.close(fd)
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+        self.tmp = Path(tmp)
+        self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        if not self.writer.isOpened():
+            self.tmp.unlink(missing_ok=True)
+            raise UserError(f"cannot record to {path}: OpenCV has no MP4 writer here")
+        self.frames = 0
+
+    def write(self, frame: np.ndarray):
+        if frame.shape[1::-1] != self.size:
+            frame = cv2.resize(frame, self.size)
+        self.writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        self.frames += 1
+
+    def close(self):
+        self.writer.release()
+        if self.frames:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+class WindowSink:
+    """A pygame window (dummy driver when headless); `commands()` drains key presses."""
+
+    def __init__(self, size: tuple[int, int], fullscreen: bool = False, title: str = "deepdream-live"):
+        import pygame
+
+        self.pg = pygame
+        pygame.display.init()
+        pygame.font.init()
+        self.fullscreen = fullscreen
+        self.window_size = size
+        self.screen = self._mode()
+        pygame.display.set_caption(title)
+        self.font = pygame.font.Font(None, 22)
+        self.hud_lines: list[str] = []
+        self.show_hud = True
+        self.show_help = False
+
+    def _mode(self):
+        flags = self.pg.FULLSCREEN if self.fullscreen else self.pg.RESIZABLE
+        return self.pg.display.set_mode((0, 0) if self.fullscreen else self.window_size, flags)
+
+    def toggle_fullscreen(self):
+        self.fullscreen = not self.fullscreen
+        self.screen = self._mode()
+
+    def write(self, frame: np.ndarray):
+        pg = self.pg
+        surface = pg.surfarray.make_surface(np.ascontiguousarray(frame.swapaxes(0, 1)))
+        self.screen.blit(pg.transform.smoothscale(surface, self.screen.get_size()), (0, 0))
+        lines = (self.hud_lines if self.show_hud else []) + (help_lines() if self.show_help else [])
+        for i, line in enumerate(lines):
+            text = self.font.render(line, True, (255, 255, 255), (0, 0, 0))
+            self.screen.blit(text, (8, 8 + 20 * i))
+        pg.display.flip()
+
+    def commands(self) -> list[str]:
+        out = []
+        for event in self.pg.event.get():
+            if event.type == self.pg.QUIT:
+                out.append("quit")
+            elif event.type == self.pg.KEYDOWN:
+                command = KEYS.get(self.pg.key.name(event.key), (None,))[0]
+                if command:
+                    out.append(command)
+        return out
+
+    def close(self):
+        self.pg.display.quit()
+
+
+def help_lines() -> list[str]:
+    return [f"{key:>7}  {text}" for key, (_, text) in KEYS.items()]

@@ -1,0 +1,152 @@
+"""The live dreamer: a stateful stream, built once, `prepare()`d for a size, then called per frame.
+
+Per frame: the camera frame is scaled to the processing size; the dream added to the previous
+frame (previous dream minus the frame it was made from) is warped along the optical flow onto the
+new frame, dropped where the flow check finds occlusions, weighted by --feedback (or separately for
+moving and static pixels), optionally zoomed, and laid on the new frame; then K ascent steps run,
+at one octave of the pyramid per frame when --octaves > 1. `--calm` fades the dream out while the
+scene moves. Feedback state, live-adjustable parameters and timing EMAs live on the object.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from realtime.flow import Flow, warp
+from realtime.images import to_uint8, to_unit
+from realtime.octaves import resize
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    size: tuple[int, int] = (640, 360)  # processing (width, height)
+    steps_per_frame: int = 1
+    step_size: float = 0.02
+    feedback: float = 0.9
+    feedback_moving: float | None = None  # default: --feedback
+    feedback_static: float | None = None
+    flow: str = "dis"  # dis, farneback or off
+    zoom: float = 1.0
+    octaves: int = 1
+    octave_scale: float = 1.4
+    calm: bool = False
+
+
+@dataclass
+class Controls:
+    """What keys and remote control change while running."""
+    step_size: float
+    steps_per_frame: int
+    feedback: float
+    flow_on: bool
+    model_index: int = 0
+    paused: bool = False
+
+
+@dataclass
+class Timing:
+    """Exponential moving averages, in milliseconds."""
+    alpha: float = 0.1
+    values: dict = field(default_factory=dict)
+
+    def add(self, key: str, ms: float):
+        old = self.values.get(key)
+        self.values[key] = ms if old is None else old + self.alpha * (ms - old)
+
+
+class DreamStream:
+    def __init__(self, engines: list, settings: StreamSettings):
+        self.engines, self.settings = engines, settings
+        self.controls = Controls(settings.step_size, settings.steps_per_frame, settings.feedback,
+                                 settings.flow != "off")
+        self.flow = Flow(settings.flow) if settings.flow != "off" else Flow("dis")
+        self.timing = Timing()
+        self.prepare(settings.size)
+
+    def prepare(self, size: tuple[int, int]):
+        """Reset the feedback state for a (width, height) processing size."""
+        self.size = size
+        self.prev_frame = None  # uint8 RGB, processing size
+        self.prev_source = None  # float, the frame the previous dream was made from
+        self.prev_dream = None
+        self.count = 0
+        self.calm_strength = 1.0
+        self.motion = 0.0
+        self.last = {"flow_s": 0.0, "dream_s": 0.0}
+
+    @property
+    def engine(self):
+        return self.engines[self.controls.model_index % len(self.engines)]
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        """One camera frame (uint8 RGB, any size) -> one dreamed frame (uint8 RGB, processing size)."""
+        w, h = self.size
+        frame = rgb if rgb.shape[:2] == (h, w) else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+        source = to_unit(frame)
+        if self.controls.paused and self.prev_dream is not None:
+            return to_uint8(self.prev_dream)
+        t0 = time.perf_counter()
+        state = source + self._carried_detail(frame, source)
+        t1 = time.perf_counter()
+        dream = self._dream(np.clip(state, -1, 1))
+        t2 = time.perf_counter()
+        self.last = {"flow_s": t1 - t0, "dream_s": t2 - t1}
+        self.timing.add("flow_ms", (t1 - t0) * 1e3)
+        self.timing.add("dream_ms", (t2 - t1) * 1e3)
+        if self.controls.steps_per_frame:
+            self.timing.add("ms_per_step", (t2 - t1) * 1e3 / self.controls.steps_per_frame)
+        self.prev_frame, self.prev_source, self.prev_dream = frame, source, dream
+        self.count += 1
+        return to_uint8(source + self.calm_strength * (dream - source)) if self.settings.calm else to_uint8(dream)
+
+    def _carried_detail(self, frame: np.ndarray, source: np.ndarray) -> np.ndarray:
+        c = self.controls
+        if self.prev_dream is None or c.feedback <= 0:
+            return np.zeros_like(source)
+        detail = self.prev_dream - self.prev_source
+        weight: np.ndarray | float = c.feedback
+        if c.flow_on:
+            motion = self.flow.between(self.prev_frame, frame)
+            detail = warp(detail, motion.backward)
+            detail[motion.occluded] = 0.0  # newly revealed: take the camera there
+            self.motion = float(motion.magnitude.mean())
+            s = self.settings
+            if s.feedback_moving is not None or s.feedback_static is not None:
+                moving = np.clip(motion.magnitude / 2.0, 0, 1)[..., None]  # 2 px/frame counts as moving
+                fm = c.feedback if s.feedback_moving is None else s.feedback_moving
+                fs = c.feedback if s.feedback_static is None else s.feedback_static
+                weight = moving * fm + (1 - moving) * fs
+        elif self.settings.calm:
+            self.motion = float(np.abs(frame.astype(np.float32) - self.prev_frame).mean()) / 4.0
+        if self.settings.calm:
+            # Still scene -> strength back to 1 over ~1 s; movement (~1 px/frame) -> fade to the camera.
+            target = float(np.clip(1.0 - self.motion, 0.0, 1.0))
+            rate = 0.3 if target < self.calm_strength else 0.03
+            self.calm_strength += rate * (target - self.calm_strength)
+        if self.settings.zoom != 1.0:
+            detail = _zoom(detail, self.settings.zoom)
+        return weight * detail
+
+    def _dream(self, state: np.ndarray) -> np.ndarray:
+        k, engine = self.controls.steps_per_frame, self.engine
+        if k <= 0:
+            return state
+        octaves = self.settings.octaves
+        level = self.count % octaves if octaves > 1 else 0
+        if level == 0:
+            return engine.step(state, k, self.controls.step_size)
+        h, w = state.shape[:2]
+        small_size = (max(75, round(h / self.settings.octave_scale ** level)),
+                      max(75, round(w / self.settings.octave_scale ** level)))
+        small = resize(state, small_size)
+        added = engine.step(small, k, self.controls.step_size) - small
+        return np.clip(state + resize(added, (h, w)), -1, 1)
+
+
+def _zoom(image: np.ndarray, factor: float) -> np.ndarray:
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 0, factor)
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)

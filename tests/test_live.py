@@ -1,0 +1,131 @@
+"""The live loop: source -> dreamer -> sinks, headless, on the test clip and on made-up sources."""
+import json
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.engine import Engine
+from realtime.flow import Flow, warp
+from realtime.loop import run
+from realtime.sinks import ListSink
+from realtime.sources import Frame, Latest, SyntheticSource
+from realtime.stream import DreamStream, StreamSettings
+
+
+@pytest.fixture(scope="module")
+def engine(random_model):
+    return Engine(random_model, "cpu")
+
+
+class ListSource:
+    """Frames from a list, as fast as asked; `fail_at` makes reads fail (None) for a while."""
+
+    def __init__(self, images, fail_at=None, fail_for=0.3):
+        self.images, self.fail_at, self.fail_for = images, fail_at, fail_for
+        self.failed = False
+
+    def frames(self):
+        for i, img in enumerate(self.images):
+            if i == self.fail_at and not self.failed:
+                self.failed = True
+                yield None
+                return
+            time.sleep(0.01)
+            yield Frame(img, time.monotonic(), i)
+
+    def reopen(self):
+        time.sleep(self.fail_for)
+        self.images = self.images[self.fail_at:]
+        self.fail_at = None
+        return True
+
+    def close(self):
+        pass
+
+
+def test_headless_run_on_the_clip_records_n_frames_that_differ(tmp_path, random_model, testdata):
+    out, stats = tmp_path / "rec.mp4", tmp_path / "stats.json"
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source",
+                             str(testdata / "pan_coffee_320x240.mp4"), "--loop", "--model", str(random_model),
+                             "--size", "160x120", "--headless", "--frames", "12", "--record", str(out),
+                             "--stats", str(stats)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    cap = cv2.VideoCapture(str(out))
+    frames = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(bgr)
+    assert len(frames) == 12
+    source = cv2.VideoCapture(str(testdata / "pan_coffee_320x240.mp4"))
+    ok, first = source.read()
+    first = cv2.resize(first, (160, 120), interpolation=cv2.INTER_AREA)
+    assert all(np.abs(f.astype(int) - first).mean() > 2 for f in frames[1:])
+    data = json.loads(stats.read_text())
+    assert data["frames"] == 12 and data["fps"] > 0 and data["ms_per_step"] > 0
+    assert data["latency_ms"]["p50"] > 0 and data["latency_ms"]["p95"] >= data["latency_ms"]["p50"]
+
+
+def test_feedback_0_with_0_steps_reproduces_the_source(engine):
+    images = [SyntheticSource((160, 120)).render(i) for i in range(6)]
+    stream = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=0, feedback=0.0))
+    sink = ListSink()
+    run(Latest(ListSource(images)), stream, [sink])
+    assert len(sink.frames) >= 1
+    for frame in sink.frames:
+        assert any(np.abs(frame.astype(int) - img).max() <= 1 for img in images)
+
+
+def test_feedback_carries_the_dream(engine):
+    images = [SyntheticSource((160, 120)).render(0)] * 4
+    plain = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=1, feedback=0.0, flow="off"))
+    fed = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=1, feedback=1.0, flow="off"))
+    a = [plain(img) for img in images][-1].astype(int)
+    b = [fed(img) for img in images][-1].astype(int)
+    # With full feedback, four frames of one step each dream deeper than one step.
+    assert np.abs(b - images[0]).mean() > 1.5 * np.abs(a - images[0]).mean()
+
+
+def test_flow_warp_follows_a_translation():
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), (0, 0), 2)
+    shifted = np.roll(texture, (3, 5), axis=(0, 1))  # content moves 5 right, 3 down
+    motion = Flow("dis").between(texture, shifted)
+    inner = (slice(20, -20), slice(20, -20))
+    np.testing.assert_allclose(np.median(motion.backward[inner], axis=(0, 1)), [-5, -3], atol=0.5)
+    warped = warp(texture.astype(np.float32), motion.backward)
+    unwarped_error = np.abs(texture[inner].astype(float) - shifted[inner]).mean()
+    assert np.abs(warped[inner] - shifted[inner]).mean() < 0.2 * unwarped_error
+
+
+def test_newest_frame_wins_and_nothing_queues():
+    reader = Latest(SyntheticSource((80, 60), fps=200, paced=True))
+    seen = []
+    for _ in range(5):
+        frame = reader.get()
+        seen.append(frame.index)
+        time.sleep(0.1)  # a slow dreamer
+    reader.close()
+    assert all(b - a >= 5 for a, b in zip(seen, seen[1:]))  # frames in between were dropped
+    assert reader.dropped > 20
+
+
+def test_a_source_that_fails_mid_run_is_survived(engine):
+    images = [SyntheticSource((160, 120)).render(i) for i in range(40)]
+    stream = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=0, feedback=0.0))
+    sink = ListSink()
+    stats = run(Latest(ListSource(images, fail_at=5, fail_for=0.5), retry_s=0.05), stream, [sink])
+    assert stats.lost_frames >= 1  # it kept showing the last frame while the source was gone
+    assert stats.frames > stats.lost_frames  # and came back to new frames
+
+
+def test_camera_missing_at_start_is_a_clear_error(random_model):
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "webcam:97", "--model",
+                             str(random_model), "--headless", "--frames", "1"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "cannot open camera" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
