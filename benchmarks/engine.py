@@ -1,0 +1,55 @@
+"""Engine steps per second on onnxruntime: plain steps at 224x224 and 480x640, tiled at 1920x1080.
+
+    python benchmarks/engine.py [--model models/inception_mixed3_mixed5.onnx] [--provider auto] [--json out.json]
+
+Runtime only (no TensorFlow). Median of several timed steps after a warm-up step.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+from realtime.engine import Engine
+from realtime.stills import DEFAULT_MODEL
+from realtime.transforms import tiled
+
+CASES = [("224x224", (224, 224), 0), ("480x640", (480, 640), 0), ("1920x1080 tiled 512", (1080, 1920), 512)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--provider", default="auto")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    engine = Engine(args.model, args.provider)
+    rows = []
+    for name, (h, w), tile in CASES:
+        image = np.random.default_rng(0).uniform(-1, 1, (h, w, 3)).astype(np.float32)
+        transform = tiled(tile, np.random.default_rng(0)) if tile else None
+        repeats = 2 if tile else args.repeats
+        engine.step(image, 1, 0.01, transform)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            engine.step(image, 1, 0.01, transform)
+            times.append(time.perf_counter() - t0)
+        median = statistics.median(times)
+        rows.append({"case": name, "ms_per_step": round(median * 1e3, 1), "steps_per_s": round(1 / median, 2)})
+    print(f"{engine.info.name} on {engine.provider}")
+    print(f"{'case':>22} {'ms/step':>9} {'steps/s':>8}")
+    for r in rows:
+        print(f"{r['case']:>22} {r['ms_per_step']:>9.1f} {r['steps_per_s']:>8.2f}")
+    print(json.dumps(rows))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"provider": engine.provider, "rows": rows}, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
