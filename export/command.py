@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from export.objectives import Objective
 from realtime.errors import UserError
+from realtime.files import write_atomic
 
 # (N, H, W) of the self-check: odd, non-square, and a batch; small enough to rarely land on a
 # max-pool near-tie (see export.verify) and to keep the export at a few seconds.
@@ -55,8 +55,8 @@ def run(settings: ExportSettings, progress=print) -> Path:
         meta["verified"] = json.dumps([{"shape": list(c.shape), "grad_error": c.grad_error,
                                         "loss_error": c.loss_error, "draws": c.draws} for c in checks])
         stamp(model, meta)
-    _write_atomic(path, model.SerializeToString())
-    _write_atomic(path.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode())
+    write_atomic(path, model.SerializeToString())
+    write_atomic(path.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode())
     return path
 
 
@@ -70,14 +70,3 @@ def _check_writable(path: Path) -> None:
             pass
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,13 +1,14 @@
 """Still images in and out: any PNG/JPEG mode to float RGB in [-1, 1], and back, written atomically."""
 from __future__ import annotations
 
-import os
+import io
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from realtime.errors import UserError
+from realtime.files import write_atomic
 
 WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
             ".webp": "WEBP"}
@@ -62,11 +63,6 @@ def check_output(path: Path, source: Path | None = None) -> None:
 def save_image(path: Path, rgb8: np.ndarray) -> None:
     from PIL import Image
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(rgb8).save(fh, format=WRITABLE[path.suffix.lower()])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    Image.fromarray(rgb8).save(buffer, format=WRITABLE[path.suffix.lower()])
+    write_atomic(path, buffer.getvalue())

@@ -1,0 +1,13 @@
+"""The runtime must run on an installation PC without TensorFlow."""
+import subprocess
+import sys
+
+
+def test_runtime_modules_do_not_import_tensorflow():
+    code = ("import sys, pkgutil, importlib, realtime\n"
+            "for m in pkgutil.iter_modules(realtime.__path__): importlib.import_module('realtime.' + m.name)\n"
+            "import realtime.cli; realtime.cli.build_parser()\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx')]\n"
+            "assert not bad, bad\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
