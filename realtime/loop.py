@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,13 +23,13 @@ log = logging.getLogger("deepdream.live")
 class LoopStats:
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
-    latencies_ms: list = field(default_factory=list)
+    latencies_ms: deque = field(default_factory=lambda: deque(maxlen=10000))  # bounded: runs last days
     lost_frames: int = 0
     spent: dict = field(default_factory=lambda: {"capture": 0.0, "flow": 0.0, "dream": 0.0, "display": 0.0})
 
     def summary(self, stream) -> dict:
         wall = max(time.monotonic() - self.started, 1e-9)
-        lat = np.array(self.latencies_ms[-10000:] or [float("nan")])
+        lat = np.array(list(self.latencies_ms) or [float("nan")])
         total = sum(self.spent.values()) or 1.0
         return {"fps": self.frames / wall, "frames": self.frames,
                 "ms_per_step": stream.timing.values.get("ms_per_step", float("nan")),
