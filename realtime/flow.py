@@ -26,17 +26,17 @@ def gray(rgb: np.ndarray) -> np.ndarray:
 
 def warp(image: np.ndarray, backward: np.ndarray) -> np.ndarray:
     h, w = backward.shape[:2]
-    grid = np.indices((h, w), dtype=np.float32)
-    map_x = grid[1] + backward[..., 0]
-    map_y = grid[0] + backward[..., 1]
-    return cv2.remap(image, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # cv2.remap wants absolute source coordinates.
+    xs = np.arange(w, dtype=np.float32)[None, :] + backward[..., 0]
+    ys = np.arange(h, dtype=np.float32)[:, None] + backward[..., 1]
+    return cv2.remap(image, xs, ys, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 class Flow:
     def __init__(self, method: str = "dis", check_occlusion: bool = True):
         self.method = method
         self.check_occlusion = check_occlusion
-        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST) if method == "dis" else None
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST) if method == "dis" else None
 
     def _flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Flow from a to b: a's pixel p moves to p + flow[p] in b."""
@@ -47,12 +47,19 @@ class Flow:
     def between(self, prev_rgb: np.ndarray, cur_rgb: np.ndarray) -> Motion:
         prev_g, cur_g = gray(prev_rgb), gray(cur_rgb)
         backward = self._flow(cur_g, prev_g)
-        magnitude = np.linalg.norm(backward, axis=2)
+        magnitude = cv2.magnitude(backward[..., 0], backward[..., 1])
         if not self.check_occlusion:
             return Motion(backward, np.zeros(magnitude.shape, bool), magnitude)
         forward = self._flow(prev_g, cur_g)
         # Following backward then forward should come home; where it does not, cur's pixel was hidden in prev.
-        round_trip = backward + warp(forward, backward)
-        err = (round_trip ** 2).sum(axis=2)
-        occluded = err > 0.01 * ((backward ** 2).sum(axis=2) + (warp(forward, backward) ** 2).sum(axis=2)) + 0.5
+        forward_there = warp(forward, backward)
+        round_trip = backward + forward_there
+        err = _squared_norm(round_trip)
+        occluded = err > 0.01 * (magnitude * magnitude + _squared_norm(forward_there)) + 0.5
         return Motion(backward, occluded, magnitude)
+
+
+def _squared_norm(vectors: np.ndarray) -> np.ndarray:
+    # Over a last axis of 2, numpy's axis reductions are slow; two planes are not.
+    x, y = vectors[..., 0], vectors[..., 1]
+    return x * x + y * y
