@@ -6,7 +6,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from export.objectives import Objective
+import numpy as np
+
+from export.objectives import CHANNELS, Objective
 from realtime.errors import UserError
 from realtime.files import write_atomic
 
@@ -22,13 +24,16 @@ class ExportSettings:
     seed: int = 0
     output: Path | None = None
     verify: bool = True
+    mix: bool = False
 
     @property
     def path(self) -> Path:
-        return self.output or default_model_path(self.objective)
+        return self.output or default_model_path(self.objective, self.mix)
 
 
-def default_model_path(objective: Objective) -> Path:
+def default_model_path(objective: Objective, mix: bool = False) -> Path:
+    if mix:
+        return Path("models") / f"inception_mix_{objective.layers[-1]}.onnx"
     return Path("models") / f"inception_{objective.slug()}.onnx"
 
 
@@ -37,21 +42,34 @@ def run(settings: ExportSettings, progress=print) -> Path:
     _check_writable(path)
     progress(f"loading InceptionV3 ({settings.weights} weights)")
     from export.convert import base_metadata, stamp, to_onnx
-    from export.graph import dream_function
+    from export.graph import dream_function, mix_defaults, mix_function, mix_layers
     from export.weights import load_base
 
     base, provenance = load_base(settings.weights, settings.seed)
     if provenance.get("trained") == "false":
         progress("note: random weights are untrained: dreams show noise-like texture, not eyes and dogs")
-    dream = dream_function(base, settings.objective)
-    progress(f"converting {settings.objective} to ONNX")
     meta = base_metadata(settings.objective, provenance)
-    model = to_onnx(dream, meta)
+    defaults = {}
+    if settings.mix:
+        try:
+            weights = mix_defaults(settings.objective)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        names = mix_layers(settings.objective)
+        dream = mix_function(base, settings.objective)
+        defaults = {"layer_weights": weights, "guide": np.zeros((1, CHANNELS[names[-1]]), np.float32),
+                    "guide_weight": np.array(0.0, np.float32)}
+        meta.update({"mix_layers": ",".join(names), "guide_layer": names[-1], "outputs": "loss,grad,stepped,features"})
+    else:
+        dream = dream_function(base, settings.objective)
+    progress(f"converting {settings.objective}{' (mix)' if settings.mix else ''} to ONNX")
+    model = to_onnx(dream, meta, defaults)
     if settings.verify:
-        from export.verify import verify
+        from export.verify import reference, verify
 
         progress(f"verifying against TensorFlow at {', '.join('x'.join(map(str, s)) for s in VERIFY_SHAPES)}")
-        checks = verify(dream, model.SerializeToString(), VERIFY_SHAPES, seed=settings.seed)
+        checks = verify(reference(dream, *defaults.values()), model.SerializeToString(), VERIFY_SHAPES,
+                        seed=settings.seed)
         meta["verified"] = json.dumps([{"shape": list(c.shape), "grad_error": c.grad_error,
                                         "loss_error": c.loss_error, "draws": c.draws} for c in checks])
         stamp(model, meta)

@@ -22,8 +22,12 @@ class ExportError(UserError):
     pass
 
 
-def to_onnx(dream, metadata: dict[str, str]):
-    """Convert `dream` (see export.graph) and stamp `metadata` into the model."""
+def to_onnx(dream, metadata: dict[str, str], defaults: dict[str, np.ndarray] | None = None):
+    """Convert `dream` (see export.graph) and stamp `metadata` into the model.
+
+    `defaults` gives inputs beyond `image` a default value (an initializer of the input's name),
+    so callers that feed only `image` keep the image -> loss, grad contract.
+    """
     import tf2onnx
     from onnx import numpy_helper
 
@@ -34,8 +38,9 @@ def to_onnx(dream, metadata: dict[str, str]):
     left = unconverted_ops(model)
     if left:
         raise ExportError(f"tf2onnx left TensorFlow ops it could not convert: {', '.join(left)}")
-    # An initializer with an input's name is that input's default: callers may leave step_size out.
-    model.graph.initializer.append(numpy_helper.from_array(np.array(DEFAULT_STEP_SIZE, np.float32), "step_size"))
+    # An initializer with an input's name is that input's default: callers may leave it out.
+    for name, value in {"step_size": np.array(DEFAULT_STEP_SIZE, np.float32), **(defaults or {})}.items():
+        model.graph.initializer.append(numpy_helper.from_array(np.asarray(value, np.float32), name))
     model.doc_string = "DeepDream step for deepdream-live: image -> loss, grad, stepped"
     stamp(model, metadata)
     return model

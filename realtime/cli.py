@@ -21,7 +21,7 @@ def _export(args) -> int:
         raise UserError(f"export needs TensorFlow and tf2onnx ({exc.name} is missing): "
                         "pip install -e '.[export]'") from None
     settings = ExportSettings(parse(args.layers), args.weights, args.seed,
-                              Path(args.output) if args.output else None, verify=not args.no_verify)
+                              Path(args.output) if args.output else None, verify=not args.no_verify, mix=args.mix)
     path = run(settings, progress=lambda msg: print(f"[export] {msg}", file=sys.stderr, flush=True))
     print(path)
     return 0
@@ -32,7 +32,8 @@ def _dream(args) -> int:
 
     settings = DreamSettings(args.steps, args.step_size, args.octaves, args.octave_scale, args.tile,
                              args.jitter, args.blur, args.max_dim, args.seed)
-    print(run(Path(args.input), Path(args.output), Path(args.model), settings, args.provider))
+    print(run(Path(args.input), Path(args.output), Path(args.model), settings, args.provider,
+              Path(args.guide) if args.guide else None))
     return 0
 
 
@@ -63,13 +64,22 @@ def _live(args) -> int:
                           models=tuple(Path(m) for m in (args.model or [str(_default_model())])),
                           provider=args.provider, headless=args.headless, fullscreen=args.fullscreen,
                           window=args.window, frames=args.frames, record=Path(args.record) if args.record else None,
-                          stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots))
+                          stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots),
+                          guide=Path(args.guide) if args.guide else None)
     return run_live(options, settings)
 
 
 def _default_model():
     from realtime.stills import DEFAULT_MODEL
     return DEFAULT_MODEL
+
+
+def _gallery(args) -> int:
+    from realtime.gallery import run
+
+    print(run(Path(args.input), Path(args.output), Path(args.model), args.steps, args.step_size, args.size,
+              args.provider))
+    return 0
 
 
 def _positive(kind):
@@ -93,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for random weights and the self-check")
     p.add_argument("-o", "--output", help="model path (default: models/inception_<layers>.onnx)")
     p.add_argument("--no-verify", action="store_true", help="skip the check against TensorFlow (not advised)")
+    p.add_argument("--mix", action="store_true",
+                   help="layer weights (mixed0..deepest of --layers) and a guide become inputs, set at run time")
     p.set_defaults(func=_export)
 
     from realtime.stills import DEFAULT_MODEL
@@ -110,7 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-dim", type=_positive(int), default=0, help="dream at most this many pixels a side")
     p.add_argument("--seed", type=int, default=0, help="seed for jitter and tile offsets")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--guide", help="guide image: dream toward its features (needs a --mix model)")
     p.set_defaults(func=_dream)
+
+    p = sub.add_parser("gallery", help="one dream per layer mixed0..mixed10, labelled, on one contact sheet")
+    p.add_argument("input", help="PNG/JPEG image")
+    p.add_argument("-o", "--output", required=True, help="sheet image (.png)")
+    p.add_argument("--model", default="models/inception_mix_mixed10.onnx",
+                   help="a mix model up to mixed10 (default: models/inception_mix_mixed10.onnx)")
+    p.add_argument("--steps", type=_positive(int), default=20, help="steps per layer (default 20)")
+    p.add_argument("--step-size", type=float, default=0.02)
+    p.add_argument("--size", type=_positive(int), default=256, help="tile size, longest side (default 256)")
+    p.add_argument("--provider", default="auto")
+    p.set_defaults(func=_gallery)
 
     p = sub.add_parser("live", help="webcam (or clip) -> dream -> screen, in real time, with feedback")
     p.add_argument("--source", default="webcam:0", help="webcam:N (or webcam:/dev/videoN), a video or image file, "
@@ -137,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", help="record every displayed frame to this .mp4")
     p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
     p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
+    p.add_argument("--guide", help="guide image: dream toward its features (needs --mix models)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_live)
     return parser

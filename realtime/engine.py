@@ -52,10 +52,40 @@ class Engine:
         self.info = ModelInfo.from_session(path, self.session)
         self.device = "cuda" if self.provider == PROVIDERS["cuda"] else "cpu"
         self.last_loss = float("nan")
+        self.extra: dict[str, np.ndarray] = {}  # run-time objective inputs of a mix model
+
+    def set_inputs(self, **arrays) -> None:
+        """Set a mix model's objective inputs (layer_weights, guide, guide_weight) for later steps."""
+        if not self.info.mix_layers:
+            raise UserError(f"{self.info.name} has fixed layers; export one with --mix to change them at run time")
+        for name, value in arrays.items():
+            self.extra[name] = np.ascontiguousarray(value, np.float32)
+
+    def mix(self, weights) -> None:
+        """One weight per layer of `info.mix_layers` (negative suppresses a layer)."""
+        weights = np.asarray(weights, np.float32)
+        if weights.shape != (len(self.info.mix_layers),):
+            raise UserError(f"expected {len(self.info.mix_layers)} layer weights, got {weights.shape}")
+        self.set_inputs(layer_weights=weights)
+
+    def features(self, image: np.ndarray) -> np.ndarray:
+        """[H, W, 3] image -> the guide layer's activations [h, w, C] (mix models)."""
+        if "features" not in {o.name for o in self.session.get_outputs()}:
+            raise UserError(f"{self.info.name} has no guide layer; export one with --mix")
+        return self.session.run(["features"], {"image": image[None].astype(np.float32), **self.extra})[0][0]
+
+    def guide(self, guide_image: np.ndarray, weight: float = 1.0, keep_layers: bool = False) -> None:
+        """Make the objective the guide's: each position's features pulled toward the guide
+        feature they best match (computed once, here)."""
+        feats = self.features(guide_image)
+        self.set_inputs(guide=feats.reshape(-1, feats.shape[-1]), guide_weight=np.array(weight, np.float32))
+        if not keep_layers:
+            self.mix(np.zeros(len(self.info.mix_layers)))
 
     def loss_and_gradient(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """[N, H, W, 3] -> (loss [N], raw gradient [N, H, W, 3])."""
-        loss, grad = self.session.run(["loss", "grad"], {"image": np.ascontiguousarray(images, np.float32)})
+        loss, grad = self.session.run(["loss", "grad"], {"image": np.ascontiguousarray(images, np.float32),
+                                                         **self.extra})
         return loss, grad
 
     def gradient(self, image: np.ndarray) -> np.ndarray:
@@ -86,8 +116,10 @@ class Engine:
         # under CUDA), so only the first upload and the last download cross to the host.
         # (IOBinding cannot bind `step_size`: it is an overridable initializer, not a plain input.)
         current = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(image[None], np.float32), self.device, 0)
-        size = ort.OrtValue.ortvalue_from_numpy(np.array(step_size, np.float32))
+        feeds = {name: ort.OrtValue.ortvalue_from_numpy(value, self.device, 0) for name, value in self.extra.items()}
+        feeds["step_size"] = ort.OrtValue.ortvalue_from_numpy(np.array(step_size, np.float32))
         for _ in range(n):
-            current, loss = self.session.run_with_ort_values(["stepped", "loss"], {"image": current, "step_size": size})
+            feeds["image"] = current
+            current, loss = self.session.run_with_ort_values(["stepped", "loss"], feeds)
             self.last_loss = float(loss.numpy()[0])
         return current.numpy()[0]

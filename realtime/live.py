@@ -26,6 +26,7 @@ class LiveOptions:
     record: Path | None = None
     stats: Path | None = None
     snapshots: Path = Path(".")
+    guide: Path | None = None
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -54,6 +55,12 @@ def run_live(options: LiveOptions, settings) -> int:
     engines = [Engine(m, options.provider) for m in options.models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
+    if options.guide is not None:
+        from realtime.images import load_image, to_unit
+
+        guide = to_unit(load_image(options.guide))
+        for engine in engines:
+            engine.guide(guide)
     source, name = open_with_fallback(options, settings.size)
     log.info("source %s", name)
     stream = DreamStream(engines, settings)

@@ -53,6 +53,8 @@ def apply(command: str, stream, window, recorder) -> bool:
         "feedback_up": lambda: setattr(c, "feedback", min(1.0, round(c.feedback + 0.05, 2))),
         "feedback_down": lambda: setattr(c, "feedback", max(0.0, round(c.feedback - 0.05, 2))),
         "flow": lambda: setattr(c, "flow_on", not c.flow_on),
+        "mix_down": lambda: _move_mix(stream, -1),
+        "mix_up": lambda: _move_mix(stream, +1),
         "record": recorder.toggle,
         "snapshot": recorder.snapshot,
         "hud": lambda: setattr(window, "show_hud", not window.show_hud),
@@ -63,6 +65,27 @@ def apply(command: str, stream, window, recorder) -> bool:
     return True
 
 
+def _move_mix(stream, delta: int) -> None:
+    layers = stream.engine.info.mix_layers
+    if not layers:
+        log.info("%s has fixed layers: export with --mix to blend layers live", stream.engine.info.name)
+        return
+    c = stream.controls
+    start = c.mix_target if c.mix_target is not None else float(len(layers) - 1)
+    c.mix_target = float(min(max(start + delta, 0), len(layers) - 1))
+
+
+def mix_line(stream) -> str | None:
+    layers = stream.engine.info.mix_layers
+    if not layers or stream.mix_center is None:
+        return None
+    from realtime.stream import mix_bump
+
+    bars = " _.-=#"
+    weights = mix_bump(len(layers), stream.mix_center)
+    return "mix " + "".join(bars[min(5, int(w * 10))] for w in weights) + f"  ~{layers[round(stream.mix_center)]}"
+
+
 def hud(stream, stats: LoopStats, lost: bool) -> list[str]:
     c, t = stream.controls, stream.timing.values
     fps = stats.frames / max(time.monotonic() - stats.started, 1e-9)
@@ -70,6 +93,9 @@ def hud(stream, stats: LoopStats, lost: bool) -> list[str]:
              f"step {c.step_size:.3f}  feedback {c.feedback:.2f}  flow {'on' if c.flow_on else 'off'}"
              + ("  PAUSED" if c.paused else ""),
              f"{stream.engine.info.name} on {stream.engine.provider.removesuffix('ExecutionProvider')}"]
+    mix = mix_line(stream)
+    if mix:
+        lines.append(mix)
     if lost:
         lines.append("CAMERA LOST: showing the last frame, reconnecting")
     return lines

@@ -27,6 +27,11 @@ class ModelInfo:
     weights: str
     fused_step: bool
     metadata: dict
+    mix_layers: tuple[str, ...] = ()  # a mix model: one run-time weight per layer, and a guide
+
+    @property
+    def guide_layer(self) -> str | None:
+        return self.mix_layers[-1] if self.mix_layers else None
 
     @property
     def name(self) -> str:
@@ -47,7 +52,8 @@ class ModelInfo:
         return cls(path=Path(path), objective=meta.get("objective", "?"),
                    layers=tuple(filter(None, meta.get("layers", "").split(","))),
                    trained=meta.get("trained") == "true", weights=meta.get("weights", "?"),
-                   fused_step="stepped" in outputs, metadata=meta)
+                   fused_step="stepped" in outputs, metadata=meta,
+                   mix_layers=tuple(filter(None, meta.get("mix_layers", "").split(","))))
 
     def describe(self) -> str:
         note = "" if self.trained else " (untrained weights: texture, not eyes and dogs)"

@@ -22,6 +22,7 @@ KEYS = {  # key name -> (command, help)
     "[": ("feedback_down", "feedback down"), "f": ("flow", "optical flow on/off"),
     "s": ("snapshot", "snapshot to PNG"), "r": ("record", "recording on/off"), "tab": ("hud", "HUD on/off"),
     "return": ("fullscreen", "fullscreen on/off"), "h": ("help", "this help"),
+    ",": ("mix_down", "mix toward lower layers (strokes)"), ".": ("mix_up", "mix toward higher layers (eyes, dogs)"),
 }
 
 

@@ -50,12 +50,15 @@ def dream_image(engine: Engine, image: np.ndarray, settings: DreamSettings, on_s
     return dream_octaves(image, settings.octaves, settings.octave_scale, at_scale)
 
 
-def run(source: Path, output: Path, model: Path, settings: DreamSettings, provider: str = "auto") -> Path:
+def run(source: Path, output: Path, model: Path, settings: DreamSettings, provider: str = "auto",
+        guide: Path | None = None) -> Path:
     from tqdm import tqdm
 
     check_output(output, source)
     rgb = load_image(source)
     engine = Engine(model, provider)
+    if guide is not None:
+        engine.guide(to_unit(load_image(guide)))
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise UserError(f"{source} is {rgb.shape[1]}x{rgb.shape[0]}; the network needs {MIN_SIDE} pixels a side")
     image = to_unit(rgb)

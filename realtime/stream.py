@@ -44,6 +44,7 @@ class Controls:
     flow_on: bool
     model_index: int = 0
     paused: bool = False
+    mix_target: float | None = None  # layer index the mix moves toward (mix models); None: the model's own
 
 
 @dataclass
@@ -76,6 +77,7 @@ class DreamStream:
         self.calm_strength = 1.0
         self.motion = 0.0
         self.last = {"flow_s": 0.0, "dream_s": 0.0}
+        self.mix_center = None
 
     @property
     def engine(self):
@@ -130,8 +132,17 @@ class DreamStream:
             detail = _zoom(detail, self.settings.zoom)
         return weight * detail
 
+    def _glide_mix(self, engine) -> None:
+        """Move the mix a quarter of the way toward its target each frame: a smooth turn of the knob."""
+        target = self.controls.mix_target
+        if target is None or not engine.info.mix_layers:
+            return
+        self.mix_center = target if self.mix_center is None else self.mix_center + 0.25 * (target - self.mix_center)
+        engine.mix(mix_bump(len(engine.info.mix_layers), self.mix_center))
+
     def _dream(self, state: np.ndarray) -> np.ndarray:
         k, engine = self.controls.steps_per_frame, self.engine
+        self._glide_mix(engine)
         if k <= 0:
             return state
         octaves = self.settings.octaves
@@ -150,3 +161,9 @@ def _zoom(image: np.ndarray, factor: float) -> np.ndarray:
     h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), 0, factor)
     return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def mix_bump(count: int, center: float, width: float = 0.75) -> np.ndarray:
+    """Layer weights: a bump around a (fractional) layer index, summing to 1."""
+    w = np.exp(-0.5 * ((np.arange(count) - center) / width) ** 2).astype(np.float32)
+    return w / w.sum()
