@@ -53,13 +53,8 @@ class Flow:
         forward = self._flow(prev_g, cur_g)
         # Following backward then forward should come home; where it does not, cur's pixel was hidden in prev.
         forward_there = warp(forward, backward)
-        round_trip = backward + forward_there
-        err = _squared_norm(round_trip)
-        occluded = err > 0.01 * (magnitude * magnitude + _squared_norm(forward_there)) + 0.5
+        round_trip = cv2.add(backward, forward_there)
+        err = cv2.magnitude(round_trip[..., 0], round_trip[..., 1])
+        there = cv2.magnitude(forward_there[..., 0], forward_there[..., 1])
+        occluded = err * err > 0.01 * (magnitude * magnitude + there * there) + 0.5
         return Motion(backward, occluded, magnitude)
-
-
-def _squared_norm(vectors: np.ndarray) -> np.ndarray:
-    # Over a last axis of 2, numpy's axis reductions are slow; two planes are not.
-    x, y = vectors[..., 0], vectors[..., 1]
-    return x * x + y * y
