@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from realtime.errors import UserError
+from realtime.files import make_shareable
 
 KEYS = {  # key name -> (command, help)
     "escape": ("quit", "quit"), "q": ("quit", "quit"), "space": ("pause", "pause / resume"),
@@ -64,6 +65,7 @@ class VideoSink:
     def close(self):
         self.writer.release()
         if self.frames:
+            make_shareable(self.tmp)
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)
