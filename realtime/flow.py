@@ -33,8 +33,9 @@ def warp(image: np.ndarray, backward: np.ndarray) -> np.ndarray:
 
 
 class Flow:
-    def __init__(self, method: str = "dis", check_occlusion: bool = True):
+    def __init__(self, method: str = "dis", check_occlusion: bool = True, work_width: int = 160):
         self.method = method
+        self.work_width = work_width  # frames at least twice this wide are measured at half size
         self.check_occlusion = check_occlusion
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST) if method == "dis" else None
 
@@ -45,6 +46,14 @@ class Flow:
         return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
 
     def between(self, prev_rgb: np.ndarray, cur_rgb: np.ndarray) -> Motion:
+        h, w = cur_rgb.shape[:2]
+        if w >= 2 * self.work_width:
+            # Motion is smooth at this scale: estimate it on half-size frames (a quarter of the
+            # work) and scale the field back up; only the dream's warp runs at full size.
+            half = self.between(cv2.pyrDown(prev_rgb), cv2.pyrDown(cur_rgb))
+            backward = cv2.resize(half.backward, (w, h), interpolation=cv2.INTER_LINEAR) * 2.0
+            occluded = cv2.resize(half.occluded.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+            return Motion(backward, occluded, cv2.resize(half.magnitude, (w, h)) * 2.0)
         prev_g, cur_g = gray(prev_rgb), gray(cur_rgb)
         backward = self._flow(cur_g, prev_g)
         magnitude = cv2.magnitude(backward[..., 0], backward[..., 1])
