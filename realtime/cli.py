@@ -56,10 +56,8 @@ def _fraction(text):
 
 def _live(args) -> int:
     from realtime.live import LiveOptions, run_live
-    from realtime.stream import StreamSettings
 
-    settings = StreamSettings(args.size, args.steps_per_frame, args.step_size, args.feedback, args.feedback_moving,
-                              args.feedback_static, args.flow, args.zoom, args.octaves, args.octave_scale, args.calm)
+    settings = _stream_settings(args, args.size)
     options = LiveOptions(source=args.source, fallback=args.fallback, loop=args.loop,
                           models=tuple(Path(m) for m in (args.model or [str(_default_model())])),
                           provider=args.provider, headless=args.headless, fullscreen=args.fullscreen,
@@ -144,6 +142,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", help=f"model; repeat to cycle with 'm' (default: {DEFAULT_MODEL})")
     p.add_argument("--size", type=_size, default=(640, 360), help="processing size WxH (default 640x360)")
     p.add_argument("--window", type=_size, help="window size WxH (default: the processing size x 2)")
+    _add_stream_flags(p)
+    p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--frames", type=_positive(int), default=0, help="stop after N frames (0: run until quit)")
+    p.add_argument("--record", help="record every displayed frame to this .mp4")
+    p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
+    p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
+    p.add_argument("--guide", help="guide image: dream toward its features (needs --mix models)")
+    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.set_defaults(func=_live)
+
+    p = sub.add_parser("render", help="dream every frame of a clip offline, with the live loop's dream")
+    p.add_argument("input", help="video file")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model (default: {DEFAULT_MODEL})")
+    p.add_argument("--size", type=_size, help="processing and output size WxH (default: the input's)")
+    _add_stream_flags(p)
+    p.add_argument("--seed", type=int, default=0, help="recorded with the render; the live dream has no randomness")
+    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.set_defaults(func=_render)
+    return parser
+
+
+def _add_stream_flags(p) -> None:
+    """The dream flags `live` and `render` share (one StreamSettings, one code path)."""
     p.add_argument("--steps-per-frame", type=_positive(int), default=1, help="ascent steps per frame (default 1)")
     p.add_argument("--step-size", type=float, default=0.02, help="step size (default 0.02)")
     p.add_argument("--feedback", type=_fraction, default=0.9, help="share of the previous dream kept, 0..1 (0.9)")
@@ -155,16 +178,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--octaves", type=_positive(int), default=1, help="cycle one pyramid scale per frame (default 1)")
     p.add_argument("--octave-scale", type=float, default=1.4, help="ratio between live octaves (default 1.4)")
     p.add_argument("--calm", action="store_true", help="fade to the camera while people move, return when still")
-    p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
-    p.add_argument("--fullscreen", action="store_true")
-    p.add_argument("--frames", type=_positive(int), default=0, help="stop after N frames (0: run until quit)")
-    p.add_argument("--record", help="record every displayed frame to this .mp4")
-    p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
-    p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
-    p.add_argument("--guide", help="guide image: dream toward its features (needs --mix models)")
-    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
-    p.set_defaults(func=_live)
-    return parser
+
+
+def _stream_settings(args, size):
+    from realtime.stream import StreamSettings
+
+    return StreamSettings(size, args.steps_per_frame, args.step_size, args.feedback, args.feedback_moving,
+                          args.feedback_static, args.flow, args.zoom, args.octaves, args.octave_scale, args.calm)
+
+
+def _render(args) -> int:
+    from realtime.render import RenderJob, render
+
+    print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed),
+                 lambda size: _stream_settings(args, size), args.provider))
+    return 0
 
 
 def main(argv=None) -> int:

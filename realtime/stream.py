@@ -79,6 +79,19 @@ class DreamStream:
         self.last = {"flow_s": 0.0, "dream_s": 0.0}
         self.mix_center = None
 
+    STATE = ("prev_frame", "prev_source", "prev_dream", "count", "calm_strength", "motion", "mix_center")
+
+    def state(self) -> dict:
+        """The feedback state, enough to continue a render exactly where it stopped."""
+        return {k: getattr(self, k) for k in self.STATE if getattr(self, k) is not None}
+
+    def restore(self, state: dict) -> None:
+        for k in self.STATE:
+            value = state.get(k)
+            if value is not None and np.ndim(value) == 0:
+                value = value.item() if hasattr(value, "item") else value
+            setattr(self, k, value)
+
     @property
     def engine(self):
         return self.engines[self.controls.model_index % len(self.engines)]
