@@ -63,7 +63,8 @@ def _live(args) -> int:
                           provider=args.provider, headless=args.headless, fullscreen=args.fullscreen,
                           window=args.window, frames=args.frames, record=Path(args.record) if args.record else None,
                           stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots),
-                          guide=Path(args.guide) if args.guide else None)
+                          guide=Path(args.guide) if args.guide else None, serve=args.serve, token=args.token,
+                          stereo=args.stereo, disparity=args.disparity, pipe=args.pipe)
     return run_live(options, settings)
 
 
@@ -150,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
     p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
     p.add_argument("--guide", help="guide image: dream toward its features (needs --mix models)")
+    p.add_argument("--serve", metavar="[HOST:]PORT", help="also serve an MJPEG stream and a viewer page over HTTP "
+                   "(127.0.0.1 unless a host is given)")
+    p.add_argument("--token", help="secret every HTTP request must carry as ?token=... (required beyond loopback)")
+    p.add_argument("--stereo", action="store_true", help="side-by-side frames for a headset")
+    p.add_argument("--disparity", type=int, default=0, help="shift of the right eye in pixels (with --stereo)")
+    p.add_argument("--pipe", action="store_true", help="raw RGB24 frames to stdout (size on stderr)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_live)
 

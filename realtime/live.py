@@ -27,6 +27,11 @@ class LiveOptions:
     stats: Path | None = None
     snapshots: Path = Path(".")
     guide: Path | None = None
+    serve: str | None = None
+    token: str | None = None
+    stereo: bool = False
+    disparity: int = 0
+    pipe: bool = False
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -44,7 +49,7 @@ def open_with_fallback(options: LiveOptions, size):
 def run_live(options: LiveOptions, settings) -> int:
     from realtime.engine import Engine
     from realtime.loop import Recorder, run, write_stats
-    from realtime.sinks import VideoSink, WindowSink
+    from realtime.sinks import PipeSink, VideoSink, WindowSink, side_by_side
     from realtime.sources import Latest
     from realtime.stream import DreamStream
 
@@ -70,17 +75,31 @@ def run_live(options: LiveOptions, settings) -> int:
         os.environ["SDL_VIDEODRIVER"] = "dummy"
     else:
         w, h = settings.size
-        window = WindowSink(options.window or (w * 2, h * 2), options.fullscreen)
+        window = WindowSink(options.window or ((w * 2 if options.stereo else w) * 2, h * 2), options.fullscreen)
         sinks.append(window)
+    w, h = settings.size
+    shown = (w * 2, h) if options.stereo else (w, h)
     if options.record is not None:
-        sinks.append(VideoSink(options.record, fps, settings.size))
-    recorder = Recorder(options.snapshots, fps, settings.size, None)
+        sinks.append(VideoSink(options.record, fps, shown))
+    if options.pipe:
+        sinks.append(PipeSink())
+    if options.serve:
+        from realtime.serve import FrameHub, ServeSink, parse_address, start_server
+
+        hub = FrameHub()
+        hub.status["model"] = engines[0].info.name
+        server = start_server(hub, *parse_address(options.serve), options.token)
+        sinks.append(ServeSink(hub))
+    recorder = Recorder(options.snapshots, fps, shown, None)
     sinks.append(recorder)
     reader = Latest(source)
     try:
-        stats = run(reader, stream, sinks, window, recorder, options.frames)
+        stats = run(reader, stream, sinks, window, recorder, options.frames,
+                    side_by_side(options.disparity) if options.stereo else None)
     finally:
         reader.close()
+        if options.serve:
+            server.shutdown()
     summary = stats.summary(stream)
     log.info("%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms", summary["frames"], summary["fps"],
              summary["ms_per_step"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"])

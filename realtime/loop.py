@@ -101,8 +101,10 @@ def hud(stream, stats: LoopStats, lost: bool) -> list[str]:
     return lines
 
 
-def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0) -> LoopStats:
-    """Run until done; every sink (the recorder among them) is closed on the way out."""
+def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, present=None) -> LoopStats:
+    """Run until done; every sink (the recorder among them) is closed on the way out.
+
+    `present` turns the dream into what the sinks show (side-by-side stereo, say)."""
     stats = LoopStats()
     was_lost = False
     try:
@@ -117,6 +119,8 @@ def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0) 
             stats.lost_frames += frame.lost
             t1 = time.perf_counter()
             dreamed = stream(frame.image)
+            if present is not None:
+                dreamed = present(dreamed)
             t2 = time.perf_counter()
             if window is not None:
                 window.hud_lines = hud(stream, stats, frame.lost)
@@ -133,6 +137,8 @@ def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0) 
                 break
     except KeyboardInterrupt:
         log.info("interrupted: closing")
+    except BrokenPipeError:
+        log.info("the program reading --pipe has gone: closing")
     finally:
         for sink in sinks:
             sink.close()

@@ -38,6 +38,37 @@ class ListSink:
         pass
 
 
+class PipeSink:
+    """Raw RGB24 frames to a binary stream (stdout), for ffmpeg or another program; size on stderr."""
+
+    def __init__(self, stream=None):
+        import sys
+
+        self.stream = stream if stream is not None else sys.stdout.buffer
+        self.size = None
+
+    def write(self, frame: np.ndarray):
+        if self.size is None:
+            import sys
+
+            self.size = frame.shape[1], frame.shape[0]
+            print(f"pipe: {self.size[0]}x{self.size[1]} rgb24", file=sys.stderr, flush=True)
+        self.stream.write(np.ascontiguousarray(frame).tobytes())
+        self.stream.flush()
+
+    def close(self):
+        pass
+
+
+def side_by_side(disparity: int = 0):
+    """Frame -> [left | right] for a headset; the right eye shifted by `disparity` pixels."""
+    def present(frame: np.ndarray) -> np.ndarray:
+        right = frame if not disparity else cv2.warpAffine(
+            frame, np.float32([[1, 0, -disparity], [0, 1, 0]]), frame.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+        return np.concatenate([frame, right], axis=1)
+    return present
+
+
 class VideoSink:
     """MP4 (mp4v) written to a temporary file and moved into place on close: never a half file."""
 

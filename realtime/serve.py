@@ -1,0 +1,161 @@
+"""Dreamed frames over HTTP: an MJPEG stream and a viewer page, for browsers, phones and headsets.
+
+`FrameHub` keeps only the newest JPEG; each viewer's connection waits for the next one and sends
+it, so a slow viewer skips frames and never holds up the loop or other viewers. `ServeSink` is the
+loop's side (encode and publish); `start_server` runs the HTTP server on its own threads.
+Paths: `/` (viewer, with a side-by-side stereo mode), `/stream.mjpg`, `/status.json`; anything
+else is 404. With a token, every request must carry `?token=...` (403 otherwise).
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import cv2
+import numpy as np
+
+from realtime.errors import UserError
+
+log = logging.getLogger("deepdream.serve")
+BOUNDARY = "deepdreamframe"
+
+VIEWER = """<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>deepdream-live</title><style>
+html,body{margin:0;height:100%;background:#000;color:#ccc;font:13px sans-serif;overflow:hidden}
+#view{display:flex;width:100%;height:100%}#view img{flex:1;min-width:0;object-fit:contain}
+#bar{position:fixed;left:8px;bottom:8px;background:#0008;padding:4px 8px;border-radius:4px}
+button{background:#333;color:#ddd;border:0;padding:3px 8px;margin-left:8px}</style></head>
+<body><div id="view"><img id="left" alt="dream"></div>
+<div id="bar"><span id="status">connecting</span><button id="stereo">stereo</button></div>
+<script>
+const q = location.search, src = "stream.mjpg" + q, view = document.getElementById("view");
+document.getElementById("left").src = src;
+document.getElementById("stereo").onclick = () => {
+  const right = document.getElementById("right");
+  if (right) { right.remove(); return; }
+  const img = document.createElement("img"); img.id = "right"; img.src = src; view.appendChild(img);
+};
+async function poll() {
+  try { const s = await (await fetch("status.json" + q)).json();
+        document.getElementById("status").textContent = s.fps.toFixed(1) + " fps, " + s.model; } catch (e) {}
+  setTimeout(poll, 1000);
+}
+poll();
+</script></body></html>"""
+
+
+class FrameHub:
+    def __init__(self):
+        self._cond = threading.Condition()
+        self.jpeg: bytes | None = None
+        self.count = 0
+        self.ready_at = 0.0  # time.monotonic() when the newest frame was published
+        self.status = {"fps": 0.0, "model": "", "frames": 0}
+        self.closed = False
+
+    def publish(self, jpeg: bytes):
+        with self._cond:
+            self.jpeg, self.count, self.ready_at = jpeg, self.count + 1, time.monotonic()
+            self.status["frames"] = self.count
+            self._cond.notify_all()
+
+    def next_after(self, seen: int, timeout: float = 5.0):
+        """(count, jpeg) of a frame newer than `seen`, or None on timeout/close."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.count > seen or self.closed, timeout):
+                return None
+            return None if self.closed else (self.count, self.jpeg)
+
+    def close(self):
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+class ServeSink:
+    def __init__(self, hub: FrameHub, quality: int = 85):
+        self.hub, self.quality = hub, quality
+        self._started, self._frames = time.monotonic(), 0
+
+    def write(self, frame: np.ndarray):
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+        if ok:
+            self._frames += 1
+            self.hub.status["fps"] = self._frames / max(time.monotonic() - self._started, 1e-6)
+            self.hub.publish(jpeg.tobytes())
+
+    def close(self):
+        self.hub.close()
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        raise UserError(f"--serve takes [HOST:]PORT, got {text!r}") from None
+
+
+def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> ThreadingHTTPServer:
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, fmt, *args):  # the default writes every request to stderr
+            log.debug(fmt, *args)
+
+        def do_GET(self):
+            url = urlparse(self.path)
+            if token and not hmac.compare_digest(parse_qs(url.query).get("token", [""])[0], token):
+                return self._send(403, "text/plain", b"forbidden\n")
+            if url.path in ("/", "/index.html"):
+                return self._send(200, "text/html; charset=utf-8", VIEWER.encode())
+            if url.path == "/status.json":
+                return self._send(200, "application/json", json.dumps(hub.status).encode())
+            if url.path == "/stream.mjpg":
+                return self._stream()
+            return self._send(404, "text/plain", b"not found\n")
+
+        def _send(self, code, kind, body):
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _stream(self):
+            self.send_response(200)
+            self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            seen = 0
+            try:
+                while True:
+                    item = hub.next_after(seen)
+                    if item is None:
+                        if hub.closed:
+                            return
+                        continue
+                    seen, jpeg = item
+                    self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}"
+                                     "\r\n\r\n".encode() + jpeg + b"\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                return
+
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:
+        raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("serving beyond this machine on %s:%d; every request needs the token", host, port)
+    log.info("viewer at http://%s:%d/%s", host, server.server_address[1], f"?token={token}" if token else "")
+    return server

@@ -1,0 +1,124 @@
+"""Serving the dream over HTTP (MJPEG + viewer), --pipe and --stereo."""
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+from realtime.serve import FrameHub, start_server
+from realtime.sinks import side_by_side
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _mjpeg_frames(url, count, timeout=60):
+    frames, buf = [], b""
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        assert resp.headers["Content-Type"].startswith("multipart/x-mixed-replace")
+        while len(frames) < count:
+            buf += resp.read1(65536)
+            while b"\xff\xd8" in buf and b"\xff\xd9" in buf[buf.index(b"\xff\xd8"):]:
+                start = buf.index(b"\xff\xd8")
+                end = buf.index(b"\xff\xd9", start) + 2
+                frames.append(buf[start:end])
+                buf = buf[end:]
+    return frames
+
+
+@pytest.fixture
+def served(random_model):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
+                             str(random_model), "--size", "96x80", "--headless", "--serve", f"127.0.0.1:{port}",
+                             "--token", "s3cret"], stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/status.json?token=s3cret", timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    yield base
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+
+
+def test_stream_viewer_status_and_token(served):
+    import cv2
+    frames = _mjpeg_frames(f"{served}/stream.mjpg?token=s3cret", 3)
+    images = [cv2.imdecode(np.frombuffer(f, np.uint8), cv2.IMREAD_COLOR) for f in frames]
+    assert all(img.shape == (80, 96, 3) for img in images)
+    assert np.abs(images[0].astype(int) - images[-1]).mean() > 1  # frames change
+    page = urllib.request.urlopen(f"{served}/?token=s3cret").read().decode()
+    assert "stream.mjpg" in page and "stereo" in page
+    status = json.loads(urllib.request.urlopen(f"{served}/status.json?token=s3cret").read())
+    assert status["frames"] > 0 and status["model"]
+    for path in ["/", "/stream.mjpg", "/status.json?token=wrong"]:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(served + path)
+        assert err.value.code == 403
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{served}/etc/passwd?token=s3cret")
+    assert err.value.code == 404
+
+
+def test_a_slow_viewer_skips_frames_and_never_blocks_the_publisher():
+    hub = FrameHub()
+    got = []
+
+    def slow_viewer():
+        seen = 0
+        while len(got) < 3:
+            item = hub.next_after(seen, timeout=2)
+            if item is None:
+                return
+            seen = item[0]
+            got.append(seen)
+            time.sleep(0.2)
+
+    viewer = threading.Thread(target=slow_viewer)
+    viewer.start()
+    t0 = time.monotonic()
+    for i in range(60):
+        hub.publish(b"frame%d" % i)
+        time.sleep(0.01)
+    publish_time = time.monotonic() - t0
+    viewer.join(timeout=5)
+    hub.close()
+    assert publish_time < 1.5  # the publisher never waited on the viewer
+    assert len(got) == 3 and got[-1] - got[0] > 10  # the viewer saw only the newest frames
+
+
+def test_serving_beyond_loopback_needs_a_token():
+    from realtime.errors import UserError
+    with pytest.raises(UserError, match="--token"):
+        start_server(FrameHub(), "0.0.0.0", _free_port(), None)
+
+
+def test_stereo_is_side_by_side_with_disparity():
+    frame = np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8)
+    out = side_by_side(5)(frame)
+    assert out.shape == (40, 120, 3)
+    np.testing.assert_array_equal(out[:, :60], frame)
+    np.testing.assert_array_equal(out[:, 60:115], frame[:, 5:])
+
+
+def test_pipe_writes_raw_frames_and_says_their_size(random_model):
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
+                             str(random_model), "--size", "96x80", "--headless", "--frames", "3", "--pipe",
+                             "--stereo"], capture_output=True, timeout=120)
+    assert result.returncode == 0
+    assert b"pipe: 192x80 rgb24" in result.stderr
+    assert len(result.stdout) == 3 * 192 * 80 * 3
