@@ -64,7 +64,8 @@ def _live(args) -> int:
                           window=args.window, frames=args.frames, record=Path(args.record) if args.record else None,
                           stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots),
                           guide=Path(args.guide) if args.guide else None, serve=args.serve, token=args.token,
-                          stereo=args.stereo, disparity=args.disparity, pipe=args.pipe)
+                          stereo=args.stereo, disparity=args.disparity, pipe=args.pipe,
+                          virtualcam=args.virtualcam)
     return run_live(options, settings)
 
 
@@ -157,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stereo", action="store_true", help="side-by-side frames for a headset")
     p.add_argument("--disparity", type=int, default=0, help="shift of the right eye in pixels (with --stereo)")
     p.add_argument("--pipe", action="store_true", help="raw RGB24 frames to stdout (size on stderr)")
+    p.add_argument("--virtualcam", action="store_true", help="also send frames to a virtual webcam "
+                   "(pip install -e '.[virtualcam]')")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_live)
 

@@ -32,6 +32,7 @@ class LiveOptions:
     stereo: bool = False
     disparity: int = 0
     pipe: bool = False
+    virtualcam: bool = False
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -49,7 +50,7 @@ def open_with_fallback(options: LiveOptions, size):
 def run_live(options: LiveOptions, settings) -> int:
     from realtime.engine import Engine
     from realtime.loop import Recorder, run, write_stats
-    from realtime.sinks import PipeSink, VideoSink, WindowSink, side_by_side
+    from realtime.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
     from realtime.sources import Latest
     from realtime.stream import DreamStream
 
@@ -83,6 +84,8 @@ def run_live(options: LiveOptions, settings) -> int:
         sinks.append(VideoSink(options.record, fps, shown))
     if options.pipe:
         sinks.append(PipeSink())
+    if options.virtualcam:
+        sinks.append(VirtualCamSink(shown, fps))
     if options.serve:
         from realtime.serve import FrameHub, ServeSink, parse_address, start_server
 

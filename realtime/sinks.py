@@ -69,6 +69,31 @@ def side_by_side(disparity: int = 0):
     return present
 
 
+class VirtualCamSink:
+    """Frames to a virtual webcam (pyvirtualcam: v4l2loopback on Linux, OBS on Windows/macOS)."""
+
+    def __init__(self, size: tuple[int, int], fps: float):
+        try:
+            import pyvirtualcam
+        except ImportError:
+            raise UserError("--virtualcam needs pyvirtualcam: pip install -e '.[virtualcam]'") from None
+        try:
+            self.cam = pyvirtualcam.Camera(width=size[0], height=size[1], fps=fps)
+        except Exception as exc:  # pyvirtualcam raises RuntimeError/others when no backend exists
+            raise UserError(f"no virtual camera device ({str(exc).splitlines()[0][:150]}); on Linux load "
+                            "v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1), elsewhere install OBS") from None
+        self.size = size
+
+    def write(self, frame: np.ndarray):
+        if frame.shape[1::-1] != self.size:
+            frame = cv2.resize(frame, self.size)
+        self.cam.send(np.ascontiguousarray(frame))
+        self.cam.sleep_until_next_frame()
+
+    def close(self):
+        self.cam.close()
+
+
 class VideoSink:
     """MP4 (mp4v) written to a temporary file and moved into place on close: never a half file."""
 

@@ -122,3 +122,14 @@ def test_pipe_writes_raw_frames_and_says_their_size(random_model):
     assert result.returncode == 0
     assert b"pipe: 192x80 rgb24" in result.stderr
     assert len(result.stdout) == 3 * 192 * 80 * 3
+
+
+def test_virtualcam_without_a_device_is_one_clear_line(random_model):
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
+                             str(random_model), "--size", "96x80", "--headless", "--frames", "2", "--virtualcam"],
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode == 0:
+        pytest.skip("this machine has a virtual camera device")
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "pyvirtualcam" in last or "v4l2loopback" in last
