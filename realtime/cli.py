@@ -31,7 +31,7 @@ def _dream(args) -> int:
     from realtime.stills import DreamSettings, run
 
     settings = DreamSettings(args.steps, args.step_size, args.octaves, args.octave_scale, args.tile,
-                             args.jitter, args.blur, args.max_dim, args.seed)
+                             args.jitter, args.blur, args.max_dim, args.seed, args.wrap)
     print(run(Path(args.input), Path(args.output), Path(args.model), settings, args.provider,
               Path(args.guide) if args.guide else None))
     return 0
@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed for jitter and tile offsets")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.add_argument("--guide", help="guide image: dream toward its features (needs a --mix model)")
+    p.add_argument("--wrap", action="store_true", help="the image is a 360-degree equirectangular panorama: "
+                   "no seam where its left and right edges meet")
     p.set_defaults(func=_dream)
 
     p = sub.add_parser("gallery", help="one dream per layer mixed0..mixed10, labelled, on one contact sheet")
@@ -188,13 +190,16 @@ def _add_stream_flags(p) -> None:
     p.add_argument("--octaves", type=_positive(int), default=1, help="cycle one pyramid scale per frame (default 1)")
     p.add_argument("--octave-scale", type=float, default=1.4, help="ratio between live octaves (default 1.4)")
     p.add_argument("--calm", action="store_true", help="fade to the camera while people move, return when still")
+    p.add_argument("--wrap", action="store_true", help="360-degree equirectangular frames: jitter, tiles, blur and "
+                   "flow wrap around horizontally")
 
 
 def _stream_settings(args, size):
     from realtime.stream import StreamSettings
 
     return StreamSettings(size, args.steps_per_frame, args.step_size, args.feedback, args.feedback_moving,
-                          args.feedback_static, args.flow, args.zoom, args.octaves, args.octave_scale, args.calm)
+                          args.feedback_static, args.flow, args.zoom, args.octaves, args.octave_scale, args.calm,
+                          args.wrap)
 
 
 def _render(args) -> int:

@@ -24,23 +24,35 @@ def gray(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
 
 
-def warp(image: np.ndarray, backward: np.ndarray) -> np.ndarray:
+def warp(image: np.ndarray, backward: np.ndarray, around: bool = False) -> np.ndarray:
+    """`around`: a 360-degree panorama, where leaving one side enters the other."""
     h, w = backward.shape[:2]
     # cv2.remap wants absolute source coordinates.
     xs = np.arange(w, dtype=np.float32)[None, :] + backward[..., 0]
     ys = np.arange(h, dtype=np.float32)[:, None] + backward[..., 1]
+    if around:
+        xs = np.mod(xs, w)
     return cv2.remap(image, xs, ys, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 class Flow:
-    def __init__(self, method: str = "dis", check_occlusion: bool = True, work_width: int = 160):
+    def __init__(self, method: str = "dis", check_occlusion: bool = True, work_width: int = 160,
+                 around: bool = False):
         self.method = method
+        self.around = around  # a 360-degree panorama: motion across the left/right seam is measured
         self.work_width = work_width  # frames at least twice this wide are measured at half size
         self.check_occlusion = check_occlusion
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST) if method == "dis" else None
 
     def _flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Flow from a to b: a's pixel p moves to p + flow[p] in b."""
+        if self.around:
+            pad = min(32, a.shape[1])
+            wide = [np.pad(g, ((0, 0), (pad, pad)), mode="wrap") for g in (a, b)]
+            return self._plain_flow(*wide)[:, pad:-pad]
+        return self._plain_flow(a, b)
+
+    def _plain_flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if self._dis is not None:
             return self._dis.calc(a, b, None)
         return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
@@ -61,7 +73,7 @@ class Flow:
             return Motion(backward, np.zeros(magnitude.shape, bool), magnitude)
         forward = self._flow(prev_g, cur_g)
         # Following backward then forward should come home; where it does not, cur's pixel was hidden in prev.
-        forward_there = warp(forward, backward)
+        forward_there = warp(forward, backward, self.around)
         round_trip = cv2.add(backward, forward_there)
         err = cv2.magnitude(round_trip[..., 0], round_trip[..., 1])
         there = cv2.magnitude(forward_there[..., 0], forward_there[..., 1])

@@ -10,7 +10,7 @@ from realtime.engine import Engine
 from realtime.images import check_output, load_image, save_image, to_uint8, to_unit
 from realtime.octaves import dream_octaves, octave_sizes, resize
 from realtime.errors import UserError
-from realtime.transforms import MIN_SIDE, blur, compose, jitter, tiled
+from realtime.transforms import MIN_SIDE, blur, compose, jitter, tiled, wrapped
 
 DEFAULT_MODEL = Path("models") / "inception_mixed3_mixed5.onnx"
 
@@ -26,12 +26,14 @@ class DreamSettings:
     blur: float = 0.0
     max_dim: int = 0
     seed: int = 0
+    wrap: bool = False
 
     def transform(self, rng: np.random.Generator):
         """The gradient transforms these settings ask for, or None for the plain (fused) loop."""
-        parts = [t for t, on in ((jitter(self.jitter, rng), self.jitter > 0),
+        parts = [t for t, on in ((wrapped(), self.wrap),  # outermost: tiles and jitter see the padding
+                                 (jitter(self.jitter, rng), self.jitter > 0),
                                  (tiled(self.tile, rng), self.tile > 0),
-                                 (blur(self.blur), self.blur > 0)) if on]
+                                 (blur(self.blur, self.wrap), self.blur > 0)) if on]
         return compose(*parts) if parts else None
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from realtime.flow import Flow, warp
 from realtime.images import to_uint8, to_unit
 from realtime.octaves import resize
+from realtime.transforms import wrapped
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class StreamSettings:
     octaves: int = 1
     octave_scale: float = 1.4
     calm: bool = False
+    wrap: bool = False  # a 360-degree equirectangular panorama: no seam where its edges meet
 
 
 @dataclass
@@ -63,7 +65,8 @@ class DreamStream:
         self.engines, self.settings = engines, settings
         self.controls = Controls(settings.step_size, settings.steps_per_frame, settings.feedback,
                                  settings.flow != "off")
-        self.flow = Flow(settings.flow) if settings.flow != "off" else Flow("dis")
+        self.flow = Flow(settings.flow if settings.flow != "off" else "dis", around=settings.wrap)
+        self.transform = wrapped() if settings.wrap else None
         self.timing = Timing()
         self.prepare(settings.size)
 
@@ -125,7 +128,7 @@ class DreamStream:
         weight: np.ndarray | float = c.feedback
         if c.flow_on:
             motion = self.flow.between(self.prev_frame, frame)
-            detail = warp(detail, motion.backward)
+            detail = warp(detail, motion.backward, self.settings.wrap)
             detail[motion.occluded] = 0.0  # newly revealed: take the camera there
             self.motion = float(motion.magnitude.mean())
             s = self.settings
@@ -161,12 +164,12 @@ class DreamStream:
         octaves = self.settings.octaves
         level = self.count % octaves if octaves > 1 else 0
         if level == 0:
-            return engine.step(state, k, self.controls.step_size)
+            return engine.step(state, k, self.controls.step_size, self.transform)
         h, w = state.shape[:2]
         small_size = (max(75, round(h / self.settings.octave_scale ** level)),
                       max(75, round(w / self.settings.octave_scale ** level)))
         small = resize(state, small_size)
-        added = engine.step(small, k, self.controls.step_size) - small
+        added = engine.step(small, k, self.controls.step_size, self.transform) - small
         return np.clip(state + resize(added, (h, w)), -1, 1)
 
 

@@ -6,6 +6,8 @@ A gradient fn maps an [H, W, 3] image to d loss / d image. Each transform wraps 
 - `tiled(tile, rng)`: gradient of an image larger than a tile, one overlapping tile at a time, with
   a random offset per call, so memory stays bounded and no seam forms.
 - `blur(sigma)`: Gaussian smoothing of the gradient, for softer, larger strokes.
+- `wrapped(margin)`: for 360-degree equirectangular panoramas, the gradient of the image padded
+  left and right with its own other edge, so nothing marks where the panorama's edges meet.
 All are off by default; `compose()` of nothing is the identity.
 """
 from __future__ import annotations
@@ -34,12 +36,35 @@ def jitter(pixels: int, rng: np.random.Generator):
     return wrap
 
 
-def blur(sigma: float):
+def blur(sigma: float, around: bool = False):
+    """Gaussian smoothing of the gradient; `around`: the left and right edges are neighbours."""
+    pad = int(3 * sigma + 1) if around else 0
+
     def wrap(grad_fn):
         def smoothed(image):
-            return cv2.GaussianBlur(grad_fn(image), (0, 0), sigmaX=sigma, sigmaY=sigma,
-                                    borderType=cv2.BORDER_REFLECT)
+            grad = grad_fn(image)
+            if pad:
+                grad = np.pad(grad, ((0, 0), (pad, pad), (0, 0)), mode="wrap")
+            out = cv2.GaussianBlur(grad, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
+            return out[:, pad:-pad] if pad else out
         return smoothed
+    return wrap
+
+
+def wrapped(margin: int = 128):
+    """Gradient of the panorama seen with `margin` columns of its other edge on each side.
+
+    The margin is a multiple of 32, InceptionV3's largest stride, so the padded image keeps the
+    network's sampling grid where it was.
+    """
+    margin = -(-margin // 32) * 32
+
+    def wrap(grad_fn):
+        def around(image):
+            m = min(margin, image.shape[1])
+            grad = grad_fn(np.pad(image, ((0, 0), (m, m), (0, 0)), mode="wrap"))
+            return grad[:, m:-m]
+        return around
     return wrap
 
 
