@@ -62,5 +62,14 @@ def random_model(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)

@@ -1,7 +1,6 @@
 """Serving the dream over HTTP (MJPEG + viewer), --pipe and --stereo."""
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,12 +13,6 @@ import pytest
 
 from realtime.serve import FrameHub, start_server
 from realtime.sinks import side_by_side
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _mjpeg_frames(url, count, timeout=60):
@@ -37,8 +30,8 @@ def _mjpeg_frames(url, count, timeout=60):
 
 
 @pytest.fixture
-def served(random_model):
-    port = _free_port()
+def served(random_model, free_port):
+    port = free_port
     proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
                              str(random_model), "--size", "96x80", "--headless", "--serve", f"127.0.0.1:{port}",
                              "--token", "s3cret"], stderr=subprocess.PIPE, text=True)
@@ -101,10 +94,10 @@ def test_a_slow_viewer_skips_frames_and_never_blocks_the_publisher():
     assert len(got) == 3 and got[-1] - got[0] > 10  # the viewer saw only the newest frames
 
 
-def test_serving_beyond_loopback_needs_a_token():
+def test_serving_beyond_loopback_needs_a_token(free_port):
     from realtime.errors import UserError
     with pytest.raises(UserError, match="--token"):
-        start_server(FrameHub(), "0.0.0.0", _free_port(), None)
+        start_server(FrameHub(), "0.0.0.0", free_port, None)
 
 
 def test_stereo_is_side_by_side_with_disparity():
