@@ -54,6 +54,15 @@ def test_stream_viewer_status_and_token(served):
     images = [cv2.imdecode(np.frombuffer(f, np.uint8), cv2.IMREAD_COLOR) for f in frames]
     assert all(img.shape == (80, 96, 3) for img in images)
     assert np.abs(images[0].astype(int) - images[-1]).mean() > 1  # frames change
+    # Several viewers at once.
+    results = []
+    viewers = [threading.Thread(target=lambda: results.append(len(_mjpeg_frames(f"{served}/stream.mjpg?token=s3cret", 2))))
+               for _ in range(3)]
+    for v in viewers:
+        v.start()
+    for v in viewers:
+        v.join(timeout=60)
+    assert results == [2, 2, 2]
     page = urllib.request.urlopen(f"{served}/?token=s3cret").read().decode()
     assert "stream.mjpg" in page and "stereo" in page
     status = json.loads(urllib.request.urlopen(f"{served}/status.json?token=s3cret").read())
