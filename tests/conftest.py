@@ -71,5 +71,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def served(random_model, free_port):
+    """`deepdream live --serve` on the synthetic source, token s3cret: yields the base URL."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
+                             str(random_model), "--size", "128x96", "--headless", "--serve", f"127.0.0.1:{free_port}",
+                             "--token", "s3cret"], stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{free_port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen(f"{base}/status.json?token=s3cret", timeout=2)
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.3)
+    yield base
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+
+
 def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
