@@ -5,7 +5,6 @@ import sys
 import time
 
 import cv2
-import numpy as np
 import pytest
 
 from realtime.cli import main
