@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 
 import numpy as np
+from timing import times_ms
 
 from realtime.engine import Engine
 from realtime.stills import DEFAULT_MODEL
@@ -33,13 +33,7 @@ def main() -> None:
         image = np.random.default_rng(0).uniform(-1, 1, (h, w, 3)).astype(np.float32)
         transform = tiled(tile, np.random.default_rng(0)) if tile else None
         repeats = 2 if tile else args.repeats
-        engine.step(image, 1, 0.01, transform)
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            engine.step(image, 1, 0.01, transform)
-            times.append(time.perf_counter() - t0)
-        median = statistics.median(times)
+        median = statistics.median(times_ms(lambda: engine.step(image, 1, 0.01, transform), repeats)) / 1e3
         rows.append({"case": name, "ms_per_step": round(median * 1e3, 1), "steps_per_s": round(1 / median, 2)})
     print(f"{engine.info.name} on {engine.provider}")
     print(f"{'case':>22} {'ms/step':>9} {'steps/s':>8}")

@@ -8,21 +8,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
+from timing import times_ms
 
 from realtime.engine import Engine
-
-
-def block(engine, image, repeats):
-    engine.step(image, 1, 0.01)
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        engine.step(image, 1, 0.01)
-        out.append((time.perf_counter() - t0) * 1e3)
-    return out
 
 
 def main() -> None:
@@ -37,8 +27,8 @@ def main() -> None:
         image = np.random.default_rng(0).uniform(-1, 1, (h, w, 3)).astype(np.float32)
         a, b = [], []
         for _ in range(2):
-            a += block(fixed, image, args.repeats)
-            b += block(mix, image, args.repeats)
+            a += times_ms(lambda: fixed.step(image, 1, 0.01), args.repeats)
+            b += times_ms(lambda: mix.step(image, 1, 0.01), args.repeats)
         fa, fb = statistics.median(a), statistics.median(b)
         print(f"{h}x{w}: fixed {fa:.1f} ms, mix {fb:.1f} ms, ratio {fb / fa:.3f}")
 

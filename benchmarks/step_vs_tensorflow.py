@@ -14,21 +14,11 @@ import json
 import os
 import statistics
 import tempfile
-import time
 
 import numpy as np
+from timing import times_ms
 
 SIZES = [(224, 224), (299, 299), (480, 640)]
-
-
-def _times(fn, repeats: int) -> list[float]:
-    fn()  # warm-up
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1e3)
-    return out
 
 
 def main() -> None:
@@ -61,8 +51,8 @@ def main() -> None:
             batch = tf.constant(image[None])
             tf_ms, ort_ms = [], []
             for _ in range(2):
-                tf_ms += _times(lambda: dream(batch, step)["stepped"].numpy(), args.repeats)
-                ort_ms += _times(lambda: engine.step(image, 1, 0.01), args.repeats)
+                tf_ms += times_ms(lambda: dream(batch, step)["stepped"].numpy(), args.repeats)
+                ort_ms += times_ms(lambda: engine.step(image, 1, 0.01), args.repeats)
             tf_med, ort_med = statistics.median(tf_ms), statistics.median(ort_ms)
             rows.append({"size": f"{h}x{w}", "tensorflow_ms": round(tf_med, 1), "onnxruntime_ms": round(ort_med, 1),
                          "ratio": round(ort_med / tf_med, 2)})
