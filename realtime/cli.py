@@ -69,6 +69,21 @@ def _live(args) -> int:
     return run_live(options, settings)
 
 
+def _configured_live(parser, argv, args) -> int:
+    from realtime import config
+
+    if args.config:
+        from_flags = args.model
+        config.apply(parser.live_parser, Path(args.config))
+        args = parser.parse_args(argv)  # again: the file's values are now defaults, flags win
+        if from_flags:  # --model appends; given on the command line it replaces the file's list
+            args.model = from_flags
+    if args.print_config:
+        print(config.dump(parser.live_parser, args), end="")
+        return 0
+    return args.func(args)
+
+
 def _default_model():
     from realtime.stills import DEFAULT_MODEL
     return DEFAULT_MODEL
@@ -163,7 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--virtualcam", action="store_true", help="also send frames to a virtual webcam "
                    "(pip install -e '.[virtualcam]')")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--config", help="TOML file with any of these flags as keys (flags given here win)")
+    p.add_argument("--print-config", action="store_true", help="print the effective settings as TOML and exit")
     p.set_defaults(func=_live)
+    parser.live_parser = p
 
     p = sub.add_parser("render", help="dream every frame of a clip offline, with the live loop's dream")
     p.add_argument("input", help="video file")
@@ -214,8 +232,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
+        if args.command == "live" and (args.config or args.print_config):
+            return _configured_live(parser, argv, args)
         return args.func(args)
     except UserError as exc:
         print(f"deepdream {args.command}: error: {exc}", file=sys.stderr)

@@ -1,0 +1,85 @@
+"""Installation settings in TOML: any `live` flag as a key (dashes or underscores), flags override it.
+
+`apply(parser, path)` checks every key and value against the `live` parser's own flags and makes
+them that parser's defaults; `dump(parser, args)` writes the effective settings back as TOML.
+"""
+from __future__ import annotations
+
+import argparse
+import tomllib
+from pathlib import Path
+
+from realtime.errors import UserError
+
+SKIP = {"help", "config", "print_config", "func", "command"}
+
+
+def _actions(parser: argparse.ArgumentParser) -> dict:
+    return {a.dest: a for a in parser._actions if a.dest not in SKIP}
+
+
+def apply(parser: argparse.ArgumentParser, path: Path) -> None:
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from None
+    actions = _actions(parser)
+    defaults = {}
+    for key, value in data.items():
+        dest = key.replace("-", "_")
+        if dest not in actions:
+            raise UserError(f"{path}: unknown setting {key!r}; settings are the live flags: "
+                            + ", ".join(sorted(a.replace("_", "-") for a in actions)))
+        defaults[dest] = _convert(actions[dest], value, f"{path}: {key}")
+    parser.set_defaults(**defaults)
+
+
+def _convert(action, value, where: str):
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        if not isinstance(value, bool):
+            raise UserError(f"{where} must be true or false, got {value!r}")
+        return value
+    if isinstance(action, argparse._AppendAction):
+        items = value if isinstance(value, list) else [value]
+        return [_one(action, v, where) for v in items]
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        value = f"{value[0]}x{value[1]}"  # a size written as [640, 360]
+    return _one(action, value, where)
+
+
+def _one(action, value, where: str):
+    if isinstance(value, (dict, list)):
+        raise UserError(f"{where}: expected a single value, got {value!r}")
+    try:
+        converted = action.type(str(value)) if action.type else str(value)
+    except (argparse.ArgumentTypeError, ValueError) as exc:
+        raise UserError(f"{where}: bad value {value!r} ({exc})") from None
+    if action.choices and converted not in action.choices:
+        raise UserError(f"{where}: {value!r} is not one of {', '.join(map(str, action.choices))}")
+    return converted
+
+
+def dump(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    lines = ["# deepdream live settings (deepdream live --config FILE.toml)"]
+    for dest in _actions(parser):
+        value = getattr(args, dest, None)
+        key = dest.replace("_", "-")
+        if value is None:
+            lines.append(f"# {key} = (not set)")
+        else:
+            lines.append(f"{key} = {_toml(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return f'"{value[0]}x{value[1]}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
