@@ -65,7 +65,7 @@ def _live(args) -> int:
                           stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots),
                           guide=Path(args.guide) if args.guide else None, serve=args.serve, token=args.token,
                           stereo=args.stereo, disparity=args.disparity, pipe=args.pipe,
-                          virtualcam=args.virtualcam)
+                          virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed)
     return run_live(options, settings)
 
 
@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--virtualcam", action="store_true", help="also send frames to a virtual webcam "
                    "(pip install -e '.[virtualcam]')")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--log", help="experiment log: one CSV row per displayed frame (times, frame indices, "
+                   "every parameter, loss, ms per step)")
+    p.add_argument("--seed", type=int, help="reproducible runs: with a video file, every frame in order (not real time)")
     p.add_argument("--config", help="TOML file with any of these flags as keys (flags given here win)")
     p.add_argument("--print-config", action="store_true", help="print the effective settings as TOML and exit")
     p.set_defaults(func=_live)

@@ -33,6 +33,8 @@ class LiveOptions:
     disparity: int = 0
     pipe: bool = False
     virtualcam: bool = False
+    log: Path | None = None
+    seed: int | None = None
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -55,7 +57,7 @@ def run_live(options: LiveOptions, settings) -> int:
     from realtime.stream import DreamStream
 
     logging.basicConfig(level=logging.INFO, format="[live] %(message)s", stream=sys.stderr)
-    for path in (options.record, options.stats):
+    for path in (options.record, options.stats, options.log):
         if path is not None and not _writable(path):
             raise UserError(f"cannot write {path}")
     engines = [Engine(m, options.provider) for m in options.models]
@@ -95,12 +97,25 @@ def run_live(options: LiveOptions, settings) -> int:
         sinks.append(ServeSink(hub))
     recorder = Recorder(options.snapshots, fps, shown, None)
     sinks.append(recorder)
-    reader = Latest(source)
+    frame_log = None
+    if options.log is not None:
+        from realtime.framelog import FrameLog
+
+        frame_log = FrameLog(options.log)
+    # With a seed, a file is a stimulus: every frame, in order, as fast as the dream goes, so two
+    # runs show the same frames. Otherwise the newest frame wins, as with a camera.
+    lockstep = options.seed is not None and getattr(source, "is_file", False)
+    if lockstep:
+        source.paced = False
+        log.info("--seed with a file: every frame in order (not real time)")
+    reader = Latest(source, lockstep=lockstep)
     try:
         stats = run(reader, stream, sinks, window, recorder, options.frames,
-                    side_by_side(options.disparity) if options.stereo else None)
+                    side_by_side(options.disparity) if options.stereo else None, frame_log)
     finally:
         reader.close()
+        if frame_log is not None:
+            frame_log.close()
         if options.serve:
             server.shutdown()
     summary = stats.summary(stream)

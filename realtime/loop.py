@@ -101,7 +101,8 @@ def hud(stream, stats: LoopStats, lost: bool) -> list[str]:
     return lines
 
 
-def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, present=None) -> LoopStats:
+def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, present=None,
+        frame_log=None) -> LoopStats:
     """Run until done; every sink (the recorder among them) is closed on the way out.
 
     `present` turns the dream into what the sinks show (side-by-side stereo, say)."""
@@ -127,6 +128,8 @@ def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, 
             for sink in sinks:
                 sink.write(dreamed)
             t3 = time.perf_counter()
+            if frame_log is not None:
+                frame_log(frame, stream, stats.frames)
             stats.frames += 1
             stats.latencies_ms.append((time.monotonic() - frame.time) * 1e3)
             stats.spent["capture"] += t1 - t0

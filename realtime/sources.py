@@ -138,10 +138,14 @@ def open_source(spec: str, loop: bool = False, size=(640, 360)):
 
 
 class Latest:
-    """Runs a source on a thread; `get()` returns the newest frame not yet handed out."""
+    """Runs a source on a thread; `get()` returns the newest frame not yet handed out.
 
-    def __init__(self, source, retry_s: float = 1.0):
-        self.source, self.retry_s = source, retry_s
+    `lockstep=True` hands out every frame instead (the reader waits for the consumer): for
+    experiments on a file, where two runs must see the same frames.
+    """
+
+    def __init__(self, source, retry_s: float = 1.0, lockstep: bool = False):
+        self.source, self.retry_s, self.lockstep = source, retry_s, lockstep
         self._cond = threading.Condition()
         self._frame: Frame | None = None
         self._served = 0  # value of _count when a frame was last handed out
@@ -179,6 +183,8 @@ class Latest:
 
     def _publish(self, frame: Frame):
         with self._cond:
+            while self.lockstep and self._served < self._count and not self._stop.is_set():
+                self._cond.wait(0.1)
             if self._frame is not None and self._served < self._count:
                 self.dropped += 1  # the previous frame was never handed out
             self._frame, self.lost = frame, False
@@ -200,6 +206,7 @@ class Latest:
                     return replace(self._frame, lost=True, time=time.monotonic())
                 return None
             self._served = self._count
+            self._cond.notify_all()  # a lockstep reader waits for this
             return self._frame
 
     def close(self):
