@@ -65,7 +65,8 @@ def _live(args) -> int:
                           stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots),
                           guide=Path(args.guide) if args.guide else None, serve=args.serve, token=args.token,
                           stereo=args.stereo, disparity=args.disparity, pipe=args.pipe,
-                          virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed)
+                          virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed,
+                          config=Path(args.config) if args.config else None)
     return run_live(options, settings)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from realtime.errors import UserError
 
 SKIP = {"help", "config", "print_config", "func", "command"}
+PLAYLIST_KEYS = {"scene", "crossfade"}  # read by realtime.playlist, not flags
 
 
 def _actions(parser: argparse.ArgumentParser) -> dict:
@@ -28,12 +29,27 @@ def apply(parser: argparse.ArgumentParser, path: Path) -> None:
     actions = _actions(parser)
     defaults = {}
     for key, value in data.items():
+        if key in PLAYLIST_KEYS:
+            continue
         dest = key.replace("-", "_")
         if dest not in actions:
             raise UserError(f"{path}: unknown setting {key!r}; settings are the live flags: "
                             + ", ".join(sorted(a.replace("_", "-") for a in actions)))
         defaults[dest] = _convert(actions[dest], value, f"{path}: {key}")
     parser.set_defaults(**defaults)
+
+
+def playlist(path: Path, base: dict):
+    """The config's [[scene]] tables as a Playlist, or None when it has none."""
+    from realtime.playlist import Playlist, parse_scenes
+
+    data = tomllib.loads(Path(path).read_text())
+    if "scene" not in data:
+        return None
+    crossfade = data.get("crossfade", 0.0)
+    if isinstance(crossfade, bool) or not isinstance(crossfade, (int, float)) or crossfade < 0:
+        raise UserError(f"{path}: crossfade must be seconds >= 0")
+    return Playlist(parse_scenes(data["scene"], str(path)), float(crossfade), base)
 
 
 def _convert(action, value, where: str):

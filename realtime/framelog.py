@@ -12,7 +12,7 @@ from pathlib import Path
 
 from realtime.errors import UserError
 
-COLUMNS = ["wall_time", "monotonic", "frame", "source_frame", "model", "step_size", "steps_per_frame", "feedback",
+COLUMNS = ["wall_time", "monotonic", "frame", "source_frame", "model", "scene", "step_size", "steps_per_frame", "feedback",
            "feedback_moving", "feedback_static", "flow", "zoom", "octaves", "calm", "calm_strength", "wrap",
            "mix_center", "paused", "loss", "ms_per_step"]
 
@@ -31,9 +31,9 @@ class FrameLog:
         steps = c.steps_per_frame
         self.writer.writerow([
             datetime.now(timezone.utc).isoformat(timespec="microseconds"), f"{time.monotonic():.6f}", index,
-            frame.index, stream.engine.info.name, f"{c.step_size:.6g}", steps, f"{c.feedback:.6g}",
+            frame.index, stream.engine.info.name, stream.scene, f"{c.step_size:.6g}", steps, f"{c.feedback:.6g}",
             s.feedback_moving if s.feedback_moving is not None else "", s.feedback_static
-            if s.feedback_static is not None else "", "on" if c.flow_on else "off", s.zoom, s.octaves, s.calm,
+            if s.feedback_static is not None else "", "on" if c.flow_on else "off", c.zoom, s.octaves, s.calm,
             f"{stream.calm_strength:.4f}", s.wrap, "" if stream.mix_center is None else f"{stream.mix_center:.3f}",
             c.paused, f"{stream.engine.last_loss:.6g}",
             f"{stream.last['dream_s'] * 1e3 / steps:.2f}" if steps else ""])

@@ -35,6 +35,7 @@ class LiveOptions:
     virtualcam: bool = False
     log: Path | None = None
     seed: int | None = None
+    config: Path | None = None
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -60,7 +61,18 @@ def run_live(options: LiveOptions, settings) -> int:
     for path in (options.record, options.stats, options.log):
         if path is not None and not _writable(path):
             raise UserError(f"cannot write {path}")
-    engines = [Engine(m, options.provider) for m in options.models]
+    playlist = None
+    if options.config is not None:
+        from realtime.config import playlist as read_playlist
+
+        playlist = read_playlist(options.config, {"steps_per_frame": settings.steps_per_frame,
+                                                  "step_size": settings.step_size, "feedback": settings.feedback,
+                                                  "zoom": settings.zoom})
+    models = list(options.models)
+    for scene in (playlist.scenes if playlist else []):
+        if scene.model and Path(scene.model) not in models:
+            models.append(Path(scene.model))
+    engines = [Engine(m, options.provider) for m in models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
     if options.guide is not None:
@@ -72,6 +84,10 @@ def run_live(options: LiveOptions, settings) -> int:
     source, name = open_with_fallback(options, settings.size)
     log.info("source %s", name)
     stream = DreamStream(engines, settings)
+    stream.playlist = playlist
+    if playlist:
+        log.info("playlist: %d scenes, %.0f s a cycle, %.1f s crossfade", len(playlist.scenes), playlist.period,
+                 playlist.crossfade)
     fps = getattr(source, "fps", 30.0)
     sinks, window = [], None
     if options.headless:

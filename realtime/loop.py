@@ -92,7 +92,8 @@ def hud(stream, stats: LoopStats, lost: bool) -> list[str]:
     lines = [f"{fps:4.1f} fps  {t.get('ms_per_step', 0):5.0f} ms/step  {c.steps_per_frame} steps/frame",
              f"step {c.step_size:.3f}  feedback {c.feedback:.2f}  flow {'on' if c.flow_on else 'off'}"
              + ("  PAUSED" if c.paused else ""),
-             f"{stream.engine.info.name} on {stream.engine.provider.removesuffix('ExecutionProvider')}"]
+             f"{stream.engine.info.name} on {stream.engine.provider.removesuffix('ExecutionProvider')}"
+             + (f"  [{stream.scene}]" if stream.scene else "")]
     mix = mix_line(stream)
     if mix:
         lines.append(mix)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -47,6 +48,7 @@ class Controls:
     model_index: int = 0
     paused: bool = False
     mix_target: float | None = None  # layer index the mix moves toward (mix models); None: the model's own
+    zoom: float = 1.0
 
 
 @dataclass
@@ -64,7 +66,9 @@ class DreamStream:
     def __init__(self, engines: list, settings: StreamSettings):
         self.engines, self.settings = engines, settings
         self.controls = Controls(settings.step_size, settings.steps_per_frame, settings.feedback,
-                                 settings.flow != "off")
+                                 settings.flow != "off", zoom=settings.zoom)
+        self.playlist = None  # a realtime.playlist.Playlist drives the controls when set
+        self.scene = ""
         self.flow = Flow(settings.flow if settings.flow != "off" else "dis", around=settings.wrap)
         self.transform = wrapped() if settings.wrap else None
         self.timing = Timing()
@@ -81,6 +85,7 @@ class DreamStream:
         self.motion = 0.0
         self.last = {"flow_s": 0.0, "dream_s": 0.0}
         self.mix_center = None
+        self.started = time.monotonic()
 
     STATE = ("prev_frame", "prev_source", "prev_dream", "count", "calm_strength", "motion", "mix_center")
 
@@ -104,6 +109,8 @@ class DreamStream:
         w, h = self.size
         frame = rgb if rgb.shape[:2] == (h, w) else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         source = to_unit(frame)
+        if self.playlist is not None and not self.controls.paused:
+            self._follow_playlist()
         if self.controls.paused and self.prev_dream is not None:
             return to_uint8(self.prev_dream)
         t0 = time.perf_counter()
@@ -144,9 +151,19 @@ class DreamStream:
             target = float(np.clip(1.0 - self.motion, 0.0, 1.0))
             rate = 0.3 if target < self.calm_strength else 0.03
             self.calm_strength += rate * (target - self.calm_strength)
-        if self.settings.zoom != 1.0:
-            detail = _zoom(detail, self.settings.zoom)
+        if self.controls.zoom != 1.0:
+            detail = _zoom(detail, self.controls.zoom)
         return weight * detail
+
+    def _follow_playlist(self) -> None:
+        numbers, model, self.scene = self.playlist.at(time.monotonic() - self.started)
+        c = self.controls
+        c.step_size, c.feedback, c.zoom = numbers["step_size"], numbers["feedback"], numbers["zoom"]
+        c.steps_per_frame = int(round(numbers["steps_per_frame"]))
+        if model is not None:
+            paths = [e.info.path.resolve() for e in self.engines]
+            target = Path(model).resolve()
+            c.model_index = paths.index(target) if target in paths else c.model_index
 
     def _glide_mix(self, engine) -> None:
         """Move the mix a quarter of the way toward its target each frame: a smooth turn of the knob."""
