@@ -7,11 +7,10 @@ Runtime only (no TensorFlow). Median of several timed steps after a warm-up step
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 
 import numpy as np
-from timing import times_ms
+from timing import report, times_ms
 
 from realtime.engine import Engine
 from realtime.stills import DEFAULT_MODEL
@@ -35,15 +34,9 @@ def main() -> None:
         repeats = 2 if tile else args.repeats
         median = statistics.median(times_ms(lambda: engine.step(image, 1, 0.01, transform), repeats)) / 1e3
         rows.append({"case": name, "ms_per_step": round(median * 1e3, 1), "steps_per_s": round(1 / median, 2)})
-    print(f"{engine.info.name} on {engine.provider}")
-    print(f"{'case':>22} {'ms/step':>9} {'steps/s':>8}")
-    for r in rows:
-        print(f"{r['case']:>22} {r['ms_per_step']:>9.1f} {r['steps_per_s']:>8.2f}")
-    print(json.dumps(rows))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"provider": engine.provider, "rows": rows}, fh, indent=2)
-
+    report(f"{engine.info.name} on {engine.provider}",
+           [("case", "case", ""), ("ms_per_step", "ms/step", ".1f"), ("steps_per_s", "steps/s", ".2f")],
+           rows, args.json, provider=engine.provider)
 
 if __name__ == "__main__":
     main()

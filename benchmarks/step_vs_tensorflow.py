@@ -10,13 +10,12 @@ would steal the other's cores. The figure is the median. Random weights: same ar
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
 
 import numpy as np
-from timing import times_ms
+from timing import report, times_ms
 
 SIZES = [(224, 224), (299, 299), (480, 640)]
 
@@ -56,15 +55,10 @@ def main() -> None:
             tf_med, ort_med = statistics.median(tf_ms), statistics.median(ort_ms)
             rows.append({"size": f"{h}x{w}", "tensorflow_ms": round(tf_med, 1), "onnxruntime_ms": round(ort_med, 1),
                          "ratio": round(ort_med / tf_med, 2)})
-    print(f"layers {args.layers}, {os.cpu_count()} CPUs, median of 2 x {args.repeats}")
-    print(f"{'size':>9} {'TensorFlow ms':>14} {'onnxruntime ms':>15} {'ratio':>6}")
-    for r in rows:
-        print(f"{r['size']:>9} {r['tensorflow_ms']:>14.1f} {r['onnxruntime_ms']:>15.1f} {r['ratio']:>6.2f}")
-    print(json.dumps(rows))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"layers": args.layers, "rows": rows}, fh, indent=2)
-
+    report(f"layers {args.layers}, {os.cpu_count()} CPUs, median of 2 x {args.repeats}",
+           [("size", "size", ""), ("tensorflow_ms", "TensorFlow ms", ".1f"),
+            ("onnxruntime_ms", "onnxruntime ms", ".1f"), ("ratio", "ratio", ".2f")],
+           rows, args.json, layers=args.layers)
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
-"""Shared timing for the benchmark scripts: one warm-up call, then wall-clock milliseconds per call."""
+"""Shared by the benchmark scripts: timing (one warm-up call, then ms per call) and the table + JSON report."""
 from __future__ import annotations
 
+import json
 import time
 
 
@@ -12,3 +13,16 @@ def times_ms(fn, repeats: int) -> list[float]:
         fn()
         out.append((time.perf_counter() - t0) * 1e3)
     return out
+
+
+def report(title: str, columns: list[tuple[str, str, str]], rows: list[dict], json_path: str | None, **extra) -> None:
+    """Print a table (columns: key, heading, format), the rows as JSON, and write them to json_path."""
+    print(title)
+    widths = [max([len(h)] + [len(format(r[k], f)) for r in rows]) for k, h, f in columns]
+    print(" ".join(f"{h:>{w}}" for (_, h, _), w in zip(columns, widths)))
+    for r in rows:
+        print(" ".join(f"{r[k]:>{w}{f}}" for (k, _, f), w in zip(columns, widths)))
+    print(json.dumps(rows))
+    if json_path:
+        with open(json_path, "w") as fh:
+            json.dump({**extra, "rows": rows}, fh, indent=2)

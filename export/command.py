@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from export.objectives import CHANNELS, Objective
 from realtime.errors import UserError
-from realtime.files import write_atomic
+from realtime.files import check_writable, write_atomic
 
 # (N, H, W) of the self-check: odd, non-square, and a batch; small enough to rarely land on a
 # max-pool near-tie (see export.verify) and to keep the export at a few seconds.
@@ -39,7 +38,7 @@ def default_model_path(objective: Objective, mix: bool = False) -> Path:
 
 def run(settings: ExportSettings, progress=print) -> Path:
     path = settings.path
-    _check_writable(path)
+    check_writable(path, make_parent=True)  # before minutes of work, not after
     progress(f"loading InceptionV3 ({settings.weights} weights)")
     from export.convert import base_metadata, stamp, to_onnx
     from export.graph import dream_function, mix_defaults, mix_function, mix_layers
@@ -76,15 +75,3 @@ def run(settings: ExportSettings, progress=print) -> Path:
     write_atomic(path, model.SerializeToString())
     write_atomic(path.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode())
     return path
-
-
-def _check_writable(path: Path) -> None:
-    """Fail before minutes of work, not after, if the model cannot be written."""
-    if path.is_dir():
-        raise UserError(f"output {path} is a directory; give a file name such as {path / 'model.onnx'}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".probe-"):
-            pass
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None

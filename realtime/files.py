@@ -5,6 +5,22 @@ import os
 import tempfile
 from pathlib import Path
 
+from realtime.errors import UserError
+
+
+def check_writable(path: Path, make_parent: bool = False) -> None:
+    """Fail before any work, not after it, if `path` cannot be written (creating its folder if asked)."""
+    if path.is_dir():
+        raise UserError(f"output {path} is a directory; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        if make_parent:
+            parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it into place."""

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import io
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from realtime.errors import UserError
-from realtime.files import write_atomic
+from realtime.files import check_writable, write_atomic
 
 WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
             ".webp": "WEBP"}
@@ -51,13 +50,7 @@ def check_output(path: Path, source: Path | None = None) -> None:
         raise UserError(f"cannot tell the image format of {path}; use one of {', '.join(sorted(WRITABLE))}")
     if source is not None and path.resolve() == source.resolve():
         raise UserError(f"output {path} is the input; choose another name")
-    if path.is_dir():
-        raise UserError(f"output {path} is a directory")
-    try:
-        with tempfile.NamedTemporaryFile(dir=path.parent if str(path.parent) else ".", prefix=".probe-"):
-            pass
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    check_writable(path)
 
 
 def save_image(path: Path, rgb8: np.ndarray) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from realtime.errors import UserError
+from realtime.files import check_writable
 
 log = logging.getLogger("deepdream.live")
 
@@ -59,8 +60,8 @@ def run_live(options: LiveOptions, settings) -> int:
 
     logging.basicConfig(level=logging.INFO, format="[live] %(message)s", stream=sys.stderr)
     for path in (options.record, options.stats, options.log):
-        if path is not None and not _writable(path):
-            raise UserError(f"cannot write {path}")
+        if path is not None:
+            check_writable(path)
     playlist = None
     if options.config is not None:
         from realtime.config import playlist as read_playlist
@@ -140,8 +141,3 @@ def run_live(options: LiveOptions, settings) -> int:
     if options.stats is not None:
         write_stats(options.stats, summary)
     return 0
-
-
-def _writable(path: Path) -> bool:
-    parent = path.parent if str(path.parent) else Path(".")
-    return parent.is_dir() and os.access(parent, os.W_OK) and not path.is_dir()
