@@ -57,6 +57,8 @@ def _fraction(text):
 def _live(args) -> int:
     from realtime.live import LiveOptions, run_live
 
+    if args.watchdog:
+        return _supervised(args)
     settings = _stream_settings(args, args.size)
     options = LiveOptions(source=args.source, fallback=args.fallback, loop=args.loop,
                           models=tuple(Path(m) for m in (args.model or [str(_default_model())])),
@@ -66,8 +68,21 @@ def _live(args) -> int:
                           guide=Path(args.guide) if args.guide else None, serve=args.serve, token=args.token,
                           stereo=args.stereo, disparity=args.disparity, pipe=args.pipe,
                           virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed,
-                          config=Path(args.config) if args.config else None)
+                          config=Path(args.config) if args.config else None, osc=args.osc,
+                          event_log=Path(args.event_log) if args.event_log else None, min_free_mb=args.min_free_mb,
+                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run)
     return run_live(options, settings)
+
+
+def _supervised(args) -> int:
+    from realtime.eventlog import remove, setup
+    from realtime.watchdog import supervise
+
+    handler = setup("watchdog", Path(args.event_log) if args.event_log else None)
+    try:
+        return supervise(args.argv[1:], args.watchdog)  # argv[0] is "live"
+    finally:
+        remove(handler)
 
 
 def _configured_live(parser, argv, args) -> int:
@@ -77,6 +92,7 @@ def _configured_live(parser, argv, args) -> int:
         from_flags = args.model
         config.apply(parser.live_parser, Path(args.config))
         args = parser.parse_args(argv)  # again: the file's values are now defaults, flags win
+        args.argv = argv
         if from_flags:  # --model appends; given on the command line it replaces the file's list
             args.model = from_flags
     if args.print_config:
@@ -184,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="reproducible runs: with a video file, every frame in order (not real time)")
     p.add_argument("--config", help="TOML file with any of these flags as keys (flags given here win)")
     p.add_argument("--print-config", action="store_true", help="print the effective settings as TOML and exit")
+    p.add_argument("--osc", metavar="[HOST:]PORT", help="remote control over OSC (127.0.0.1 unless a host is given); "
+                   "addresses in the README")
+    p.add_argument("--watchdog", type=_positive(float), default=0.0, metavar="SECONDS",
+                   help="run the loop in a child process, restarted if no frame is shown for this long or it dies")
+    p.add_argument("--event-log", help="also write what the loop says, with timestamps, to this file "
+                   "(rotated at 10 MiB, 5 kept)")
+    p.add_argument("--min-free-mb", type=_positive(float), default=500.0,
+                   help="stop recording (and keep showing) when the disk has less free space (default 500)")
+    p.add_argument("--heartbeat", help=argparse.SUPPRESS)  # the watchdog's, for the loop it supervises
+    p.add_argument("--run", type=int, default=1, help=argparse.SUPPRESS)  # the watchdog's run number
     p.set_defaults(func=_live)
     parser.live_parser = p
 
@@ -237,7 +263,9 @@ def main(argv=None) -> int:
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         if args.command == "live" and (args.config or args.print_config):
             return _configured_live(parser, argv, args)

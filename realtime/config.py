@@ -11,7 +11,7 @@ from pathlib import Path
 
 from realtime.errors import UserError
 
-SKIP = {"help", "config", "print_config", "func", "command"}
+SKIP = {"help", "config", "print_config", "func", "command", "heartbeat", "run"}  # the last two: the watchdog's
 PLAYLIST_KEYS = {"scene", "crossfade"}  # read by realtime.playlist, not flags
 
 

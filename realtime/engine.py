@@ -4,10 +4,12 @@
 n times: g = d loss / d image (through the transforms, if any), image += g / (std(g) + 1e-8) *
 step_size, clipped to [-1, 1]. With no transform the update runs inside the model (its `stepped`
 output) and the image stays in onnxruntime's memory between steps as OrtValues: on CUDA it
-never returns to the host until the last step. Nothing around the engine knows about providers.
+never returns to the host until the last step. Nothing around the engine knows about providers:
+if a GPU provider fails at start or mid-run, the engine moves to the CPU, says so, and goes on.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +20,14 @@ from realtime.model import ModelError, ModelInfo
 
 Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
 PROVIDERS = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
+log = logging.getLogger("deepdream.engine")
+
+
+def _provider_errors() -> tuple:
+    """onnxruntime's error types for a device or driver failing (not for a bad input: that is our bug)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    return tuple(getattr(state, n) for n in ("Fail", "RuntimeException", "EPFail", "EngineError") if hasattr(state, n))
 
 
 def choose_provider(requested: str = "auto") -> str:
@@ -40,19 +50,41 @@ class Engine:
         path = Path(path)
         if not path.is_file():
             raise ModelError(f"model not found: {path} (export one with `deepdream export`)")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
+        self.path, self.options = path, ort.SessionOptions()
+        self.options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
         if threads:
-            options.intra_op_num_threads = threads
-        self.provider = choose_provider(provider)
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=[self.provider])
-        except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
-            raise ModelError(f"cannot load {path} as an ONNX model: {str(exc).splitlines()[0][:160]}") from None
+            self.options.intra_op_num_threads = threads
+        self.fell_back: str | None = None  # why the engine left its GPU provider, if it did
+        self._open(choose_provider(provider))
         self.info = ModelInfo.from_session(path, self.session)
-        self.device = "cuda" if self.provider == PROVIDERS["cuda"] else "cpu"
         self.last_loss = float("nan")
         self.extra: dict[str, np.ndarray] = {}  # run-time objective inputs of a mix model
+
+    def _open(self, provider: str) -> None:
+        import onnxruntime as ort
+
+        try:
+            self.session = ort.InferenceSession(str(self.path), self.options, providers=[provider])
+        except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
+            raise ModelError(f"cannot load {self.path} as an ONNX model: {str(exc).splitlines()[0][:160]}") from None
+        self.provider = self.session.get_providers()[0]
+        if self.provider != provider:  # onnxruntime falls back by itself when CUDA cannot start
+            self.fell_back = f"{provider} could not start"
+            log.warning("%s could not start; running on %s", provider, self.provider)
+        self.device = "cuda" if self.provider == PROVIDERS["cuda"] else "cpu"
+
+    def _run(self, work: Callable):
+        """Run `work()` (which reads self.session); if the GPU provider fails, reopen on the CPU and redo it."""
+        try:
+            return work()
+        except _provider_errors() as exc:
+            if self.provider == PROVIDERS["cpu"]:
+                raise
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            log.warning("%s failed (%s): falling back to the CPU", self.provider, reason)
+            self.fell_back = f"{self.provider} failed: {reason}"
+            self._open(PROVIDERS["cpu"])
+            return work()
 
     def set_inputs(self, **arrays) -> None:
         """Set a mix model's objective inputs (layer_weights, guide, guide_weight) for later steps."""
@@ -72,7 +104,8 @@ class Engine:
         """[H, W, 3] image -> the guide layer's activations [h, w, C] (mix models)."""
         if "features" not in {o.name for o in self.session.get_outputs()}:
             raise UserError(f"{self.info.name} has no guide layer; export one with --mix")
-        return self.session.run(["features"], {"image": image[None].astype(np.float32), **self.extra})[0][0]
+        feeds = {"image": image[None].astype(np.float32), **self.extra}
+        return self._run(lambda: self.session.run(["features"], feeds))[0][0]
 
     def guide(self, guide_image: np.ndarray, weight: float = 1.0, keep_layers: bool = False) -> None:
         """Make the objective the guide's: each position's features pulled toward the guide
@@ -84,8 +117,8 @@ class Engine:
 
     def loss_and_gradient(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """[N, H, W, 3] -> (loss [N], raw gradient [N, H, W, 3])."""
-        loss, grad = self.session.run(["loss", "grad"], {"image": np.ascontiguousarray(images, np.float32),
-                                                         **self.extra})
+        feeds = {"image": np.ascontiguousarray(images, np.float32), **self.extra}
+        loss, grad = self._run(lambda: self.session.run(["loss", "grad"], feeds))
         return loss, grad
 
     def gradient(self, image: np.ndarray) -> np.ndarray:
@@ -100,7 +133,7 @@ class Engine:
         if n <= 0:
             return image.copy()
         if transform is None and self.info.fused_step:
-            return self._fused_steps(image, n, step_size)
+            return self._run(lambda: self._fused_steps(image, n, step_size))
         grad_fn = transform(self.gradient) if transform else self.gradient
         image = image.astype(np.float32, copy=True)
         for _ in range(n):

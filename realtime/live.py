@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-from dataclasses import dataclass
+import signal
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from realtime.errors import UserError
@@ -37,6 +38,11 @@ class LiveOptions:
     log: Path | None = None
     seed: int | None = None
     config: Path | None = None
+    osc: str | None = None  # [HOST:]PORT for remote control
+    event_log: Path | None = None
+    min_free_mb: float = 500.0  # recording stops when the disk has less free
+    heartbeat: Path | None = None  # set by the watchdog for the loop it supervises
+    run: int = 1  # which run of the watchdog this is: later runs number their output files
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -51,17 +57,48 @@ def open_with_fallback(options: LiveOptions, size):
         return open_source(options.fallback, options.loop, size), options.fallback
 
 
+def _remote(address: str | None):
+    if not address:
+        return None
+    from realtime.remote import Remote, parse_address
+
+    host, port = parse_address(address)
+    remote = Remote(host, port)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("OSC on %s: anyone on that network can control the show (OSC has no passwords)", host)
+    log.info("OSC remote control on %s:%d (/deepdream/...)", *remote.address[:2])
+    return remote
+
+
 def run_live(options: LiveOptions, settings) -> int:
+    from realtime.eventlog import remove, setup
+    from realtime.watchdog import numbered
+
+    options = replace(options, record=numbered(options.record, options.run), log=numbered(options.log, options.run),
+                      stats=numbered(options.stats, options.run))
+    for path in (options.record, options.stats, options.log, options.event_log):
+        if path is not None:
+            check_writable(path)
+    handler = setup("live", options.event_log)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop: finish files as on Ctrl-C
+    remote = None
+    try:
+        remote = _remote(options.osc)
+        return _run_live(options, settings, remote)
+    finally:
+        if remote is not None:
+            remote.close()
+        remove(handler)
+
+
+def _run_live(options: LiveOptions, settings, remote) -> int:
     from realtime.engine import Engine
     from realtime.loop import Recorder, run, write_stats
     from realtime.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
     from realtime.sources import Latest
     from realtime.stream import DreamStream
 
-    logging.basicConfig(level=logging.INFO, format="[live] %(message)s", stream=sys.stderr)
-    for path in (options.record, options.stats, options.log):
-        if path is not None:
-            check_writable(path)
     playlist = None
     if options.config is not None:
         from realtime.config import playlist as read_playlist
@@ -100,7 +137,9 @@ def run_live(options: LiveOptions, settings) -> int:
     w, h = settings.size
     shown = (w * 2, h) if options.stereo else (w, h)
     if options.record is not None:
-        sinks.append(VideoSink(options.record, fps, shown))
+        from realtime.diskguard import DiskGuard
+
+        sinks.append(DiskGuard(VideoSink(options.record, fps, shown), options.min_free_mb))
     if options.pipe:
         sinks.append(PipeSink())
     if options.virtualcam:
@@ -112,8 +151,12 @@ def run_live(options: LiveOptions, settings) -> int:
         hub.status["model"] = engines[0].info.name
         server = start_server(hub, *parse_address(options.serve), options.token)
         sinks.append(ServeSink(hub))
-    recorder = Recorder(options.snapshots, fps, shown, None)
+    recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb)
     sinks.append(recorder)
+    if options.heartbeat is not None:
+        from realtime.watchdog import Heartbeat
+
+        sinks.append(Heartbeat(options.heartbeat))
     frame_log = None
     if options.log is not None:
         from realtime.framelog import FrameLog
@@ -128,7 +171,7 @@ def run_live(options: LiveOptions, settings) -> int:
     reader = Latest(source, lockstep=lockstep)
     try:
         stats = run(reader, stream, sinks, window, recorder, options.frames,
-                    side_by_side(options.disparity) if options.stereo else None, frame_log)
+                    side_by_side(options.disparity) if options.stereo else None, frame_log, remote)
     finally:
         reader.close()
         if frame_log is not None:

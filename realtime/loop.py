@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.control import handle
+from realtime.diskguard import DiskGuard
+
 log = logging.getLogger("deepdream.live")
 
 
@@ -99,14 +102,17 @@ def hud(stream, stats: LoopStats, lost: bool) -> list[str]:
         lines.append(mix)
     if lost:
         lines.append("CAMERA LOST: showing the last frame, reconnecting")
+    if stream.engine.fell_back:
+        lines.append(f"ON CPU: {stream.engine.fell_back}")
     return lines
 
 
 def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, present=None,
-        frame_log=None) -> LoopStats:
+        frame_log=None, remote=None) -> LoopStats:
     """Run until done; every sink (the recorder among them) is closed on the way out.
 
-    `present` turns the dream into what the sinks show (side-by-side stereo, say)."""
+    `present` turns the dream into what the sinks show (side-by-side stereo, say); `remote`
+    (a realtime.remote.Remote) delivers OSC messages, applied between frames."""
     stats = LoopStats()
     was_lost = False
     try:
@@ -137,6 +143,9 @@ def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, 
             stats.spent["flow"] += stream.last["flow_s"]
             stats.spent["dream"] += (t2 - t1) - stream.last["flow_s"]
             stats.spent["display"] += t3 - t2
+            if remote is not None:
+                for message in remote.messages():
+                    handle(message, stream, recorder, stats, remote)
             if window is not None and not all(apply(c, stream, window, recorder) for c in window.commands()):
                 break
     except KeyboardInterrupt:
@@ -150,22 +159,31 @@ def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, 
 
 
 class Recorder:
-    """Key-driven recording and snapshots beside a folder; the `r` and `s` keys."""
+    """Recording and snapshots started by keys or OSC, into a folder; a full disk stops the recording."""
 
-    def __init__(self, folder: Path, fps: float, size, latest):
+    def __init__(self, folder: Path, fps: float, size, latest, min_free_mb: float = 500.0):
         self.folder, self.fps, self.size, self.latest = Path(folder), fps, size, latest
+        self.min_free_mb = min_free_mb
         self.sink = None
 
     def write(self, frame):
         self.latest = frame
         if self.sink is not None:
             self.sink.write(frame)
+            if self.sink.stopped:
+                self.sink = None
 
     def toggle(self):
+        from realtime.errors import UserError
         from realtime.sinks import VideoSink
 
         if self.sink is None:
-            self.sink = VideoSink(self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size)
+            try:
+                self.sink = DiskGuard(VideoSink(self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size),
+                                      self.min_free_mb)
+            except UserError as exc:
+                log.warning("cannot start recording: %s", exc)
+                return
             log.info("recording to %s", self.sink.path)
         else:
             self.sink.close()
@@ -177,7 +195,11 @@ class Recorder:
 
         if self.latest is not None:
             path = self.folder / f"snapshot-{_stamp()}.png"
-            save_image(path, self.latest)
+            try:
+                save_image(path, self.latest)
+            except (OSError, ValueError) as exc:
+                log.warning("snapshot failed: %s", exc)
+                return
             log.info("snapshot %s", path)
 
     def close(self):

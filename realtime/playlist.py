@@ -47,6 +47,17 @@ class Playlist:
         self.scenes, self.crossfade, self.base = scenes, max(0.0, crossfade), base
         self.period = sum(s.duration for s in scenes)
 
+    def start_of(self, ref: int | str) -> float:
+        """Seconds into the cycle where a scene starts; `ref` is its number (from 1) or its name."""
+        names = [s.name for s in self.scenes]
+        if isinstance(ref, str) and ref in names:
+            index = names.index(ref)
+        elif isinstance(ref, int) and not isinstance(ref, bool) and 1 <= ref <= len(self.scenes):
+            index = ref - 1
+        else:
+            raise ValueError(f"no scene {ref!r}: scenes are 1..{len(self.scenes)} or " + ", ".join(map(repr, names)))
+        return sum(s.duration for s in self.scenes[:index])
+
     def _values(self, scene: Scene) -> dict:
         return {**self.base, **dict(scene.values)}
 

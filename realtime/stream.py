@@ -49,6 +49,7 @@ class Controls:
     paused: bool = False
     mix_target: float | None = None  # layer index the mix moves toward (mix models); None: the model's own
     zoom: float = 1.0
+    held: set = field(default_factory=set)  # attributes set by remote control, which a playlist leaves alone
 
 
 @dataclass
@@ -158,9 +159,11 @@ class DreamStream:
     def _follow_playlist(self) -> None:
         numbers, model, self.scene = self.playlist.at(time.monotonic() - self.started)
         c = self.controls
-        c.step_size, c.feedback, c.zoom = numbers["step_size"], numbers["feedback"], numbers["zoom"]
-        c.steps_per_frame = int(round(numbers["steps_per_frame"]))
-        if model is not None:
+        numbers["steps_per_frame"] = int(round(numbers["steps_per_frame"]))
+        for name, value in numbers.items():
+            if name not in c.held:
+                setattr(c, name, value)
+        if model is not None and "model_index" not in c.held:
             paths = [e.info.path.resolve() for e in self.engines]
             target = Path(model).resolve()
             c.model_index = paths.index(target) if target in paths else c.model_index

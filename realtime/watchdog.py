@@ -1,0 +1,98 @@
+"""`live --watchdog N`: the loop runs in a child process that a small supervisor restarts when no
+frame has been shown for N seconds (a hung camera driver, GPU or output) or when it dies.
+
+The child touches a heartbeat file (at most twice a second) once every sink has taken a frame;
+the supervisor watches the file's age. A hung thread cannot be stopped from inside Python, so the
+whole process is killed and started again. The first frame is allowed max(N, 60) seconds (models
+load, cameras wake up). A loop that ends by itself (frames done, quit key, Ctrl-C) ends the
+watchdog too, as does a setup error before any frame (restarting would not fix a bad flag).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+log = logging.getLogger("deepdream.watchdog")
+FIRST_FRAME_S = 60.0
+
+
+class Heartbeat:
+    """A sink that marks the heartbeat file; put it last, so a frame counts once every sink has it."""
+
+    def __init__(self, path: Path, every_s: float = 0.5):
+        self.path, self.every_s, self._last = Path(path), every_s, 0.0
+
+    def write(self, frame) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every_s:
+            os.utime(self.path)
+            self._last = now
+
+    def close(self) -> None:
+        pass
+
+
+def supervise(argv: list[str], seconds: float) -> int:
+    """Run `deepdream live ARGV` in a child process, restarting it as described above."""
+    with tempfile.TemporaryDirectory(prefix="deepdream-watchdog-") as folder:
+        beat = Path(folder) / "heartbeat"
+        run, wait = 0, 1.0
+        while True:
+            run += 1
+            beat.write_bytes(b"")
+            started = time.time()
+            child = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", *argv, "--watchdog", "0",
+                                      "--heartbeat", str(beat), "--run", str(run)])
+            log.info("watchdog: loop running as pid %d (run %d)", child.pid, run)
+            try:
+                why = _watch(child, beat, seconds, started)
+            except KeyboardInterrupt:  # Ctrl-C, or SIGTERM from a service manager: the loop finishes its files
+                if child.poll() is None:
+                    child.send_signal(signal.SIGINT if os.name == "posix" else signal.SIGTERM)
+                _stop(child, 10.0)
+                raise
+            shown = beat.stat().st_mtime > started
+            if why is None:
+                if child.returncode in (0, 130) or (child.returncode == 2 and not shown):
+                    return child.returncode
+                why = f"the loop exited with status {child.returncode}"
+            else:
+                _stop(child, 0.0)
+            wait = 1.0 if time.time() - started > 60 else min(wait * 2, 60.0)  # a crash loop backs off
+            log.warning("watchdog: %s; restarting in %.0f s (run %d)", why, wait, run + 1)
+            time.sleep(wait)
+
+
+def _watch(child, beat: Path, seconds: float, started: float) -> str | None:
+    """Wait until the child exits (None) or stops showing frames (the reason)."""
+    while child.poll() is None:
+        time.sleep(0.25)
+        last = beat.stat().st_mtime
+        limit = seconds if last > started else max(seconds, FIRST_FRAME_S)
+        if time.time() - last > limit:
+            return f"no frame shown for {limit:.0f} s"
+    return None
+
+
+def _stop(child, grace: float) -> None:
+    if child.poll() is None and grace > 0:
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    if child.poll() is None:
+        child.kill()
+        child.wait()
+
+
+def numbered(path: Path | None, run: int) -> Path | None:
+    """A restarted loop's output: show.mp4 -> show-run2.mp4, so no run overwrites another's."""
+    if path is None or run <= 1:
+        return path
+    return path.with_name(f"{path.stem}-run{run}{path.suffix}")
