@@ -41,10 +41,12 @@ def run(settings: ExportSettings, progress=print) -> Path:
     check_writable(path, make_parent=True)  # before minutes of work, not after
     progress(f"loading InceptionV3 ({settings.weights} weights)")
     from export.convert import base_metadata, stamp, to_onnx
+    from export.fold import fold_batchnorm
     from export.graph import dream_function, mix_defaults, mix_function, mix_layers
     from export.weights import load_base
 
     base, provenance = load_base(settings.weights, settings.seed)
+    folded = fold_batchnorm(base)  # converted; `base`, unfolded, is what the self-check compares with
     if provenance.get("trained") == "false":
         progress("note: random weights are untrained: dreams show noise-like texture, not eyes and dogs")
     meta = base_metadata(settings.objective, provenance)
@@ -55,19 +57,20 @@ def run(settings: ExportSettings, progress=print) -> Path:
         except ValueError as exc:
             raise UserError(str(exc)) from None
         names = mix_layers(settings.objective)
-        dream = mix_function(base, settings.objective)
+        build = mix_function
         defaults = {"layer_weights": weights, "guide": np.zeros((1, CHANNELS[names[-1]]), np.float32),
                     "guide_weight": np.array(0.0, np.float32)}
         meta.update({"mix_layers": ",".join(names), "guide_layer": names[-1], "outputs": "loss,grad,stepped,features"})
     else:
-        dream = dream_function(base, settings.objective)
+        build = dream_function
     progress(f"converting {settings.objective}{' (mix)' if settings.mix else ''} to ONNX")
-    model = to_onnx(dream, meta, defaults)
+    model = to_onnx(build(folded, settings.objective), meta, defaults)
     if settings.verify:
         from export.verify import reference, verify
 
         progress(f"verifying against TensorFlow at {', '.join('x'.join(map(str, s)) for s in VERIFY_SHAPES)}")
-        checks = verify(reference(dream, *defaults.values()), model.SerializeToString(), VERIFY_SHAPES,
+        unfolded = build(base, settings.objective)
+        checks = verify(reference(unfolded, *defaults.values()), model.SerializeToString(), VERIFY_SHAPES,
                         seed=settings.seed)
         meta["verified"] = json.dumps([{"shape": list(c.shape), "grad_error": c.grad_error,
                                         "loss_error": c.loss_error, "draws": c.draws} for c in checks])

@@ -32,19 +32,24 @@ def base_model():
 
 @pytest.fixture(scope="session")
 def converted(base_model):
-    """objective string -> (tf dream function, onnxruntime session), converted once per session."""
+    """objective string -> (tf dream function, onnxruntime session), converted once per session.
+
+    As `deepdream export` does it: the session runs the BatchNorm-folded network, the TensorFlow
+    function is the original one."""
     import onnxruntime as ort
 
     from export.convert import to_onnx
+    from export.fold import fold_batchnorm
     from export.graph import dream_function
     from export.objectives import parse
 
     cache = {}
+    folded = fold_batchnorm(base_model)
 
     def get(text: str):
         if text not in cache:
             dream = dream_function(base_model, parse(text))
-            model = to_onnx(dream, {"format": "test"})
+            model = to_onnx(dream_function(folded, parse(text)), {"format": "test"})
             cache[text] = (dream, ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]))
         return cache[text]
 

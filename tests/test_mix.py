@@ -73,15 +73,17 @@ def test_guide_loss_rises_and_its_gradient_is_right(mix_engine):
     image = _image(80, 80, seed=4)[0]
     loss0, grad = mix_engine.loss_and_gradient(image[None])
     # Central differences along random directions, with a step small enough to cross no ReLU
-    # kink, max-pool switch or best-match switch (the function is piecewise smooth).
+    # kink, max-pool switch or best-match switch (the function is piecewise smooth). The float32
+    # loss is known to a few ulps, which bounds how well a difference quotient can agree.
+    eps = 1e-4
+    resolution = 8 * np.finfo(np.float32).eps * abs(float(loss0[0])) / (2 * eps)
     for _ in range(2):
         direction = rng.normal(size=image.shape).astype(np.float32)
-        eps = 3e-5
         plus = mix_engine.loss_and_gradient((image + eps * direction)[None])[0][0]
         minus = mix_engine.loss_and_gradient((image - eps * direction)[None])[0][0]
         numeric = (plus - minus) / (2 * eps)
         analytic = float((grad[0] * direction).sum())
-        assert abs(numeric - analytic) <= 0.03 * abs(analytic)
+        assert abs(numeric - analytic) <= 0.03 * abs(analytic) + resolution, (numeric, analytic, resolution)
     losses = []
     for _ in range(3):
         image = mix_engine.step(image, 1, 0.02)
