@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
 
 from realtime.cli import main  # noqa: E402
 
@@ -37,6 +38,8 @@ def test_metadata_round_trip(random_model):
     assert meta["deepdream.weights"] == "random" and meta["deepdream.trained"] == "false"
     versions = json.loads(meta["deepdream.versions"])
     assert {"tensorflow", "tf2onnx", "onnx"} <= set(versions)
+    assert not any(n.op_type == "BatchNormalization" for n in onnx.load(random_model).graph.node)  # folded
+    assert "batchnorm folded" in meta["deepdream.graph"]
     checks = json.loads(meta["deepdream.verified"])
     assert len(checks) == 2 and all(c["grad_error"] <= 1e-4 for c in checks)
     sidecar = json.loads(random_model.with_suffix(".json").read_text())

@@ -156,3 +156,25 @@ def test_gallery_cli_end_to_end(tmp_path, testdata):
     assert main(["gallery", str(testdata / "astronaut.png"), "-o", str(sheet), "--model", str(model),
                  "--steps", "1", "--size", "96"]) == 0
     assert Image.open(sheet).size == (4 * 96, 3 * (96 + LABEL_HEIGHT))
+
+
+def test_osc_moves_the_mix_and_it_glides(mix_engine):
+    from realtime.control import handle
+    from realtime.loop import LoopStats
+    from realtime.remote import Message
+    from realtime.stream import DreamStream, StreamSettings
+
+    mix_engine.set_inputs(guide_weight=np.array(0.0, np.float32))
+    stream = DreamStream([mix_engine], StreamSettings(size=(96, 96), flow="off"))
+    frame = (np.random.default_rng(6).uniform(0, 255, (96, 96, 3))).astype(np.uint8)
+    handle(Message("/deepdream/mix", ("mixed5",), ("127.0.0.1", 9)), stream, None, LoopStats(), None)
+    stream(frame)
+    handle(Message("/deepdream/mix", (1,), ("127.0.0.1", 9)), stream, None, LoopStats(), None)
+    centers = []
+    for _ in range(4):
+        stream(frame)
+        centers.append(stream.mix_center)
+    assert stream.controls.mix_target == 1.0
+    assert 5.0 > centers[0] > centers[1] > centers[2] > centers[3] > 1.0  # a smooth turn, not a jump
+    weights = mix_engine.extra["layer_weights"]
+    assert weights.argmax() in (1, 2) and weights.sum() == pytest.approx(1.0)
