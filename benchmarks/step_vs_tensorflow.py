@@ -2,8 +2,9 @@
 
     python benchmarks/step_vs_tensorflow.py [--layers mixed3,mixed5] [--repeats 9] [--json out.json]
 
-Both sides run the same update: TensorFlow as one tf.function, onnxruntime through the engine's fused
-path (the model's `stepped` output). Each side runs a block of repeats in turn (two rounds), not
+Both sides run the same update: TensorFlow as one tf.function of the Keras network as it comes,
+onnxruntime through the engine's fused path (the model's `stepped` output) on the model as
+`deepdream export` writes it (BatchNorm folded, seeds broadcast: same function). Each side runs a block of repeats in turn (two rounds), not
 step-by-step interleaved: both runtimes keep spinning worker threads for a while after a call, which
 would steal the other's cores. The figure is the median. Random weights: same arithmetic as ImageNet's.
 """
@@ -31,6 +32,7 @@ def main() -> None:
     import tensorflow as tf
 
     from export.convert import to_onnx
+    from export.fold import fold_batchnorm
     from export.graph import dream_function
     from export.objectives import parse
     from export.weights import load_base
@@ -41,7 +43,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "bench.onnx")
         with open(path, "wb") as fh:
-            fh.write(to_onnx(dream, {"format": "deepdream-live/1", "layers": args.layers}).SerializeToString())
+            exported = dream_function(fold_batchnorm(base), parse(args.layers))
+            fh.write(to_onnx(exported, {"format": "deepdream-live/1", "layers": args.layers}).SerializeToString())
         engine = Engine(path, "cpu")
         step = tf.constant(0.01)
         rows = []

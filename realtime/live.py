@@ -94,7 +94,8 @@ def run_live(options: LiveOptions, settings) -> int:
 
 def _run_live(options: LiveOptions, settings, remote) -> int:
     from realtime.engine import Engine
-    from realtime.loop import Recorder, run, write_stats
+    from realtime.loop import run, write_stats
+    from realtime.recorder import Recorder
     from realtime.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
     from realtime.sources import Latest
     from realtime.stream import DreamStream
