@@ -29,6 +29,7 @@ OPS = {
     "conv_3x3_s1_same": lambda x: tf.nn.conv2d(x, W33, 1, "SAME"),
     "conv_3x3_s1_valid": lambda x: tf.nn.conv2d(x, W33, 1, "VALID"),
     "conv_3x3_s2_valid": lambda x: tf.nn.conv2d(x, W33, 2, "VALID"),
+    "conv_3x3_s2_same": lambda x: tf.nn.conv2d(x, W33, 2, "SAME"),
     "conv_1x7_same": lambda x: tf.nn.conv2d(x, W17, 1, "SAME"),
     "conv_7x1_same": lambda x: tf.nn.conv2d(x, W71, 1, "SAME"),
     "concat_channels": lambda x: tf.concat([tf.nn.relu(x), 2.0 * tf.split(x, [2, 3], -1)[0], -x], axis=-1),
