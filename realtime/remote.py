@@ -117,7 +117,7 @@ class _LoggingDispatcher:
         return self.table.call_handlers_for_packet(data, sender)
 
 
-class _Server(osc_server.ThreadingOSCUDPServer):
+class _Server(osc_server.BlockingOSCUDPServer):  # handlers only queue: no thread per datagram
     def verify_request(self, request, client_address) -> bool:
         if super().verify_request(request, client_address):
             return True
