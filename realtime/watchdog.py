@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,6 +41,8 @@ class Heartbeat:
 
 def supervise(argv: list[str], seconds: float) -> int:
     """Run `deepdream live ARGV` in a child process, restarting it as described above."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop ends the loop too
     with tempfile.TemporaryDirectory(prefix="deepdream-watchdog-") as folder:
         beat = Path(folder) / "heartbeat"
         run, wait = 0, 1.0
@@ -54,7 +57,7 @@ def supervise(argv: list[str], seconds: float) -> int:
                 why = _watch(child, beat, seconds, started)
             except KeyboardInterrupt:  # Ctrl-C, or SIGTERM from a service manager: the loop finishes its files
                 if child.poll() is None:
-                    child.send_signal(signal.SIGINT if os.name == "posix" else signal.SIGTERM)
+                    child.terminate()  # the loop takes SIGTERM as Ctrl-C (SIGINT may be ignored in background)
                 _stop(child, 10.0)
                 raise
             shown = beat.stat().st_mtime > started

@@ -189,13 +189,17 @@ def test_the_watchdog_restarts_a_loop_that_dies(random_model):
         assert found, "".join(lines)
         time.sleep(3)
         os.kill(int(found.group(1)), signal.SIGKILL)
-        found, more = _wait_for(proc.stderr, r"loop running as pid \d+ \(run 2\)")
+        found, more = _wait_for(proc.stderr, r"loop running as pid (\d+) \(run 2\)")
         assert found, "".join(lines + more)
         assert any("the loop exited with status -9" in line for line in more)
+        assert _wait_for(proc.stderr, r"\[live\] source synthetic")[0]  # run 2 is up and dreaming
+        time.sleep(1)
     finally:
-        proc.send_signal(signal.SIGINT)  # the watchdog passes Ctrl-C on and ends with the loop
+        proc.terminate()  # a service manager's stop: the watchdog ends the loop, then itself
         rest = proc.communicate(timeout=60)[1]
     assert proc.returncode == 130, rest
+    assert "interrupted: closing" in rest  # the loop finished its files
+    assert not Path(f"/proc/{found.group(1)}").exists()  # and left no orphan
 
 
 def test_short_soak_memory_stays_flat(random_model, tmp_path):
