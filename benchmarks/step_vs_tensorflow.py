@@ -1,12 +1,14 @@
 """ms per ascent step (gradient, normalise, step, clip): onnxruntime against TensorFlow, same weights, one process.
 
-    python benchmarks/step_vs_tensorflow.py [--layers mixed3,mixed5] [--repeats 9] [--json out.json]
+    python benchmarks/step_vs_tensorflow.py [--layers mixed3,mixed5] [--repeats 6] [--rounds 3] [--json out.json]
 
 Both sides run the same update: TensorFlow as one tf.function of the Keras network as it comes,
 onnxruntime through the engine's fused path (the model's `stepped` output) on the model as
 `deepdream export` writes it (BatchNorm folded, seeds broadcast: same function). Each side runs a block of repeats in turn (two rounds), not
 step-by-step interleaved: both runtimes keep spinning worker threads for a while after a call, which
-would steal the other's cores. The figure is the median. Random weights: same arithmetic as ImageNet's.
+would steal the other's cores. The figures are medians over all rounds; the ratio is also given per
+round (min..max), because a shared VM's speed drifts over minutes and a round's two blocks run
+close together. Random weights: same arithmetic as ImageNet's.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", default="mixed3,mixed5")
     parser.add_argument("--repeats", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
@@ -51,16 +54,20 @@ def main() -> None:
         for h, w in SIZES:
             image = np.random.default_rng(0).uniform(-1, 1, (h, w, 3)).astype(np.float32)
             batch = tf.constant(image[None])
-            tf_ms, ort_ms = [], []
-            for _ in range(2):
-                tf_ms += times_ms(lambda: dream(batch, step)["stepped"].numpy(), args.repeats)
-                ort_ms += times_ms(lambda: engine.step(image, 1, 0.01), args.repeats)
+            tf_ms, ort_ms, ratios = [], [], []
+            for _ in range(args.rounds):
+                tf_round = times_ms(lambda: dream(batch, step)["stepped"].numpy(), args.repeats)
+                ort_round = times_ms(lambda: engine.step(image, 1, 0.01), args.repeats)
+                tf_ms, ort_ms = tf_ms + tf_round, ort_ms + ort_round
+                ratios.append(statistics.median(ort_round) / statistics.median(tf_round))
             tf_med, ort_med = statistics.median(tf_ms), statistics.median(ort_ms)
             rows.append({"size": f"{h}x{w}", "tensorflow_ms": round(tf_med, 1), "onnxruntime_ms": round(ort_med, 1),
-                         "ratio": round(ort_med / tf_med, 2)})
-    report(f"layers {args.layers}, {os.cpu_count()} CPUs, median of 2 x {args.repeats}",
+                         "ratio": round(ort_med / tf_med, 2),
+                         "round_ratios": f"{min(ratios):.2f}..{max(ratios):.2f}"})
+    report(f"layers {args.layers}, {os.cpu_count()} CPUs, medians of {args.rounds} rounds x {args.repeats}",
            [("size", "size", ""), ("tensorflow_ms", "TensorFlow ms", ".1f"),
-            ("onnxruntime_ms", "onnxruntime ms", ".1f"), ("ratio", "ratio", ".2f")],
+            ("onnxruntime_ms", "onnxruntime ms", ".1f"), ("ratio", "ratio", ".2f"),
+            ("round_ratios", "per round", "")],
            rows, args.json, layers=args.layers)
 
 if __name__ == "__main__":
