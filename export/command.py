@@ -50,7 +50,7 @@ def run(settings: ExportSettings, progress=print) -> Path:
     if provenance.get("trained") == "false":
         progress("note: random weights are untrained: dreams show noise-like texture, not eyes and dogs")
     meta = base_metadata(settings.objective, provenance)
-    meta["graph"] = "batchnorm folded into the convolutions; objective seeds broadcast"
+    meta["graph"] = "batchnorm folded into the convolutions; objective seeds broadcast; 1x1 backprops fused"
     defaults = {}
     if settings.mix:
         try:

@@ -32,7 +32,7 @@ def to_onnx(dream, metadata: dict[str, str], defaults: dict[str, np.ndarray] | N
     from onnx import numpy_helper
 
     from export.gradient_ops import HANDLERS
-    from export.passes import broadcast_seeds
+    from export.passes import broadcast_seeds, fuse_pointwise_backprops
 
     model, _ = tf2onnx.convert.from_function(
         dream, input_signature=dream.input_signature, opset=OPSET, custom_op_handlers=dict(HANDLERS))
@@ -40,6 +40,7 @@ def to_onnx(dream, metadata: dict[str, str], defaults: dict[str, np.ndarray] | N
     if left:
         raise ExportError(f"tf2onnx left TensorFlow ops it could not convert: {', '.join(left)}")
     broadcast_seeds(model)
+    fuse_pointwise_backprops(model)
     # An initializer with an input's name is that input's default: callers may leave it out.
     for name, value in {"step_size": np.array(DEFAULT_STEP_SIZE, np.float32), **(defaults or {})}.items():
         model.graph.initializer.append(numpy_helper.from_array(np.asarray(value, np.float32), name))

@@ -95,3 +95,28 @@ def test_seeds_broadcast_into_the_gradient_sums():
     after = run(model)
     np.testing.assert_array_equal(after[0], before[0])
     np.testing.assert_array_equal(after[1], before[1])
+
+
+def test_pointwise_backprops_fuse_into_one_convolution():
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from export.passes import fuse_pointwise_backprops
+
+    rng = np.random.default_rng(1)
+    kernels = [numpy_helper.from_array(rng.normal(size=(8, c, 1, 1)).astype(np.float32), f"w{i}")
+               for i, c in enumerate((16, 32))]
+    wide = numpy_helper.from_array(rng.normal(size=(8, 16, 3, 3)).astype(np.float32), "w3x3")
+    nodes = [helper.make_node("Conv", ["a", "w0"], ["ga"]), helper.make_node("Conv", ["b", "w1"], ["gb"]),
+             helper.make_node("Conv", ["a", "w3x3"], ["gc"], pads=[1, 1, 1, 1]),  # not 1x1: stays
+             helper.make_node("Sum", ["ga", "gb", "gc", "d"], ["dx"])]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, c, 5, 7]) for n, c in (("a", 16), ("b", 32), ("d", 8))]
+    graph = helper.make_graph(nodes, "t", inputs, [helper.make_tensor_value_info("dx", TensorProto.FLOAT, None)],
+                              [*kernels, wide])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    feeds = {n: rng.normal(size=(2, c, 5, 7)).astype(np.float32) for n, c in (("a", 16), ("b", 32), ("d", 8))}
+    run = lambda m: ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    before = run(model)
+    assert fuse_pointwise_backprops(model) == 1
+    assert [n.op_type for n in model.graph.node].count("Conv") == 2  # the two 1x1 became one; the 3x3 stays
+    np.testing.assert_allclose(run(model), before, rtol=1e-5, atol=1e-5)
