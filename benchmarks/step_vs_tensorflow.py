@@ -4,8 +4,8 @@
 
 Both sides run the same update: TensorFlow as one tf.function of the Keras network as it comes,
 onnxruntime through the engine's fused path (the model's `stepped` output) on the model as
-`deepdream export` writes it (BatchNorm folded, seeds broadcast: same function). Each side runs a block of repeats in turn (two rounds), not
-step-by-step interleaved: both runtimes keep spinning worker threads for a while after a call, which
+`deepdream export` writes it (same function, simplified). Each side runs a block of repeats in
+turn, --rounds times, not step-by-step interleaved: both runtimes keep spinning worker threads for a while after a call, which
 would steal the other's cores. The figures are medians over all rounds; the ratio is also given per
 round (min..max), because a shared VM's speed drifts over minutes and a round's two blocks run
 close together. Random weights: same arithmetic as ImageNet's.

@@ -21,7 +21,7 @@ def fold_batchnorm(base):
             return x
 
     pairs = _conv_bn_pairs(base)  # bn name -> conv layer
-    convs = {conv.name: bn for bn, conv in pairs.items()}
+    convs = {conv.name for conv in pairs.values()}
 
     def clone(layer):
         if isinstance(layer, keras.layers.BatchNormalization) and layer.name in pairs:

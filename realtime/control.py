@@ -7,9 +7,55 @@ from __future__ import annotations
 import logging
 import time
 
-from realtime.remote import PARAMS, PREFIX, on_off
+from realtime.remote import PREFIX
 
 log = logging.getLogger("deepdream.live")
+
+
+def on_off(value) -> bool:
+    if isinstance(value, str) and value.lower() in ("on", "off", "true", "false"):
+        return value.lower() in ("on", "true")
+    if isinstance(value, (bool, int, float)):
+        return bool(value)
+    raise ValueError(f"expected 0/1 or on/off, got {value!r}")
+
+
+def _number(kind, low, high):
+    def parse(stream, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number, got {value!r}")
+        if not low <= value <= high:
+            raise ValueError(f"must be within {low}..{high}, got {value}")
+        return kind(value)
+    return parse
+
+
+def _model_index(stream, value) -> int:
+    number = _number(int, 1, len(stream.engines))(stream, value)
+    return number - 1  # models count from 1, as on the HUD
+
+
+def _mix_index(stream, value) -> float:
+    layers = stream.engine.info.mix_layers
+    if not layers:
+        raise ValueError(f"{stream.engine.info.name} has fixed layers (export with --mix to blend them live)")
+    if isinstance(value, str):
+        if value not in layers:
+            raise ValueError(f"{value!r} is not one of {', '.join(layers)}")
+        return float(layers.index(value))
+    return _number(float, 0, len(layers) - 1)(stream, value)
+
+
+# name -> (parse(stream, value), Controls attribute)
+PARAMS = {
+    "step_size": (_number(float, 1e-5, 1.0), "step_size"),
+    "steps_per_frame": (_number(int, 0, 100), "steps_per_frame"),
+    "feedback": (_number(float, 0.0, 1.0), "feedback"),
+    "zoom": (_number(float, 0.5, 2.0), "zoom"),
+    "flow": (lambda stream, value: on_off(value), "flow_on"),
+    "model": (_model_index, "model_index"),
+    "mix": (_mix_index, "mix_target"),  # a layer index or name (mix models)
+}
 
 
 def handle(message, stream, recorder, stats, remote) -> None:
@@ -57,30 +103,8 @@ def set_param(stream, name: str, value) -> None:
     if name not in PARAMS:
         raise ValueError(f"unknown parameter {name!r}; parameters: {', '.join(PARAMS)}")
     parse, attribute = PARAMS[name]
-    c = stream.controls
-    if name == "mix":
-        value = _mix_index(stream, value)
-    else:
-        value = parse(value)
-    if name == "model":
-        if value > len(stream.engines):
-            raise ValueError(f"model {value}: only {len(stream.engines)} loaded")
-        value -= 1
-    setattr(c, attribute, value)
-    c.held.add(attribute)  # a playlist leaves it alone until /deepdream/release or /deepdream/scene
-
-
-def _mix_index(stream, value) -> float:
-    layers = stream.engine.info.mix_layers
-    if not layers:
-        raise ValueError(f"{stream.engine.info.name} has fixed layers (export with --mix to blend them live)")
-    if isinstance(value, str):
-        if value not in layers:
-            raise ValueError(f"{value!r} is not one of {', '.join(layers)}")
-        return float(layers.index(value))
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= len(layers) - 1:
-        raise ValueError(f"expected a layer index 0..{len(layers) - 1} or a layer name, got {value!r}")
-    return float(value)
+    setattr(stream.controls, attribute, parse(stream, value))
+    stream.controls.held.add(attribute)  # a playlist leaves it alone until /deepdream/release or /deepdream/scene
 
 
 def jump(stream, scene) -> None:

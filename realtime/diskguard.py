@@ -18,7 +18,7 @@ log = logging.getLogger("deepdream.live")
 class DiskGuard:
     def __init__(self, sink, min_free_mb: float = 500.0, every_s: float = 1.0):
         self.sink, self.min_free, self.every_s = sink, min_free_mb * 2**20, every_s
-        self.folder = Path(getattr(sink, "path", ".")).resolve().parent
+        self.folder = Path(self.path or ".").resolve().parent
         self.stopped: str | None = None  # why recording stopped, once it has
         self._checked = 0.0
 
@@ -35,14 +35,13 @@ class DiskGuard:
         try:
             self.sink.write(frame)
         except OSError as exc:
-            self._stop(f"cannot write {getattr(self.sink, 'path', 'the recording')}: {exc.strerror or exc}")
+            self._stop(f"cannot write {self.path or 'the recording'}: {exc.strerror or exc}")
 
     def _stop(self, why: str) -> None:
         self.stopped = why
-        frames = getattr(self.sink, "frames", "?")
         try:
             self.sink.close()
-            kept = f"kept {frames} frames in {getattr(self.sink, 'path', 'the recording')}"
+            kept = f"kept {self.frames} frames in {self.path or 'the recording'}"
         except OSError as exc:
             kept = f"and it could not be finalised ({exc.strerror or exc})"
         log.warning("recording stopped: %s; %s; still showing", why, kept)

@@ -68,12 +68,12 @@ class FrameLog:
         self.fh.flush()
 
     def close(self):
-        if not self.failed:
-            try:
-                self.fh.close()
-            except OSError as exc:
-                log.warning("experiment log: cannot finish %s: %s", self.fh.name, exc.strerror or exc)
-                self._close_quietly()
+        if self.failed:
+            return
+        try:
+            self.fh.close()  # closes the file even when the last flush fails
+        except OSError as exc:
+            log.warning("experiment log: cannot finish %s: %s", self.fh.name, exc.strerror or exc)
 
     def _close_quietly(self):
         try:

@@ -60,11 +60,12 @@ def open_with_fallback(options: LiveOptions, size):
 def _remote(address: str | None):
     if not address:
         return None
-    from realtime.remote import Remote, parse_address
+    from realtime.addresses import is_loopback, parse_address
+    from realtime.remote import Remote
 
-    host, port = parse_address(address)
+    host, port = parse_address(address, "--osc")
     remote = Remote(host, port)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(host):
         log.warning("OSC on %s: anyone on that network can control the show (OSC has no passwords)", host)
     log.info("OSC remote control on %s:%d (/deepdream/...)", *remote.address[:2])
     return remote
@@ -146,11 +147,12 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     if options.virtualcam:
         sinks.append(VirtualCamSink(shown, fps))
     if options.serve:
-        from realtime.serve import FrameHub, ServeSink, parse_address, start_server
+        from realtime.addresses import parse_address
+        from realtime.serve import FrameHub, ServeSink, start_server
 
         hub = FrameHub()
         hub.status["model"] = engines[0].info.name
-        server = start_server(hub, *parse_address(options.serve), options.token)
+        server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
         sinks.append(ServeSink(hub))
     recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb)
     sinks.append(recorder)

@@ -6,7 +6,7 @@ change halfway through a frame and need no lock. A malformed datagram, an unknow
 value is logged and dropped: the show goes on.
 
 Address space (all under /deepdream; scenes and models count from 1, as in the HUD):
-  /deepdream/set NAME VALUE        set a live parameter (PARAMS below); /deepdream/NAME VALUE does the same
+  /deepdream/set NAME VALUE        set a live parameter (realtime.control.PARAMS); /deepdream/NAME VALUE too
   /deepdream/scene N|NAME          jump to a playlist scene (and give every parameter back to the playlist)
   /deepdream/release               give parameters set over OSC back to the playlist
   /deepdream/pause [0|1]           pause / resume (no argument: toggle)
@@ -28,37 +28,6 @@ from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.live")
 PREFIX = "/deepdream"
-ACTIONS = ("set", "scene", "release", "pause", "snapshot", "record", "status")
-
-
-def on_off(value) -> bool:
-    if isinstance(value, str) and value.lower() in ("on", "off", "true", "false"):
-        return value.lower() in ("on", "true")
-    if isinstance(value, (bool, int, float)):
-        return bool(value)
-    raise ValueError(f"expected 0/1 or on/off, got {value!r}")
-
-
-def _number(kind, low, high):
-    def parse(value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"expected a number, got {value!r}")
-        if not low <= value <= high:
-            raise ValueError(f"must be within {low}..{high}, got {value}")
-        return kind(value)
-    return parse
-
-
-# name -> (parse, Controls attribute)
-PARAMS = {
-    "step_size": (_number(float, 1e-5, 1.0), "step_size"),
-    "steps_per_frame": (_number(int, 0, 100), "steps_per_frame"),
-    "feedback": (_number(float, 0.0, 1.0), "feedback"),
-    "zoom": (_number(float, 0.5, 2.0), "zoom"),
-    "flow": (on_off, "flow_on"),
-    "model": (_number(int, 1, 1000), "model_index"),
-    "mix": (None, "mix_target"),  # layer index or name (mix models); checked against the model
-}
 
 
 @dataclass(frozen=True)
@@ -126,11 +95,3 @@ class _Server(osc_server.BlockingOSCUDPServer):  # handlers only queue: no threa
 
     def handle_error(self, request, client_address) -> None:
         log.exception("osc: error handling a message from %s:%s (ignored)", *client_address)
-
-
-def parse_address(text: str) -> tuple[str, int]:
-    """'[HOST:]PORT' -> (host, port); host 127.0.0.1 unless given."""
-    host, _, port = text.rpartition(":")
-    if not port.isdigit() or not 0 <= int(port) < 65536:
-        raise UserError(f"--osc expects [HOST:]PORT such as 9000 or 0.0.0.0:9000, got {text!r}")
-    return host or "127.0.0.1", int(port)

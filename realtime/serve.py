@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import cv2
 import numpy as np
 
+from realtime.addresses import is_loopback
 from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.serve")
@@ -94,16 +95,8 @@ class ServeSink:
         self.hub.close()
 
 
-def parse_address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    try:
-        return host or "127.0.0.1", int(port)
-    except ValueError:
-        raise UserError(f"--serve takes [HOST:]PORT, got {text!r}") from None
-
-
 def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> ThreadingHTTPServer:
-    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+    if not is_loopback(host) and not token:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
 
     class Handler(BaseHTTPRequestHandler):
@@ -155,7 +148,7 @@ def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> Thre
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if not is_loopback(host):
         log.warning("serving beyond this machine on %s:%d; every request needs the token", host, port)
     log.info("viewer at http://%s:%d/%s", host, server.server_address[1], f"?token={token}" if token else "")
     return server
