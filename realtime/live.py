@@ -80,6 +80,10 @@ def run_live(options: LiveOptions, settings) -> int:
     for path in (options.record, options.stats, options.log, options.event_log):
         if path is not None:
             check_writable(path)
+    if options.serve:
+        from realtime.addresses import parse_address
+
+        parse_address(options.serve, "--serve")  # a bad address fails now, not after the model loads
     handler = setup("live", options.event_log)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop: finish files as on Ctrl-C
