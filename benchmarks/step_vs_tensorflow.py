@@ -8,7 +8,8 @@ onnxruntime through the engine's fused path (the model's `stepped` output) on th
 turn, --rounds times, not step-by-step interleaved: both runtimes keep spinning worker threads for a while after a call, which
 would steal the other's cores. The figures are medians over all rounds; the ratio is also given per
 round (min..max), because a shared VM's speed drifts over minutes and a round's two blocks run
-close together. Random weights: same arithmetic as ImageNet's.
+close together. Random weights: same arithmetic as ImageNet's. benchmarks/maxpool_grad.py times
+the part where onnxruntime loses (the max-pool gradients) on its own.
 """
 from __future__ import annotations
 
