@@ -13,6 +13,8 @@ from onnx import TensorProto, helper
 from tf2onnx import utils
 from tf2onnx.onnx_opset import nn as tf2onnx_nn
 
+from export import pool_gradients
+
 TO_NCHW = [0, 3, 1, 2]
 TO_NHWC = [0, 2, 3, 1]
 
@@ -63,16 +65,28 @@ def relu_grad(ctx, node, name, args):
 
 
 def max_pool_grad(ctx, node, name, args):
-    """MaxPoolGrad(x, y, dy): route each dy to its window's argmax, summing where windows overlap.
+    """MaxPoolGrad(x, y, dy): route each dy to its window's first maximum, summing where windows overlap.
 
-    MaxPool's Indices output gives each window's argmax as a flat index into x (first maximum in
-    scan order, as TensorFlow picks it); ScatterElements with reduction="add" accumulates, which an
-    assigning scatter or MaxUnpool would get wrong for overlapping windows (3x3, stride 2).
+    Unpadded pools (all of InceptionV3's) go through export/pool_gradients.py, built from fast
+    whole-tensor ops; others through MaxPool's Indices output (first maximum in scan order, as
+    TensorFlow picks it) and ScatterElements with reduction="add", since an assigning scatter or
+    MaxUnpool would get overlapping windows (3x3, stride 2) wrong.
     """
     kernel, strides, padding, data_format = _pool_attrs(node)
-    x, _, dy = node.input
-    x = _to_nchw(ctx, x, data_format)
-    dy = _to_nchw(ctx, dy, data_format)
+    x, y, dy = (_to_nchw(ctx, t, data_format) for t in node.input)
+    shape = ctx.get_shape(node.input[0])
+    channels = None if not shape or len(shape) != 4 else shape[1 if data_format == "NCHW" else 3]
+    if pool_gradients.applies(kernel, strides, padding, channels if channels and channels > 0 else None):
+        dx = pool_gradients.build(
+            lambda op, inputs, **attr: ctx.make_node(op, inputs, attr=attr).output[0],
+            lambda value: ctx.make_const(_uname(node, "c"), value).output[0],
+            x, y, dy, kernel, strides, channels)
+    else:
+        dx = _scatter_max_pool_grad(ctx, node, x, dy, kernel, strides, padding)
+    _finish(ctx, node, dx, data_format)
+
+
+def _scatter_max_pool_grad(ctx, node, x, dy, kernel, strides, padding):
     attr = {"kernel_shape": kernel, "strides": strides}
     attr.update(_pool_padding(padding, kernel, strides, node))
     pool = ctx.make_node("MaxPool", [x], attr=attr, output_count=2)
@@ -85,8 +99,7 @@ def max_pool_grad(ctx, node, name, args):
     dy_flat = ctx.make_node("Reshape", [dy, flat]).output[0]
     summed = ctx.make_node("ScatterElements", [zeros_flat, idx_flat, dy_flat],
                            attr={"axis": 0, "reduction": "add"}).output[0]
-    dx = ctx.make_node("Reshape", [summed, x_shape]).output[0]
-    _finish(ctx, node, dx, data_format)
+    return ctx.make_node("Reshape", [summed, x_shape]).output[0]
 
 
 def avg_pool_grad(ctx, node, name, args):
@@ -95,7 +108,9 @@ def avg_pool_grad(ctx, node, name, args):
     Each output's gradient is spread evenly over the inputs its window counted: TF's SAME average
     excludes the padding from the count, so dy is divided by the per-position count first. The
     adjoint of a stride-1 sum over windows with pads (a, b) is the sum over windows with pads
-    (k-1-a, k-1-b); a sum is an AveragePool that counts the padding, times k*k.
+    (k-1-a, k-1-b); a sum is an AveragePool that counts the padding, times k*k. That k*k cancels
+    against the count's, so dy is divided by the real fraction of its window and nothing follows
+    the AveragePool (which lets onnxruntime keep its result in its blocked layout).
     """
     kernel, strides, padding, data_format = _pool_attrs(node)
     if strides != [1, 1]:
@@ -103,31 +118,24 @@ def avg_pool_grad(ctx, node, name, args):
             f"AvgPoolGrad {node.name}: strides {strides} are not supported, only stride 1")
     dy = _to_nchw(ctx, node.input[1], data_format)
     fwd = _explicit_pads(padding, kernel)
-    window = float(kernel[0] * kernel[1])
-    count = _window_counts(ctx, node, dy, kernel, fwd)
-    share = ctx.make_node("Div", [dy, count]).output[0]
+    if fwd != [0, 0, 0, 0]:
+        dy = ctx.make_node("Div", [dy, _window_fractions(ctx, node, dy, kernel, fwd)]).output[0]
     back = [k - 1 - p for k, p in zip(kernel * 2, fwd)]
-    summed = ctx.make_node("AveragePool", [share], attr={
+    dx = ctx.make_node("AveragePool", [dy], attr={
         "kernel_shape": kernel, "strides": [1, 1], "pads": back, "count_include_pad": 1}).output[0]
-    scale = ctx.make_const(_uname(node, "window"), np.array(window, np.float32)).output[0]
-    dx = ctx.make_node("Mul", [summed, scale]).output[0]
     _finish(ctx, node, dx, data_format)
 
 
-def _window_counts(ctx, node, dy_nchw, kernel, pads):
-    """[1, 1, H, W] map of how many real (unpadded) inputs each output window covered."""
+def _window_fractions(ctx, node, dy_nchw, kernel, pads):
+    """[1, 1, H, W] map of the fraction of each output window that covered real (unpadded) inputs."""
     shape = ctx.make_node("Shape", [dy_nchw]).output[0]
     hw = ctx.make_node("Slice", [shape, _const(ctx, node, "s", [2]), _const(ctx, node, "e", [4])]).output[0]
     ones_hw = ctx.make_node("Concat", [_const(ctx, node, "nc", [1, 1]), hw], attr={"axis": 0}).output[0]
     # The window map for an H x W output, computed on an H x W input padded as the forward pass was:
     # for stride 1 and SAME padding the output and input grids coincide.
     ones = ctx.make_node("ConstantOfShape", [ones_hw], attr={"value": _scalar_tensor(1.0)}).output[0]
-    if pads == [0, 0, 0, 0]:
-        return ctx.make_const(_uname(node, "count"), np.array(float(kernel[0] * kernel[1]), np.float32)).output[0]
-    mean = ctx.make_node("AveragePool", [ones], attr={
+    return ctx.make_node("AveragePool", [ones], attr={
         "kernel_shape": kernel, "strides": [1, 1], "pads": pads, "count_include_pad": 1}).output[0]
-    window = ctx.make_const(_uname(node, "k"), np.array(float(kernel[0] * kernel[1]), np.float32)).output[0]
-    return ctx.make_node("Mul", [mean, window]).output[0]
 
 
 def _explicit_pads(padding, kernel):

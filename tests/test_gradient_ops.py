@@ -66,6 +66,17 @@ def test_op_gradient_matches_tensorflow(name):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max(), err_msg=f"{name} {n}x{h}x{w}")
 
 
+@pytest.mark.parametrize("name", ["max_pool_3x3_s2_valid", "max_pool_3x3_s2_same", "max_pool_2x2_s1_valid"])
+def test_max_pool_gradient_follows_tensorflows_tie_rule(name):
+    grad, session = _convert(OPS[name])
+    # Few distinct values: ReLU zeros and flat patches, as a saturated photo gives, tie in most
+    # windows; TensorFlow sends such a window's gradient to its first maximum in scan order.
+    x = np.maximum(np.round(RNG.normal(size=(2, 23, 31, 5)) * 2) / 2, 0).astype(np.float32)
+    want = grad(tf.constant(x))["dx"].numpy()
+    got = session.run(["dx"], {"x": x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 * np.abs(want).max(), err_msg=name)
+
+
 def test_every_gradient_op_of_the_issue_has_a_handler():
     assert {"ReluGrad", "MaxPoolGrad", "AvgPoolGrad", "ShapeN", "ConcatOffset"} <= set(HANDLERS)
 
