@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from onnx import TensorProto
 
+from export import phases
+
 
 def applies(kernel, strides, padding, channels) -> bool:
     """Whether `build` handles this pool: no padding, windows that cover the input (stride <= kernel),
@@ -32,7 +34,7 @@ def build(op, const, x, y, dy, kernel, strides, channels):
     """
     (kh, kw), (sh, sw) = kernel, strides
     extra = (-(-(kh - 1) // sh), -(-(kw - 1) // sw))  # plane grid = window grid + this, so it covers x
-    planes = _phase_planes(op, const, x, strides, channels)
+    planes = phases.split(op, const, x, strides, channels)
     window_hw = op("Slice", [op("Shape", [y]), const(np.array([2])), const(np.array([4]))])
     free, sums = None, {}
     for a in range(kh):
@@ -50,32 +52,5 @@ def build(op, const, x, y, dy, kernel, strides, channels):
             shifted = op("Pad", [g, const(np.array(pads))])
             key = (a % sh, b % sw)
             sums[key] = shifted if key not in sums else op("Add", [sums[key], shifted])
-    dx = _interleave(op, const, sums, strides)
     x_hw = op("Slice", [op("Shape", [x]), const(np.array([2])), const(np.array([4]))])
-    return op("Slice", [dx, const(np.array([0, 0])), x_hw, const(np.array([2, 3]))])
-
-
-def _phase_planes(op, const, x, strides, channels):
-    """{(p, q): x[:, :, s*u + p, s*v + q]}, each ceil(H / s) x ceil(W / s) (zeros past the edge)."""
-    sh, sw = strides
-    planes = {}
-    for p in range(sh):
-        for q in range(sw):
-            onehot = np.zeros((channels, 1, sh, sw), np.float32)
-            onehot[:, 0, p, q] = 1.0
-            planes[p, q] = op("Conv", [x, const(onehot)], group=channels, kernel_shape=[sh, sw],
-                              strides=[sh, sw], pads=[0, 0, sh - 1, sw - 1])
-    return planes
-
-
-def _interleave(op, const, planes, strides):
-    """The inverse of the phase split: out[s*u + p, s*v + q] = planes[p, q][u, v]."""
-    sh, sw = strides
-    last = const(np.array([4]))
-    rows = []
-    for p in range(sh):
-        stacked = op("Concat", [op("Unsqueeze", [planes[p, q], last]) for q in range(sw)], axis=4)
-        rows.append(op("Reshape", [stacked, const(np.array([0, 0, 0, -1]))]))
-    width = op("Slice", [op("Shape", [rows[0]]), const(np.array([3])), const(np.array([4]))])
-    shape = op("Concat", [const(np.array([0, 0, -1])), width], axis=0)
-    return op("Reshape", [op("Concat", rows, axis=3), shape])
+    return phases.crop(op, const, phases.interleave(op, const, sums, strides), x_hw)
