@@ -2,11 +2,11 @@
 
     python benchmarks/maxpool_grad.py [--sizes 299x299,480x640] [--repeats 15] [--json out.json]
 
-Where the step benchmark's gap lives. Each row is one 3x3 stride-2 max pool of the network (stem
-pool 1, stem pool 2, mixed3's pool branch) at the shape it meets for that image size: the pool and
-the gradient of its input, as TensorFlow's tape builds them (MaxPool + MaxPoolGrad) and as
-`deepdream export` converts them (export/gradient_ops.py: MaxPool with indices + ScatterElements),
-fed channels-first to onnxruntime as inside the exported model. Random post-ReLU inputs, 2 threads.
+Where most of the step benchmark's gap lives. Each row is one 3x3 stride-2 max pool of the
+network (stem pool 1, stem pool 2, mixed3's pool branch) at the shape it meets for that image
+size: the pool and the gradient of its input, as TensorFlow's tape builds them (MaxPool +
+MaxPoolGrad) and as `deepdream export` converts them (export/pool_gradients.py), fed
+channels-first to onnxruntime as inside the exported model. Random post-ReLU inputs, 2 threads.
 """
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ def _pool3(n: int) -> int:  # pool 2; mixed0..mixed2 keep the size
 POOLS = [("stem pool 1", 64, _pool1), ("stem pool 2", 192, _pool2), ("mixed3 pool", 288, _pool3)]
 
 
-def _models(tf, tf2onnx, ort, handlers):
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, None], tf.float32, name="x"),
-                                  tf.TensorSpec([None, None, None, None], tf.float32, name="dy")])
+def _models(tf, tf2onnx, ort, handlers, channels):
+    # The channel count is static, as in the exported model (the conversion uses it).
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.float32, name="x"),
+                                  tf.TensorSpec([None, None, None, channels], tf.float32, name="dy")])
     def grad(x, dy):
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -55,9 +56,10 @@ def _models(tf, tf2onnx, ort, handlers):
     return grad, ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
-def _row(tf, tf_grad, session, side, name, channels, repeats, rng) -> dict:
+def _row(tf, models, side, name, channels, repeats, rng) -> dict:
     """Time one pool at one image size, after checking that both sides give the same gradient."""
     (h, w), n = side, channels
+    tf_grad, session = models[channels]
     x = np.maximum(rng.normal(size=(1, h, w, n)), 0).astype(np.float32)
     dy = rng.normal(size=(1, _strided(h), _strided(w), n)).astype(np.float32)
     tx, tdy = tf.constant(x), tf.constant(dy)
@@ -84,12 +86,12 @@ def main() -> None:
 
     from export.gradient_ops import HANDLERS
 
-    tf_grad, session = _models(tf, tf2onnx, ort, HANDLERS)
+    models = {n: _models(tf, tf2onnx, ort, HANDLERS, n) for _, n, _ in POOLS}
     rng = np.random.default_rng(0)
     rows = []
     for size in args.sizes.split(","):
         h, w = (int(v) for v in size.split("x"))
-        pools = [{"size": size, **_row(tf, tf_grad, session, (at(h), at(w)), name, channels, args.repeats, rng)}
+        pools = [{"size": size, **_row(tf, models, (at(h), at(w)), name, channels, args.repeats, rng)}
                  for name, channels, at in POOLS]
         rows += pools + [{"size": size, "pool": "all three", "input": "",
                           **{k: sum(p[k] for p in pools) for k in ("tensorflow_ms", "onnxruntime_ms")}}]
