@@ -65,41 +65,26 @@ def relu_grad(ctx, node, name, args):
 
 
 def max_pool_grad(ctx, node, name, args):
-    """MaxPoolGrad(x, y, dy): route each dy to its window's first maximum, summing where windows overlap.
-
-    Unpadded pools (all of InceptionV3's) go through export/pool_gradients.py, built from fast
-    whole-tensor ops; others through MaxPool's Indices output (first maximum in scan order, as
-    TensorFlow picks it) and ScatterElements with reduction="add", since an assigning scatter or
-    MaxUnpool would get overlapping windows (3x3, stride 2) wrong.
-    """
+    """MaxPoolGrad(x, y, dy): route each dy to its window's first maximum, summing where windows
+    overlap; built by export/pool_gradients.py."""
     kernel, strides, padding, data_format = _pool_attrs(node)
     x, y, dy = (_to_nchw(ctx, t, data_format) for t in node.input)
-    shape = ctx.get_shape(node.input[0])
-    channels = None if not shape or len(shape) != 4 else shape[1 if data_format == "NCHW" else 3]
-    if pool_gradients.applies(kernel, strides, padding, channels if channels and channels > 0 else None):
-        dx = pool_gradients.build(
-            lambda op, inputs, **attr: ctx.make_node(op, inputs, attr=attr).output[0],
-            lambda value: ctx.make_const(_uname(node, "c"), value).output[0],
-            x, y, dy, kernel, strides, channels)
-    else:
-        dx = _scatter_max_pool_grad(ctx, node, x, dy, kernel, strides, padding)
+    shape = ctx.get_shape(node.input[0]) or []
+    channels = shape[1 if data_format == "NCHW" else 3] if len(shape) == 4 else None
+    op, const = _builders(ctx, node)
+    dx = pool_gradients.max_pool_grad(op, const, x, y, dy, kernel, strides, padding, channels)
     _finish(ctx, node, dx, data_format)
 
 
-def _scatter_max_pool_grad(ctx, node, x, dy, kernel, strides, padding):
-    attr = {"kernel_shape": kernel, "strides": strides}
-    attr.update(_pool_padding(padding, kernel, strides, node))
-    pool = ctx.make_node("MaxPool", [x], attr=attr, output_count=2)
-    flat = _const(ctx, node, "flat", [-1])
-    x_shape = ctx.make_node("Shape", [x]).output[0]
-    zeros = ctx.make_node("ConstantOfShape", [x_shape],
-                          attr={"value": _scalar_tensor(0.0)}).output[0]
-    zeros_flat = ctx.make_node("Reshape", [zeros, flat]).output[0]
-    idx_flat = ctx.make_node("Reshape", [pool.output[1], flat]).output[0]
-    dy_flat = ctx.make_node("Reshape", [dy, flat]).output[0]
-    summed = ctx.make_node("ScatterElements", [zeros_flat, idx_flat, dy_flat],
-                           attr={"axis": 0, "reduction": "add"}).output[0]
-    return ctx.make_node("Reshape", [summed, x_shape]).output[0]
+def _builders(ctx, node):
+    """The `op` / `const` pair that export/phases.py and export/pool_gradients.py build with."""
+    def op(op_type, inputs, outputs=1, **attr):
+        made = ctx.make_node(op_type, inputs, attr=attr, output_count=outputs)
+        return made.output[0] if outputs == 1 else list(made.output)
+
+    def const(value):
+        return ctx.make_const(_uname(node, "c"), np.asarray(value)).output[0]
+    return op, const
 
 
 def avg_pool_grad(ctx, node, name, args):
@@ -146,15 +131,6 @@ def _explicit_pads(padding, kernel):
         before = [(k - 1) // 2 for k in kernel]
         return before + [k - 1 - b for k, b in zip(kernel, before)]
     raise NotImplementedError(f"pool padding {padding!r} is not supported")
-
-
-def _pool_padding(padding, kernel, strides, node):
-    if padding == "VALID":
-        return {"pads": [0, 0, 0, 0]}
-    if padding == "SAME":
-        # TF's SAME puts the odd pad at the end, which is ONNX's SAME_UPPER.
-        return {"auto_pad": "SAME_UPPER"}
-    raise NotImplementedError(f"{node.name}: pool padding {padding!r} is not supported")
 
 
 def conv_backprop_input(ctx, node, name, args):

@@ -3,8 +3,9 @@
 Plane (p, q) of a tensor holds its elements [s*u + p, s*v + q]. What a strided op spreads over
 a grid (a stride-2 max pool's input gradient) is, per plane, plain stride-1 work; `split` and
 `interleave` (Concat + Reshape: no scatter, no DepthToSpace, both slow on onnxruntime's CPU)
-move between the two. Builders take `op(type, inputs, **attrs) -> name` and
-`const(array) -> name`, so they work in a tf2onnx handler and in a plain ONNX graph alike.
+move between the two. Builders take `op(type, inputs, outputs=1, **attrs)` (a node's output
+name, or a list of them) and `const(array) -> name`, so they work in a tf2onnx handler and in a
+plain ONNX graph alike.
 """
 from __future__ import annotations
 

@@ -1,38 +1,57 @@
-"""The input gradient of a VALID max pool in ONNX ops onnxruntime runs fast: no indices, no scatter.
+"""A max pool's input gradient in ONNX ops, as TensorFlow's MaxPoolGrad computes it.
 
-TensorFlow's MaxPoolGrad sends each window's gradient to the window's first maximum (scan order)
-and sums where windows overlap (InceptionV3: 3x3, stride 2). The plain way, MaxPool's Indices
-output and a scatter-add, is exact but slow on onnxruntime's CPU: its MaxPool with indices is a
-scalar loop, about 19 times slower than its MaxPool, and the scatter writes a zeroed copy first.
+MaxPoolGrad sends each window's gradient to the window's first maximum (scan order) and sums
+where windows overlap (InceptionV3: 3x3, stride 2). The plain way, MaxPool's Indices output and
+a scatter-add (`with_indices`, kept for padded pools), is exact but slow on onnxruntime's CPU:
+its MaxPool with indices is a scalar loop, about 19 times slower than its MaxPool, and the
+scatter writes a zeroed copy first.
 
-Here the same routing is built from whole-tensor ops. With stride s the input splits into s x s
-phase planes (plane (p, q) holds x[s*u + p, s*v + q]; a one-hot depthwise convolution each), so
-the window offset (a, b) of every window is a shifted crop of one plane. Per offset, in scan
+For unpadded pools (`by_phases`) the same routing is built from whole-tensor ops. With stride s
+the input splits into s x s phase planes (export/phases.py: plane (p, q) holds x[s*u + p, s*v + q]),
+so the window offset (a, b) of every window is a shifted crop of one plane. Per offset, in scan
 order: `hit = crop == y`, `first = hit and no earlier offset hit`, `g = dy * first`. Each g is
 padded to its offset's shift in its plane's grid and summed there, and the planes are interleaved
-back (Concat + Reshape) and cropped to x's size. Same values as TensorFlow's (sums of up to four
+back and cropped to x's size. Same values as TensorFlow's (sums of up to four
 terms, as with any implementation), in about a quarter less time than the indices path at
 InceptionV3's sizes (benchmarks/maxpool_grad.py); TensorFlow's fused kernel is still 3-4x faster.
 """
 from __future__ import annotations
 
 import numpy as np
-from onnx import TensorProto
+from onnx import TensorProto, helper
 
 from export import phases
 
 
-def applies(kernel, strides, padding, channels) -> bool:
-    """Whether `build` handles this pool: no padding, windows that cover the input (stride <= kernel),
-    and a known channel count (the phase split is a depthwise convolution)."""
-    return padding == "VALID" and bool(channels) and all(s <= k for k, s in zip(kernel, strides))
+def max_pool_grad(op, const, x, y, dy, kernel, strides, padding, channels):
+    """dx (NCHW) for y = MaxPool(x) with `kernel`, `strides` and TensorFlow `padding`, given dy.
 
-
-def build(op, const, x, y, dy, kernel, strides, channels):
-    """dx (NCHW) for y = MaxPool(x) with `kernel`, `strides`, no padding, given dy.
-
-    `op(type, inputs, **attrs) -> name` adds a node; `const(array) -> name` adds a constant.
+    `op` and `const` add nodes and constants (see export/phases.py); `channels` is x's channel
+    count, None if unknown.
     """
+    # The phase split is a depthwise convolution (channels needed); windows must cover the input.
+    if padding == "VALID" and (channels or 0) > 0 and all(s <= k for k, s in zip(kernel, strides)):
+        return by_phases(op, const, x, y, dy, kernel, strides, channels)
+    return with_indices(op, const, x, dy, kernel, strides, padding)
+
+
+def with_indices(op, const, x, dy, kernel, strides, padding):
+    """MaxPool's Indices (first maximum in scan order, as TensorFlow picks it) and ScatterElements
+    with reduction="add": an assigning scatter or MaxUnpool would get overlapping windows wrong."""
+    if padding not in ("SAME", "VALID"):
+        raise NotImplementedError(f"max pool padding {padding!r} is not supported")
+    # TF's SAME puts the odd pad at the end, which is ONNX's SAME_UPPER.
+    pads = {"auto_pad": "SAME_UPPER"} if padding == "SAME" else {"pads": [0, 0, 0, 0]}
+    _, indices = op("MaxPool", [x], kernel_shape=list(kernel), strides=list(strides), outputs=2, **pads)
+    flat, x_shape = const(np.array([-1])), op("Shape", [x])
+    zeros = op("ConstantOfShape", [x_shape], value=helper.make_tensor("value", TensorProto.FLOAT, [1], [0.0]))
+    summed = op("ScatterElements", [op("Reshape", [zeros, flat]), op("Reshape", [indices, flat]),
+                                    op("Reshape", [dy, flat])], axis=0, reduction="add")
+    return op("Reshape", [summed, x_shape])
+
+
+def by_phases(op, const, x, y, dy, kernel, strides, channels):
+    """The phase-plane construction above: VALID pools with stride <= kernel, channels known."""
     (kh, kw), (sh, sw) = kernel, strides
     extra = (-(-(kh - 1) // sh), -(-(kw - 1) // sw))  # plane grid = window grid + this, so it covers x
     planes = phases.split(op, const, x, strides, channels)

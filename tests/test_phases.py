@@ -16,10 +16,10 @@ class Graph:
     def __init__(self):
         self.nodes, self.constants = [], []
 
-    def op(self, op_type, inputs, **attrs):
-        name = f"t{len(self.nodes)}"
-        self.nodes.append(helper.make_node(op_type, inputs, [name], **attrs))
-        return name
+    def op(self, op_type, inputs, outputs=1, **attrs):
+        names = [f"t{len(self.nodes)}_{i}" for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, inputs, names, **attrs))
+        return names[0] if outputs == 1 else names
 
     def const(self, value):
         name = f"c{len(self.constants)}"
