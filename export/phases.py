@@ -35,10 +35,15 @@ def interleave(op, const, planes, strides):
         stacked = op("Concat", [op("Unsqueeze", [planes[p, q], last]) for q in range(sw)], axis=4)
         rows.append(op("Reshape", [stacked, const(np.array([0, 0, 0, -1]))]))
     width = op("Slice", [op("Shape", [rows[0]]), const(np.array([3])), const(np.array([4]))])
-    shape = op("Concat", [const(np.array([0, 0, -1])), width], axis=0)
+    shape = op("Concat", [const(np.array([0, 0, -1])), width], axis=0)  # [N, C, s * rows, width]
     return op("Reshape", [op("Concat", rows, axis=3), shape])
 
 
 def crop(op, const, x, hw):
     """x[:, :, :h, :w] for the int64 pair `hw`."""
     return op("Slice", [x, const(np.array([0, 0])), hw, const(np.array([2, 3]))])
+
+
+def spatial_shape(op, const, x):
+    """x's (h, w) as an int64 pair, at run time."""
+    return op("Slice", [op("Shape", [x]), const(np.array([2])), const(np.array([4]))])

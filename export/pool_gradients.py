@@ -11,9 +11,9 @@ the input splits into s x s phase planes (export/phases.py: plane (p, q) holds x
 so the window offset (a, b) of every window is a shifted crop of one plane. Per offset, in scan
 order: `hit = crop == y`, `first = hit and no earlier offset hit`, `g = dy * first`. Each g is
 padded to its offset's shift in its plane's grid and summed there, and the planes are interleaved
-back and cropped to x's size. Same values as TensorFlow's (sums of up to four
-terms, as with any implementation), in about a quarter less time than the indices path at
-InceptionV3's sizes (benchmarks/maxpool_grad.py); TensorFlow's fused kernel is still 3-4x faster.
+back and cropped to x's size. Same values as TensorFlow's (sums of up to four terms, as with any
+implementation), in about a quarter less time than the indices path at InceptionV3's sizes
+(benchmarks/maxpool_grad.py); TensorFlow's fused kernel is still 3-4x faster.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def by_phases(op, const, x, y, dy, kernel, strides, channels):
     (kh, kw), (sh, sw) = kernel, strides
     extra = (-(-(kh - 1) // sh), -(-(kw - 1) // sw))  # plane grid = window grid + this, so it covers x
     planes = phases.split(op, const, x, strides, channels)
-    window_hw = op("Slice", [op("Shape", [y]), const(np.array([2])), const(np.array([4]))])
+    window_hw = phases.spatial_shape(op, const, y)
     free, sums = None, {}
     for a in range(kh):
         for b in range(kw):
@@ -72,5 +72,5 @@ def by_phases(op, const, x, y, dy, kernel, strides, channels):
             shifted = op("Pad", [g, const(np.array(pads))])
             key = (a % sh, b % sw)
             sums[key] = shifted if key not in sums else op("Add", [sums[key], shifted])
-    x_hw = op("Slice", [op("Shape", [x]), const(np.array([2])), const(np.array([4]))])
-    return phases.crop(op, const, phases.interleave(op, const, sums, strides), x_hw)
+    dx = phases.interleave(op, const, sums, strides)
+    return phases.crop(op, const, dx, phases.spatial_shape(op, const, x))
