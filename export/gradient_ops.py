@@ -13,7 +13,7 @@ from onnx import TensorProto, helper
 from tf2onnx import utils
 from tf2onnx.onnx_opset import nn as tf2onnx_nn
 
-from export import pool_gradients
+from export import phases, pool_gradients
 
 TO_NCHW = [0, 3, 1, 2]
 TO_NHWC = [0, 2, 3, 1]
@@ -113,8 +113,7 @@ def avg_pool_grad(ctx, node, name, args):
 
 def _window_fractions(ctx, node, dy_nchw, kernel, pads):
     """[1, 1, H, W] map of the fraction of each output window that covered real (unpadded) inputs."""
-    shape = ctx.make_node("Shape", [dy_nchw]).output[0]
-    hw = ctx.make_node("Slice", [shape, _const(ctx, node, "s", [2]), _const(ctx, node, "e", [4])]).output[0]
+    hw = phases.spatial_shape(*_builders(ctx, node), dy_nchw)
     ones_hw = ctx.make_node("Concat", [_const(ctx, node, "nc", [1, 1]), hw], attr={"axis": 0}).output[0]
     # The window map for an H x W output, computed on an H x W input padded as the forward pass was:
     # for stride 1 and SAME padding the output and input grids coincide.

@@ -34,7 +34,7 @@ def interleave(op, const, planes, strides):
     for p in range(sh):
         stacked = op("Concat", [op("Unsqueeze", [planes[p, q], last]) for q in range(sw)], axis=4)
         rows.append(op("Reshape", [stacked, const(np.array([0, 0, 0, -1]))]))
-    width = op("Slice", [op("Shape", [rows[0]]), const(np.array([3])), const(np.array([4]))])
+    width = _dims(op, const, rows[0], 3, 4)
     shape = op("Concat", [const(np.array([0, 0, -1])), width], axis=0)  # [N, C, s * rows, width]
     return op("Reshape", [op("Concat", rows, axis=3), shape])
 
@@ -46,4 +46,8 @@ def crop(op, const, x, hw):
 
 def spatial_shape(op, const, x):
     """x's (h, w) as an int64 pair, at run time."""
-    return op("Slice", [op("Shape", [x]), const(np.array([2])), const(np.array([4]))])
+    return _dims(op, const, x, 2, 4)
+
+
+def _dims(op, const, x, start, end):
+    return op("Slice", [op("Shape", [x]), const(np.array([start])), const(np.array([end]))])
