@@ -12,9 +12,9 @@ import statistics
 import numpy as np
 from timing import report, times_ms
 
-from realtime.engine import Engine
-from realtime.stills import DEFAULT_MODEL
-from realtime.transforms import tiled
+from realtime.dream.engine import Engine
+from realtime.dream.model import DEFAULT_MODEL
+from realtime.dream.transforms import tiled
 
 CASES = [("224x224", (224, 224), 0), ("480x640", (480, 640), 0), ("1920x1080 tiled 512", (1080, 1920), 512)]
 

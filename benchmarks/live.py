@@ -18,13 +18,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.engine import Engine
-from realtime.flow import Flow, warp
-from realtime.loop import run
-from realtime.sinks import ListSink
-from realtime.sources import CaptureSource, Latest
-from realtime.stills import DEFAULT_MODEL
-from realtime.stream import DreamStream, StreamSettings
+from realtime.dream.engine import Engine
+from realtime.dream.flow import Flow, warp
+from realtime.show.loop import run
+from realtime.media.sinks import ListSink
+from realtime.media.sources import CaptureSource, Latest
+from realtime.dream.model import DEFAULT_MODEL
+from realtime.dream.stream import DreamStream, StreamSettings
 
 
 class CountingSink(ListSink):

@@ -12,7 +12,7 @@ import statistics
 import numpy as np
 from timing import times_ms
 
-from realtime.engine import Engine
+from realtime.dream.engine import Engine
 
 
 def main() -> None:

@@ -20,11 +20,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.render import RenderJob, render
-from realtime.serve import FrameHub, start_server
-from realtime.sources import SyntheticSource
-from realtime.stills import DEFAULT_MODEL
-from realtime.stream import StreamSettings
+from realtime.commands.render import RenderJob, render
+from realtime.media.serve import FrameHub, start_server
+from realtime.media.sources import SyntheticSource
+from realtime.dream.model import DEFAULT_MODEL
+from realtime.dream.stream import StreamSettings
 
 
 def render_fps(model: Path, clip: Path, size) -> float:

@@ -40,7 +40,7 @@ def main() -> None:
     from export.graph import dream_function
     from export.objectives import parse
     from export.weights import load_base
-    from realtime.engine import Engine
+    from realtime.dream.engine import Engine
 
     base, _ = load_base("random", 0)
     dream = dream_function(base, parse(args.layers))

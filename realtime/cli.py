@@ -28,7 +28,8 @@ def _export(args) -> int:
 
 
 def _dream(args) -> int:
-    from realtime.stills import DreamSettings, run
+    from realtime.commands.dream import run
+    from realtime.dream.still import DreamSettings
 
     settings = DreamSettings(args.steps, args.step_size, args.octaves, args.octave_scale, args.tile,
                              args.jitter, args.blur, args.max_dim, args.seed, args.wrap)
@@ -55,7 +56,7 @@ def _fraction(text):
 
 
 def _live(args) -> int:
-    from realtime.live import LiveOptions, run_live
+    from realtime.commands.live import LiveOptions, run_live
 
     if args.watchdog:
         return _supervised(args)
@@ -75,8 +76,8 @@ def _live(args) -> int:
 
 
 def _supervised(args) -> int:
-    from realtime.eventlog import remove, setup
-    from realtime.watchdog import supervise
+    from realtime.show.eventlog import remove, setup
+    from realtime.show.watchdog import supervise
 
     handler = setup("watchdog", Path(args.event_log) if args.event_log else None)
     try:
@@ -86,7 +87,7 @@ def _supervised(args) -> int:
 
 
 def _configured_live(parser, argv, args) -> int:
-    from realtime import config
+    from realtime.show import config
 
     if args.config:
         from_flags = args.model
@@ -102,12 +103,12 @@ def _configured_live(parser, argv, args) -> int:
 
 
 def _default_model():
-    from realtime.stills import DEFAULT_MODEL
+    from realtime.dream.model import DEFAULT_MODEL
     return DEFAULT_MODEL
 
 
 def _gallery(args) -> int:
-    from realtime.gallery import run
+    from realtime.commands.gallery import run
 
     print(run(Path(args.input), Path(args.output), Path(args.model), args.steps, args.step_size, args.size,
               args.provider))
@@ -139,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="layer weights (mixed0..deepest of --layers) and a guide become inputs, set at run time")
     p.set_defaults(func=_export)
 
-    from realtime.stills import DEFAULT_MODEL
+    from realtime.dream.model import DEFAULT_MODEL
     p = sub.add_parser("dream", help="dream a still image")
     p.add_argument("input", help="PNG/JPEG image")
     p.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...)")
@@ -243,7 +244,7 @@ def _add_stream_flags(p) -> None:
 
 
 def _stream_settings(args, size):
-    from realtime.stream import StreamSettings
+    from realtime.dream.stream import StreamSettings
 
     return StreamSettings(size, args.steps_per_frame, args.step_size, args.feedback, args.feedback_moving,
                           args.feedback_static, args.flow, args.zoom, args.octaves, args.octave_scale, args.calm,
@@ -251,7 +252,7 @@ def _stream_settings(args, size):
 
 
 def _render(args) -> int:
-    from realtime.render import RenderJob, render
+    from realtime.commands.render import RenderJob, render
 
     print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed),
                  lambda size: _stream_settings(args, size), args.provider))

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from realtime.cli import main
-from realtime.images import load_image
+from realtime.media.images import load_image
 
 
 def _photo(tmp_path, testdata=None, size=(160, 120)):
@@ -26,7 +26,7 @@ def test_simple_loop_matches_tensorflow(tmp_path, random_model, base_model, test
 
     from export.graph import dream_function
     from export.objectives import parse
-    from realtime.images import to_uint8, to_unit
+    from realtime.dream.pixels import to_uint8, to_unit
 
     source = testdata / "chelsea.png"
     out = tmp_path / "out.png"

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from realtime.engine import Engine
-from realtime.octaves import dream_octaves, octave_sizes
-from realtime.transforms import compose, jitter, tile_spans, tiled
+from realtime.dream.engine import Engine
+from realtime.dream.octaves import dream_octaves, octave_sizes
+from realtime.dream.transforms import compose, jitter, tile_spans, tiled
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.engine import Engine
-from realtime.flow import Flow, warp
-from realtime.loop import run
-from realtime.sinks import ListSink
-from realtime.sources import Frame, Latest, SyntheticSource
-from realtime.stream import DreamStream, StreamSettings
+from realtime.dream.engine import Engine
+from realtime.dream.flow import Flow, warp
+from realtime.show.loop import run
+from realtime.media.sinks import ListSink
+from realtime.media.sources import Frame, Latest, SyntheticSource
+from realtime.dream.stream import DreamStream, StreamSettings
 
 
 @pytest.fixture(scope="module")

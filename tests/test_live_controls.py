@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.engine import Engine
-from realtime.loop import apply, hud
-from realtime.sinks import KEYS, WindowSink, help_lines
-from realtime.sources import SyntheticSource
-from realtime.stream import DreamStream, StreamSettings
+from realtime.dream.engine import Engine
+from realtime.show.loop import apply, hud
+from realtime.media.sinks import KEYS, WindowSink, help_lines
+from realtime.media.sources import SyntheticSource
+from realtime.dream.stream import DreamStream, StreamSettings
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ def mix_model(tmp_path_factory, base_model):
 
 @pytest.fixture(scope="module")
 def mix_engine(mix_model):
-    from realtime.engine import Engine
+    from realtime.dream.engine import Engine
     return Engine(mix_model, "cpu")
 
 
@@ -101,7 +101,7 @@ def test_guide_features_are_computed_once(mix_engine, monkeypatch):
 
 
 def test_gallery_has_one_labelled_tile_per_layer(mix_engine):
-    from realtime.gallery import LABEL_HEIGHT, contact_sheet, dream_layers
+    from realtime.commands.gallery import LABEL_HEIGHT, contact_sheet, dream_layers
 
     mix_engine.set_inputs(guide_weight=np.array(0.0, np.float32))
     image = _image(90, 90, seed=5)[0]
@@ -149,7 +149,7 @@ def test_gallery_cli_end_to_end(tmp_path, testdata):
     from PIL import Image
 
     from realtime.cli import main
-    from realtime.gallery import LABEL_HEIGHT
+    from realtime.commands.gallery import LABEL_HEIGHT
     model = tmp_path / "mix10.onnx"
     assert main(["export", "--mix", "--layers", "mixed10", "--weights", "random", "--no-verify", "-o", str(model)]) == 0
     sheet = tmp_path / "sheet.png"
@@ -159,10 +159,10 @@ def test_gallery_cli_end_to_end(tmp_path, testdata):
 
 
 def test_osc_moves_the_mix_and_it_glides(mix_engine):
-    from realtime.control import handle
-    from realtime.loop import LoopStats
-    from realtime.remote import Message
-    from realtime.stream import DreamStream, StreamSettings
+    from realtime.show.control import handle
+    from realtime.show.loop import LoopStats
+    from realtime.show.remote import Message
+    from realtime.dream.stream import DreamStream, StreamSettings
 
     mix_engine.set_inputs(guide_weight=np.array(0.0, np.float32))
     stream = DreamStream([mix_engine], StreamSettings(size=(96, 96), flow="off"))

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from realtime.errors import UserError
-from realtime.playlist import Playlist, parse_scenes
+from realtime.show.playlist import Playlist, parse_scenes
 
 BASE = {"steps_per_frame": 1.0, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0}
 

@@ -11,12 +11,12 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import build_msg
 from pythonosc.osc_server import BlockingOSCUDPServer
 
-from realtime.control import handle
-from realtime.engine import Engine
-from realtime.loop import LoopStats
-from realtime.playlist import Playlist, parse_scenes
-from realtime.remote import Message
-from realtime.stream import DreamStream, StreamSettings
+from realtime.show.control import handle
+from realtime.dream.engine import Engine
+from realtime.show.loop import LoopStats
+from realtime.show.playlist import Playlist, parse_scenes
+from realtime.show.remote import Message
+from realtime.dream.stream import DreamStream, StreamSettings
 
 
 class Show:

@@ -10,8 +10,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from realtime.serve import FrameHub, start_server
-from realtime.sinks import side_by_side
+from realtime.media.serve import FrameHub, start_server
+from realtime.media.sinks import side_by_side
 
 
 def _mjpeg_frames(url, count, timeout=60):

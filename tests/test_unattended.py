@@ -16,15 +16,15 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.diskguard import DiskGuard
-from realtime.engine import PROVIDERS, Engine
-from realtime.eventlog import remove, setup
-from realtime.framelog import COLUMNS, FrameLog
-from realtime.loop import hud, run, LoopStats
-from realtime.sinks import ListSink, VideoSink
-from realtime.sources import Frame, SyntheticSource
-from realtime.stream import DreamStream, StreamSettings
-from realtime.watchdog import numbered
+from realtime.media.diskguard import DiskGuard
+from realtime.dream.engine import PROVIDERS, Engine
+from realtime.show.eventlog import remove, setup
+from realtime.show.framelog import COLUMNS, FrameLog
+from realtime.show.loop import hud, run, LoopStats
+from realtime.media.sinks import ListSink, VideoSink
+from realtime.media.sources import Frame, SyntheticSource
+from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.show.watchdog import numbered
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ def test_a_failing_gpu_provider_falls_back_to_the_cpu(random_model, caplog):
 def test_a_full_disk_stops_the_recording_and_the_show_goes_on(engine, tmp_path, monkeypatch, caplog):
     usage = namedtuple("usage", "total used free")
     free = {"bytes": 10**12}
-    monkeypatch.setattr("realtime.diskguard.shutil.disk_usage", lambda _: usage(0, 0, free["bytes"]))
+    monkeypatch.setattr("realtime.media.diskguard.shutil.disk_usage", lambda _: usage(0, 0, free["bytes"]))
 
     class FillsTheDisk:  # at the 10th frame, before the recording gets it, the disk has 1 MiB left
         count = 0

@@ -3,9 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.engine import Engine
-from realtime.flow import Flow, warp
-from realtime.transforms import blur, compose, wrapped
+from realtime.dream.engine import Engine
+from realtime.dream.flow import Flow, warp
+from realtime.dream.transforms import blur, compose, wrapped
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from realtime.errors import UserError
 
+DEFAULT_MODEL = Path("models") / "inception_mixed3_mixed5.onnx"  # what `deepdream export` writes by default
 FORMAT = "deepdream-live/1"
 PREFIX = "deepdream."
 

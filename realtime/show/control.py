@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
-from realtime.remote import PREFIX
+from realtime.show.remote import PREFIX
 
 log = logging.getLogger("deepdream.live")
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.engine import Engine
+from realtime.dream.engine import Engine
 from realtime.errors import UserError
-from realtime.images import check_output, load_image, save_image, to_uint8, to_unit
-from realtime.octaves import resize
+from realtime.dream.pixels import to_uint8, to_unit
+from realtime.media.images import check_output, load_image, save_image
+from realtime.dream.octaves import resize
 
 LABEL_HEIGHT = 24
 

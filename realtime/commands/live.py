@@ -46,7 +46,7 @@ class LiveOptions:
 
 
 def open_with_fallback(options: LiveOptions, size):
-    from realtime.sources import open_source
+    from realtime.media.sources import open_source
 
     try:
         return open_source(options.source, options.loop, size), options.source
@@ -61,7 +61,7 @@ def _remote(address: str | None):
     if not address:
         return None
     from realtime.addresses import is_loopback, parse_address
-    from realtime.remote import Remote
+    from realtime.show.remote import Remote
 
     host, port = parse_address(address, "--osc")
     remote = Remote(host, port)
@@ -72,8 +72,8 @@ def _remote(address: str | None):
 
 
 def run_live(options: LiveOptions, settings) -> int:
-    from realtime.eventlog import remove, setup
-    from realtime.watchdog import numbered
+    from realtime.show.eventlog import remove, setup
+    from realtime.show.watchdog import numbered
 
     options = replace(options, record=numbered(options.record, options.run), log=numbered(options.log, options.run),
                       stats=numbered(options.stats, options.run))
@@ -98,16 +98,16 @@ def run_live(options: LiveOptions, settings) -> int:
 
 
 def _run_live(options: LiveOptions, settings, remote) -> int:
-    from realtime.engine import Engine
-    from realtime.loop import run, write_stats
-    from realtime.recorder import Recorder
-    from realtime.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
-    from realtime.sources import Latest
-    from realtime.stream import DreamStream
+    from realtime.dream.engine import Engine
+    from realtime.show.loop import run, write_stats
+    from realtime.media.recorder import Recorder
+    from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
+    from realtime.media.sources import Latest
+    from realtime.dream.stream import DreamStream
 
     playlist = None
     if options.config is not None:
-        from realtime.config import playlist as read_playlist
+        from realtime.show.config import playlist as read_playlist
 
         playlist = read_playlist(options.config, {"steps_per_frame": settings.steps_per_frame,
                                                   "step_size": settings.step_size, "feedback": settings.feedback,
@@ -120,7 +120,8 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
     if options.guide is not None:
-        from realtime.images import load_image, to_unit
+        from realtime.dream.pixels import to_unit
+        from realtime.media.images import load_image
 
         guide = to_unit(load_image(options.guide))
         for engine in engines:
@@ -143,7 +144,7 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     w, h = settings.size
     shown = (w * 2, h) if options.stereo else (w, h)
     if options.record is not None:
-        from realtime.diskguard import DiskGuard
+        from realtime.media.diskguard import DiskGuard
 
         sinks.append(DiskGuard(VideoSink(options.record, fps, shown), options.min_free_mb))
     if options.pipe:
@@ -152,7 +153,7 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
         sinks.append(VirtualCamSink(shown, fps))
     if options.serve:
         from realtime.addresses import parse_address
-        from realtime.serve import FrameHub, ServeSink, start_server
+        from realtime.media.serve import FrameHub, ServeSink, start_server
 
         hub = FrameHub()
         hub.status["model"] = engines[0].info.name
@@ -161,12 +162,12 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb)
     sinks.append(recorder)
     if options.heartbeat is not None:
-        from realtime.watchdog import Heartbeat
+        from realtime.show.watchdog import Heartbeat
 
         sinks.append(Heartbeat(options.heartbeat))
     frame_log = None
     if options.log is not None:
-        from realtime.framelog import FrameLog
+        from realtime.show.framelog import FrameLog
 
         frame_log = FrameLog(options.log)
     # With a seed, a file is a stimulus: every frame, in order, as fast as the dream goes, so two

@@ -12,7 +12,7 @@ from pathlib import Path
 from realtime.errors import UserError
 
 SKIP = {"help", "config", "print_config", "func", "command", "heartbeat", "run"}  # the last two: the watchdog's
-PLAYLIST_KEYS = {"scene", "crossfade"}  # read by realtime.playlist, not flags
+PLAYLIST_KEYS = {"scene", "crossfade"}  # read by realtime.show.playlist, not flags
 
 
 def _actions(parser: argparse.ArgumentParser) -> dict:
@@ -41,7 +41,7 @@ def apply(parser: argparse.ArgumentParser, path: Path) -> None:
 
 def playlist(path: Path, base: dict):
     """The config's [[scene]] tables as a Playlist, or None when it has none."""
-    from realtime.playlist import Playlist, parse_scenes
+    from realtime.show.playlist import Playlist, parse_scenes
 
     data = tomllib.loads(Path(path).read_text())
     if "scene" not in data:

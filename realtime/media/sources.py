@@ -80,7 +80,7 @@ class CaptureSource:
 
 class StillSource:
     def __init__(self, path: Path, fps: float = 30.0):
-        from realtime.images import load_image
+        from realtime.media.images import load_image
 
         self.image, self.fps = load_image(path), fps
 

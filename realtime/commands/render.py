@@ -16,11 +16,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.engine import Engine
+from realtime.dream.engine import Engine
 from realtime.errors import UserError
 from realtime.files import write_atomic
-from realtime.sinks import VideoSink
-from realtime.stream import DreamStream
+from realtime.media.sinks import VideoSink
+from realtime.dream.stream import DreamStream
 
 CHUNK = 30  # frames per chunk file: what an interruption can lose
 

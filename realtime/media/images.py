@@ -13,15 +13,6 @@ WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif
             ".webp": "WEBP"}
 
 
-def to_unit(rgb8: np.ndarray) -> np.ndarray:
-    """uint8 RGB -> float32 in [-1, 1] (Inception preprocessing)."""
-    return rgb8.astype(np.float32) / 127.5 - 1.0
-
-
-def to_uint8(unit: np.ndarray) -> np.ndarray:
-    return np.clip((unit + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
-
-
 def load_image(path: Path) -> np.ndarray:
     """uint8 [H, W, 3] RGB, EXIF orientation applied, grey/alpha/palette/16-bit converted."""
     from PIL import Image, ImageOps, UnidentifiedImageError

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from realtime.errors import UserError
-from realtime.model import ModelError, ModelInfo
+from realtime.dream.model import ModelError, ModelInfo
 
 Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
 PROVIDERS = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}

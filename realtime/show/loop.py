@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.control import handle
+from realtime.show.control import handle
 
 log = logging.getLogger("deepdream.live")
 
@@ -80,7 +80,7 @@ def mix_line(stream) -> str | None:
     layers = stream.engine.info.mix_layers
     if not layers or stream.mix_center is None:
         return None
-    from realtime.stream import mix_bump
+    from realtime.dream.stream import mix_bump
 
     bars = " _.-=#"
     weights = mix_bump(len(layers), stream.mix_center)
@@ -110,7 +110,7 @@ def run(reader, stream, sinks, window=None, recorder=None, max_frames: int = 0, 
     """Run until done; every sink (the recorder among them) is closed on the way out.
 
     `present` turns the dream into what the sinks show (side-by-side stereo, say); `remote`
-    (a realtime.remote.Remote) delivers OSC messages, applied between frames."""
+    (a realtime.show.remote.Remote) delivers OSC messages, applied between frames."""
     stats = LoopStats()
     was_lost = False
     try:

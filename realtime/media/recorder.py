@@ -1,5 +1,5 @@
 """Recording and snapshots started while the loop runs (the `r` and `s` keys, OSC): files named by
-the time, in the --snapshots folder. A recording is guarded against a full disk (realtime.diskguard).
+the time, in the --snapshots folder. A recording is guarded against a full disk (realtime.media.diskguard).
 """
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from realtime.diskguard import DiskGuard
+from realtime.media.diskguard import DiskGuard
 
 log = logging.getLogger("deepdream.live")
 
@@ -29,7 +29,7 @@ class Recorder:
 
     def toggle(self):
         from realtime.errors import UserError
-        from realtime.sinks import VideoSink
+        from realtime.media.sinks import VideoSink
 
         if self.sink is None:
             try:
@@ -45,7 +45,7 @@ class Recorder:
             self.sink = None
 
     def snapshot(self):
-        from realtime.images import save_image
+        from realtime.media.images import save_image
 
         if self.latest is not None:
             path = self.folder / f"snapshot-{_stamp()}.png"

@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.flow import Flow, warp
-from realtime.images import to_uint8, to_unit
-from realtime.octaves import resize
-from realtime.transforms import wrapped
+from realtime.dream.flow import Flow, warp
+from realtime.dream.pixels import to_uint8, to_unit
+from realtime.dream.octaves import resize
+from realtime.dream.transforms import wrapped
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class DreamStream:
         self.engines, self.settings = engines, settings
         self.controls = Controls(settings.step_size, settings.steps_per_frame, settings.feedback,
                                  settings.flow != "off", zoom=settings.zoom)
-        self.playlist = None  # a realtime.playlist.Playlist drives the controls when set
+        self.playlist = None  # a realtime.show.playlist.Playlist drives the controls when set
         self.scene = ""
         self.flow = Flow(settings.flow if settings.flow != "off" else "dis", around=settings.wrap)
         self.transform = wrapped() if settings.wrap else None

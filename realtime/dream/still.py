@@ -1,0 +1,51 @@
+"""A still image dreamed: the settings of `deepdream dream` and the loop of steps over octaves.
+
+`DreamSettings.transform(rng)` composes the gradient transforms the settings ask for (wrap, jitter,
+tiles, blur); `dream_image` runs the steps at each octave. Arrays in, arrays out: no files here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from realtime.dream.engine import Engine
+from realtime.dream.octaves import dream_octaves
+from realtime.dream.transforms import blur, compose, jitter, tiled, wrapped
+
+
+@dataclass(frozen=True)
+class DreamSettings:
+    steps: int = 100
+    step_size: float = 0.01
+    octaves: int = 1
+    octave_scale: float = 1.3
+    tile: int = 0
+    jitter: int = 0
+    blur: float = 0.0
+    max_dim: int = 0
+    seed: int = 0
+    wrap: bool = False
+
+    def transform(self, rng: np.random.Generator):
+        """The gradient transforms these settings ask for, or None for the plain (fused) loop."""
+        parts = [t for t, on in ((wrapped(), self.wrap),  # outermost: tiles and jitter see the padding
+                                 (jitter(self.jitter, rng), self.jitter > 0),
+                                 (tiled(self.tile, rng), self.tile > 0),
+                                 (blur(self.blur, self.wrap), self.blur > 0)) if on]
+        return compose(*parts) if parts else None
+
+
+def dream_image(engine: Engine, image: np.ndarray, settings: DreamSettings, on_step=None) -> np.ndarray:
+    """Dream a [-1, 1] image; `on_step(loss)` after every step (for progress)."""
+    rng = np.random.default_rng(settings.seed)
+    transform = settings.transform(rng)
+
+    def at_scale(img, _octave):
+        for _ in range(settings.steps):
+            img = engine.step(img, 1, settings.step_size, transform)
+            if on_step:
+                on_step(engine.last_loss)
+        return img
+
+    return dream_octaves(image, settings.octaves, settings.octave_scale, at_scale)
