@@ -21,6 +21,7 @@ import numpy as np
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.show.loop import run
+from realtime.show.show import Show
 from realtime.media.sinks import ListSink
 from realtime.media.sources import CaptureSource, Latest
 from realtime.dream.model import DEFAULT_MODEL
@@ -34,7 +35,7 @@ class CountingSink(ListSink):
 
 def loop_figures(engine, clip, size, frames):
     stream = DreamStream([engine], StreamSettings(size=size))
-    stats = run(Latest(CaptureSource(clip, loop=True)), stream, [CountingSink()], max_frames=frames)
+    stats = run(Latest(CaptureSource(clip, loop=True)), Show(stream), [CountingSink()], max_frames=frames)
     s = stats.summary(stream)
     return {"size": f"{size[0]}x{size[1]}", "fps": round(s["fps"], 2), "ms_per_step": round(s["ms_per_step"], 1),
             "latency_p50_ms": round(s["latency_ms"]["p50"], 1), "latency_p95_ms": round(s["latency_ms"]["p95"], 1),

@@ -10,7 +10,9 @@ import os
 import sys
 from pathlib import Path
 
+from realtime.dream.params import STILL, STREAM
 from realtime.errors import UserError
+from realtime.flags import GALLERY, LIVE, SEED, add_params, flag_type
 
 
 def _export(args) -> int:
@@ -29,38 +31,22 @@ def _export(args) -> int:
 
 def _dream(args) -> int:
     from realtime.commands.dream import run
+    from realtime.dream.params import STILL
     from realtime.dream.still import DreamSettings
 
-    settings = DreamSettings(args.steps, args.step_size, args.octaves, args.octave_scale, args.tile,
-                             args.jitter, args.blur, args.max_dim, args.seed, args.wrap)
+    settings = DreamSettings(**{p.name: getattr(args, p.name) for p in STILL})
     print(run(Path(args.input), Path(args.output), Path(args.model), settings, args.provider,
               Path(args.guide) if args.guide else None))
     return 0
 
 
-def _size(text):
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x360, got {text!r}") from None
-    if w < 75 or h < 75:
-        raise argparse.ArgumentTypeError(f"{text}: the network needs at least 75x75")
-    return w, h
-
-
-def _fraction(text):
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
 def _live(args) -> int:
     from realtime.commands.live import LiveOptions, run_live
+    from realtime.dream.stream import StreamSettings
 
     if args.watchdog:
         return _supervised(args)
-    settings = _stream_settings(args, args.size)
+    settings = StreamSettings.from_values(vars(args))
     options = LiveOptions(source=args.source, fallback=args.fallback, loop=args.loop,
                           models=tuple(Path(m) for m in (args.model or [str(_default_model())])),
                           provider=args.provider, headless=args.headless, fullscreen=args.fullscreen,
@@ -115,15 +101,6 @@ def _gallery(args) -> int:
     return 0
 
 
-def _positive(kind):
-    def parse(text):
-        value = kind(text)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-        return value
-    return parse
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deepdream", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,19 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="PNG/JPEG image")
     p.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...)")
     p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"exported model (default: {DEFAULT_MODEL})")
-    p.add_argument("--steps", type=_positive(int), default=100, help="ascent steps per octave (default 100)")
-    p.add_argument("--step-size", type=float, default=0.01, help="step size (default 0.01)")
-    p.add_argument("--octaves", type=_positive(int), default=1, help="number of scales (default 1)")
-    p.add_argument("--octave-scale", type=float, default=1.3, help="size ratio between octaves (default 1.3)")
-    p.add_argument("--tile", type=_positive(int), default=0, help="tile size in pixels for big images (0: off)")
-    p.add_argument("--jitter", type=_positive(int), default=0, help="random roll in pixels per step (0: off)")
-    p.add_argument("--blur", type=_positive(float), default=0.0, help="Gaussian sigma for the gradient (0: off)")
-    p.add_argument("--max-dim", type=_positive(int), default=0, help="dream at most this many pixels a side")
-    p.add_argument("--seed", type=int, default=0, help="seed for jitter and tile offsets")
+    add_params(p, STILL)
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.add_argument("--guide", help="guide image: dream toward its features (needs a --mix model)")
-    p.add_argument("--wrap", action="store_true", help="the image is a 360-degree equirectangular panorama: "
-                   "no seam where its left and right edges meet")
     p.set_defaults(func=_dream)
 
     p = sub.add_parser("gallery", help="one dream per layer mixed0..mixed10, labelled, on one contact sheet")
@@ -165,9 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="sheet image (.png)")
     p.add_argument("--model", default="models/inception_mix_mixed10.onnx",
                    help="a mix model up to mixed10 (default: models/inception_mix_mixed10.onnx)")
-    p.add_argument("--steps", type=_positive(int), default=20, help="steps per layer (default 20)")
-    p.add_argument("--step-size", type=float, default=0.02)
-    p.add_argument("--size", type=_positive(int), default=256, help="tile size, longest side (default 256)")
+    add_params(p, GALLERY)
     p.add_argument("--provider", default="auto")
     p.set_defaults(func=_gallery)
 
@@ -177,12 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fallback", help="source to use if --source cannot be opened at start (e.g. synthetic)")
     p.add_argument("--loop", action="store_true", help="loop a video file")
     p.add_argument("--model", action="append", help=f"model; repeat to cycle with 'm' (default: {DEFAULT_MODEL})")
-    p.add_argument("--size", type=_size, default=(640, 360), help="processing size WxH (default 640x360)")
-    p.add_argument("--window", type=_size, help="window size WxH (default: the processing size x 2)")
-    _add_stream_flags(p)
+    add_params(p, STREAM)
+    add_params(p, LIVE)
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
     p.add_argument("--fullscreen", action="store_true")
-    p.add_argument("--frames", type=_positive(int), default=0, help="stop after N frames (0: run until quit)")
     p.add_argument("--record", help="record every displayed frame to this .mp4")
     p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
     p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
@@ -191,24 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "(127.0.0.1 unless a host is given)")
     p.add_argument("--token", help="secret every HTTP request must carry as ?token=... (required beyond loopback)")
     p.add_argument("--stereo", action="store_true", help="side-by-side frames for a headset")
-    p.add_argument("--disparity", type=int, default=0, help="shift of the right eye in pixels (with --stereo)")
     p.add_argument("--pipe", action="store_true", help="raw RGB24 frames to stdout (size on stderr)")
     p.add_argument("--virtualcam", action="store_true", help="also send frames to a virtual webcam "
                    "(pip install -e '.[virtualcam]')")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.add_argument("--log", help="experiment log: one CSV row per displayed frame (times, frame indices, "
                    "every parameter, loss, ms per step)")
-    p.add_argument("--seed", type=int, help="reproducible runs: with a video file, every frame in order (not real time)")
+    p.add_argument("--seed", type=flag_type(SEED), help="reproducible runs: with a video file, every frame in order "
+                   "(not real time)")
     p.add_argument("--config", help="TOML file with any of these flags as keys (flags given here win)")
     p.add_argument("--print-config", action="store_true", help="print the effective settings as TOML and exit")
     p.add_argument("--osc", metavar="[HOST:]PORT", help="remote control over OSC (127.0.0.1 unless a host is given); "
                    "addresses in the README")
-    p.add_argument("--watchdog", type=_positive(float), default=0.0, metavar="SECONDS",
-                   help="run the loop in a child process, restarted if no frame is shown for this long or it dies")
     p.add_argument("--event-log", help="also write what the loop says, with timestamps, to this file "
                    "(rotated at 10 MiB, 5 kept)")
-    p.add_argument("--min-free-mb", type=_positive(float), default=500.0,
-                   help="stop recording (and keep showing) when the disk has less free space (default 500)")
     p.add_argument("--heartbeat", help=argparse.SUPPRESS)  # the watchdog's, for the loop it supervises
     p.add_argument("--run", type=int, default=1, help=argparse.SUPPRESS)  # the watchdog's run number
     p.set_defaults(func=_live)
@@ -218,44 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="video file")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
     p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model (default: {DEFAULT_MODEL})")
-    p.add_argument("--size", type=_size, help="processing and output size WxH (default: the input's)")
-    _add_stream_flags(p)
+    add_params(p, STREAM, defaults={"size": None})
     p.add_argument("--seed", type=int, default=0, help="recorded with the render; the live dream has no randomness")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_render)
     return parser
 
 
-def _add_stream_flags(p) -> None:
-    """The dream flags `live` and `render` share (one StreamSettings, one code path)."""
-    p.add_argument("--steps-per-frame", type=_positive(int), default=1, help="ascent steps per frame (default 1)")
-    p.add_argument("--step-size", type=float, default=0.02, help="step size (default 0.02)")
-    p.add_argument("--feedback", type=_fraction, default=0.9, help="share of the previous dream kept, 0..1 (0.9)")
-    p.add_argument("--feedback-moving", type=_fraction, help="feedback where the image moves (default --feedback)")
-    p.add_argument("--feedback-static", type=_fraction, help="feedback where it is still (default --feedback)")
-    p.add_argument("--flow", choices=["dis", "farneback", "off"], default="dis",
-                   help="optical flow that carries the dream with motion (default dis)")
-    p.add_argument("--zoom", type=float, default=1.0, help="zoom into the feedback per frame, e.g. 1.02")
-    p.add_argument("--octaves", type=_positive(int), default=1, help="cycle one pyramid scale per frame (default 1)")
-    p.add_argument("--octave-scale", type=float, default=1.4, help="ratio between live octaves (default 1.4)")
-    p.add_argument("--calm", action="store_true", help="fade to the camera while people move, return when still")
-    p.add_argument("--wrap", action="store_true", help="360-degree equirectangular frames: jitter, tiles, blur and "
-                   "flow wrap around horizontally")
-
-
-def _stream_settings(args, size):
-    from realtime.dream.stream import StreamSettings
-
-    return StreamSettings(size, args.steps_per_frame, args.step_size, args.feedback, args.feedback_moving,
-                          args.feedback_static, args.flow, args.zoom, args.octaves, args.octave_scale, args.calm,
-                          args.wrap)
-
-
 def _render(args) -> int:
     from realtime.commands.render import RenderJob, render
+    from realtime.dream.stream import StreamSettings
 
     print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed),
-                 lambda size: _stream_settings(args, size), args.provider))
+                 lambda size: StreamSettings.from_values({**vars(args), "size": size}), args.provider))
     return 0
 
 

@@ -11,6 +11,7 @@ import pytest
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.show.loop import run
+from realtime.show.show import Show
 from realtime.media.sinks import ListSink
 from realtime.media.sources import Frame, Latest, SyntheticSource
 from realtime.dream.stream import DreamStream, StreamSettings
@@ -75,7 +76,7 @@ def test_feedback_0_with_0_steps_reproduces_the_source(engine):
     images = [SyntheticSource((160, 120)).render(i) for i in range(6)]
     stream = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=0, feedback=0.0))
     sink = ListSink()
-    run(Latest(ListSource(images)), stream, [sink])
+    run(Latest(ListSource(images)), Show(stream), [sink])
     assert len(sink.frames) >= 1
     for frame in sink.frames:
         assert any(np.abs(frame.astype(int) - img).max() <= 1 for img in images)
@@ -119,7 +120,7 @@ def test_a_source_that_fails_mid_run_is_survived(engine):
     images = [SyntheticSource((160, 120)).render(i) for i in range(40)]
     stream = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=0, feedback=0.0))
     sink = ListSink()
-    stats = run(Latest(ListSource(images, fail_at=5, fail_for=0.5), retry_s=0.05), stream, [sink])
+    stats = run(Latest(ListSource(images, fail_at=5, fail_for=0.5), retry_s=0.05), Show(stream), [sink])
     assert stats.lost_frames >= 1  # it kept showing the last frame while the source was gone
     assert stats.frames > stats.lost_frames  # and came back to new frames
 

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from realtime.dream.engine import Engine
-from realtime.show.loop import apply, hud
-from realtime.media.sinks import KEYS, WindowSink, help_lines
-from realtime.media.sources import SyntheticSource
 from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.media.sinks import ListSink, WindowSink
+from realtime.media.sources import Frame, SyntheticSource
+from realtime.show.loop import hud, run
+from realtime.show.playlist import Playlist, parse_scenes
+from realtime.show.show import Show
 
 
 @pytest.fixture(scope="module")
@@ -22,37 +24,68 @@ def engine(random_model):
     return Engine(random_model, "cpu")
 
 
-class NoRecorder:
-    def toggle(self):
-        pass
-
-    def snapshot(self):
-        pass
-
-
 def test_keys_become_commands_that_change_the_controls(engine):
     import pygame
     window = WindowSink((160, 120))
     try:
         stream = DreamStream([engine, engine], StreamSettings(size=(160, 120)))
+        show = Show(stream, window=window)
         for key in (pygame.K_UP, pygame.K_RIGHT, pygame.K_RIGHTBRACKET, pygame.K_f, pygame.K_m, pygame.K_SPACE):
             pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key))
         commands = window.commands()
         assert commands == ["step_size_up", "steps_up", "feedback_up", "flow", "next_model", "pause"]
-        before = (stream.controls.step_size, stream.controls.steps_per_frame, stream.controls.feedback)
-        assert all(apply(c, stream, window, NoRecorder()) for c in commands)
-        c = stream.controls
-        assert c.step_size > before[0] and c.steps_per_frame == before[1] + 1 and c.feedback > before[2]
-        assert not c.flow_on and c.model_index == 1 and c.paused
+        before = show.status()
+        assert all(show.key(c) for c in commands)
+        after = show.status()
+        assert after["step_size"] > before["step_size"] and after["steps_per_frame"] == before["steps_per_frame"] + 1
+        assert after["feedback"] > before["feedback"] and after["flow"] == "off" and after["model"] == 2
+        assert after["paused"]
         pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_ESCAPE))
-        assert [apply(c, stream, window, NoRecorder()) for c in window.commands()] == [False]
-        window.hud_lines = hud(stream, type("S", (), {"frames": 3, "started": time.monotonic() - 1})(), lost=True)
+        assert [show.key(c) for c in window.commands()] == [False]
+        window.hud_lines = hud(show, type("S", (), {"frames": 3, "fps": lambda self: 3.0})(), lost=True)
         assert any("CAMERA LOST" in line for line in window.hud_lines)
         window.show_help = True
         window.write(np.zeros((120, 160, 3), np.uint8))  # draws HUD and help without error
     finally:
         window.close()
-    assert len(help_lines()) == len(KEYS)
+
+
+def test_keys_stay_in_range_and_hold_against_the_playlist(engine):
+    stream = DreamStream([engine], StreamSettings(size=(96, 96), feedback=0.95))
+    playlist = Playlist(parse_scenes([{"duration": 60, "feedback": 0.5, "step-size": 0.03}], "t"), 0.0,
+                        {"steps_per_frame": 1, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0})
+    show = Show(stream, playlist)  # no recorder, no window: their keys do nothing (and raise nothing)
+    show.tick()
+    assert show.status()["feedback"] == pytest.approx(0.5)
+    for _ in range(20):
+        show.key("feedback_up")
+    for command in ("record", "snapshot", "hud", "help", "fullscreen", "mix_up"):
+        assert show.key(command)
+    show.tick()  # the playlist's next frame: the key's value holds, the untouched step size follows it
+    assert show.status()["feedback"] == 1.0 and show.status()["step_size"] == pytest.approx(0.03)
+    show.release()
+    show.tick()
+    assert show.status()["feedback"] == pytest.approx(0.5)
+
+
+def test_pause_shows_the_last_frame_without_dreaming(engine):
+    stream = DreamStream([engine], StreamSettings(size=(96, 96), flow="off"))
+    show = Show(stream)
+    images = [SyntheticSource((96, 96)).render(i) for i in range(6)]
+    frames = iter(Frame(img, time.monotonic(), i) for i, img in enumerate(images))
+
+    class Reader:
+        def get(self):
+            frame = next(frames, None)
+            if frame is not None and frame.index == 2:
+                show.pause(True)
+            return frame
+
+    sink = ListSink()
+    stats = run(Reader(), show, [sink])
+    assert stats.frames == 6 and stream.figures().frame == 2  # dreamed twice, then paused
+    assert all(np.array_equal(f, sink.frames[1]) for f in sink.frames[2:])
+    assert stats.spent["flow"] >= 0 and stats.spent["dream"] >= 0
 
 
 def test_calm_fades_to_the_camera_while_the_scene_moves(engine):

@@ -163,18 +163,20 @@ def test_osc_moves_the_mix_and_it_glides(mix_engine):
     from realtime.show.loop import LoopStats
     from realtime.show.remote import Message
     from realtime.dream.stream import DreamStream, StreamSettings
+    from realtime.show.show import Show
 
     mix_engine.set_inputs(guide_weight=np.array(0.0, np.float32))
     stream = DreamStream([mix_engine], StreamSettings(size=(96, 96), flow="off"))
+    show = Show(stream)
     frame = (np.random.default_rng(6).uniform(0, 255, (96, 96, 3))).astype(np.uint8)
-    handle(Message("/deepdream/mix", ("mixed5",), ("127.0.0.1", 9)), stream, None, LoopStats(), None)
+    handle(Message("/deepdream/mix", ("mixed5",), ("127.0.0.1", 9)), show, LoopStats(), None)
     stream(frame)
-    handle(Message("/deepdream/mix", (1,), ("127.0.0.1", 9)), stream, None, LoopStats(), None)
+    handle(Message("/deepdream/mix", (1,), ("127.0.0.1", 9)), show, LoopStats(), None)
     centers = []
     for _ in range(4):
         stream(frame)
-        centers.append(stream.mix_center)
-    assert stream.controls.mix_target == 1.0
+        centers.append(stream.figures().mix_center)
+    assert stream.figures().mix_target == 1.0
     assert 5.0 > centers[0] > centers[1] > centers[2] > centers[3] > 1.0  # a smooth turn, not a jump
     weights = mix_engine.extra["layer_weights"]
     assert weights.argmax() in (1, 2) and weights.sum() == pytest.approx(1.0)

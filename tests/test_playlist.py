@@ -27,7 +27,11 @@ def test_scenes_cycle_and_crossfade():
 
 @pytest.mark.parametrize("tables, needle", [
     ([{"step-size": 0.1}], "duration"), ([{"duration": 5, "speed": 2}], "unknown key 'speed'"),
-    ([{"duration": 5, "feedback": "high"}], "must be a number")])
+    ([{"duration": 5, "feedback": "high"}], "feedback expects a number 0..1, got 'high'"),
+    ([{"duration": 5, "feedback": 50}], "feedback must be within 0..1, got 50"),
+    ([{"duration": float("nan")}], "duration must be seconds"), ([{"duration": float("inf")}], "duration"),
+    ([{"duration": 5, "zoom": float("nan")}], "zoom must be a finite number"),
+    ([{"duration": 5, "steps-per-frame": 2.5}], "whole number"), ([{"duration": 5, "model": 3}], "model must be a path")])
 def test_bad_scenes(tables, needle):
     with pytest.raises(UserError, match=needle):
         parse_scenes(tables, "show.toml")

@@ -17,9 +17,10 @@ from realtime.show.loop import LoopStats
 from realtime.show.playlist import Playlist, parse_scenes
 from realtime.show.remote import Message
 from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.show.show import Show
 
 
-class Show:
+class Operator:
     """A show-control program: sends from the socket it listens on, so replies come back to it."""
 
     def __init__(self, port):
@@ -47,7 +48,7 @@ def test_a_running_loop_obeys_osc_and_survives_garbage(random_model, free_port, 
     proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
                              str(random_model), "--size", "128x96", "--headless", "--osc", str(free_port), "--log",
                              str(log), "--snapshots", str(tmp_path)], stderr=subprocess.PIPE, text=True)
-    show = Show(free_port)
+    show = Operator(free_port)
     try:
         deadline = time.monotonic() + 120
         while not show.status() and time.monotonic() < deadline and proc.poll() is None:
@@ -78,7 +79,7 @@ def test_a_running_loop_obeys_osc_and_survives_garbage(random_model, free_port, 
     assert before["steps_per_frame"] == 1 and before["recording"] == 1 and before["paused"] == 0
     assert paused["recording"] == 0 and paused["paused"] == 1
     for needle in ("not OSC", "malformed", "unknown address /elsewhere", "/deepdream/volume [11]: unknown address",
-                   "expected a number, got 'lots'", "must be within 0..100"):
+                   "feedback expects a number 0..1, got 'lots'", "must be within 0..100, got 1000"):
         assert needle in err
     assert "Traceback" not in err
     assert len(list(tmp_path.glob("snapshot-*.png"))) == 1 and len(list(tmp_path.glob("dream-*.mp4"))) == 1
@@ -89,29 +90,32 @@ def test_a_running_loop_obeys_osc_and_survives_garbage(random_model, free_port, 
 
 
 @pytest.fixture(scope="module")
-def scene_stream(random_model):
+def scene_show(random_model):
     stream = DreamStream([Engine(random_model, "cpu")], StreamSettings(size=(96, 96)))
     scenes = parse_scenes([{"duration": 60, "feedback": 0.8, "name": "calm"},
                            {"duration": 60, "feedback": 0.2, "name": "storm"}], "test")
-    stream.playlist = Playlist(scenes, 0.0, {"steps_per_frame": 1, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0})
-    return stream
+    return Show(stream, Playlist(scenes, 0.0, {"steps_per_frame": 1, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0}))
 
 
-def _send(stream, address, *args):
-    handle(Message(address, args, ("127.0.0.1", 9)), stream, None, LoopStats(), None)
-    stream._follow_playlist()
+def _send(show, address, *args):
+    handle(Message(address, args, ("127.0.0.1", 9)), show, LoopStats(), None)
+    show.tick()
 
 
-def test_scene_jumps_and_held_parameters(scene_stream, caplog):
-    s = scene_stream
+def _feedback(show):
+    return show.status()["feedback"]
+
+
+def test_scene_jumps_and_held_parameters(scene_show, caplog):
+    s = scene_show
     _send(s, "/deepdream/scene", 2)
-    assert s.scene == "storm" and s.controls.feedback == pytest.approx(0.2)
+    assert s.scene == "storm" and _feedback(s) == pytest.approx(0.2)
     _send(s, "/deepdream/scene", "calm")
-    assert s.scene == "calm" and s.controls.feedback == pytest.approx(0.8)
+    assert s.scene == "calm" and _feedback(s) == pytest.approx(0.8)
     _send(s, "/deepdream/feedback", 0.33)  # the operator's value holds against the playlist
-    assert s.controls.feedback == pytest.approx(0.33)
+    assert _feedback(s) == pytest.approx(0.33)
     _send(s, "/deepdream/release")
-    assert s.controls.feedback == pytest.approx(0.8)
+    assert _feedback(s) == pytest.approx(0.8)
     _send(s, "/deepdream/scene", 7)
     _send(s, "/deepdream/mix", 3)
     assert "no scene 7" in caplog.text and "has fixed layers" in caplog.text

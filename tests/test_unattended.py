@@ -21,6 +21,7 @@ from realtime.dream.engine import PROVIDERS, Engine
 from realtime.show.eventlog import remove, setup
 from realtime.show.framelog import COLUMNS, FrameLog
 from realtime.show.loop import hud, run, LoopStats
+from realtime.show.show import Show
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import Frame, SyntheticSource
 from realtime.dream.stream import DreamStream, StreamSettings
@@ -66,7 +67,7 @@ def test_a_failing_gpu_provider_falls_back_to_the_cpu(random_model, caplog):
     assert engine.provider == PROVIDERS["cpu"] and "illegal memory access" in engine.fell_back
     assert "falling back to the CPU" in caplog.text
     stream = DreamStream([engine], StreamSettings(size=(96, 96)))
-    assert any(line.startswith("ON CPU") for line in hud(stream, LoopStats(), False))
+    assert any(line.startswith("ON CPU") for line in hud(Show(stream), LoopStats(), False))
     engine.session = Failing()  # a failure on the CPU itself is not hidden
     with pytest.raises(Exception, match="illegal memory"):
         engine.step(image, 1, 0.02)
@@ -91,7 +92,7 @@ def test_a_full_disk_stops_the_recording_and_the_show_goes_on(engine, tmp_path, 
     images = [SyntheticSource((96, 96)).render(i) for i in range(25)]
     stream = DreamStream([engine], StreamSettings(size=(96, 96), steps_per_frame=0))
     shown, recording = ListSink(), DiskGuard(VideoSink(tmp_path / "show.mp4", 30, (96, 96)), 100, every_s=0)
-    run(Frames(images), stream, [shown, FillsTheDisk(), recording])
+    run(Frames(images), Show(stream), [shown, FillsTheDisk(), recording])
     assert len(shown.frames) == 25  # every frame still shown
     assert recording.stopped and "recording stopped: disk nearly full (1 MiB free" in caplog.text
     assert int(cv2.VideoCapture(str(tmp_path / "show.mp4")).get(cv2.CAP_PROP_FRAME_COUNT)) == 9  # kept, playable
@@ -105,7 +106,7 @@ def test_a_full_disk_stops_the_experiment_log_not_the_show(engine, caplog):
     frames = [Frame(SyntheticSource((96, 96)).render(i), time.monotonic(), i) for i in range(3)]
     for i, frame in enumerate(frames):
         stream(frame.image)
-        log(frame, stream, i)
+        log(frame, Show(stream).status(), i)
     log.close()
     assert log.failed and caplog.text.count("experiment log stopped at frame 0") == 1
     assert "No space left on device" in caplog.text
@@ -118,7 +119,7 @@ def test_the_experiment_log_continues_in_numbered_parts(engine, tmp_path):
     for i in range(12):
         frame = Frame(SyntheticSource((96, 96)).render(i), time.monotonic(), i)
         stream(frame.image)
-        log(frame, stream, i)
+        log(frame, Show(stream).status(), i)
     log.close()
     parts = [path] + sorted(tmp_path.glob("frames.part*.csv"), key=lambda p: int(p.stem.split("part")[1]))
     assert len(parts) >= 3

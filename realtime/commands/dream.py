@@ -26,7 +26,12 @@ def run(source: Path, output: Path, model: Path, settings: DreamSettings, provid
     image = to_unit(rgb)
     if settings.max_dim and max(image.shape[:2]) > settings.max_dim:
         factor = settings.max_dim / max(image.shape[:2])
-        image = resize(image, (round(image.shape[0] * factor), round(image.shape[1] * factor)))
+        size = (round(image.shape[0] * factor), round(image.shape[1] * factor))
+        if min(size) < MIN_SIDE:
+            least = -(-MIN_SIDE * max(image.shape[:2]) // min(image.shape[:2]))
+            raise UserError(f"--max-dim {settings.max_dim} makes {source.name} {size[1]}x{size[0]}; the network needs "
+                            f"{MIN_SIDE} pixels a side: use --max-dim {least} or more")
+        image = resize(image, size)
     total = settings.steps * len(octave_sizes(*image.shape[:2], settings.octaves, settings.octave_scale))
     with tqdm(total=total, desc=f"dream ({engine.provider.removesuffix('ExecutionProvider')})", unit="step") as bar:
         def tick(loss):

@@ -98,20 +98,55 @@ def run_live(options: LiveOptions, settings) -> int:
 
 
 def _run_live(options: LiveOptions, settings, remote) -> int:
-    from realtime.dream.engine import Engine
-    from realtime.show.loop import run, write_stats
-    from realtime.media.recorder import Recorder
-    from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
-    from realtime.media.sources import Latest
     from realtime.dream.stream import DreamStream
+    from realtime.media.sources import Latest
+    from realtime.show.loop import run, write_stats
+    from realtime.show.show import Show
 
-    playlist = None
-    if options.config is not None:
-        from realtime.show.config import playlist as read_playlist
+    playlist = _playlist(options, settings)
+    engines = _engines(options, playlist)
+    source, name = open_with_fallback(options, settings.size)
+    log.info("source %s", name)
+    stream = DreamStream(engines, settings)
+    outputs = _Outputs(options, settings, getattr(source, "fps", 30.0))
+    show = Show(stream, playlist, outputs.recorder, outputs.window)
+    # With a seed, a file is a stimulus: every frame, in order, as fast as the dream goes, so two
+    # runs show the same frames. Otherwise the newest frame wins, as with a camera.
+    lockstep = options.seed is not None and getattr(source, "is_file", False)
+    if lockstep:
+        source.paced = False
+        log.info("--seed with a file: every frame in order (not real time)")
+    reader = Latest(source, lockstep=lockstep)
+    try:
+        stats = run(reader, show, outputs.sinks, outputs.window, options.frames, outputs.present, outputs.frame_log,
+                    remote, outputs.publish)
+    finally:
+        reader.close()
+        outputs.close()
+    summary = stats.summary(show)
+    log.info("%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms", summary["frames"], summary["fps"],
+             summary["ms_per_step"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"])
+    if options.stats is not None:
+        write_stats(options.stats, summary)
+    return 0
 
-        playlist = read_playlist(options.config, {"steps_per_frame": settings.steps_per_frame,
-                                                  "step_size": settings.step_size, "feedback": settings.feedback,
-                                                  "zoom": settings.zoom})
+
+def _playlist(options: LiveOptions, settings):
+    if options.config is None:
+        return None
+    from realtime.show.config import playlist as read_playlist
+    from realtime.show.playlist import NUMBERS
+
+    playlist = read_playlist(options.config, {name: getattr(settings, name) for name in NUMBERS})
+    if playlist:
+        log.info("playlist: %d scenes, %.0f s a cycle, %.1f s crossfade", len(playlist.scenes), playlist.period,
+                 playlist.crossfade)
+    return playlist
+
+
+def _engines(options: LiveOptions, playlist) -> list:
+    from realtime.dream.engine import Engine
+
     models = list(options.models)
     for scene in (playlist.scenes if playlist else []):
         if scene.model and Path(scene.model) not in models:
@@ -126,69 +161,58 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
         guide = to_unit(load_image(options.guide))
         for engine in engines:
             engine.guide(guide)
-    source, name = open_with_fallback(options, settings.size)
-    log.info("source %s", name)
-    stream = DreamStream(engines, settings)
-    stream.playlist = playlist
-    if playlist:
-        log.info("playlist: %d scenes, %.0f s a cycle, %.1f s crossfade", len(playlist.scenes), playlist.period,
-                 playlist.crossfade)
-    fps = getattr(source, "fps", 30.0)
-    sinks, window = [], None
-    if options.headless:
-        os.environ["SDL_VIDEODRIVER"] = "dummy"
-    else:
-        w, h = settings.size
-        window = WindowSink(options.window or ((w * 2 if options.stereo else w) * 2, h * 2), options.fullscreen)
-        sinks.append(window)
-    w, h = settings.size
-    shown = (w * 2, h) if options.stereo else (w, h)
-    if options.record is not None:
-        from realtime.media.diskguard import DiskGuard
+    return engines
 
-        sinks.append(DiskGuard(VideoSink(options.record, fps, shown), options.min_free_mb))
-    if options.pipe:
-        sinks.append(PipeSink())
-    if options.virtualcam:
-        sinks.append(VirtualCamSink(shown, fps))
-    if options.serve:
+
+class _Outputs:
+    """Every place a shown frame goes (window, recording, pipe, virtual camera, HTTP, recorder,
+    heartbeat) and the frame log, opened together and closed together."""
+
+    def __init__(self, options: LiveOptions, settings, fps: float):
+        from realtime.media.recorder import Recorder
+        from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
+
+        w, h = settings.size
+        shown = (w * 2, h) if options.stereo else (w, h)
+        self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
+        self.present = side_by_side(options.disparity) if options.stereo else None
+        if options.headless:
+            os.environ["SDL_VIDEODRIVER"] = "dummy"
+        else:
+            self.window = WindowSink(options.window or (shown[0] * 2, shown[1] * 2), options.fullscreen)
+            self.sinks.append(self.window)
+        if options.record is not None:
+            from realtime.media.diskguard import DiskGuard
+
+            self.sinks.append(DiskGuard(VideoSink(options.record, fps, shown), options.min_free_mb))
+        if options.pipe:
+            self.sinks.append(PipeSink())
+        if options.virtualcam:
+            self.sinks.append(VirtualCamSink(shown, fps))
+        if options.serve:
+            self._serve(options)
+        self.recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb)
+        self.sinks.append(self.recorder)
+        if options.heartbeat is not None:
+            from realtime.show.watchdog import Heartbeat
+
+            self.sinks.append(Heartbeat(options.heartbeat))
+        if options.log is not None:
+            from realtime.show.framelog import FrameLog
+
+            self.frame_log = FrameLog(options.log)
+
+    def _serve(self, options: LiveOptions) -> None:
         from realtime.addresses import parse_address
         from realtime.media.serve import FrameHub, ServeSink, start_server
 
         hub = FrameHub()
-        hub.status["model"] = engines[0].info.name
-        server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
-        sinks.append(ServeSink(hub))
-    recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb)
-    sinks.append(recorder)
-    if options.heartbeat is not None:
-        from realtime.show.watchdog import Heartbeat
+        self.server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
+        self.sinks.append(ServeSink(hub))
+        self.publish = hub.publish_status
 
-        sinks.append(Heartbeat(options.heartbeat))
-    frame_log = None
-    if options.log is not None:
-        from realtime.show.framelog import FrameLog
-
-        frame_log = FrameLog(options.log)
-    # With a seed, a file is a stimulus: every frame, in order, as fast as the dream goes, so two
-    # runs show the same frames. Otherwise the newest frame wins, as with a camera.
-    lockstep = options.seed is not None and getattr(source, "is_file", False)
-    if lockstep:
-        source.paced = False
-        log.info("--seed with a file: every frame in order (not real time)")
-    reader = Latest(source, lockstep=lockstep)
-    try:
-        stats = run(reader, stream, sinks, window, recorder, options.frames,
-                    side_by_side(options.disparity) if options.stereo else None, frame_log, remote)
-    finally:
-        reader.close()
-        if frame_log is not None:
-            frame_log.close()
-        if options.serve:
-            server.shutdown()
-    summary = stats.summary(stream)
-    log.info("%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms", summary["frames"], summary["fps"],
-             summary["ms_per_step"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"])
-    if options.stats is not None:
-        write_stats(options.stats, summary)
-    return 0
+    def close(self) -> None:
+        if self.frame_log is not None:
+            self.frame_log.close()
+        if self.server is not None:
+            self.server.shutdown()

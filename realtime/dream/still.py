@@ -5,12 +5,13 @@ tiles, blur); `dream_image` runs the steps at each octave. Arrays in, arrays out
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from realtime.dream.engine import Engine
 from realtime.dream.octaves import dream_octaves
+from realtime.dream.params import STILL, check_all
 from realtime.dream.transforms import blur, compose, jitter, tiled, wrapped
 
 
@@ -26,6 +27,10 @@ class DreamSettings:
     max_dim: int = 0
     seed: int = 0
     wrap: bool = False
+
+    def __post_init__(self):
+        for name, value in check_all(STILL, asdict(self)).items():
+            object.__setattr__(self, name, value)
 
     def transform(self, rng: np.random.Generator):
         """The gradient transforms these settings ask for, or None for the plain (fused) loop."""

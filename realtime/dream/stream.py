@@ -5,13 +5,14 @@ frame (previous dream minus the frame it was made from) is warped along the opti
 new frame, dropped where the flow check finds occlusions, weighted by --feedback (or separately for
 moving and static pixels), optionally zoomed, and laid on the new frame; then K ascent steps run,
 at one octave of the pyramid per frame when --octaves > 1. `--calm` fades the dream out while the
-scene moves. Feedback state, live-adjustable parameters and timing EMAs live on the object.
+scene moves. Feedback state, the live parameters and timing EMAs live on the object; callers change
+parameters with `set()` and read what it is doing from `figures()`. What steers it (a playlist,
+keys, OSC, pause) is the show's business (realtime.show.show), not the stream's.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
@@ -19,11 +20,13 @@ import numpy as np
 from realtime.dream.flow import Flow, warp
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.octaves import resize
+from realtime.dream.params import STREAM, check_all, live_params
 from realtime.dream.transforms import wrapped
 
 
 @dataclass(frozen=True)
 class StreamSettings:
+    """What a stream is built with; every field is a STREAM parameter (realtime.dream.params), checked."""
     size: tuple[int, int] = (640, 360)  # processing (width, height)
     steps_per_frame: int = 1
     step_size: float = 0.02
@@ -37,19 +40,45 @@ class StreamSettings:
     calm: bool = False
     wrap: bool = False  # a 360-degree equirectangular panorama: no seam where its edges meet
 
+    def __post_init__(self):
+        for name, value in check_all(STREAM, asdict(self)).items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_values(cls, values: dict) -> "StreamSettings":
+        """By name, from any mapping that holds the STREAM parameters (parsed flags, say)."""
+        return cls(**{p.name: values[p.name] for p in STREAM if p.name in values})
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A stream's figures at one moment: what HUD, OSC status, the frame log and --stats read."""
+    frame: int  # dreams made since prepare()
+    settings: StreamSettings  # what the stream was built with
+    values: dict  # the live parameters in force, by name
+    model: str
+    model_index: int  # from 0
+    models: int
+    provider: str
+    fell_back: str | None
+    loss: float
+    ms_per_step: float  # moving averages
+    flow_ms: float
+    dream_ms: float
+    last_flow_s: float  # the newest frame's
+    last_dream_s: float
+    calm_strength: float
+    mix_layers: tuple
+    mix_center: float | None
+    mix_target: float | None
+
 
 @dataclass
-class Controls:
-    """What keys and remote control change while running."""
-    step_size: float
-    steps_per_frame: int
-    feedback: float
-    flow_on: bool
+class _Live:
+    """The live values a stream dreams with; changed only through DreamStream.set."""
+    values: dict
     model_index: int = 0
-    paused: bool = False
     mix_target: float | None = None  # layer index the mix moves toward (mix models); None: the model's own
-    zoom: float = 1.0
-    held: set = field(default_factory=set)  # attributes set by remote control, which a playlist leaves alone
 
 
 @dataclass
@@ -64,12 +93,11 @@ class Timing:
 
 
 class DreamStream:
+    """`stream(frame) -> dreamed frame`; `set(name, value)` between frames; `figures()` to read it."""
+
     def __init__(self, engines: list, settings: StreamSettings):
         self.engines, self.settings = engines, settings
-        self.controls = Controls(settings.step_size, settings.steps_per_frame, settings.feedback,
-                                 settings.flow != "off", zoom=settings.zoom)
-        self.playlist = None  # a realtime.show.playlist.Playlist drives the controls when set
-        self.scene = ""
+        self._live = _Live({name: getattr(settings, name) for name in live_params()})
         self.flow = Flow(settings.flow if settings.flow != "off" else "dis", around=settings.wrap)
         self.transform = wrapped() if settings.wrap else None
         self.timing = Timing()
@@ -86,7 +114,6 @@ class DreamStream:
         self.motion = 0.0
         self.last = {"flow_s": 0.0, "dream_s": 0.0}
         self.mix_center = None
-        self.started = time.monotonic()
 
     STATE = ("prev_frame", "prev_source", "prev_dream", "count", "calm_strength", "motion", "mix_center")
 
@@ -101,19 +128,53 @@ class DreamStream:
                 value = value.item() if hasattr(value, "item") else value
             setattr(self, k, value)
 
+    def set(self, name: str, value) -> None:
+        """Change a live parameter (realtime.dream.params), `model` (index from 0) or `mix` (a layer
+        index or name of a mix model) for the next frames; ValueError names what is wrong."""
+        live = self._live
+        if name == "model":
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(self.engines):
+                raise ValueError(f"model must be 1..{len(self.engines)}, got {value!r}")
+            live.model_index = value
+        elif name == "mix":
+            live.mix_target = self._mix_index(value)
+        elif name in live.values:
+            live.values[name] = live_params()[name].check(value)
+        else:
+            raise ValueError(f"unknown parameter {name!r}; live parameters: {', '.join([*live.values, 'model', 'mix'])}")
+
+    def _mix_index(self, value) -> float | None:
+        layers = self.engine.info.mix_layers
+        if not layers:
+            raise ValueError(f"{self.engine.info.name} has fixed layers (export with --mix to blend them live)")
+        if isinstance(value, str):
+            if value not in layers:
+                raise ValueError(f"{value!r} is not one of {', '.join(layers)}")
+            return float(layers.index(value))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= len(layers) - 1:
+            raise ValueError(f"mix must be a layer name or an index 0..{len(layers) - 1}, got {value!r}")
+        return float(value)
+
+    def figures(self) -> Figures:
+        t, engine = self.timing.values, self.engine
+        return Figures(frame=self.count, settings=self.settings, values=dict(self._live.values), model=engine.info.name,
+                       model_index=self._live.model_index % len(self.engines), models=len(self.engines),
+                       provider=engine.provider, fell_back=engine.fell_back, loss=float(engine.last_loss),
+                       ms_per_step=t.get("ms_per_step", float("nan")), flow_ms=t.get("flow_ms", float("nan")),
+                       dream_ms=t.get("dream_ms", float("nan")), last_flow_s=self.last["flow_s"],
+                       last_dream_s=self.last["dream_s"], calm_strength=self.calm_strength,
+                       mix_layers=engine.info.mix_layers, mix_center=self.mix_center,
+                       mix_target=self._live.mix_target)
+
     @property
     def engine(self):
-        return self.engines[self.controls.model_index % len(self.engines)]
+        return self.engines[self._live.model_index % len(self.engines)]
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         """One camera frame (uint8 RGB, any size) -> one dreamed frame (uint8 RGB, processing size)."""
         w, h = self.size
         frame = rgb if rgb.shape[:2] == (h, w) else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         source = to_unit(frame)
-        if self.playlist is not None and not self.controls.paused:
-            self._follow_playlist()
-        if self.controls.paused and self.prev_dream is not None:
-            return to_uint8(self.prev_dream)
         t0 = time.perf_counter()
         state = source + self._carried_detail(frame, source)
         t1 = time.perf_counter()
@@ -122,19 +183,22 @@ class DreamStream:
         self.last = {"flow_s": t1 - t0, "dream_s": t2 - t1}
         self.timing.add("flow_ms", (t1 - t0) * 1e3)
         self.timing.add("dream_ms", (t2 - t1) * 1e3)
-        if self.controls.steps_per_frame:
-            self.timing.add("ms_per_step", (t2 - t1) * 1e3 / self.controls.steps_per_frame)
+        steps = self._live.values["steps_per_frame"]
+        if steps:
+            self.timing.add("ms_per_step", (t2 - t1) * 1e3 / steps)
         self.prev_frame, self.prev_source, self.prev_dream = frame, source, dream
         self.count += 1
         return to_uint8(source + self.calm_strength * (dream - source)) if self.settings.calm else to_uint8(dream)
 
     def _carried_detail(self, frame: np.ndarray, source: np.ndarray) -> np.ndarray:
-        c = self.controls
-        if self.prev_dream is None or c.feedback <= 0:
+        v = self._live.values
+        if self.prev_dream is None or v["feedback"] <= 0:
             return np.zeros_like(source)
         detail = self.prev_dream - self.prev_source
-        weight: np.ndarray | float = c.feedback
-        if c.flow_on:
+        weight: np.ndarray | float = v["feedback"]
+        if v["flow"] != "off":
+            if v["flow"] != self.flow.method:  # switched live to the other method
+                self.flow = Flow(v["flow"], around=self.settings.wrap)
             motion = self.flow.between(self.prev_frame, frame)
             detail = warp(detail, motion.backward, self.settings.wrap)
             detail[motion.occluded] = 0.0  # newly revealed: take the camera there
@@ -142,8 +206,8 @@ class DreamStream:
             s = self.settings
             if s.feedback_moving is not None or s.feedback_static is not None:
                 moving = np.clip(motion.magnitude / 2.0, 0, 1)[..., None]  # 2 px/frame counts as moving
-                fm = c.feedback if s.feedback_moving is None else s.feedback_moving
-                fs = c.feedback if s.feedback_static is None else s.feedback_static
+                fm = v["feedback"] if s.feedback_moving is None else s.feedback_moving
+                fs = v["feedback"] if s.feedback_static is None else s.feedback_static
                 weight = moving * fm + (1 - moving) * fs
         elif self.settings.calm:
             self.motion = float(np.abs(frame.astype(np.float32) - self.prev_frame).mean()) / 4.0
@@ -152,44 +216,33 @@ class DreamStream:
             target = float(np.clip(1.0 - self.motion, 0.0, 1.0))
             rate = 0.3 if target < self.calm_strength else 0.03
             self.calm_strength += rate * (target - self.calm_strength)
-        if self.controls.zoom != 1.0:
-            detail = _zoom(detail, self.controls.zoom)
+        if v["zoom"] != 1.0:
+            detail = _zoom(detail, v["zoom"])
         return weight * detail
-
-    def _follow_playlist(self) -> None:
-        numbers, model, self.scene = self.playlist.at(time.monotonic() - self.started)
-        c = self.controls
-        numbers["steps_per_frame"] = int(round(numbers["steps_per_frame"]))
-        for name, value in numbers.items():
-            if name not in c.held:
-                setattr(c, name, value)
-        if model is not None and "model_index" not in c.held:
-            paths = [e.info.path.resolve() for e in self.engines]
-            target = Path(model).resolve()
-            c.model_index = paths.index(target) if target in paths else c.model_index
 
     def _glide_mix(self, engine) -> None:
         """Move the mix a quarter of the way toward its target each frame: a smooth turn of the knob."""
-        target = self.controls.mix_target
+        target = self._live.mix_target
         if target is None or not engine.info.mix_layers:
             return
         self.mix_center = target if self.mix_center is None else self.mix_center + 0.25 * (target - self.mix_center)
         engine.mix(mix_bump(len(engine.info.mix_layers), self.mix_center))
 
     def _dream(self, state: np.ndarray) -> np.ndarray:
-        k, engine = self.controls.steps_per_frame, self.engine
+        k, engine = self._live.values["steps_per_frame"], self.engine
         self._glide_mix(engine)
         if k <= 0:
             return state
         octaves = self.settings.octaves
         level = self.count % octaves if octaves > 1 else 0
+        step_size = self._live.values["step_size"]
         if level == 0:
-            return engine.step(state, k, self.controls.step_size, self.transform)
+            return engine.step(state, k, step_size, self.transform)
         h, w = state.shape[:2]
         small_size = (max(75, round(h / self.settings.octave_scale ** level)),
                       max(75, round(w / self.settings.octave_scale ** level)))
         small = resize(state, small_size)
-        added = engine.step(small, k, self.controls.step_size, self.transform) - small
+        added = engine.step(small, k, step_size, self.transform) - small
         return np.clip(state + resize(added, (h, w)), -1, 1)
 
 

@@ -20,6 +20,10 @@ class Recorder:
         self.min_free_mb = min_free_mb
         self.sink = None
 
+    @property
+    def recording(self) -> bool:
+        return self.sink is not None
+
     def write(self, frame):
         self.latest = frame
         if self.sink is not None:

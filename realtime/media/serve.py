@@ -66,6 +66,16 @@ class FrameHub:
             self.status["frames"] = self.count
             self._cond.notify_all()
 
+    def publish_status(self, status: dict) -> None:
+        """The show's figures after a frame (model and scene switches included) for /status.json."""
+        shown = {k: v for k, v in status.items() if isinstance(v, (str, int, float, bool)) and v == v}
+        with self._cond:
+            self.status.update({**shown, "model": status["model_name"], "frames": self.count})
+
+    def status_json(self) -> bytes:
+        with self._cond:  # the loop updates it while a request reads it
+            return json.dumps(self.status).encode()
+
     def next_after(self, seen: int, timeout: float = 5.0):
         """(count, jpeg) of a frame newer than `seen`, or None on timeout/close."""
         with self._cond:
@@ -110,7 +120,7 @@ def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> Thre
             if url.path in ("/", "/index.html"):
                 return self._send(200, "text/html; charset=utf-8", VIEWER.encode())
             if url.path == "/status.json":
-                return self._send(200, "application/json", json.dumps(hub.status).encode())
+                return self._send(200, "application/json", hub.status_json())
             if url.path == "/stream.mjpg":
                 return self._stream()
             return self._send(404, "text/plain", b"not found\n")

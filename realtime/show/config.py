@@ -19,13 +19,21 @@ def _actions(parser: argparse.ArgumentParser) -> dict:
     return {a.dest: a for a in parser._actions if a.dest not in SKIP}
 
 
-def apply(parser: argparse.ArgumentParser, path: Path) -> None:
+def _read(path: Path) -> dict:
     try:
-        data = tomllib.loads(Path(path).read_text())
+        return tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
         raise UserError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise UserError(f"--config {path} is a directory; give a .toml file") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path} is not valid TOML: {exc}") from None
+
+
+def apply(parser: argparse.ArgumentParser, path: Path) -> None:
+    data = _read(path)
     actions = _actions(parser)
     defaults = {}
     for key, value in data.items():
@@ -41,15 +49,16 @@ def apply(parser: argparse.ArgumentParser, path: Path) -> None:
 
 def playlist(path: Path, base: dict):
     """The config's [[scene]] tables as a Playlist, or None when it has none."""
-    from realtime.show.playlist import Playlist, parse_scenes
+    from realtime.show.playlist import Playlist, parse_scenes, seconds
 
-    data = tomllib.loads(Path(path).read_text())
+    data = _read(path)
     if "scene" not in data:
         return None
-    crossfade = data.get("crossfade", 0.0)
-    if isinstance(crossfade, bool) or not isinstance(crossfade, (int, float)) or crossfade < 0:
-        raise UserError(f"{path}: crossfade must be seconds >= 0")
-    return Playlist(parse_scenes(data["scene"], str(path)), float(crossfade), base)
+    try:
+        crossfade = seconds(data.get("crossfade", 0.0), "crossfade")
+    except ValueError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    return Playlist(parse_scenes(data["scene"], str(path)), crossfade, base)
 
 
 def _convert(action, value, where: str):

@@ -15,13 +15,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from realtime.dream.params import STREAM
 from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.live")
 
-COLUMNS = ["wall_time", "monotonic", "frame", "source_frame", "model", "scene", "step_size", "steps_per_frame", "feedback",
-           "feedback_moving", "feedback_static", "flow", "zoom", "octaves", "calm", "calm_strength", "wrap",
-           "mix_center", "paused", "loss", "ms_per_step"]
+# Every parameter of the table is a column (size aside: it is fixed for the run and in the header
+# of any recording); live ones hold the value in force at that frame, the others the run's setting.
+COLUMNS = ["wall_time", "monotonic", "frame", "source_frame", "model", "scene",
+           *(p.name for p in STREAM if p.name != "size"), "calm_strength", "mix_center", "paused", "loss", "ms_per_step"]
 
 
 class FrameLog:
@@ -38,33 +40,31 @@ class FrameLog:
         self.writer = csv.writer(self.fh)
         self.writer.writerow(COLUMNS)
 
-    def __call__(self, frame, stream, index: int) -> None:
+    def __call__(self, frame, status: dict, index: int, dreamed: bool = True) -> None:
+        """One row: `status` is the show's (realtime.show.show.Show.status); `dreamed` False while paused
+        (the frame shown again, so no loss and no time per step)."""
         if self.failed:
             return
         try:
-            self._write(frame, stream, index)
+            self._write(frame, status, index, dreamed)
         except OSError as exc:
             self.failed = True
             log.warning("experiment log stopped at frame %d: cannot write %s: %s; still showing", index,
                         self.fh.name, exc.strerror or exc)
             self._close_quietly()
 
-    def _write(self, frame, stream, index: int) -> None:
+    def _write(self, frame, status: dict, index: int, dreamed: bool) -> None:
         if self.fh.tell() > self.max_bytes:
             self.fh.close()
             self.part += 1
             self._open(self.path.with_name(f"{self.path.stem}.part{self.part}{self.path.suffix}"))
             log.info("experiment log continues in %s", self.fh.name)
-        c, s = stream.controls, stream.settings
-        steps = c.steps_per_frame
+        values = [_cell(status[p.name]) for p in STREAM if p.name != "size"]
         self.writer.writerow([
             datetime.now(timezone.utc).isoformat(timespec="microseconds"), f"{time.monotonic():.6f}", index,
-            frame.index, stream.engine.info.name, stream.scene, f"{c.step_size:.6g}", steps, f"{c.feedback:.6g}",
-            s.feedback_moving if s.feedback_moving is not None else "", s.feedback_static
-            if s.feedback_static is not None else "", "on" if c.flow_on else "off", c.zoom, s.octaves, s.calm,
-            f"{stream.calm_strength:.4f}", s.wrap, "" if stream.mix_center is None else f"{stream.mix_center:.3f}",
-            c.paused, f"{stream.engine.last_loss:.6g}",
-            f"{stream.last['dream_s'] * 1e3 / steps:.2f}" if steps else ""])
+            frame.index, status["model_name"], status["scene"], *values, f"{status['calm_strength']:.4f}",
+            _cell(status["mix"], "{:.3f}"), status["paused"], _cell(status["loss"]) if dreamed else "",
+            _cell(status["ms_per_step"], "{:.2f}") if dreamed and status["steps_per_frame"] else ""])
         self.fh.flush()
 
     def close(self):
@@ -80,3 +80,9 @@ class FrameLog:
             self.fh.close()
         except OSError:
             pass  # the buffered rows are lost with the disk space; the warning has said so
+
+
+def _cell(value, form: str = "{:.6g}") -> str:
+    if value is None:
+        return ""
+    return form.format(value) if isinstance(value, float) else str(value)

@@ -1,16 +1,20 @@
 """A playlist of scenes for installations: the loop cycles through them, crossfading parameters.
 
-A scene is a TOML table with a `duration` (seconds) and any of `model` (path), `steps-per-frame`,
-`step-size`, `feedback`, `zoom`. Between two scenes the numbers glide linearly over `crossfade`
-seconds (steps per frame rounded); the model switches halfway through the fade.
+A scene is a TOML table with a `duration` (seconds) and any of `model` (path), `name`, and the live
+numbers of the parameter table (`steps-per-frame`, `step-size`, `feedback`, `zoom`), each checked by
+the table's rule. Between two scenes the numbers glide linearly over `crossfade` seconds (steps
+per frame rounded); the model switches halfway through the fade.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from realtime.dream.params import live_params
 from realtime.errors import UserError
 
-NUMBERS = ("steps_per_frame", "step_size", "feedback", "zoom")
+NUMBERS = tuple(name for name, p in live_params().items() if p.kind in ("int", "float"))
+LONGEST = 366 * 86400.0  # a scene (or a crossfade) longer than a year is a typo
 
 
 @dataclass(frozen=True)
@@ -21,23 +25,37 @@ class Scene:
     name: str = ""
 
 
+def seconds(value, what: str) -> float:
+    """A duration from TOML: a finite number of seconds, 0..a year."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value <= LONGEST:
+        raise ValueError(f"{what} must be seconds, 0..{LONGEST:.0f}, got {value!r}")
+    return float(value)
+
+
 def parse_scenes(tables: list, where: str) -> list[Scene]:
-    scenes = []
-    for i, table in enumerate(tables):
-        table = {k.replace("-", "_"): v for k, v in table.items()}
-        unknown = set(table) - {"duration", "model", "name", *NUMBERS}
-        if unknown:
-            raise UserError(f"{where}: scene {i + 1}: unknown key {sorted(unknown)[0]!r}; scenes take duration, "
-                            "model, name, " + ", ".join(n.replace("_", "-") for n in NUMBERS))
-        duration = table.get("duration")
-        if not isinstance(duration, (int, float)) or duration <= 0:
-            raise UserError(f"{where}: scene {i + 1} needs a duration in seconds > 0")
-        for key in NUMBERS:
-            if key in table and (isinstance(table[key], bool) or not isinstance(table[key], (int, float))):
-                raise UserError(f"{where}: scene {i + 1}: {key.replace('_', '-')} must be a number")
-        scenes.append(Scene(float(duration), tuple((k, float(table[k])) for k in NUMBERS if k in table),
-                            table.get("model"), str(table.get("name", f"scene {i + 1}"))))
-    return scenes
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise UserError(f"{where}: scenes are [[scene]] tables")
+    return [_scene(table, i + 1, where) for i, table in enumerate(tables)]
+
+
+def _scene(table: dict, number: int, where: str) -> Scene:
+    table = {k.replace("-", "_"): v for k, v in table.items()}
+    unknown = set(table) - {"duration", "model", "name", *NUMBERS}
+    if unknown:
+        raise UserError(f"{where}: scene {number}: unknown key {sorted(unknown)[0]!r}; scenes take duration, "
+                        "model, name, " + ", ".join(n.replace("_", "-") for n in NUMBERS))
+    try:
+        duration = seconds(table.get("duration"), "duration")
+        if duration <= 0:
+            raise ValueError("duration must be > 0 seconds")
+        values = tuple((k, float(live_params()[k].check(table[k]))) for k in NUMBERS if k in table)
+    except ValueError as exc:
+        raise UserError(f"{where}: scene {number}: {exc}") from None
+    model = table.get("model")
+    if model is not None and not isinstance(model, str):
+        raise UserError(f"{where}: scene {number}: model must be a path, got {model!r}")
+    return Scene(duration, values, model, str(table.get("name", f"scene {number}")))
 
 
 class Playlist:

@@ -1,0 +1,58 @@
+"""Command-line flags made from parameter tables (realtime.dream.params), one rule per value.
+
+`add_params(parser, table)` adds one flag per parameter, typed by its check, with its range and
+default in the help; a bad value is argparse's one-line error naming the flag and the rule. The
+commands' own numbers (frames, window size, watchdog seconds...) are parameters here too, so a
+nan, an inf or a negative count is refused the same way wherever it is given (flag or TOML).
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from realtime.dream.params import MAX_SIDE, STILL, Param, table
+
+LIVE = (  # `live`'s own numbers: the show, not the dream
+    Param("window", "size", None, "window size WxH (default: twice the shown size)", 75, MAX_SIDE, optional=True),
+    Param("frames", "int", 0, "stop after N frames (0: run until quit)", 0, 10**12),
+    Param("disparity", "int", 0, "shift of the right eye in pixels (with --stereo)", -2000, 2000, unit="px"),
+    Param("watchdog", "float", 0.0, "run the loop in a child process, restarted if no frame is shown for this "
+          "many seconds or it dies (0: off)", 1.0, 86400.0, unit="s", off=0.0),
+    Param("min_free_mb", "float", 500.0, "stop recording (and keep showing) when the disk has less free space",
+          0.0, 10.0**7, unit="MiB"),
+)
+METAVARS = {"size": "WxH", "int": "N", "float": "X"}
+SEED = Param("seed", "int", None, "seed", 0, 2**32 - 1, optional=True)
+GALLERY = (
+    replace(table(STILL)["steps"], default=20, help="ascent steps per layer"),
+    replace(table(STILL)["step_size"], default=0.02),
+    Param("size", "int", 256, "tile size, longest side", 75, 2048, unit="px"),
+)
+
+
+def flag_type(param: Param):
+    """argparse `type=`: text -> checked value, or argparse's error with the rule."""
+    def parse(text: str):
+        try:
+            return param.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(param.key + " ")) from None
+    parse.__name__ = param.name  # argparse names the type in some messages
+    return parse
+
+
+def add_params(parser: argparse.ArgumentParser, params: tuple, defaults: dict | None = None) -> None:
+    defaults = defaults or {}
+    for param in params:
+        default = defaults.get(param.name, param.default)
+        if param.kind == "bool":
+            parser.add_argument(param.flag, action="store_true", help=param.help)
+            continue
+        shown = "" if default is None else f"; default {_text(default)}"
+        parser.add_argument(param.flag, type=flag_type(param), default=default,
+                            metavar=METAVARS.get(param.kind) or "{" + ",".join(param.choices) + "}",
+                            help=f"{param.help} ({param.expects()}{shown})")
+
+
+def _text(value) -> str:
+    return f"{value[0]}x{value[1]}" if isinstance(value, tuple) else str(value)

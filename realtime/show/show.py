@@ -1,0 +1,118 @@
+"""The show: everything that steers a running dream, in one object.
+
+A `Show` holds the playlist and its clock, the parameters an operator holds against it, pause, and
+turns key and OSC commands into `DreamStream.set` calls. A parameter set by a key or over OSC is
+held: the playlist leaves it alone until `release()` or a scene jump. The loop calls `tick()` before
+each frame and `status()` for what HUD, OSC, /status.json, the frame log and --stats show.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from realtime.dream.params import live_params, on_off
+
+log = logging.getLogger("deepdream.live")
+
+NUDGES = {  # key command -> (parameter, change)
+    "step_size_up": ("step_size", lambda v: v * 1.25), "step_size_down": ("step_size", lambda v: v / 1.25),
+    "steps_up": ("steps_per_frame", lambda v: v + 1), "steps_down": ("steps_per_frame", lambda v: v - 1),
+    "feedback_up": ("feedback", lambda v: round(v + 0.05, 2)), "feedback_down": ("feedback", lambda v: round(v - 0.05, 2)),
+}
+
+
+class Show:
+    def __init__(self, stream, playlist=None, recorder=None, window=None, clock=time.monotonic):
+        self.stream, self.playlist, self.recorder, self.window = stream, playlist, recorder, window
+        self.clock = clock
+        self.started = clock()
+        self.held: set[str] = set()  # parameters an operator set, which the playlist leaves alone
+        self.paused = False
+        self.scene = ""
+        start = stream.figures().settings.flow
+        self.flow_method = start if start != "off" else "dis"  # what "flow on" means
+
+    def tick(self) -> None:
+        """Before each frame: the playlist's values for every parameter nobody holds."""
+        if self.playlist is None or self.paused:
+            return
+        numbers, model, self.scene = self.playlist.at(self.clock() - self.started)
+        for name, value in numbers.items():
+            if name not in self.held:
+                self.stream.set(name, int(round(value)) if name == "steps_per_frame" else value)
+        if model is not None and "model" not in self.held:
+            paths = [e.info.path.resolve() for e in self.stream.engines]
+            target = Path(model).resolve()
+            if target in paths:
+                self.stream.set("model", paths.index(target))
+
+    def set(self, name: str, value) -> None:
+        """An operator's change (key or OSC): checked by the stream, then held against the playlist."""
+        if name == "flow" and value not in ("dis", "farneback"):
+            value = self.flow_method if on_off(value) else "off"  # on/off, 1/0: the start's method or none
+        self.stream.set(name, value)
+        self.held.add(name)
+
+    def release(self) -> None:
+        self.held.clear()
+
+    def jump(self, scene) -> None:
+        if self.playlist is None:
+            raise ValueError("no playlist: add [[scene]] tables to the --config file")
+        self.started = self.clock() - self.playlist.start_of(scene)
+        self.held.clear()
+        self.tick()
+
+    def pause(self, on: bool | None = None) -> None:
+        self.paused = (not self.paused) if on is None else on
+
+    def key(self, command: str) -> bool:
+        """Apply a key command; False means quit."""
+        if command == "quit":
+            return False
+        if command in NUDGES:
+            name, change = NUDGES[command]
+            self.set(name, _clamp(name, change(self.stream.figures().values[name])))
+        elif command == "flow":
+            self.set("flow", self.stream.figures().values["flow"] == "off")
+        elif command == "next_model":
+            f = self.stream.figures()
+            self.set("model", (f.model_index + 1) % f.models)
+        elif command in ("mix_down", "mix_up"):
+            self._move_mix(-1 if command == "mix_down" else 1)
+        elif command == "pause":
+            self.pause()
+        elif command in ("record", "snapshot") and self.recorder is not None:
+            getattr(self.recorder, "toggle" if command == "record" else "snapshot")()
+        elif command in ("hud", "help") and self.window is not None:
+            attribute = "show_hud" if command == "hud" else "show_help"
+            setattr(self.window, attribute, not getattr(self.window, attribute))
+        elif command == "fullscreen" and self.window is not None:
+            self.window.toggle_fullscreen()
+        return True
+
+    def _move_mix(self, delta: int) -> None:
+        f = self.stream.figures()
+        if not f.mix_layers:
+            log.info("%s has fixed layers: export with --mix to blend layers live", f.model)
+            return
+        start = f.mix_target if f.mix_target is not None else float(len(f.mix_layers) - 1)
+        self.set("mix", float(min(max(start + delta, 0), len(f.mix_layers) - 1)))
+
+    def status(self, stats=None) -> dict:
+        """The figures everything else shows: the stream's, the show's own, the loop's (`stats`)."""
+        f = self.stream.figures()
+        out = {"frame": stats.frames if stats else f.frame, "fps": stats.fps() if stats else float("nan"),
+               "ms_per_step": f.ms_per_step, "loss": f.loss, **asdict(f.settings), **f.values, "model": f.model_index + 1,
+               "model_name": f.model, "models": f.models, "scene": self.scene, "paused": self.paused,
+               "recording": bool(self.recorder is not None and self.recorder.recording),
+               "provider": f.provider, "fell_back": f.fell_back, "mix": f.mix_center, "mix_layers": f.mix_layers,
+               "calm_strength": f.calm_strength}
+        return out
+
+
+def _clamp(name: str, value):
+    param = live_params()[name]
+    return min(max(value, param.low), param.high)
