@@ -56,3 +56,16 @@ def add_params(parser: argparse.ArgumentParser, params: tuple, defaults: dict | 
 
 def _text(value) -> str:
     return f"{value[0]}x{value[1]}" if isinstance(value, tuple) else str(value)
+
+
+def readme_tables() -> str:
+    """The README's parameter tables (`python -m realtime.flags` prints them; a test checks the README)."""
+    from realtime.dream.params import STREAM, markdown
+
+    return "\n\n".join(f"{title}\n\n{markdown(params)}" for title, params in (
+        ("The dream of `live` and `render` (live: also keys, OSC and playlist scenes):", STREAM),
+        ("`live`'s own numbers:", LIVE), ("`dream` (stills):", STILL)))
+
+
+if __name__ == "__main__":
+    print(readme_tables())

@@ -1,0 +1,176 @@
+"""The parameter table: one rule per value, wherever it enters (flag, TOML key, scene, OSC, code)."""
+import logging
+import math
+import shutil
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from realtime.cli import main
+from realtime.dream.params import STILL, STREAM, markdown, table
+from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.still import DreamSettings
+from realtime.flags import LIVE
+
+STREAM_BAD = [  # (key, value as text, words of the rule)
+    ("zoom", "nan", "finite"), ("zoom", "inf", "finite"), ("zoom", "3", "within 0.5..2"),
+    ("step-size", "nan", "finite"), ("step-size", "inf", "finite"), ("step-size", "-0.02", "within"),
+    ("feedback", "1.5", "within 0..1"), ("steps-per-frame", "-1", "within 0..100"),
+    ("steps-per-frame", "2.5", "whole number"), ("octave-scale", "0", "within 1.05..4"),
+    ("octave-scale", "nan", "finite"), ("octave-scale", "0.5", "within"), ("octaves", "50", "within 1..8"),
+    ("size", "99999x99999", "75..7680"), ("size", "10x10", "75..7680"), ("flow", "sideways", "one of"),
+]
+STILL_BAD = [
+    ("tile", "1", "within 128"), ("tile", "5", "or 0: off"), ("blur", "inf", "finite"), ("blur", "1e6", "within 0..50"),
+    ("max-dim", "10", "within 75"), ("max-dim", "40", "within 75"), ("step-size", "nan", "finite"),
+    ("step-size", "inf", "finite"), ("octave-scale", "0", "within"), ("octave-scale", "nan", "finite"),
+    ("octave-scale", "0.5", "within"), ("octaves", "1e9", "within"), ("steps", "-3", "within"),
+]
+LIVE_BAD = [("watchdog", "nan", "finite"), ("watchdog", "0.5", "within 1..86400"), ("frames", "-1", "within"),
+            ("min-free-mb", "inf", "finite"), ("window", "99999x99999", "75..7680"), ("disparity", "1e9", "within")]
+
+
+def _refused(capsys, argv, words):
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and words in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize("key, value, words", STREAM_BAD + LIVE_BAD)
+def test_live_flags_refuse_bad_values(capsys, key, value, words):
+    err = _refused(capsys, ["live", f"--{key}", value], words)
+    assert f"argument --{key}" in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize("key, value, words", STREAM_BAD)
+def test_render_flags_refuse_bad_values(capsys, key, value, words):
+    _refused(capsys, ["render", "in.mp4", "-o", "out.mp4", f"--{key}", value], words)
+
+
+@pytest.mark.parametrize("key, value, words", STILL_BAD)
+def test_dream_flags_refuse_bad_values(capsys, key, value, words):
+    _refused(capsys, ["dream", "in.png", "-o", "out.png", f"--{key}", value], words)
+
+
+def _toml(value: str) -> str:
+    if "x" in value:
+        return f'"{value}"'
+    return {"nan": "nan", "inf": "inf"}.get(value, value)
+
+
+@pytest.mark.parametrize("key, value, words", [b for b in STREAM_BAD + LIVE_BAD if b[0] != "flow"])
+def test_toml_keys_follow_the_same_rule(tmp_path, capsys, key, value, words):
+    cfg = tmp_path / "show.toml"
+    cfg.write_text(f"{key} = {_toml(value)}\n")
+    assert main(["live", "--config", str(cfg), "--print-config"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and words in err and key in err
+
+
+def test_settings_built_in_code_are_checked_too():
+    with pytest.raises(ValueError, match="zoom must be a finite number"):
+        StreamSettings(zoom=math.nan)
+    with pytest.raises(ValueError, match="tile must be within 128"):
+        DreamSettings(tile=5)
+    assert StreamSettings.from_values({"zoom": 1.02, "other": 1}).zoom == 1.02
+
+
+def test_max_dim_that_leaves_a_side_under_75_says_what_would_do(tmp_path, capsys):
+    photo = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((300, 451, 3), np.uint8)).save(photo)
+    code = main(["dream", str(photo), "-o", str(tmp_path / "out.png"), "--model", str(tmp_path / "none.onnx"),
+                 "--max-dim", "80"])
+    err = capsys.readouterr().err
+    assert code == 2 and "makes wide.png 80x53" in err and "use --max-dim 113 or more" in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_every_parameter_has_a_flag_and_a_readme_row():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for params in (STREAM, STILL, LIVE):
+        assert markdown(params) in readme, "README's flag table is stale: python -m realtime.flags --markdown"
+    live = {a.dest for a in __import__("realtime.cli", fromlist=["x"]).build_parser().live_parser._actions}
+    assert {p.name for p in STREAM + LIVE} <= live
+
+
+class _Remote:
+    def __init__(self):
+        self.replies = []
+
+    def reply(self, sender, address, args):
+        self.replies.append((sender, args))
+
+
+@pytest.fixture(scope="module")
+def show(random_model):
+    from realtime.dream.engine import Engine
+    from realtime.show.show import Show
+
+    return Show(DreamStream([Engine(random_model, "cpu")], StreamSettings(size=(96, 96))))
+
+
+@pytest.mark.parametrize("address, value", [("/deepdream/zoom", math.nan), ("/deepdream/zoom", math.inf),
+                                            ("/deepdream/step_size", -1.0), ("/deepdream/feedback", 50),
+                                            ("/deepdream/steps_per_frame", 1e300), ("/deepdream/flow", "maybe"),
+                                            ("/deepdream/status", 99999), ("/deepdream/status", math.inf),
+                                            ("/deepdream/status", -5), ("/deepdream/model", math.nan)])
+def test_osc_values_follow_the_same_rule(show, caplog, address, value):
+    from realtime.show import control
+    from realtime.show.control import handle
+    from realtime.show.loop import LoopStats
+    from realtime.show.remote import Message
+
+    before, remote = show.status(), _Remote()
+    with caplog.at_level(logging.WARNING):
+        handle(Message(address, (value,), ("127.0.0.1", 9)), show, LoopStats(), remote)
+    assert "(ignored)" in caplog.text and not remote.replies
+    after = show.status()
+    assert {k: after[k] for k in control.parameters() if k in after} == {k: before[k] for k in control.parameters()
+                                                                      if k in before}
+
+
+def test_osc_status_reply_goes_to_a_good_port(show):
+    from realtime.show.control import handle
+    from realtime.show.loop import LoopStats
+    from realtime.show.remote import Message
+
+    remote = _Remote()
+    handle(Message("/deepdream/status", (9001,), ("127.0.0.1", 9)), show, LoopStats(), remote)
+    (sender, args), = remote.replies
+    reply = dict(zip(args[::2], args[1::2]))
+    assert sender == ("127.0.0.1", 9001) and reply["zoom"] == 1.0 and reply["flow"] == "dis"
+
+
+def test_status_json_follows_model_switches(random_model, tmp_path):
+    from realtime.dream.engine import Engine
+    from realtime.media.serve import FrameHub
+    from realtime.media.sinks import ListSink
+    from realtime.media.sources import Frame
+    from realtime.show.loop import run
+    from realtime.show.show import Show
+
+    other = tmp_path / "second.onnx"
+    shutil.copy(random_model, other)
+    show = Show(DreamStream([Engine(random_model, "cpu"), Engine(other, "cpu")], StreamSettings(size=(96, 96))))
+    hub, seen = FrameHub(), []
+    frames = iter(Frame(np.zeros((96, 96, 3), np.uint8), time.monotonic(), i) for i in range(4))
+
+    class Reader:
+        def get(self):
+            frame = next(frames, None)
+            if frame is not None and frame.index == 2:
+                show.key("next_model")
+            return frame
+
+    def publish(status):
+        hub.publish_status(status)
+        seen.append(hub.status["model"])
+
+    run(Reader(), show, [ListSink()], publish=publish)
+    assert seen == [random_model.stem, random_model.stem, "second", "second"]
