@@ -1,5 +1,6 @@
 """Live controls: keys through the pygame window (dummy video driver), --calm, octaves and zoom,
 and a clean end on Ctrl-C with a playable recording."""
+import csv
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from realtime.dream.engine import Engine
 from realtime.dream.stream import DreamStream, StreamSettings
 from realtime.media.sinks import ListSink, WindowSink
 from realtime.media.sources import Frame, SyntheticSource
+from realtime.show.framelog import FrameLog
 from realtime.show.loop import hud, run
 from realtime.show.playlist import Playlist, parse_scenes
 from realtime.show.show import Show
@@ -68,7 +70,7 @@ def test_keys_stay_in_range_and_hold_against_the_playlist(engine):
     assert show.status()["feedback"] == pytest.approx(0.5)
 
 
-def test_pause_shows_the_last_frame_without_dreaming(engine):
+def test_pause_shows_the_last_frame_without_dreaming(engine, tmp_path):
     stream = DreamStream([engine], StreamSettings(size=(96, 96), flow="off"))
     show = Show(stream)
     images = [SyntheticSource((96, 96)).render(i) for i in range(6)]
@@ -81,11 +83,16 @@ def test_pause_shows_the_last_frame_without_dreaming(engine):
                 show.pause(True)
             return frame
 
-    sink = ListSink()
-    stats = run(Reader(), show, [sink])
+    sink, log = ListSink(), FrameLog(tmp_path / "frames.csv")
+    stats = run(Reader(), show, [sink], frame_log=log)
+    log.close()
     assert stats.frames == 6 and stream.figures().frame == 2  # dreamed twice, then paused
     assert all(np.array_equal(f, sink.frames[1]) for f in sink.frames[2:])
     assert stats.spent["flow"] >= 0 and stats.spent["dream"] >= 0
+    rows = list(csv.DictReader(open(tmp_path / "frames.csv", newline="")))
+    assert [r["paused"] for r in rows] == ["False"] * 2 + ["True"] * 4
+    assert all(r["loss"] and r["ms_per_step"] for r in rows[:2])
+    assert not any(r["loss"] or r["ms_per_step"] for r in rows[2:])  # nothing stale while paused
 
 
 def test_calm_fades_to_the_camera_while_the_scene_moves(engine):

@@ -59,6 +59,7 @@ class Figures:
     model: str
     model_index: int  # from 0
     models: int
+    model_paths: tuple  # every model's file, in order
     provider: str
     fell_back: str | None
     loss: float
@@ -159,6 +160,7 @@ class DreamStream:
         t, engine = self.timing.values, self.engine
         return Figures(frame=self.count, settings=self.settings, values=dict(self._live.values), model=engine.info.name,
                        model_index=self._live.model_index % len(self.engines), models=len(self.engines),
+                       model_paths=tuple(e.info.path for e in self.engines),
                        provider=engine.provider, fell_back=engine.fell_back, loss=float(engine.last_loss),
                        ms_per_step=t.get("ms_per_step", float("nan")), flow_ms=t.get("flow_ms", float("nan")),
                        dream_ms=t.get("dream_ms", float("nan")), last_flow_s=self.last["flow_s"],

@@ -43,7 +43,7 @@ class Show:
             if name not in self.held:
                 self.stream.set(name, int(round(value)) if name == "steps_per_frame" else value)
         if model is not None and "model" not in self.held:
-            paths = [e.info.path.resolve() for e in self.stream.engines]
+            paths = [path.resolve() for path in self.stream.figures().model_paths]
             target = Path(model).resolve()
             if target in paths:
                 self.stream.set("model", paths.index(target))
