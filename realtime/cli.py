@@ -55,6 +55,13 @@ def _fraction(text):
     return value
 
 
+def _crf(text):
+    value = int(text)
+    if not 0 <= value <= 51:
+        raise argparse.ArgumentTypeError(f"must be 0..51 (H.264 quality), got {text}")
+    return value
+
+
 def _live(args) -> int:
     from realtime.commands.live import LiveOptions, run_live
 
@@ -71,7 +78,7 @@ def _live(args) -> int:
                           virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed,
                           config=Path(args.config) if args.config else None, osc=args.osc,
                           event_log=Path(args.event_log) if args.event_log else None, min_free_mb=args.min_free_mb,
-                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run)
+                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run, crf=args.crf)
     return run_live(options, settings)
 
 
@@ -184,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--frames", type=_positive(int), default=0, help="stop after N frames (0: run until quit)")
     p.add_argument("--record", help="record every displayed frame to this .mp4")
+    p.add_argument("--crf", type=_crf, default=18, help="H.264 quality of recordings, 0..51 (default 18; lower is better)")
     p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
     p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
     p.add_argument("--guide", help="guide image: dream toward its features (needs --mix models)")
@@ -221,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, help="processing and output size WxH (default: the input's)")
     _add_stream_flags(p)
     p.add_argument("--seed", type=int, default=0, help="recorded with the render; the live dream has no randomness")
+    p.add_argument("--crf", type=_crf, default=18, help="H.264 quality, 0..51 (default 18; lower is better)")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_render)
     return parser
@@ -254,7 +263,7 @@ def _stream_settings(args, size):
 def _render(args) -> int:
     from realtime.commands.render import RenderJob, render
 
-    print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed),
+    print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed, args.crf),
                  lambda size: _stream_settings(args, size), args.provider))
     return 0
 

@@ -41,6 +41,7 @@ class LiveOptions:
     osc: str | None = None  # [HOST:]PORT for remote control
     event_log: Path | None = None
     min_free_mb: float = 500.0  # recording stops when the disk has less free
+    crf: int = 18  # H.264 quality of recordings
     heartbeat: Path | None = None  # set by the watchdog for the loop it supervises
     run: int = 1  # which run of the watchdog this is: later runs number their output files
 
@@ -102,6 +103,7 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     from realtime.show.loop import run, write_stats
     from realtime.media.recorder import Recorder
     from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
+    from realtime.media.video import VideoFormat
     from realtime.media.sources import Latest
     from realtime.dream.stream import DreamStream
 
@@ -143,10 +145,11 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
         sinks.append(window)
     w, h = settings.size
     shown = (w * 2, h) if options.stereo else (w, h)
+    video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo)
     if options.record is not None:
         from realtime.media.diskguard import DiskGuard
 
-        sinks.append(DiskGuard(VideoSink(options.record, fps, shown), options.min_free_mb))
+        sinks.append(DiskGuard(VideoSink(options.record, fps, shown, video_format), options.min_free_mb))
     if options.pipe:
         sinks.append(PipeSink())
     if options.virtualcam:
@@ -156,10 +159,11 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
         from realtime.media.serve import FrameHub, ServeSink, start_server
 
         hub = FrameHub()
-        hub.status["model"] = engines[0].info.name
+        hub.status.update(model=engines[0].info.name, projection="equirectangular" if settings.wrap else "flat",
+                          stereo=options.stereo)  # the viewer page draws a sphere, or one picture per eye
         server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
         sinks.append(ServeSink(hub))
-    recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb)
+    recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb, video_format)
     sinks.append(recorder)
     if options.heartbeat is not None:
         from realtime.show.watchdog import Heartbeat
