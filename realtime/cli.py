@@ -12,7 +12,7 @@ from pathlib import Path
 
 from realtime.dream.params import STILL, STREAM
 from realtime.errors import UserError
-from realtime.flags import GALLERY, LIVE, SEED, add_params, flag_type
+from realtime.flags import GALLERY, LIVE, OUTPUT, SEED, add_params, flag_type
 
 
 def _export(args) -> int:
@@ -57,7 +57,7 @@ def _live(args) -> int:
                           virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed,
                           config=Path(args.config) if args.config else None, osc=args.osc,
                           event_log=Path(args.event_log) if args.event_log else None, min_free_mb=args.min_free_mb,
-                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run)
+                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run, crf=args.crf)
     return run_live(options, settings)
 
 
@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--record", help="record every displayed frame to this .mp4")
+    add_params(p, OUTPUT)
     p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
     p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
     p.add_argument("--guide", help="guide image: dream toward its features (needs --mix models)")
@@ -179,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model (default: {DEFAULT_MODEL})")
     add_params(p, STREAM, defaults={"size": None})
     p.add_argument("--seed", type=int, default=0, help="recorded with the render; the live dream has no randomness")
+    add_params(p, OUTPUT)
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_render)
     return parser
@@ -188,7 +190,7 @@ def _render(args) -> int:
     from realtime.commands.render import RenderJob, render
     from realtime.dream.stream import StreamSettings
 
-    print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed),
+    print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed, args.crf),
                  lambda size: StreamSettings.from_values({**vars(args), "size": size}), args.provider))
     return 0
 

@@ -6,12 +6,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from realtime.media.serve import FrameHub, start_server
 from realtime.media.sinks import side_by_side
+
+STATIC = Path(__file__).resolve().parents[1] / "realtime" / "media" / "static"
 
 
 def _mjpeg_frames(url, count, timeout=60):
@@ -44,7 +47,7 @@ def test_stream_viewer_status_and_token(served):
         v.join(timeout=60)
     assert results == [2, 2, 2]
     page = urllib.request.urlopen(f"{served}/?token=s3cret").read().decode()
-    assert "stream.mjpg" in page and "stereo" in page
+    assert "viewer.js" in page and "stereo" in page
     status = json.loads(urllib.request.urlopen(f"{served}/status.json?token=s3cret").read())
     assert status["frames"] > 0 and status["model"]
     for path in ["/", "/stream.mjpg", "/status.json?token=wrong"]:
@@ -115,3 +118,29 @@ def test_virtualcam_without_a_device_is_one_clear_line(random_model):
     last = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "pyvirtualcam" in last or "v4l2loopback" in last
+
+
+def test_the_page_scripts_are_ours_served_behind_the_token_and_the_mode_is_in_the_status(free_port):
+    hub = FrameHub()
+    hub.status.update(projection="equirectangular", stereo=True)
+    server = start_server(hub, "127.0.0.1", free_port, "s3cret")
+    base = f"http://127.0.0.1:{free_port}"
+    try:
+        page = urllib.request.urlopen(f"{base}/?token=s3cret").read().decode()
+        assert "viewer.js" in page and "http" not in page.split("<body>")[1]  # nothing from elsewhere (no CDN)
+        for name in ("viewer.js", "glview.js"):
+            with urllib.request.urlopen(f"{base}/{name}?token=s3cret") as resp:
+                assert resp.headers["Content-Type"].startswith("text/javascript")
+                assert resp.read() == (STATIC / name).read_bytes()
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(f"{base}/{name}")
+            assert err.value.code == 403
+        for path in ("/static/viewer.js", "/../serve.py", "/sinks.py"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(f"{base}{path}?token=s3cret")
+            assert err.value.code == 404
+        status = json.loads(urllib.request.urlopen(f"{base}/status.json?token=s3cret").read())
+        assert (status["projection"], status["stereo"]) == ("equirectangular", True)
+    finally:
+        hub.close()
+        server.shutdown()

@@ -41,6 +41,7 @@ class LiveOptions:
     osc: str | None = None  # [HOST:]PORT for remote control
     event_log: Path | None = None
     min_free_mb: float = 500.0  # recording stops when the disk has less free
+    crf: int = 18  # H.264 quality of recordings
     heartbeat: Path | None = None  # set by the watchdog for the loop it supervises
     run: int = 1  # which run of the watchdog this is: later runs number their output files
 
@@ -171,11 +172,13 @@ class _Outputs:
     def __init__(self, options: LiveOptions, settings, fps: float):
         from realtime.media.recorder import Recorder
         from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
+        from realtime.media.video import VideoFormat
 
         w, h = settings.size
         shown = (w * 2, h) if options.stereo else (w, h)
         self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
         self.present = side_by_side(options.disparity) if options.stereo else None
+        video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo)
         if options.headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         else:
@@ -184,14 +187,14 @@ class _Outputs:
         if options.record is not None:
             from realtime.media.diskguard import DiskGuard
 
-            self.sinks.append(DiskGuard(VideoSink(options.record, fps, shown), options.min_free_mb))
+            self.sinks.append(DiskGuard(VideoSink(options.record, fps, shown, video_format), options.min_free_mb))
         if options.pipe:
             self.sinks.append(PipeSink())
         if options.virtualcam:
             self.sinks.append(VirtualCamSink(shown, fps))
         if options.serve:
-            self._serve(options)
-        self.recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb)
+            self._serve(options, settings)
+        self.recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb, video_format)
         self.sinks.append(self.recorder)
         if options.heartbeat is not None:
             from realtime.show.watchdog import Heartbeat
@@ -202,11 +205,13 @@ class _Outputs:
 
             self.frame_log = FrameLog(options.log)
 
-    def _serve(self, options: LiveOptions) -> None:
+    def _serve(self, options: LiveOptions, settings) -> None:
         from realtime.addresses import parse_address
         from realtime.media.serve import FrameHub, ServeSink, start_server
 
         hub = FrameHub()
+        hub.status.update(projection="equirectangular" if settings.wrap else "flat",
+                          stereo=options.stereo)  # the viewer page draws a sphere, or one picture per eye
         self.server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
         self.sinks.append(ServeSink(hub))
         self.publish = hub.publish_status

@@ -1,7 +1,7 @@
 """`deepdream render`: every frame of a clip through the live loop's dream stream, offline.
 
 Same `DreamStream` as `live` (feedback and flow included), but every frame, in order, not in real
-time: the output has the input's frame rate and frame count. Frames go to a work folder beside the
+time: the output has the input's frame rate, frame count and sound. Frames go to a work folder beside the
 output in chunks, each with the stream's state, so an interrupted render continues where it
 stopped; the MP4 is assembled (atomically) at the end. The dream is deterministic: two renders
 with the same settings give the same file.
@@ -18,8 +18,8 @@ import numpy as np
 
 from realtime.dream.engine import Engine
 from realtime.errors import UserError
-from realtime.files import write_atomic
-from realtime.media.sinks import VideoSink
+from realtime.files import check_writable, write_atomic
+from realtime.media.video import VideoFormat, VideoWriter
 from realtime.dream.stream import DreamStream
 
 CHUNK = 30  # frames per chunk file: what an interruption can lose
@@ -32,6 +32,7 @@ class RenderJob:
     model: Path
     size: tuple[int, int] | None = None
     seed: int = 0
+    crf: int = 18
 
 
 def _open(job: RenderJob):
@@ -41,6 +42,7 @@ def _open(job: RenderJob):
         raise UserError(f"output must be an .mp4 file, got {job.output}")
     if job.output.resolve() == job.input.resolve():
         raise UserError(f"output {job.output} is the input; choose another name")
+    check_writable(job.output)  # now, not after the render
     cap = cv2.VideoCapture(str(job.input))
     if not cap.isOpened() or not cap.read()[0]:
         raise UserError(f"{job.input} is not a readable video")
@@ -78,7 +80,7 @@ def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
                 pending = []
     if pending:
         _save_chunk(work, index, pending, stream, fingerprint)
-    _assemble(work, job.output, fps, size)
+    _assemble(work, job.output, fps, size, VideoFormat(crf=job.crf, spherical=settings.wrap), job.input)
     shutil.rmtree(work, ignore_errors=True)
     return job.output
 
@@ -109,9 +111,10 @@ def _save_chunk(work: Path, index: int, frames: list, stream: DreamStream, finge
     write_atomic(work / "progress.json", json.dumps({"fingerprint": fingerprint, "frames": index}).encode())
 
 
-def _assemble(work: Path, output: Path, fps: float, size) -> None:
+def _assemble(work: Path, output: Path, fps: float, size, fmt: VideoFormat, sound: Path | None = None) -> None:
+    """The rendered chunks as one H.264 MP4, with the sound of `sound` (the input clip) if it has any."""
     frames = int(json.loads((work / "progress.json").read_text())["frames"])
-    sink = VideoSink(output, fps, size)
+    sink = VideoWriter(output, fps, size, fmt, audio_from=sound)
     try:
         for chunk in sorted(work.glob("chunk-*.npz")):
             if int(chunk.stem.split("-")[1]) > frames:
@@ -119,5 +122,7 @@ def _assemble(work: Path, output: Path, fps: float, size) -> None:
             with np.load(chunk) as data:
                 for frame in data["frames"]:
                     sink.write(frame)
-    finally:
-        sink.close()
+    except BaseException:
+        sink.abort()  # no half file; the chunks stay for the next run
+        raise
+    sink.close()

@@ -1,8 +1,8 @@
 """Recording that survives a full disk: a sink wrapper that stops recording before the disk fills
 (or when a write fails), keeps what was recorded as a playable file, and lets the show go on.
 
-OpenCV's VideoWriter reports no write errors (a full disk gives a silently broken file), so the
-guard watches the free space itself, once a second, and stops while there is still room to
+A full disk is found out late (the encoder buffers, and finalising the file needs room too), so
+the guard watches the free space itself, once a second, and stops while there is still room to
 finalise the file.
 """
 from __future__ import annotations

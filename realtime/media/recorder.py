@@ -15,9 +15,9 @@ log = logging.getLogger("deepdream.live")
 class Recorder:
     """Recording and snapshots started by keys or OSC, into a folder; a full disk stops the recording."""
 
-    def __init__(self, folder: Path, fps: float, size, latest, min_free_mb: float = 500.0):
+    def __init__(self, folder: Path, fps: float, size, latest, min_free_mb: float = 500.0, fmt=None):
         self.folder, self.fps, self.size, self.latest = Path(folder), fps, size, latest
-        self.min_free_mb = min_free_mb
+        self.min_free_mb, self.fmt = min_free_mb, fmt  # fmt: a realtime.media.video.VideoFormat
         self.sink = None
 
     @property
@@ -33,12 +33,13 @@ class Recorder:
 
     def toggle(self):
         from realtime.errors import UserError
-        from realtime.media.sinks import VideoSink
+        from realtime.media.video import VideoFormat, VideoWriter
 
         if self.sink is None:
             try:
-                self.sink = DiskGuard(VideoSink(self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size),
-                                      self.min_free_mb)
+                writer = VideoWriter(self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size,
+                                     self.fmt or VideoFormat())
+                self.sink = DiskGuard(writer, self.min_free_mb)
             except UserError as exc:
                 log.warning("cannot start recording: %s", exc)
                 return

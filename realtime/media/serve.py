@@ -3,8 +3,9 @@
 `FrameHub` keeps only the newest JPEG; each viewer's connection waits for the next one and sends
 it, so a slow viewer skips frames and never holds up the loop or other viewers. `ServeSink` is the
 loop's side (encode and publish); `start_server` runs the HTTP server on its own threads.
-Paths: `/` (viewer, with a side-by-side stereo mode), `/stream.mjpg`, `/status.json`; anything
-else is 404. With a token, every request must carry `?token=...` (403 otherwise).
+Paths: `/` (the viewer page: WebGL, flat or 360-degree, stereo, WebXR), its scripts `/viewer.js`
+and `/glview.js`, `/stream.mjpg`, `/status.json` (figures, and the stream's projection and
+stereo layout, which the page reads); anything else is 404. With a token, every request must carry `?token=...` (403 otherwise).
 """
 from __future__ import annotations
 
@@ -29,26 +30,17 @@ VIEWER = """<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>deepdream-live</title><style>
 html,body{margin:0;height:100%;background:#000;color:#ccc;font:13px sans-serif;overflow:hidden}
-#view{display:flex;width:100%;height:100%}#view img{flex:1;min-width:0;object-fit:contain}
+#view{display:block;width:100%;height:100%;touch-action:none;cursor:grab}
 #bar{position:fixed;left:8px;bottom:8px;background:#0008;padding:4px 8px;border-radius:4px}
 button{background:#333;color:#ddd;border:0;padding:3px 8px;margin-left:8px}</style></head>
-<body><div id="view"><img id="left" alt="dream"></div>
-<div id="bar"><span id="status">connecting</span><button id="stereo">stereo</button></div>
-<script>
-const q = location.search, src = "stream.mjpg" + q, view = document.getElementById("view");
-document.getElementById("left").src = src;
-document.getElementById("stereo").onclick = () => {
-  const right = document.getElementById("right");
-  if (right) { right.remove(); return; }
-  const img = document.createElement("img"); img.id = "right"; img.src = src; view.appendChild(img);
-};
-async function poll() {
-  try { const s = await (await fetch("status.json" + q)).json();
-        document.getElementById("status").textContent = s.fps.toFixed(1) + " fps, " + s.model; } catch (e) {}
-  setTimeout(poll, 1000);
-}
-poll();
+<body><canvas id="view"></canvas>
+<div id="bar"><span id="status">connecting</span><button id="stereo">stereo</button>
+<button id="vr" hidden>Enter VR</button></div>
+<script type="module">
+import(`./viewer.js${location.search}`).catch((e) => {
+  document.getElementById("status").textContent = "this browser cannot show the stream: " + e.message; });
 </script></body></html>"""
+STATIC = {"viewer.js", "glview.js"}  # the page's own WebGL modules (realtime/media/static), no CDN
 
 
 class FrameHub:
@@ -57,7 +49,7 @@ class FrameHub:
         self.jpeg: bytes | None = None
         self.count = 0
         self.ready_at = 0.0  # time.monotonic() when the newest frame was published
-        self.status = {"fps": 0.0, "model": "", "frames": 0}
+        self.status = {"fps": 0.0, "model": "", "frames": 0, "projection": "flat", "stereo": False}
         self.closed = False
 
     def publish(self, jpeg: bytes):
@@ -105,6 +97,12 @@ class ServeSink:
         self.hub.close()
 
 
+def _static(name: str) -> bytes:
+    from importlib.resources import files
+
+    return (files("realtime.media") / "static" / name).read_bytes()
+
+
 def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> ThreadingHTTPServer:
     if not is_loopback(host) and not token:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
@@ -123,6 +121,8 @@ def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> Thre
                 return self._send(200, "application/json", hub.status_json())
             if url.path == "/stream.mjpg":
                 return self._stream()
+            if url.path.lstrip("/") in STATIC:
+                return self._send(200, "text/javascript; charset=utf-8", _static(url.path.lstrip("/")))
             return self._send(404, "text/plain", b"not found\n")
 
         def _send(self, code, kind, body):

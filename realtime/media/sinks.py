@@ -1,19 +1,15 @@
 """Frame sinks: where dreamed frames go. Each has `write(frame)` and `close()`.
 
-`ListSink` keeps frames (tests), `VideoSink` records an MP4 (finalised on close, also after
-Ctrl-C), `WindowSink` shows a pygame window with a HUD and turns key presses into commands.
+`ListSink` keeps frames (tests), `VideoSink` records an MP4 (the one writer,
+realtime.media.video: H.264, finalised on close, also after Ctrl-C), `WindowSink` shows a pygame window with a HUD and turns key presses into commands.
 """
 from __future__ import annotations
-
-import os
-import tempfile
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from realtime.errors import UserError
-from realtime.files import make_shareable
+from realtime.media.video import VideoWriter as VideoSink  # noqa: F401  (the sinks' name for it)
 
 KEYS = {  # key name -> (command, help)
     "escape": ("quit", "quit"), "q": ("quit", "quit"), "space": ("pause", "pause / resume"),
@@ -92,39 +88,6 @@ class VirtualCamSink:
 
     def close(self):
         self.cam.close()
-
-
-class VideoSink:
-    """MP4 (mp4v) written to a temporary file and moved into place on close: never a half file."""
-
-    def __init__(self, path: Path, fps: float, size: tuple[int, int]):
-        self.path, self.fps, self.size = Path(path), fps, size
-        parent = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.stem}.", suffix=".mp4")
-            os.close(fd)
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-        self.tmp = Path(tmp)
-        self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-        if not self.writer.isOpened():
-            self.tmp.unlink(missing_ok=True)
-            raise UserError(f"cannot record to {path}: OpenCV has no MP4 writer here")
-        self.frames = 0
-
-    def write(self, frame: np.ndarray):
-        if frame.shape[1::-1] != self.size:
-            frame = cv2.resize(frame, self.size)
-        self.writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        self.frames += 1
-
-    def close(self):
-        self.writer.release()
-        if self.frames:
-            make_shareable(self.tmp)
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
 
 
 class WindowSink:

@@ -1,0 +1,153 @@
+"""The one MP4 writer: H.264 (yuv420p) through PyAV, written beside the output and renamed on close.
+
+Every MP4 we write goes through `VideoWriter` (`live --record`, key and OSC recordings, `render`).
+Frame i gets the time i / rate in a rational time base, so N frames at R fps stay N frames at R.
+Odd sizes are padded to even (4:2:0 chroma needs even sides). The encoder is the first of
+`ENCODERS` that opens here (h264_nvenc on an NVIDIA machine with an encoder, else libx264).
+Audio (realtime.media.audio) and 360-degree metadata (realtime.media.spherical) are added on request.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.errors import UserError
+from realtime.files import make_shareable
+
+log = logging.getLogger("deepdream.video")
+ENCODERS = ("h264_nvenc", "libx264")
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+    crf: int = 18  # constant quality: 0 lossless, 18 visually clean, 23 x264's default, 51 worst
+    spherical: bool = False  # equirectangular 360-degree frames: metadata for players and headsets
+    stereo: bool = False  # frames are [left eye | right eye] (recorded in the 360-degree metadata)
+
+
+def as_rate(fps) -> Fraction:
+    """A frame rate as a fraction: 29.97002997 -> 30000/1001, 30.0 -> 30 (OpenCV gives floats)."""
+    rate = Fraction(fps).limit_denominator(1001)
+    if not 0 < rate <= 1000:
+        raise UserError(f"frame rate {fps} is not usable for a video file")
+    return rate
+
+
+def encoder_options(name: str, crf: int) -> dict[str, str]:
+    if name == "h264_nvenc":  # constant-quality VBR: the nvenc counterpart of x264's crf
+        return {"rc": "vbr", "cq": str(crf), "b": "0", "preset": "p5"}
+    return {"crf": str(crf), "preset": "medium"}
+
+
+def choose_encoder(size, rate: Fraction, crf: int, candidates=ENCODERS) -> str:
+    """The first H.264 encoder that opens with these settings (an NVIDIA one only where there is one)."""
+    import av
+
+    for name in candidates:
+        try:
+            trial = av.CodecContext.create(name, "w")
+            trial.width, trial.height, trial.pix_fmt, trial.time_base = *size, "yuv420p", 1 / rate
+            trial.options = encoder_options(name, crf)
+            trial.open()
+            return name
+        except (av.FFmpegError, OSError, ValueError) as exc:  # unknown here, no device, no driver
+            log.debug("encoder %s unavailable: %s", name, exc)
+    raise UserError(f"no H.264 encoder opens here (tried {', '.join(candidates)}); reinstall PyAV: pip install av")
+
+
+def even(size) -> tuple[int, int]:
+    return size[0] + size[0] % 2, size[1] + size[1] % 2
+
+
+class VideoWriter:
+    """A sink (write(frame), close()) making an H.264 MP4; `abort()` drops it, leaving nothing behind."""
+
+    def __init__(self, path: Path, fps, size: tuple[int, int], fmt: VideoFormat = VideoFormat(),
+                 audio_from: Path | None = None, encoders=ENCODERS):
+        import av
+
+        if not 0 <= fmt.crf <= 51:
+            raise UserError(f"--crf must be 0..51, got {fmt.crf}")
+        self.path, self.size, self.fmt, self.frames = Path(path), tuple(size), fmt, 0
+        rate = as_rate(fps)
+        coded = even(self.size)
+        self.encoder = choose_encoder(coded, rate, fmt.crf, encoders)
+        self.tmp = self._temporary()
+        try:
+            self.container = av.open(str(self.tmp), "w", format="mp4")
+            self.stream = self.container.add_stream(self.encoder, rate=rate, options=encoder_options(self.encoder, fmt.crf))
+            self.stream.width, self.stream.height, self.stream.pix_fmt = *coded, "yuv420p"
+            self.stream.codec_context.time_base = 1 / rate
+            self.audio = None
+            if audio_from is not None:
+                from realtime.media.audio import AudioTrack
+
+                self.audio = AudioTrack(audio_from, self.container)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+        self.rate = rate
+        log.info("recording %s: H.264 (%s) %dx%d at %s fps, crf %d%s", self.path, self.encoder, *coded, rate, fmt.crf,
+                 ", 360-degree" if fmt.spherical else "")
+
+    def _temporary(self) -> Path:
+        parent = self.path.parent if str(self.path.parent) else Path(".")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.stem}.", suffix=".mp4")
+            os.close(fd)
+        except OSError as exc:
+            raise UserError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        return Path(tmp)
+
+    def write(self, frame: np.ndarray):
+        import av
+
+        if frame.shape[1::-1] != self.size:
+            frame = cv2.resize(frame, self.size)
+        if frame.shape[1::-1] != even(self.size):  # repeat the last column/row: no dark edge when shown
+            frame = cv2.copyMakeBorder(frame, 0, self.size[1] % 2, 0, self.size[0] % 2, cv2.BORDER_REPLICATE)
+        picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        picture.pts = self.frames
+        self.container.mux(self.stream.encode(picture))
+        self.frames += 1
+        if self.audio is not None:
+            self.audio.mux_until(self.frames / self.rate)  # interleaved: sound beside its pictures
+
+    def close(self):
+        """Finish the file and move it into place (nothing is kept when no frame was written)."""
+        try:
+            if self.frames:
+                self.container.mux(self.stream.encode(None))
+                if self.audio is not None:
+                    self.audio.finish()
+            self.container.close()
+            if self.audio is not None:
+                self.audio.close()
+            if self.frames and self.fmt.spherical:
+                from realtime.media.spherical import add_spherical_metadata
+
+                add_spherical_metadata(self.tmp, stereo=self.fmt.stereo)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
+        if self.frames:
+            make_shareable(self.tmp)
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+    def abort(self):
+        """Drop the file being written (a render interrupted while assembling leaves no half file)."""
+        try:
+            self.container.close()
+            if self.audio is not None:
+                self.audio.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,163 @@
+"""MP4 output: H.264 through PyAV with exact frame timing, odd sizes padded, the clip's sound kept,
+360-degree metadata read back by FFmpeg's ffprobe (a parser we did not write)."""
+import json
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+av = pytest.importorskip("av")
+
+from realtime.cli import main  # noqa: E402
+from realtime.errors import UserError  # noqa: E402
+from realtime.media.video import VideoFormat, VideoWriter, choose_encoder  # noqa: E402
+
+FFPROBE = shutil.which("ffprobe")
+
+
+def _decoded(path):
+    """(codec, pix_fmt, rate, frames as RGB arrays, sound stream or None) as PyAV's decoder sees them."""
+    with av.open(str(path)) as c:
+        video = c.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        sound = c.streams.audio[0] if c.streams.audio else None
+        sound = sound and (sound.codec_context.name, float(sound.duration * sound.time_base))
+        return video.codec_context.name, video.codec_context.pix_fmt, video.average_rate, frames, sound
+
+
+def _side_data(path):
+    out = subprocess.run([FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_streams", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return {d["side_data_type"]: d for d in json.loads(out)["streams"][0].get("side_data_list", [])}
+
+
+def _clip_with_sound(path, codec="aac", frames=15, fps=30, size=(96, 80)):
+    """A short clip with a 440 Hz tone, made with PyAV (no binary test file)."""
+    with av.open(str(path), "w") as c:
+        video = c.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = *size, "yuv420p"
+        sound = c.add_stream(codec, rate=48000)
+        sound.layout = "mono"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), 40 + 10 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            c.mux(video.encode(frame))
+        tone = np.sin(2 * np.pi * 440 * np.arange(48000 * frames // fps) / 48000) * 0.3
+        samples = (tone * 32767).astype(np.int16)[None] if sound.format.name == "s16" else tone.astype(np.float32)[None]
+        for start in range(0, samples.shape[1], 1024):
+            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + 1024]),
+                                               format=sound.format.name, layout="mono")
+            chunk.sample_rate, chunk.pts = 48000, start
+            c.mux(sound.encode(chunk))
+        c.mux(video.encode(None))
+        c.mux(sound.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("size, rate", [((96, 64), Fraction(30)), ((101, 77), Fraction(30000, 1001))])
+def test_h264_with_exact_count_rate_and_size_odd_sizes_padded(tmp_path, size, rate):
+    images = [np.random.default_rng(i).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8) for i in range(12)]
+    images = [np.repeat(np.repeat(im[::8, ::8], 8, 0), 8, 1)[:size[1], :size[0]] for im in images]  # coarse blocks
+    writer = VideoWriter(tmp_path / "out.mp4", float(rate), size)
+    for image in images:
+        writer.write(image)
+    writer.close()
+    codec, pix_fmt, got_rate, frames, sound = _decoded(tmp_path / "out.mp4")
+    assert (codec, pix_fmt, got_rate, len(frames), sound) == ("h264", "yuv420p", rate, 12, None)
+    assert frames[0].shape == (size[1] + size[1] % 2, size[0] + size[0] % 2, 3)  # padded to even
+    assert np.abs(frames[5][:size[1], :size[0]].astype(int) - images[5]).mean() < 6  # the picture, at crf 18
+    assert not list(tmp_path.glob(".out.*"))  # no temporary left
+
+
+def test_an_aborted_or_empty_writer_leaves_nothing_and_a_bad_folder_is_one_error(tmp_path):
+    (tmp_path / "keep.mp4").write_bytes(b"the user's file")
+    writer = VideoWriter(tmp_path / "keep.mp4", 30, (64, 64))
+    writer.write(np.zeros((64, 64, 3), np.uint8))
+    writer.abort()
+    VideoWriter(tmp_path / "empty.mp4", 30, (64, 64)).close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
+    assert (tmp_path / "keep.mp4").read_bytes() == b"the user's file"
+    with pytest.raises(UserError, match="cannot write"):
+        VideoWriter(tmp_path / "missing" / "x.mp4", 30, (64, 64))
+    with pytest.raises(UserError, match="crf"):
+        VideoWriter(tmp_path / "x.mp4", 30, (64, 64), VideoFormat(crf=99))
+
+
+def test_the_nvidia_encoder_is_used_where_it_opens_else_libx264(monkeypatch):
+    real_create = av.CodecContext.create
+
+    class OpensFine:  # an NVIDIA machine's h264_nvenc: takes the settings and opens
+        def open(self):
+            pass
+
+    monkeypatch.setattr(av.CodecContext, "create", lambda name, mode: OpensFine() if name == "h264_nvenc"
+                        else real_create(name, mode))
+    assert choose_encoder((64, 64), Fraction(30), 18) == "h264_nvenc"
+
+    def no_nvidia(name, mode):  # what FFmpeg says without an NVIDIA device or driver
+        if name == "h264_nvenc":
+            raise av.error.PermissionError(1, "Operation not permitted")
+        return real_create(name, mode)
+
+    monkeypatch.setattr(av.CodecContext, "create", no_nvidia)
+    assert choose_encoder((64, 64), Fraction(30), 18) == "libx264"
+    assert choose_encoder((64, 64), Fraction(30), 18, ("no_such_h264_encoder", "libx264")) == "libx264"
+    with pytest.raises(UserError, match="no H.264 encoder"):
+        choose_encoder((64, 64), Fraction(30), 18, ("no_such_h264_encoder", "h264_nvenc"))
+
+
+@pytest.mark.parametrize("codec, kept", [("aac", "aac"), ("pcm_s16le", "aac")])
+def test_render_keeps_the_sound_copied_or_as_aac(tmp_path, random_model, codec, kept):
+    clip = _clip_with_sound(tmp_path / f"in.{'mp4' if codec == 'aac' else 'mov'}", codec)
+    out = tmp_path / "out.mp4"
+    assert main(["render", str(clip), "-o", str(out), "--model", str(random_model), "--crf", "23"]) == 0
+    _, _, rate, frames, (sound, duration) = _decoded(out)
+    _, _, _, source, (_, source_duration) = _decoded(clip)
+    assert (rate, len(frames), sound) == (30, len(source), kept)
+    assert abs(duration - source_duration) < 0.03  # within one AAC frame: the sound stays as long as the clip
+    if codec == "aac":  # copied, not re-encoded: the very same packets
+        with av.open(str(clip)) as a, av.open(str(out)) as b:
+            assert [bytes(p) for p in a.demux(audio=0) if p.size] == [bytes(p) for p in b.demux(audio=0) if p.size]
+
+
+@pytest.mark.skipif(FFPROBE is None, reason="needs ffprobe (apt-get install ffmpeg; .ci/run does)")
+def test_wrap_render_and_recording_carry_equirectangular_metadata(tmp_path, random_model):
+    clip = _clip_with_sound(tmp_path / "in.mp4", frames=6, size=(160, 80))
+    flat, wrapped, recorded = tmp_path / "flat.mp4", tmp_path / "wrapped.mp4", tmp_path / "rec.mp4"
+    args = ["--model", str(random_model), "--flow", "off"]
+    assert main(["render", str(clip), "-o", str(flat), *args]) == 0
+    assert main(["render", str(clip), "-o", str(wrapped), "--wrap", *args]) == 0
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", *args, "--size",
+                             "160x80", "--headless", "--frames", "3", "--wrap", "--stereo", "--record", str(recorded)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Spherical Mapping" not in _side_data(flat)
+    for path, stereo in ((wrapped, "2D"), (recorded, "side by side")):
+        side = _side_data(path)
+        assert side["Spherical Mapping"]["projection"] == "equirectangular"
+        assert side["Stereo 3D"]["type"] == stereo
+    assert len(_decoded(recorded)[3]) == 3 and _decoded(wrapped)[4][0] == "aac"  # still whole files
+
+
+@pytest.mark.skipif(FFPROBE is None, reason="needs ffprobe (apt-get install ffmpeg; .ci/run does)")
+def test_each_metadata_form_is_read_on_its_own(tmp_path):
+    """V1 (the XML uuid box, what YouTube reads) and V2 (sv3d/st3d) both parse, apart from each other."""
+    from realtime.media import spherical
+
+    writer = VideoWriter(tmp_path / "plain.mp4", 30, (64, 32))
+    writer.write(np.zeros((32, 64, 3), np.uint8))
+    writer.close()
+    data = (tmp_path / "plain.mp4").read_bytes()
+    with open(tmp_path / "plain.mp4", "rb") as fh:
+        _, start, size = next(t for t in spherical._top_level(fh, len(data)) if t[0] == b"moov")
+    for name, depth, payload in (("v1", 2, spherical.v1_box(False)), ("v2", None, spherical.v2_boxes(False))):
+        moov = bytearray(data[start:start + size])
+        spherical._append(moov, spherical._video_chain(moov)[:depth], payload)
+        (tmp_path / f"{name}.mp4").write_bytes(data[:start] + bytes(moov) + data[start + size:])
+        assert _side_data(tmp_path / f"{name}.mp4")["Spherical Mapping"]["projection"] == "equirectangular"
+        assert len(_decoded(tmp_path / f"{name}.mp4")[3]) == 1
+    assert "Spherical Mapping" not in _side_data(tmp_path / "plain.mp4")
+
