@@ -21,6 +21,9 @@ LIVE = (  # `live`'s own numbers: the show, not the dream
     Param("min_free_mb", "float", 500.0, "stop recording (and keep showing) when the disk has less free space",
           0.0, 10.0**7, unit="MiB"),
 )
+OUTPUT = (  # every MP4 we write (live --record, key and OSC recordings, render)
+    Param("crf", "int", 18, "H.264 quality (lower: better and bigger; 18 looks like the source)", 0, 51),
+)
 METAVARS = {"size": "WxH", "int": "N", "float": "X"}
 SEED = Param("seed", "int", None, "seed", 0, 2**32 - 1, optional=True)
 GALLERY = (
@@ -64,7 +67,7 @@ def readme_tables() -> str:
 
     return "\n\n".join(f"{title}\n\n{markdown(params)}" for title, params in (
         ("The dream of `live` and `render` (live: also keys, OSC and playlist scenes):", STREAM),
-        ("`live`'s own numbers:", LIVE), ("`dream` (stills):", STILL)))
+        ("`live`'s own numbers:", LIVE), ("Recordings (`live`) and renders:", OUTPUT), ("`dream` (stills):", STILL)))
 
 
 if __name__ == "__main__":

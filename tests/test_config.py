@@ -32,7 +32,7 @@ def test_printed_config_reads_back_the_same(tmp_path):
 
 
 @pytest.mark.parametrize("text, needle", [
-    ("sise = 3\n", "unknown setting 'sise'"), ('flow = "fast"\n', "not one of dis, farneback, off"),
+    ("sise = 3\n", "unknown setting 'sise'"), ('flow = "fast"\n', "must be one of dis, farneback, off"),
     ("feedback = 2.0\n", "feedback"), ("calm = 1\n", "true or false"), ("size = [\n", "not valid TOML"),
     ('size = "big"\n', "WIDTHxHEIGHT")])
 def test_bad_config_is_one_clear_line(tmp_path, text, needle):

@@ -12,7 +12,7 @@ from realtime.cli import main
 from realtime.dream.params import STILL, STREAM, markdown, table
 from realtime.dream.stream import DreamStream, StreamSettings
 from realtime.dream.still import DreamSettings
-from realtime.flags import LIVE
+from realtime.flags import LIVE, OUTPUT
 
 STREAM_BAD = [  # (key, value as text, words of the rule)
     ("zoom", "nan", "finite"), ("zoom", "inf", "finite"), ("zoom", "3", "within 0.5..2"),
@@ -29,7 +29,8 @@ STILL_BAD = [
     ("octave-scale", "0.5", "within"), ("octaves", "1e9", "within"), ("steps", "-3", "within"),
 ]
 LIVE_BAD = [("watchdog", "nan", "finite"), ("watchdog", "0.5", "within 1..86400"), ("frames", "-1", "within"),
-            ("min-free-mb", "inf", "finite"), ("window", "99999x99999", "75..7680"), ("disparity", "1e9", "within")]
+            ("min-free-mb", "inf", "finite"), ("window", "99999x99999", "75..7680"), ("disparity", "1e9", "within"),
+            ("crf", "52", "within 0..51"), ("crf", "nan", "finite")]
 
 
 def _refused(capsys, argv, words):
@@ -93,7 +94,7 @@ def test_every_parameter_has_a_flag_and_a_readme_row():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    for params in (STREAM, STILL, LIVE):
+    for params in (STREAM, STILL, LIVE, OUTPUT):
         assert markdown(params) in readme, "README's flag table is stale: python -m realtime.flags --markdown"
     live = {a.dest for a in __import__("realtime.cli", fromlist=["x"]).build_parser().live_parser._actions}
     assert {p.name for p in STREAM + LIVE} <= live
