@@ -21,6 +21,7 @@ STREAM_BAD = [  # (key, value as text, words of the rule)
     ("steps-per-frame", "2.5", "whole number"), ("octave-scale", "0", "within 1.05..4"),
     ("octave-scale", "nan", "finite"), ("octave-scale", "0.5", "within"), ("octaves", "50", "within 1..8"),
     ("size", "99999x99999", "75..7680"), ("size", "10x10", "75..7680"), ("flow", "sideways", "one of"),
+    ("zoom", "1" + "0" * 400, "finite"), ("steps-per-frame", "1" + "0" * 400, "within 0..100"),
 ]
 STILL_BAD = [
     ("tile", "1", "within 128"), ("tile", "5", "or 0: off"), ("blur", "inf", "finite"), ("blur", "1e6", "within 0..50"),

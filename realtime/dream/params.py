@@ -65,19 +65,19 @@ class Param:
     def _number(self, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expects {self.expects()}, got {value!r}")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):  # ints are finite (and may be too big for a float)
             raise ValueError(f"must be a finite number, got {value}")
         if self.kind == "int":
-            if value != int(value):
+            if isinstance(value, float) and value != int(value):
                 raise ValueError(f"expects a whole number, got {value}")
             value = int(value)
-        else:
+        elif abs(value) < 1e300:  # an int too big for a float is out of range anyway
             value = float(value)
         if self.off is not None and value == self.off:
             return value
         if not self.low <= value <= self.high:
             off = f" (or {self.off}: off)" if self.off is not None else ""
-            raise ValueError(f"must be within {_fmt(self.low)}..{_fmt(self.high)}{off}, got {_fmt(value)}")
+            raise ValueError(f"must be within {_fmt(self.low)}..{_fmt(self.high)}{off}, got {_fmt(value)[:20]}")
         return value
 
     def _choice(self, value):
@@ -101,6 +101,10 @@ def _fmt(value) -> str:
 
 
 def _int_text(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        pass
     number = float(text)  # "2e3" and "2.0" are whole numbers too; nan and inf fail the check
     return int(number) if math.isfinite(number) and number == int(number) else number
 
