@@ -50,7 +50,7 @@ def test_output_keeps_the_input_size_with_octaves_and_max_dim(tmp_path, random_m
     src = _photo(tmp_path, size=(203, 131))
     out = tmp_path / "o.jpg"
     assert main(["dream", str(src), "-o", str(out), "--model", str(random_model), "--steps", "2",
-                 "--octaves", "2", "--max-dim", "120", "--jitter", "8", "--blur", "1", "--tile", "100"]) == 0
+                 "--octaves", "2", "--max-dim", "120", "--jitter", "8", "--blur", "1", "--tile", "128"]) == 0
     assert Image.open(out).size == (203, 131)
 
 
