@@ -220,7 +220,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model (default: {DEFAULT_MODEL})")
     p.add_argument("--size", type=_size, help="processing and output size WxH (default: the input's)")
     _add_stream_flags(p)
-    p.add_argument("--seed", type=int, default=0, help="recorded with the render; the live dream has no randomness")
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     p.set_defaults(func=_render)
     return parser
@@ -254,7 +253,7 @@ def _stream_settings(args, size):
 def _render(args) -> int:
     from realtime.commands.render import RenderJob, render
 
-    print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed),
+    print(render(RenderJob(input=Path(args.input), output=Path(args.output), model=Path(args.model), size=args.size),
                  lambda size: _stream_settings(args, size), args.provider))
     return 0
 
