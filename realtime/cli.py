@@ -221,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, help="processing and output size WxH (default: the input's)")
     _add_stream_flags(p)
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    _add_cluster_flags(p)
     p.set_defaults(func=_render)
     return parser
 
@@ -242,6 +243,19 @@ def _add_stream_flags(p) -> None:
                    "flow wrap around horizontally")
 
 
+def _add_cluster_flags(p) -> None:
+    """`render --ray`: chunks of the clip as Ray tasks (realtime/commands/cluster.py)."""
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster")
+    p.add_argument("--cpus-per-task", type=_positive(int), default=1, help="CPUs (and threads) per task (1)")
+    p.add_argument("--gpus-per-task", type=float, help="GPUs per task (default 1 where the cluster has GPUs)")
+    p.add_argument("--chunk-frames", type=_positive(int), default=90, help="frames per task (90)")
+    p.add_argument("--warmup-frames", type=_positive(int), default=20,
+                   help="frames dreamed before each chunk and discarded, to build up the feedback (20)")
+    p.add_argument("--blend-frames", type=_positive(int), default=8,
+                   help="frames dreamed past each chunk and crossfaded into the next (8)")
+
+
 def _stream_settings(args, size):
     from realtime.dream.stream import StreamSettings
 
@@ -253,8 +267,21 @@ def _stream_settings(args, size):
 def _render(args) -> int:
     from realtime.commands.render import RenderJob, render
 
-    print(render(RenderJob(input=Path(args.input), output=Path(args.output), model=Path(args.model), size=args.size),
-                 lambda size: _stream_settings(args, size), args.provider))
+    job = RenderJob(input=Path(args.input), output=Path(args.output), model=Path(args.model), size=args.size)
+    if args.ray is None:
+        print(render(job, lambda size: _stream_settings(args, size), args.provider))
+        return 0
+    from realtime.commands.cluster import ClusterOptions, render_on_ray
+    from realtime.dream.chunks import ChunkPlan
+
+    if not (args.chunk_frames >= 1 and args.cpus_per_task >= 1 and args.blend_frames <= args.chunk_frames
+            and (args.gpus_per_task is None or 0 <= args.gpus_per_task < 1e6)):
+        raise UserError("--chunk-frames and --cpus-per-task must be >= 1, --blend-frames at most --chunk-frames, "
+                        "--gpus-per-task a number >= 0")
+    plan = ChunkPlan(frames=args.chunk_frames, warmup=args.warmup_frames, blend=args.blend_frames)
+    options = ClusterOptions(address=args.ray, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+                             plan=plan)
+    print(render_on_ray(job, lambda size: _stream_settings(args, size), options, args.provider))
     return 0
 
 
