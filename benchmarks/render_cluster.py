@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -24,9 +23,9 @@ import numpy as np
 from realtime.commands.cluster import _dream_task
 from realtime.dream.chunks import Chunk, dream_chunk, encode
 from realtime.dream.engine import Engine
-from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.stream import DreamStream, StreamSettings
 from realtime.media.clip import Clip
+from timing import clip_parser
 
 
 def wall(argv: list[str]) -> float:
@@ -84,9 +83,7 @@ def per_frame(model: Path, frame: np.ndarray, size: tuple[int, int], wrap: bool,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    ap.add_argument("--clip", type=Path, default=Path(__file__).resolve().parents[2] / "shared/testdata/pan_coffee_320x240.mp4")
+    ap = clip_parser(__doc__)
     ap.add_argument("--size", default="160x120")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip", default="", help="comma list of parts to skip: renders,overheads,large")

@@ -10,16 +10,14 @@ border frames are worse than the clip's own outliers.
 """
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 from realtime.dream.chunks import ChunkPlan, Joiner, dream_chunk
 from realtime.dream.engine import Engine
-from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.seams import seam_figures
 from realtime.dream.stream import DreamStream, StreamSettings
 from realtime.media.clip import Clip
+from timing import clip_parser
 
 
 def joined(engine, settings, frames, plan: ChunkPlan):
@@ -31,9 +29,7 @@ def joined(engine, settings, frames, plan: ChunkPlan):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
-    ap.add_argument("--clip", type=Path, default=Path(__file__).resolve().parents[2] / "shared/testdata/pan_coffee_320x240.mp4")
+    ap = clip_parser(__doc__)
     ap.add_argument("--size", default="160x120")
     ap.add_argument("--chunk", type=int, default=30)
     ap.add_argument("--plans", default="0/0,10/4,20/8", help="warm-up/blend pairs")

@@ -13,18 +13,14 @@ from realtime.commands import cluster
 from realtime.commands.render import RenderJob
 from realtime.dream.chunks import ChunkPlan
 from realtime.dream.stream import StreamSettings
+from realtime.media.clip import Clip
 
 PLAN = ["--chunk-frames", "6", "--warmup-frames", "3", "--blend-frames", "2"]
 
 
 def _frames(path):
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            return out, cap.get(cv2.CAP_PROP_FPS)
-        out.append(bgr)
+    clip = Clip.open(path)
+    return list(clip.frames()), clip.fps
 
 
 def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, random_model, testdata, free_port):
@@ -54,7 +50,7 @@ def clip30(testdata, tmp_path_factory):
     path = tmp_path_factory.mktemp("clips") / "clip30.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (96, 80))
     for frame in frames:
-        writer.write(frame)
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     return path
 
