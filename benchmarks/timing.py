@@ -1,8 +1,11 @@
-"""Shared by the benchmark scripts: timing (one warm-up call, then ms per call) and the table + JSON report."""
+"""Shared by the benchmark scripts: timing (one warm-up call, then ms per call), the table + JSON report,
+and the --model/--clip arguments of the render benchmarks."""
 from __future__ import annotations
 
+import argparse
 import json
 import time
+from pathlib import Path
 
 
 def times_ms(fn, repeats: int) -> list[float]:
@@ -26,3 +29,14 @@ def report(title: str, columns: list[tuple[str, str, str]], rows: list[dict], js
     if json_path:
         with open(json_path, "w") as fh:
             json.dump({**extra, "rows": rows}, fh, indent=2)
+
+
+def clip_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser with --model (the default model) and --clip (the shared test clip beside the checkout)."""
+    from realtime.dream.model import DEFAULT_MODEL
+
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    ap.add_argument("--clip", type=Path,
+                    default=Path(__file__).resolve().parents[2] / "shared/testdata/pan_coffee_320x240.mp4")
+    return ap

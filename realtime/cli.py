@@ -12,7 +12,7 @@ from pathlib import Path
 
 from realtime.dream.params import STILL, STREAM
 from realtime.errors import UserError
-from realtime.flags import GALLERY, LIVE, OUTPUT, SEED, add_params, flag_type
+from realtime.flags import CLUSTER, GALLERY, LIVE, OUTPUT, SEED, add_params, flag_type
 
 
 def _export(args) -> int:
@@ -179,19 +179,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
     p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model (default: {DEFAULT_MODEL})")
     add_params(p, STREAM, defaults={"size": None})
-    p.add_argument("--seed", type=int, default=0, help="recorded with the render; the live dream has no randomness")
     add_params(p, OUTPUT)
     p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    _add_cluster_flags(p)
     p.set_defaults(func=_render)
     return parser
+
+
+def _add_cluster_flags(p) -> None:
+    """`render --ray`: chunks of the clip as Ray tasks (realtime/commands/cluster.py)."""
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster")
+    add_params(p, CLUSTER)
 
 
 def _render(args) -> int:
     from realtime.commands.render import RenderJob, render
     from realtime.dream.stream import StreamSettings
 
-    print(render(RenderJob(Path(args.input), Path(args.output), Path(args.model), args.size, args.seed, args.crf),
-                 lambda size: StreamSettings.from_values({**vars(args), "size": size}), args.provider))
+    job = RenderJob(input=Path(args.input), output=Path(args.output), model=Path(args.model), size=args.size,
+                    crf=args.crf)
+    make_settings = lambda size: StreamSettings.from_values({**vars(args), "size": size})  # noqa: E731
+    if args.ray is None:
+        print(render(job, make_settings, args.provider))
+        return 0
+    from realtime.commands.cluster import ClusterOptions, render_on_ray
+    from realtime.dream.chunks import ChunkPlan
+
+    if args.blend_frames > args.chunk_frames:
+        raise UserError(f"--blend-frames {args.blend_frames} is more than --chunk-frames {args.chunk_frames}")
+    plan = ChunkPlan(frames=args.chunk_frames, warmup=args.warmup_frames, blend=args.blend_frames)
+    options = ClusterOptions(address=args.ray, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+                             plan=plan)
+    print(render_on_ray(job, make_settings, options, args.provider))
     return 0
 
 

@@ -24,6 +24,16 @@ LIVE = (  # `live`'s own numbers: the show, not the dream
 OUTPUT = (  # every MP4 we write (live --record, key and OSC recordings, render)
     Param("crf", "int", 18, "H.264 quality (lower: better and bigger; 18 looks like the source)", 0, 51),
 )
+CLUSTER = (  # render --ray
+    Param("cpus_per_task", "int", 1, "CPUs (and onnxruntime threads) per task", 1, 1024),
+    Param("gpus_per_task", "float", None, "GPUs per task (default: 1 where the cluster has GPUs, else 0)", 0.0, 64.0,
+          optional=True),
+    Param("chunk_frames", "int", 90, "frames per task; chunk borders are fixed by this, not by the cluster", 1,
+          10**6),
+    Param("warmup_frames", "int", 20, "frames dreamed before each chunk and discarded (the feedback builds up)", 0,
+          10**4),
+    Param("blend_frames", "int", 8, "frames dreamed past each chunk and crossfaded into the next", 0, 10**4),
+)
 METAVARS = {"size": "WxH", "int": "N", "float": "X"}
 SEED = Param("seed", "int", None, "seed", 0, 2**32 - 1, optional=True)
 GALLERY = (
@@ -67,7 +77,8 @@ def readme_tables() -> str:
 
     return "\n\n".join(f"{title}\n\n{markdown(params)}" for title, params in (
         ("The dream of `live` and `render` (live: also keys, OSC and playlist scenes):", STREAM),
-        ("`live`'s own numbers:", LIVE), ("Recordings (`live`) and renders:", OUTPUT), ("`dream` (stills):", STILL)))
+        ("`live`'s own numbers:", LIVE), ("Recordings (`live`) and renders:", OUTPUT),
+        ("`render --ray`:", CLUSTER), ("`dream` (stills):", STILL)))
 
 
 if __name__ == "__main__":

@@ -1,28 +1,33 @@
 """`deepdream render`: every frame of a clip through the live loop's dream stream, offline.
 
 Same `DreamStream` as `live` (feedback and flow included), but every frame, in order, not in real
-time: the output has the input's frame rate, frame count and sound. Frames go to a work folder beside the
-output in chunks, each with the stream's state, so an interrupted render continues where it
-stopped; the MP4 is assembled (atomically) at the end. The dream is deterministic: two renders
-with the same settings give the same file.
+time: the output has the input's frame rate, frame count and sound. The output is checked before any
+work; frames go to a work folder beside the output in chunks, each with the stream's state, so an
+interrupted render continues where it stopped; the MP4 is assembled inside the work folder and
+moved over the output only when complete. The dream is deterministic: two renders with the same
+settings give the same file. `--ray` (commands/cluster.py) shares the checks and the finish.
 """
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from realtime.dream.engine import Engine
+from realtime.dream.stream import DreamStream
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
+from realtime.media.clip import Clip
 from realtime.media.video import VideoFormat, VideoWriter
-from realtime.dream.stream import DreamStream
 
 CHUNK = 30  # frames per chunk file: what an interruption can lose
+MIN_SIDE = 75  # InceptionV3's smallest input
 
 
 @dataclass(frozen=True)
@@ -31,48 +36,46 @@ class RenderJob:
     output: Path
     model: Path
     size: tuple[int, int] | None = None
-    seed: int = 0
-    crf: int = 18
+    crf: int = 18  # H.264 quality
 
 
-def _open(job: RenderJob):
+def prepare(job: RenderJob) -> tuple[Clip, tuple[int, int]]:
+    """Check the output, then the input, before any work; say when an output will be replaced."""
     if not job.input.is_file():
         raise UserError(f"input not found: {job.input}")
-    if job.output.suffix.lower() != ".mp4":
-        raise UserError(f"output must be an .mp4 file, got {job.output}")
     if job.output.resolve() == job.input.resolve():
         raise UserError(f"output {job.output} is the input; choose another name")
-    check_writable(job.output)  # now, not after the render
-    cap = cv2.VideoCapture(str(job.input))
-    if not cap.isOpened() or not cap.read()[0]:
-        raise UserError(f"{job.input} is not a readable video")
-    cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-    return cap
+    if job.output.suffix.lower() != ".mp4":
+        raise UserError(f"output must be an .mp4 file, got {job.output}")
+    check_writable(job.output)
+    clip = Clip.open(job.input)
+    size = job.size or clip.size
+    if min(size) < MIN_SIDE:
+        raise UserError(f"{job.input} is {size[0]}x{size[1]}: the network needs at least {MIN_SIDE} px on a side "
+                        "(render it larger with --size)")
+    if job.output.exists():
+        print(f"replacing existing {job.output} when the render completes", file=sys.stderr)
+    return clip, size
+
+
+def work_folder(output: Path) -> Path:
+    return output.with_name(f".{output.name}.partial")
 
 
 def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
     from tqdm import tqdm
 
-    cap = _open(job)
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    size = job.size or (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    clip, size = prepare(job)
     settings = make_settings(size)
-    engine = Engine(job.model, provider)
-    stream = DreamStream([engine], settings)
-    work = job.output.with_name(f".{job.output.name}.partial")
+    stream = DreamStream([Engine(job.model, provider)], settings)
+    work = work_folder(job.output)
     fingerprint = {"input": str(job.input.resolve()), "input_bytes": job.input.stat().st_size,
-                   "model": str(job.model.resolve()), "settings": asdict(settings), "seed": job.seed}
+                   "model": str(job.model.resolve()), "settings": asdict(settings)}
     done = _resume(work, fingerprint, stream)
-    for _ in range(done):  # decode up to where the last run stopped (seeking is not frame-exact)
-        cap.read()
     pending, index = [], done
-    with tqdm(total=total or None, initial=done, desc="render", unit="frame") as bar:
-        while True:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            pending.append(stream(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+    with tqdm(total=clip.count or None, initial=done, desc="render", unit="frame") as bar:
+        for rgb in clip.frames(skip=done):
+            pending.append(stream(rgb))
             index += 1
             bar.update(1)
             if len(pending) == CHUNK:
@@ -80,9 +83,26 @@ def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
                 pending = []
     if pending:
         _save_chunk(work, index, pending, stream, fingerprint)
-    _assemble(work, job.output, fps, size, VideoFormat(crf=job.crf, spherical=settings.wrap), job.input)
+    warning = clip.shortfall(index)
+    if warning:
+        print(warning, file=sys.stderr)
+    return finish(work, job.output, lambda staged: _assemble(work, staged, output_writer(job, staged, clip, settings)))
+
+
+def finish(work: Path, output: Path, assemble) -> Path:
+    """`assemble(staged)` writes the MP4 inside the work folder; only a complete one replaces `output`.
+    A failure (a full disk) removes the half file and keeps the dreamed frames for a rerun."""
+    staged = work / "assembled.mp4"
+    try:
+        assemble(staged)
+        os.replace(staged, output)
+    except OSError as exc:
+        for leftover in [staged, *work.glob(".assembled.*")]:
+            leftover.unlink(missing_ok=True)
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}; the dreamed frames are kept in {work}/, "
+                        "run the same command again to finish without dreaming them again") from None
     shutil.rmtree(work, ignore_errors=True)
-    return job.output
+    return output
 
 
 def _resume(work: Path, fingerprint: dict, stream: DreamStream) -> int:
@@ -101,20 +121,27 @@ def _resume(work: Path, fingerprint: dict, stream: DreamStream) -> int:
 
 def _save_chunk(work: Path, index: int, frames: list, stream: DreamStream, fingerprint: dict) -> None:
     """Chunk, then state, then progress: a crash between them leaves the last consistent point."""
-    import io
+    try:
+        for name, arrays, save in ((f"chunk-{index:08d}.npz", {"frames": np.stack(frames)}, np.savez_compressed),
+                                   ("state.npz", stream.state(), np.savez)):
+            buffer = io.BytesIO()
+            save(buffer, **arrays)
+            write_atomic(work / name, buffer.getvalue())
+        write_atomic(work / "progress.json", json.dumps({"fingerprint": fingerprint, "frames": index}).encode())
+    except OSError as exc:
+        raise UserError(f"cannot save the render's progress in {work}: {exc.strerror or exc}; "
+                        "what was saved before is kept, and the same command continues from there") from None
 
-    for name, arrays, save in ((f"chunk-{index:08d}.npz", {"frames": np.stack(frames)}, np.savez_compressed),
-                               ("state.npz", stream.state(), np.savez)):
-        buffer = io.BytesIO()
-        save(buffer, **arrays)
-        write_atomic(work / name, buffer.getvalue())
-    write_atomic(work / "progress.json", json.dumps({"fingerprint": fingerprint, "frames": index}).encode())
+
+def output_writer(job: RenderJob, path: Path, clip: Clip, settings) -> VideoWriter:
+    """The render's H.264 writer: the clip's rate and sound, 360-degree metadata for --wrap."""
+    return VideoWriter(path, clip.fps, settings.size, VideoFormat(crf=job.crf, spherical=settings.wrap),
+                       audio_from=job.input)
 
 
-def _assemble(work: Path, output: Path, fps: float, size, fmt: VideoFormat, sound: Path | None = None) -> None:
-    """The rendered chunks as one H.264 MP4, with the sound of `sound` (the input clip) if it has any."""
+def _assemble(work: Path, sink: VideoWriter) -> None:
+    """The rendered chunks, in order, into `sink`; an interruption leaves no half file (the chunks stay)."""
     frames = int(json.loads((work / "progress.json").read_text())["frames"])
-    sink = VideoWriter(output, fps, size, fmt, audio_from=sound)
     try:
         for chunk in sorted(work.glob("chunk-*.npz")):
             if int(chunk.stem.split("-")[1]) > frames:
@@ -123,6 +150,6 @@ def _assemble(work: Path, output: Path, fps: float, size, fmt: VideoFormat, soun
                 for frame in data["frames"]:
                     sink.write(frame)
     except BaseException:
-        sink.abort()  # no half file; the chunks stay for the next run
+        sink.abort()
         raise
     sink.close()

@@ -1,0 +1,84 @@
+"""A clip cut into chunks that can be dreamed apart and joined without a visible seam.
+
+The feedback makes frame t depend on every frame before it, so chunk k (frames [start, end), at
+fixed multiples of `frames`) first dreams `warmup` frames before its start, which are thrown
+away (the feedback builds up as in a continuous render), and `blend` frames past its end, which
+the `Joiner` crossfades into the next chunk's first frames. Borders depend only on the plan,
+never on who dreams the chunks, so the joined frames do not depend on the number of workers.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    first: int  # first frame dreamed (the warm-up starts here)
+    start: int  # first frame kept
+    end: int  # one past the chunk's own last frame
+    last: int  # one past the last frame dreamed (its end plus the blend, within the clip)
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    frames: int = 60
+    warmup: int = 20
+    blend: int = 8
+
+    def __post_init__(self):
+        if self.frames < 1 or self.warmup < 0 or self.blend < 0 or self.blend > self.frames:
+            raise ValueError(f"bad chunk plan {self}: frames >= 1, warm-up >= 0, 0 <= blend <= frames")
+
+    def chunk(self, index: int, total: int) -> Chunk:
+        start = index * self.frames
+        end = min(start + self.frames, total)
+        return Chunk(index, max(0, start - self.warmup), start, end, min(end + self.blend, total))
+
+    def chunks(self, total: int) -> list[Chunk]:
+        return [self.chunk(i, total) for i in range(-(-total // self.frames))]
+
+
+def dream_chunk(stream, frames: Iterable[np.ndarray], chunk: Chunk) -> np.ndarray:
+    """`frames`: the clip's frames [chunk.first, chunk.last) -> the dream of [chunk.start, chunk.last)."""
+    kept = []
+    for offset, rgb in enumerate(frames):
+        dreamed = stream(rgb)
+        if chunk.first + offset >= chunk.start:
+            kept.append(dreamed)
+    return np.stack(kept)
+
+
+class Joiner:
+    """Chunks' dreams in chunk order -> the output's frames, each overlap crossfaded (linearly,
+    toward the later chunk: the earlier one has the longer history, the later one takes over)."""
+
+    def __init__(self):
+        self.tail = np.zeros((0,), np.uint8)  # the previous chunk's frames past its end
+
+    def add(self, chunk: Chunk, dreamed: np.ndarray) -> np.ndarray:
+        own = chunk.end - chunk.start
+        head = dreamed[:own].copy()
+        n = len(self.tail)
+        if n:
+            w = (np.arange(1, n + 1, dtype=np.float32) / (n + 1))[:, None, None, None]
+            mixed = (1 - w) * self.tail.astype(np.float32) + w * head[:n].astype(np.float32)
+            head[:n] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+        self.tail = dreamed[own:]
+        return head
+
+
+def encode(frames: np.ndarray) -> bytes:
+    """Frames as compressed, lossless bytes (what travels between the driver and the tasks)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, frames=frames)
+    return buffer.getvalue()
+
+
+def decode(data: bytes) -> np.ndarray:
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        return npz["frames"]

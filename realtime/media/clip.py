@@ -1,0 +1,63 @@
+"""A video file to render: its container's promises (frame rate, frame count, size) and its frames.
+
+`Clip.open(path)` refuses what is not a clip (a missing file, a still image, something OpenCV
+cannot decode) with one line; `clip.frames()` yields RGB frames in order from a frame number;
+`clip.shortfall(decoded)` says when fewer frames decoded than the container declares (a
+truncated or damaged file renders what decodes, with a warning naming both numbers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from realtime.errors import UserError
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    fps: float
+    count: int  # frames the container declares; 0 when it does not say
+    size: tuple[int, int]  # (width, height)
+
+    @classmethod
+    def open(cls, path: Path) -> "Clip":
+        if not path.is_file():
+            raise UserError(f"input not found: {path}")
+        if cv2.haveImageReader(str(path)):
+            raise UserError(f"{path} is a still image, not a clip; dream it with `deepdream dream`")
+        cap = cv2.VideoCapture(str(path))
+        try:
+            if not cap.isOpened() or not cap.read()[0]:
+                raise UserError(f"{path} is not a readable video")
+            count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+            size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+            return cls(path, cap.get(cv2.CAP_PROP_FPS) or 30.0, int(count) if 0 < count < 2**31 else 0, size)
+        finally:
+            cap.release()
+
+    def frames(self, skip: int = 0) -> Iterator[np.ndarray]:
+        """RGB frames in order, the first `skip` decoded and dropped (seeking is not frame-exact)."""
+        cap = cv2.VideoCapture(str(self.path))
+        try:
+            for _ in range(skip):
+                if not cap.grab():
+                    return
+            while True:
+                ok, bgr = cap.read()
+                if not ok:
+                    return
+                yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        finally:
+            cap.release()
+
+    def shortfall(self, decoded: int) -> str | None:
+        """A warning when the decoded frame count disagrees with the container's, else None."""
+        if not self.count or decoded == self.count:
+            return None
+        return (f"warning: {self.path} declares {self.count} frames but {decoded} decoded (truncated or damaged?); "
+                f"the output has the {decoded}")

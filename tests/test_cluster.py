@@ -1,0 +1,119 @@
+"""`deepdream render --ray` on a local Ray with 2 CPUs: the input's frames, the same file whatever
+ran it (one worker or two, a worker killed), resume, and Ray missing or unreachable in one line."""
+import os
+import signal
+import sys
+import threading
+
+import cv2
+import pytest
+
+from realtime.cli import main
+from realtime.commands import cluster
+from realtime.commands.render import RenderJob
+from realtime.dream.chunks import ChunkPlan
+from realtime.dream.stream import StreamSettings
+from realtime.media.clip import Clip
+
+PLAN = ["--chunk-frames", "6", "--warmup-frames", "3", "--blend-frames", "2"]
+
+
+def _frames(path):
+    clip = Clip.open(path)
+    return list(clip.frames()), clip.fps
+
+
+def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, random_model, testdata, free_port):
+    clip = testdata / "pan_coffee_320x240.mp4"
+    for address, expected in ((None, "pip install -e '.[cluster]'"), (f"127.0.0.1:{free_port}", "cannot reach")):
+        with monkeypatch.context() as patch:
+            if address is None:
+                patch.setitem(sys.modules, "ray", None)
+            assert main(["render", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model),
+                         "--ray", *([address] if address else [])]) == 2
+        assert expected in capsys.readouterr().err.strip().splitlines()[-1]
+        assert not list(tmp_path.iterdir())
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray = pytest.importorskip("ray", reason="--ray needs Ray: pip install -e '.[cluster]'")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def clip30(testdata, tmp_path_factory):
+    frames = [cv2.resize(f, (96, 80), interpolation=cv2.INTER_AREA)
+              for f in _frames(testdata / "pan_coffee_320x240.mp4")[0][:30]]
+    path = tmp_path_factory.mktemp("clips") / "clip30.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (96, 80))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="module")
+def one_worker(ray_session, random_model, clip30, tmp_path_factory):
+    """The reference: one chunk in flight at a time, so one worker dreams them all, in order."""
+    out = tmp_path_factory.mktemp("ref") / "one.mp4"
+    options = cluster.ClusterOptions(plan=ChunkPlan(frames=6, warmup=3, blend=2), in_flight=1)
+    cluster.render_on_ray(RenderJob(input=clip30, output=out, model=random_model), lambda s: StreamSettings(size=s),
+                          options, "cpu")
+    return out
+
+
+def _render(clip, out, model):
+    return main(["render", str(clip), "-o", str(out), "--model", str(model), "--provider", "cpu", "--ray", *PLAN])
+
+
+def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, random_model, clip30):
+    out = tmp_path / "two.mp4"
+    assert _render(clip30, out, random_model) == 0
+    frames, fps = _frames(out)
+    source, source_fps = _frames(clip30)
+    assert len(frames) == len(source) == 30 and fps == source_fps and frames[0].shape == source[0].shape
+    assert out.read_bytes() == one_worker.read_bytes()
+    assert all((a == b).all() for a, b in zip(frames, _frames(one_worker)[0]))
+
+
+def test_a_worker_killed_mid_render(tmp_path, one_worker, random_model, clip30):
+    import psutil
+
+    killed = []
+
+    def kill_one():
+        while not killed:
+            for proc in psutil.process_iter(["pid", "cmdline"]):
+                if "ray::_dream_task" in " ".join(proc.info["cmdline"] or []):
+                    os.kill(proc.info["pid"], signal.SIGKILL)
+                    killed.append(proc.info["pid"])
+                    return
+    threading.Thread(target=kill_one, daemon=True).start()
+    out = tmp_path / "killed.mp4"
+    assert _render(clip30, out, random_model) == 0
+    assert killed and out.read_bytes() == one_worker.read_bytes()
+
+
+def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeypatch, one_worker, random_model,
+                                                               clip30):
+    saved, submitted = [], []
+    write = cluster.write_atomic
+
+    def write_then_stop(path, data):
+        write(path, data)
+        saved.append(path.name)
+        if len([n for n in saved if n.startswith("part-")]) == 2:
+            raise KeyboardInterrupt
+    out = tmp_path / "resumed.mp4"
+    with monkeypatch.context() as patch:
+        patch.setattr(cluster, "write_atomic", write_then_stop)
+        assert _render(clip30, out, random_model) == 130
+    assert not out.exists() and len(list((tmp_path / ".resumed.mp4.partial").glob("part-*"))) == 2
+    submit = cluster._Run._submit
+    monkeypatch.setattr(cluster._Run, "_submit", lambda self, chunk, frames: (submitted.append(chunk.index),
+                                                                              submit(self, chunk, frames)))
+    assert _render(clip30, out, random_model) == 0
+    assert len(submitted) == 5 - 2 and out.read_bytes() == one_worker.read_bytes()
