@@ -86,7 +86,7 @@ def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
     warning = clip.shortfall(index)
     if warning:
         print(warning, file=sys.stderr)
-    return finish(work, job.output, lambda staged: _assemble(work, staged, output_writer(job, staged, clip, settings)))
+    return finish(work, job.output, lambda staged: _assemble(work, output_writer(job, staged, clip, settings)))
 
 
 def finish(work: Path, output: Path, assemble) -> Path:
