@@ -9,7 +9,7 @@ from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.still import DreamSettings, dream_image
 from realtime.dream.transforms import MIN_SIDE
 from realtime.errors import UserError
-from realtime.media.images import check_output, load_image, save_image
+from realtime.media.images import check_output, load_guide, load_image, save_image
 
 
 def run(source: Path, output: Path, model: Path, settings: DreamSettings, provider: str = "auto",
@@ -18,9 +18,10 @@ def run(source: Path, output: Path, model: Path, settings: DreamSettings, provid
 
     check_output(output, source)
     rgb = load_image(source)
+    guide_rgb = load_guide(guide, MIN_SIDE) if guide is not None else None
     engine = Engine(model, provider)
-    if guide is not None:
-        engine.guide(to_unit(load_image(guide)))
+    if guide_rgb is not None:
+        engine.guide(to_unit(guide_rgb))
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise UserError(f"{source} is {rgb.shape[1]}x{rgb.shape[0]}; the network needs {MIN_SIDE} pixels a side")
     image = to_unit(rgb)

@@ -71,6 +71,17 @@ def _remote(address: str | None):
     return remote
 
 
+def _load_guide(path: Path | None):
+    """The --guide image in [-1, 1], checked before any model loads."""
+    if path is None:
+        return None
+    from realtime.dream.pixels import to_unit
+    from realtime.dream.transforms import MIN_SIDE
+    from realtime.media.images import load_guide
+
+    return to_unit(load_guide(path, MIN_SIDE))
+
+
 def run_live(options: LiveOptions, settings) -> int:
     from realtime.show.eventlog import remove, setup
     from realtime.show.watchdog import numbered
@@ -116,14 +127,11 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     for scene in (playlist.scenes if playlist else []):
         if scene.model and Path(scene.model) not in models:
             models.append(Path(scene.model))
+    guide = _load_guide(options.guide)
     engines = [Engine(m, options.provider) for m in models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
-    if options.guide is not None:
-        from realtime.dream.pixels import to_unit
-        from realtime.media.images import load_image
-
-        guide = to_unit(load_image(options.guide))
+    if guide is not None:
         for engine in engines:
             engine.guide(guide)
     source, name = open_with_fallback(options, settings.size)

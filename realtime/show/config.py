@@ -24,6 +24,8 @@ def apply(parser: argparse.ArgumentParser, path: Path) -> None:
         data = tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
         raise UserError(f"config file not found: {path}") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise UserError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path} is not valid TOML: {exc}") from None
     actions = _actions(parser)

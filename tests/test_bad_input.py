@@ -1,0 +1,76 @@
+"""Bad input answered: each case ends in one line naming the problem, a non-zero exit, no traceback."""
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from realtime.cli import main
+
+
+def fails_with_one_line(argv, capsys, *words) -> str:
+    """Run the CLI in-process; it must exit 2 with one stderr line holding every word."""
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def png(path: Path, width: int, height: int) -> Path:
+    """A real PNG of `width` x `height` black 1-bit pixels: a huge one compresses to a few KB."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + the bits
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def photo(path: Path, width: int = 120, height: int = 90) -> Path:
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (height, width, 3), np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory) -> Path:
+    path = png(tmp_path_factory.mktemp("bomb") / "bomb.png", 20000, 20000)  # 400 Mpx, over Pillow's 179 Mpx
+    assert path.stat().st_size < 100_000
+    return path
+
+
+def _live(model, *extra):
+    return ["live", "--model", model, "--headless", "--frames", "1", "--size", "96x96", *extra]
+
+
+@pytest.mark.parametrize("where", ["dream", "dream --guide", "live --source", "live --guide"])
+def test_a_decompression_bomb_is_one_line(where, bomb, random_model, tmp_path, capsys):
+    argv = {"dream": ["dream", bomb, "-o", tmp_path / "out.png", "--model", random_model],
+            "dream --guide": ["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png",
+                              "--model", random_model, "--guide", bomb],
+            "live --source": _live(random_model, "--source", bomb),
+            "live --guide": _live(random_model, "--source", "synthetic", "--guide", bomb)}[where]
+    fails_with_one_line(argv, capsys, str(bomb), "decompression bomb")
+    assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("command", ["dream", "live"])
+def test_a_guide_under_75_pixels_is_refused(command, random_model, tmp_path, capsys):
+    tiny = photo(tmp_path / "tiny.png", 10, 10)
+    argv = (["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png", "--model", random_model]
+            if command == "dream" else _live(random_model, "--source", "synthetic"))
+    fails_with_one_line(argv + ["--guide", tiny], capsys, str(tiny), "10x10", "75")
+
+
+def test_a_config_that_is_a_directory_is_one_line(tmp_path, capsys):
+    fails_with_one_line(["live", "--config", tmp_path], capsys, str(tmp_path), "directory")
