@@ -12,14 +12,17 @@ from realtime.cli import main
 
 
 def fails_with_one_line(argv, capsys, *words) -> str:
-    """Run the CLI in-process; it must exit 2 with one stderr line holding every word."""
+    """Run the CLI in-process; it must exit 2 with one error line, the last, holding every word
+    (before it only progress bars and the command's own log lines)."""
     assert main([str(a) for a in argv]) == 2
     err = capsys.readouterr().err.strip()
-    assert "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    lines = err.splitlines()
+    assert lines[-1].startswith("deepdream ") and ": error: " in lines[-1], err
+    assert sum(": error: " in line for line in lines) == 1, err
     for word in words:
-        assert word in err, err
-    return err
+        assert word in lines[-1], err
+    return lines[-1]
 
 
 def png(path: Path, width: int, height: int) -> Path:
@@ -74,3 +77,69 @@ def test_a_guide_under_75_pixels_is_refused(command, random_model, tmp_path, cap
 
 def test_a_config_that_is_a_directory_is_one_line(tmp_path, capsys):
     fails_with_one_line(["live", "--config", tmp_path], capsys, str(tmp_path), "directory")
+
+
+class FullDisk:
+    """A stand-in for os.fdopen whose files take nothing: every write fails with ENOSPC."""
+
+    def __init__(self, fdopen):
+        self.fdopen = fdopen
+
+    def __call__(self, fd, mode="r", *args, **kwargs):
+        import errno
+        import os
+
+        real = self.fdopen(fd, mode, *args, **kwargs)
+        if "w" not in mode:
+            return real
+
+        class Full:
+            def write(self, data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                real.close()
+        return Full()
+
+
+def test_dream_onto_a_full_disk_is_one_line_and_leaves_nothing(random_model, tmp_path, capsys, monkeypatch):
+    import os
+
+    source = photo(tmp_path / "in.png", 80, 80)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    monkeypatch.setattr("realtime.files.os.fdopen", FullDisk(os.fdopen))
+    fails_with_one_line(["dream", source, "-o", out_dir / "dream.png", "--model", random_model, "--steps", "1"],
+                        capsys, str(out_dir / "dream.png"), "No space left")
+    assert list(out_dir.iterdir()) == []  # no temporary file, no half image
+
+
+def _pipe_run(model, stdout):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", *map(str, _live(model, "--source", "synthetic")),
+                             "--frames", "30", "--pipe"], stdout=stdout, stderr=subprocess.PIPE, text=True)
+    if proc.stdout is not None:
+        proc.stdout.close()  # the reader goes before the first frame
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("reader", ["closed", "/dev/full"])
+def test_pipe_into_a_closed_or_full_stdout_is_one_line(reader, random_model):
+    import subprocess
+
+    if reader == "/dev/full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    if reader == "closed":
+        rc, err = _pipe_run(random_model, subprocess.PIPE)
+    else:
+        with open("/dev/full", "wb") as full:
+            rc, err = _pipe_run(random_model, full)
+    assert rc == 2, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert err.strip().splitlines()[-1].startswith("deepdream live: error: --pipe: cannot write"), err
