@@ -158,3 +158,8 @@ def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, rando
         assert not (tmp_path / "out.png").exists()
     else:
         assert main([str(a) for a in argv]) == 0
+
+
+@pytest.mark.parametrize("flag", ["--serve", "--osc"])
+def test_an_unbracketed_ipv6_address_is_one_line(flag, capsys):
+    fails_with_one_line(["live", flag, "::1", "--model", "missing.onnx"], capsys, flag, "[::1]:")
