@@ -163,3 +163,19 @@ def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, rando
 @pytest.mark.parametrize("flag", ["--serve", "--osc"])
 def test_an_unbracketed_ipv6_address_is_one_line(flag, capsys):
     fails_with_one_line(["live", flag, "::1", "--model", "missing.onnx"], capsys, flag, "[::1]:")
+
+
+@pytest.mark.parametrize("name", ["x.xyz", "x.avi", "x"])
+def test_record_takes_only_mp4(name, tmp_path, capsys):
+    fails_with_one_line(["live", "--record", tmp_path / name, "--model", "missing.onnx"], capsys, name, ".mp4")
+
+
+@pytest.mark.parametrize("output, input_flag", [("--record", "--source"), ("--log", "--source"),
+                                                ("--stats", "--model"), ("--log", "--guide"),
+                                                ("--snapshots", "--source"), ("--stats", "--log")])
+def test_an_output_that_is_an_input_or_another_output_is_refused(output, input_flag, tmp_path, capsys):
+    target = tmp_path / "clip.mp4"
+    target.write_bytes(b"the user's clip")
+    argv = ["live", "--model", tmp_path / "other.onnx", input_flag, target, output, target]
+    fails_with_one_line(argv, capsys, output, str(target), input_flag)
+    assert target.read_bytes() == b"the user's clip"
