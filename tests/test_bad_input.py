@@ -179,3 +179,9 @@ def test_an_output_that_is_an_input_or_another_output_is_refused(output, input_f
     argv = ["live", "--model", tmp_path / "other.onnx", input_flag, target, output, target]
     fails_with_one_line(argv, capsys, output, str(target), input_flag)
     assert target.read_bytes() == b"the user's clip"
+
+
+@pytest.mark.parametrize("name", ["model.json", "model", "model.ONNX.txt"])
+def test_export_output_must_be_onnx(name, tmp_path, capsys):
+    fails_with_one_line(["export", "--weights", "random", "-o", tmp_path / name], capsys, name, ".onnx")
+    assert list(tmp_path.iterdir()) == []
