@@ -144,3 +144,14 @@ def test_failed_verification_writes_nothing(tmp_path, monkeypatch):
     assert main(["export", "--weights", "random", "--layers", "mixed0", "-o", str(out)]) == 2
     assert out.read_bytes() == b"previous model"
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def test_export_prints_only_its_own_lines(tmp_path):
+    # As a user's shell runs it: no TF_CPP_MIN_LOG_LEVEL set (this test session sets one).
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    out = subprocess.run([sys.executable, "-m", "realtime.cli", "export", "--weights", "random", "--no-verify",
+                          "-o", str(tmp_path / "m.onnx")], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(tmp_path / "m.onnx")
+    strays = [line for line in out.stderr.splitlines() if not line.startswith("[export] ")]
+    assert strays == [], out.stderr
