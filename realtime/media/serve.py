@@ -57,13 +57,12 @@ class FrameHub:
         self._cond = threading.Condition()
         self.jpeg: bytes | None = None
         self.count = 0
-        self.ready_at = 0.0  # time.monotonic() when the newest frame was published
         self.status = {"fps": 0.0, "model": "", "frames": 0}
         self.closed = False
 
     def publish(self, jpeg: bytes):
         with self._cond:
-            self.jpeg, self.count, self.ready_at = jpeg, self.count + 1, time.monotonic()
+            self.jpeg, self.count = jpeg, self.count + 1
             self.status["frames"] = self.count
             self._cond.notify_all()
 
