@@ -43,10 +43,10 @@ def run(source: Path, output: Path, model: Path, settings: DreamSettings, provid
     check_output(output, source)
     rgb = load_image(source)
     check_memory(source, rgb.shape, settings)
-    guide_rgb = load_guide(guide, MIN_SIDE) if guide is not None else None
+    guide_image = load_guide(guide) if guide is not None else None
     engine = Engine(model, provider)
-    if guide_rgb is not None:
-        engine.guide(to_unit(guide_rgb))
+    if guide_image is not None:
+        engine.guide(guide_image)
     if min(rgb.shape[:2]) < MIN_SIDE:
         raise UserError(f"{source} is {rgb.shape[1]}x{rgb.shape[0]}; the network needs {MIN_SIDE} pixels a side")
     image = resize(to_unit(rgb), settings.dream_size(*rgb.shape[:2]))

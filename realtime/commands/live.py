@@ -71,17 +71,6 @@ def _remote(address: str | None):
     return remote
 
 
-def _load_guide(path: Path | None):
-    """The --guide image in [-1, 1], checked before any model loads."""
-    if path is None:
-        return None
-    from realtime.dream.pixels import to_unit
-    from realtime.dream.transforms import MIN_SIDE
-    from realtime.media.images import load_guide
-
-    return to_unit(load_guide(path, MIN_SIDE))
-
-
 def check_outputs(options: LiveOptions) -> None:
     """Refuse, before any work, a recording that is not .mp4 and an output that is an input or another output."""
     if options.record is not None and options.record.suffix.lower() != ".mp4":
@@ -146,7 +135,9 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     for scene in (playlist.scenes if playlist else []):
         if scene.model and Path(scene.model) not in models:
             models.append(Path(scene.model))
-    guide = _load_guide(options.guide)
+    from realtime.media.images import load_guide
+
+    guide = load_guide(options.guide) if options.guide is not None else None
     engines = [Engine(m, options.provider) for m in models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)

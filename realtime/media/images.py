@@ -49,12 +49,15 @@ def _open(path: Path):
         return Image.open(path)
 
 
-def load_guide(path: Path, min_side: int) -> np.ndarray:
-    """A guide image, refused at once (before any model loads) if smaller than the network takes."""
+def load_guide(path: Path) -> np.ndarray:
+    """A --guide image in [-1, 1], refused at once (before any model loads) if smaller than the network takes."""
+    from realtime.dream.pixels import to_unit
+    from realtime.dream.transforms import MIN_SIDE
+
     rgb = load_image(path)
-    if min(rgb.shape[:2]) < min_side:
-        raise UserError(f"guide {path} is {rgb.shape[1]}x{rgb.shape[0]}; the network needs {min_side} pixels a side")
-    return rgb
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        raise UserError(f"guide {path} is {rgb.shape[1]}x{rgb.shape[0]}; the network needs {MIN_SIDE} pixels a side")
+    return to_unit(rgb)
 
 
 def check_output(path: Path, source: Path | None = None) -> None:
