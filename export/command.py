@@ -38,10 +38,12 @@ def default_model_path(objective: Objective, mix: bool = False) -> Path:
 
 def run(settings: ExportSettings, progress=print) -> Path:
     path = settings.path
+    if path.suffix != ".onnx":  # the metadata goes to PATH.json: a .json model would be overwritten by it
+        raise UserError(f"-o {path}: a model file name ends in .onnx (its metadata goes beside it as .json)")
     check_writable(path, make_parent=True)  # before minutes of work, not after
     progress(f"loading InceptionV3 ({settings.weights} weights)")
     from export.convert import base_metadata, stamp, to_onnx
-    from export.fold import fold_batchnorm
+    from export.fold import batchnorms, fold_batchnorm
     from export.graph import dream_function, mix_defaults, mix_function, mix_layers
     from export.weights import load_base
 
@@ -50,7 +52,7 @@ def run(settings: ExportSettings, progress=print) -> Path:
     if provenance.get("trained") == "false":
         progress("note: random weights are untrained: dreams show noise-like texture, not eyes and dogs")
     meta = base_metadata(settings.objective, provenance)
-    meta["graph"] = "batchnorm folded into the convolutions; objective seeds broadcast; 1x1 backprops fused"
+    meta["graph"] = f"{batchnorms(base) - batchnorms(folded)} batch norms folded into the convolutions"
     defaults = {}
     if settings.mix:
         try:

@@ -25,6 +25,9 @@ class ExportError(UserError):
 def to_onnx(dream, metadata: dict[str, str], defaults: dict[str, np.ndarray] | None = None):
     """Convert `dream` (see export.graph) and stamp `metadata` into the model.
 
+    What the graph passes did is added to `metadata["graph"]` (after what the caller put there,
+    such as the batch norms it folded), so the model records the simplifications it really has.
+
     `defaults` gives inputs beyond `image` a default value (an initializer of the input's name),
     so callers that feed only `image` keep the image -> loss, grad contract.
     """
@@ -32,6 +35,7 @@ def to_onnx(dream, metadata: dict[str, str], defaults: dict[str, np.ndarray] | N
     from onnx import numpy_helper
 
     from export.gradient_ops import HANDLERS
+    from export.initializers import drop_unused_initializers
     from export.passes import broadcast_seeds, fuse_pointwise_backprops
 
     model, _ = tf2onnx.convert.from_function(
@@ -39,11 +43,13 @@ def to_onnx(dream, metadata: dict[str, str], defaults: dict[str, np.ndarray] | N
     left = unconverted_ops(model)
     if left:
         raise ExportError(f"tf2onnx left TensorFlow ops it could not convert: {', '.join(left)}")
-    broadcast_seeds(model)
-    fuse_pointwise_backprops(model)
+    done = [metadata.get("graph"), f"{broadcast_seeds(model)} objective seeds broadcast",
+            f"{fuse_pointwise_backprops(model)} sums of 1x1 backprops fused"]
     # An initializer with an input's name is that input's default: callers may leave it out.
     for name, value in {"step_size": np.array(DEFAULT_STEP_SIZE, np.float32), **(defaults or {})}.items():
         model.graph.initializer.append(numpy_helper.from_array(np.asarray(value, np.float32), name))
+    done.append(f"{drop_unused_initializers(model)} unused initializers dropped")
+    metadata["graph"] = "; ".join(filter(None, done))
     model.doc_string = "DeepDream step for deepdream-live: image -> loss, grad, stepped"
     stamp(model, metadata)
     return model

@@ -39,6 +39,13 @@ def fold_batchnorm(base):
     return folded
 
 
+def batchnorms(model) -> int:
+    """How many BatchNormalization layers `model` has (fewer after folding: what was folded)."""
+    import keras
+
+    return sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+
+
 def _fold(conv, bn) -> list[np.ndarray]:
     kernel = conv.get_weights()[0]
     bias = conv.get_weights()[1] if conv.use_bias else np.zeros(kernel.shape[-1], np.float32)

@@ -1,6 +1,6 @@
 """Check an exported model against TensorFlow's own gradient before it is written.
 
-The error measure is the issue's: max |onnx - tf| / max |tf| over the gradient (and the loss).
+The error measure: max |onnx - tf| / max |tf| over the gradient (and the loss).
 One subtlety decides how images are drawn. A max pool's gradient goes to each window's largest
 input, so where two inputs of a window are within float32 rounding of each other, TensorFlow's
 own gradient jumps when the image moves by a single ulp (measured: up to 1e-2 at 480x640 with

@@ -1,6 +1,6 @@
 """The `deepdream` command: one parser, one subcommand per job, each a thin layer over a module.
 
-TensorFlow is imported only by `export` (and `bench`'s comparison), so the runtime commands work on
+TensorFlow is imported only by `export`, so the runtime commands work on
 an installation PC that has just onnxruntime, OpenCV, pygame and numpy.
 """
 from __future__ import annotations

@@ -31,8 +31,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
         make_shareable(Path(tmp))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a full disk, a quota, a vanished folder: the user's to fix
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 

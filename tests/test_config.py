@@ -1,4 +1,4 @@
-"""`deepdream live --config FILE.toml` and `--print-config` (issue 6, first part)."""
+"""`deepdream live --config FILE.toml` and `--print-config`."""
 import subprocess
 import sys
 

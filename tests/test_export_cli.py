@@ -39,11 +39,33 @@ def test_metadata_round_trip(random_model):
     versions = json.loads(meta["deepdream.versions"])
     assert {"tensorflow", "tf2onnx", "onnx"} <= set(versions)
     assert not any(n.op_type == "BatchNormalization" for n in onnx.load(random_model).graph.node)  # folded
-    assert "batchnorm folded" in meta["deepdream.graph"]
     checks = json.loads(meta["deepdream.verified"])
     assert len(checks) == 2 and all(c["grad_error"] <= 1e-4 for c in checks)
     sidecar = json.loads(random_model.with_suffix(".json").read_text())
     assert sidecar == {k.removeprefix("deepdream."): v for k, v in meta.items()}
+
+
+def test_metadata_graph_records_what_the_passes_did(random_model, base_model):
+    import re
+
+    from export.fold import batchnorms
+
+    graph = onnx.load(random_model).graph
+    note = ort.InferenceSession(str(random_model), providers=["CPUExecutionProvider"]) \
+        .get_modelmeta().custom_metadata_map["deepdream.graph"]
+    counts = {what: int(n) for n, what in re.findall(r"(\d+) ([a-z0-9 ]+?)(?:;|$)", note)}
+    assert counts["batch norms folded into the convolutions"] == batchnorms(base_model) > 0
+    assert not any(n.op_type == "BatchNormalization" for n in graph.node)
+    fused = [n for n in graph.node if n.op_type == "Conv" and n.name.endswith("__fused_pointwise")]
+    assert counts["sums of 1x1 backprops fused"] == len(fused) > 0
+    assert counts["objective seeds broadcast"] > 0
+    assert counts["unused initializers dropped"] > 0
+
+
+def test_the_exported_model_has_no_unused_initializers(random_model):
+    graph = onnx.load(random_model).graph
+    read = {x for node in graph.node for x in node.input} | {i.name for i in graph.input}
+    assert [init.name for init in graph.initializer if init.name not in read] == []
 
 
 def test_weights_file_is_recorded_by_hash(tmp_path, base_model):
@@ -122,3 +144,14 @@ def test_failed_verification_writes_nothing(tmp_path, monkeypatch):
     assert main(["export", "--weights", "random", "--layers", "mixed0", "-o", str(out)]) == 2
     assert out.read_bytes() == b"previous model"
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def test_export_prints_only_its_own_lines(tmp_path):
+    # As a user's shell runs it: no TF_CPP_MIN_LOG_LEVEL set (this test session sets one).
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    out = subprocess.run([sys.executable, "-m", "realtime.cli", "export", "--weights", "random", "--no-verify",
+                          "-o", str(tmp_path / "m.onnx")], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(tmp_path / "m.onnx")
+    strays = [line for line in out.stderr.splitlines() if not line.startswith("[export] ")]
+    assert strays == [], out.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from realtime.dream.engine import Engine
 from realtime.dream.stream import DreamStream, StreamSettings
-from realtime.media.sinks import ListSink, WindowSink
+from realtime.media.sinks import KEYS, ListSink, WindowSink, help_lines
 from realtime.media.sources import Frame, SyntheticSource
 from realtime.show.framelog import FrameLog
 from realtime.show.loop import hud, run
@@ -108,11 +108,55 @@ def test_calm_fades_to_the_camera_while_the_scene_moves(engine):
     assert np.abs(out.astype(int) - np.roll(still, 13 * 7, axis=1)).mean() < 3  # nearly the camera
 
 
-def test_live_octaves_and_zoom_run(engine):
-    stream = DreamStream([engine], StreamSettings(size=(200, 150), octaves=3, zoom=1.05, flow="off"))
-    frames = [stream(SyntheticSource((200, 150)).render(i)) for i in range(3)]
-    assert all(f.shape == (150, 200, 3) for f in frames)
-    assert stream.count == 3
+def test_every_key_in_the_help_does_what_it_says():
+    import pygame
+    window = WindowSink((160, 120))
+    try:
+        for name, (command, _) in KEYS.items():
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.key.key_code(name)))
+            assert window.commands() == [command], name
+    finally:
+        window.close()
+    assert all(any(line.split()[0] == name for line in help_lines()) for name in KEYS)
+
+
+class Spy:
+    """The engine, with every step's image size recorded and a mark added where the test says."""
+
+    def __init__(self, engine, mark=None):
+        self.engine, self.mark, self.sizes = engine, mark, []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def step(self, image, n, step_size, transform=None):
+        self.sizes.append(image.shape[:2])
+        if self.mark is None:
+            return self.engine.step(image, n, step_size, transform)
+        out = image.copy()
+        if len(self.sizes) == 1:  # the first frame's dream: one bright spot, nothing after
+            out[self.mark] = 1.0
+        return out
+
+
+def test_live_octaves_cycle_one_scale_per_frame(engine):
+    spy = Spy(engine)
+    stream = DreamStream([spy], StreamSettings(size=(200, 150), octaves=3, octave_scale=1.4, flow="off"))
+    for i in range(4):
+        stream(SyntheticSource((200, 150)).render(i))
+    assert spy.sizes == [(150, 200), (107, 143), (77, 102), (150, 200)]
+
+
+@pytest.mark.parametrize("zoom", [1.0, 1.2])
+def test_zoom_carries_the_dream_outward_from_the_centre(engine, zoom):
+    spy = Spy(engine, mark=(slice(70, 73), slice(140, 143)))  # 40 px right of the centre (100, 75)
+    stream = DreamStream([spy], StreamSettings(size=(200, 150), zoom=zoom, feedback=1.0, flow="off"))
+    still = np.full((150, 200, 3), 128, np.uint8)
+    stream(still)
+    carried = np.abs(stream(still).astype(float) - 128).sum(axis=2)  # the spot, as the next frame carries it
+    ys, xs = np.indices(carried.shape)
+    y, x = (ys * carried).sum() / carried.sum(), (xs * carried).sum() / carried.sum()
+    assert abs(y - (75 - 4 * zoom)) < 1 and abs(x - (100 + 41 * zoom)) < 1  # zoomed about the centre
 
 
 def test_ctrl_c_finalises_a_playable_recording(random_model, tmp_path):

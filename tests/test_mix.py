@@ -138,10 +138,10 @@ def test_dream_with_a_guide_from_the_cli(mix_model, random_model, tmp_path, test
     from realtime.cli import main
     out = tmp_path / "guided.png"
     assert main(["dream", str(testdata / "chelsea.png"), "-o", str(out), "--model", str(mix_model), "--steps", "2",
-                 "--guide", str(testdata / "coffee.png")]) == 0
+                 "--guide", str(testdata / "chelsea.png")]) == 0
     assert Image.open(out).size == (451, 300)
     assert main(["dream", str(testdata / "chelsea.png"), "-o", str(tmp_path / "x.png"), "--model", str(random_model),
-                 "--guide", str(testdata / "coffee.png")]) == 2
+                 "--guide", str(testdata / "chelsea.png")]) == 2
 
 
 def test_gallery_cli_end_to_end(tmp_path, testdata):
@@ -153,9 +153,10 @@ def test_gallery_cli_end_to_end(tmp_path, testdata):
     model = tmp_path / "mix10.onnx"
     assert main(["export", "--mix", "--layers", "mixed10", "--weights", "random", "--no-verify", "-o", str(model)]) == 0
     sheet = tmp_path / "sheet.png"
-    assert main(["gallery", str(testdata / "astronaut.png"), "-o", str(sheet), "--model", str(model),
+    assert main(["gallery", str(testdata / "chelsea.png"), "-o", str(sheet), "--model", str(model),
                  "--steps", "1", "--size", "96"]) == 0
-    assert Image.open(sheet).size == (4 * 96, 3 * (96 + LABEL_HEIGHT))
+    # 451x300 at 96 a side is 96x64, raised to the network's 75 rows: 96x75 tiles, 4 columns, 3 rows.
+    assert Image.open(sheet).size == (4 * 96, 3 * (75 + LABEL_HEIGHT))
 
 
 def test_osc_moves_the_mix_and_it_glides(mix_engine):

@@ -1,7 +1,7 @@
 """Objective strings and combinators (pure Python, no TensorFlow)."""
 import pytest
 
-from export.objectives import LAYERS, Objective, ObjectiveError, channel, layer, parse
+from export.objectives import Objective, ObjectiveError, channel, layer, parse
 
 
 def test_parse_weights_and_channels():
@@ -30,7 +30,3 @@ def test_bad_objectives_say_what_is_wrong(text, needle):
     with pytest.raises(ObjectiveError, match=None) as info:
         parse(text)
     assert needle in str(info.value)
-
-
-def test_layers_are_inceptions_mixed_blocks():
-    assert LAYERS[0] == "mixed0" and LAYERS[-1] == "mixed10" and len(LAYERS) == 11

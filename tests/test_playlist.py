@@ -1,4 +1,4 @@
-"""Playlists of scenes with crossfaded parameters (issue 6, second part)."""
+"""Playlists of scenes with crossfaded parameters."""
 import csv
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""OSC remote control (issue 6): parameters, scenes, pause, snapshot, recording, status; bad messages
+"""OSC remote control: parameters, scenes, pause, snapshot, recording, status; bad messages
 are logged and ignored."""
 import csv
 import signal

@@ -144,3 +144,93 @@ def test_the_page_scripts_are_ours_served_behind_the_token_and_the_mode_is_in_th
     finally:
         hub.close()
         server.shutdown()
+
+
+def _hub_with_frames():
+    from realtime.media.serve import ServeSink
+
+    hub, stop = FrameHub(), threading.Event()
+    sink = ServeSink(hub)
+
+    def feed():
+        rng = np.random.default_rng(0)
+        while not stop.is_set():
+            sink.write(rng.integers(0, 255, (240, 320, 3), np.uint8))
+            time.sleep(0.01)
+    threading.Thread(target=feed, daemon=True).start()
+    return hub, stop
+
+
+@pytest.mark.parametrize("text, expected", [("8080", ("127.0.0.1", 8080)), ("0.0.0.0:80", ("0.0.0.0", 80)),
+                                            ("[::1]:8080", ("::1", 8080)), ("::1", None), ("[::1]", None),
+                                            ("::1:8080", None), ("host:port", None)])
+def test_addresses_take_ipv6_in_brackets(text, expected):
+    from realtime.addresses import parse_address
+    from realtime.errors import UserError
+
+    if expected is None:
+        with pytest.raises(UserError, match="--serve"):
+            parse_address(text, "--serve")
+    else:
+        assert parse_address(text, "--serve") == expected
+
+
+def test_serving_on_ipv6_loopback():
+    import socket
+
+    from realtime.addresses import is_loopback
+
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    assert is_loopback("::1")  # so no token is required, as on 127.0.0.1
+    hub = FrameHub()
+    server = start_server(hub, "::1", 0, None)
+    try:
+        status = json.load(urllib.request.urlopen(f"http://[::1]:{server.server_address[1]}/status.json", timeout=10))
+        assert status["frames"] == 0
+    finally:
+        server.shutdown()
+        hub.close()
+
+
+def test_a_viewer_leaving_mid_reply_prints_no_traceback(capfd):
+    import socket
+    import struct
+
+    hub, stop = _hub_with_frames()
+    server = start_server(hub, "127.0.0.1", 0, None)
+    try:
+        for path in ["/stream.mjpg", "/", "/status.json"] * 3:
+            client = socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10)
+            client.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            if path == "/stream.mjpg":
+                client.recv(1000)  # mid-stream
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # leave with a reset
+            client.close()
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        server.shutdown()
+        hub.close()
+    time.sleep(0.3)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Error" not in err, err
+
+
+def test_a_non_ascii_token_lets_the_right_one_in_and_no_other():
+    from urllib.parse import quote
+
+    hub, token = FrameHub(), "clé-ü-夢"
+    server = start_server(hub, "127.0.0.1", 0, token)
+    base = f"http://127.0.0.1:{server.server_address[1]}/status.json?token="
+    try:
+        assert urllib.request.urlopen(base + quote(token), timeout=10).status == 200
+        for wrong in ["cle-u-夢", "clé-ü", "", "%FF%FE"]:
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(base + (quote(wrong) if "%" not in wrong else wrong), timeout=10)
+            assert refused.value.code == 403
+    finally:
+        server.shutdown()
+        hub.close()

@@ -1,4 +1,4 @@
-"""Unattended days (issue 6): GPU failure -> CPU, full disk while recording, rotating logs, the
+"""Unattended days: GPU failure -> CPU, full disk while recording, rotating logs, the
 watchdog, and a short soak (the hour-long one is run by hand: benchmarks/soak.py)."""
 import json
 import logging

@@ -72,12 +72,31 @@ def _remote(address: str | None):
     return remote
 
 
+def check_outputs(options: LiveOptions) -> None:
+    """Refuse, before any work, a recording that is not .mp4 and an output that is an input or another output."""
+    if options.record is not None and options.record.suffix.lower() != ".mp4":
+        raise UserError(f"--record {options.record}: recordings are MP4; give a name ending in .mp4")
+    inputs = {"--model": options.models, "--guide": (options.guide,), "--config": (options.config,),
+              "--source": (Path(options.source),), "--fallback": (Path(options.fallback or ""),)}
+    taken = {p.resolve(): flag for flag, paths in inputs.items() for p in paths if p is not None and p.is_file()}
+    outputs = {"--record": options.record, "--log": options.log, "--stats": options.stats,
+               "--event-log": options.event_log, "--snapshots": options.snapshots}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        if path.resolve() in taken:
+            raise UserError(f"{flag} {path} is the {taken[path.resolve()]} file; it would be overwritten: "
+                            "choose another name")
+        taken[path.resolve()] = flag
+
+
 def run_live(options: LiveOptions, settings) -> int:
     from realtime.show.eventlog import remove, setup
     from realtime.show.watchdog import numbered
 
     options = replace(options, record=numbered(options.record, options.run), log=numbered(options.log, options.run),
                       stats=numbered(options.stats, options.run))
+    check_outputs(options)
     for path in (options.record, options.stats, options.log, options.event_log):
         if path is not None:
             check_writable(path)
@@ -152,14 +171,13 @@ def _engines(options: LiveOptions, playlist) -> list:
     for scene in (playlist.scenes if playlist else []):
         if scene.model and Path(scene.model) not in models:
             models.append(Path(scene.model))
+    from realtime.media.images import load_guide
+
+    guide = load_guide(options.guide) if options.guide is not None else None
     engines = [Engine(m, options.provider) for m in models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
-    if options.guide is not None:
-        from realtime.dream.pixels import to_unit
-        from realtime.media.images import load_image
-
-        guide = to_unit(load_image(options.guide))
+    if guide is not None:
         for engine in engines:
             engine.guide(guide)
     return engines

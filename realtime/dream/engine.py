@@ -1,6 +1,6 @@
 """The dream engine: one object owns an onnxruntime session for an exported model and takes ascent steps.
 
-`Engine(path, provider).step(image, n, step_size, gradient_transform)` applies the classic update
+`Engine(path, provider).step(image, n, step_size, transform)` applies the classic update
 n times: g = d loss / d image (through the transforms, if any), image += g / (std(g) + 1e-8) *
 step_size, clipped to [-1, 1]. With no transform the update runs inside the model (its `stepped`
 output) and the image stays in onnxruntime's memory between steps as OrtValues: on CUDA it

@@ -36,12 +36,10 @@ def warp(image: np.ndarray, backward: np.ndarray, around: bool = False) -> np.nd
 
 
 class Flow:
-    def __init__(self, method: str = "dis", check_occlusion: bool = True, work_width: int = 160,
-                 around: bool = False):
+    def __init__(self, method: str = "dis", work_width: int = 160, around: bool = False):
         self.method = method
         self.around = around  # a 360-degree panorama: motion across the left/right seam is measured
         self.work_width = work_width  # frames at least twice this wide are measured at half size
-        self.check_occlusion = check_occlusion
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST) if method == "dis" else None
 
     def _flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -69,8 +67,6 @@ class Flow:
         prev_g, cur_g = gray(prev_rgb), gray(cur_rgb)
         backward = self._flow(cur_g, prev_g)
         magnitude = cv2.magnitude(backward[..., 0], backward[..., 1])
-        if not self.check_occlusion:
-            return Motion(backward, np.zeros(magnitude.shape, bool), magnitude)
         forward = self._flow(prev_g, cur_g)
         # Following backward then forward should come home; where it does not, cur's pixel was hidden in prev.
         forward_there = warp(forward, backward, self.around)

@@ -31,10 +31,6 @@ class ModelInfo:
     mix_layers: tuple[str, ...] = ()  # a mix model: one run-time weight per layer, and a guide
 
     @property
-    def guide_layer(self) -> str | None:
-        return self.mix_layers[-1] if self.mix_layers else None
-
-    @property
     def name(self) -> str:
         return self.path.stem
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from realtime.dream.engine import Engine
-from realtime.dream.octaves import dream_octaves
+from realtime.dream.octaves import dream_octaves, octave_sizes
 from realtime.dream.params import STILL, check_all
 from realtime.dream.transforms import blur, compose, jitter, tiled, wrapped
 
@@ -31,6 +31,21 @@ class DreamSettings:
     def __post_init__(self):
         for name, value in check_all(STILL, asdict(self)).items():
             object.__setattr__(self, name, value)
+
+    def dream_size(self, height: int, width: int) -> tuple[int, int]:
+        """The size the dream runs at: the input's, shrunk to --max-dim a side if that is smaller."""
+        if self.max_dim and max(height, width) > self.max_dim:
+            factor = self.max_dim / max(height, width)
+            return round(height * factor), round(width * factor)
+        return height, width
+
+    def largest_step(self, height: int, width: int) -> int:
+        """Pixels of the largest image one gradient sees (what a step's memory grows with)."""
+        h, w = max(octave_sizes(*self.dream_size(height, width), self.octaves, self.octave_scale),
+                   key=lambda hw: hw[0] * hw[1])
+        if self.tile:
+            h, w = min(h, self.tile + 2 * 96), min(w, self.tile + 2 * 96)  # a tile and its context
+        return h * (w + 2 * 128 if self.wrap else w)
 
     def transform(self, rng: np.random.Generator):
         """The gradient transforms these settings ask for, or None for the plain (fused) loop."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ def load_image(path: Path) -> np.ndarray:
     if not path.is_file():
         raise UserError(f"input not found: {path}")
     try:
-        with Image.open(path) as img:
+        with _open(path) as img:
             img = ImageOps.exif_transpose(img)
             if img.mode in ("I;16", "I;16B", "I;16L", "I"):
                 # 16-bit grey: scale to 8 bits rather than let PIL clip at 255.
@@ -31,8 +32,32 @@ def load_image(path: Path) -> np.ndarray:
                 background = Image.new("RGBA", img.size, (255, 255, 255, 255))
                 img = Image.alpha_composite(background, img.convert("RGBA"))
             return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    except Image.DecompressionBombError:
+        raise UserError(f"{path} claims more pixels than Pillow will decode (over "
+                        f"{2 * Image.MAX_IMAGE_PIXELS} pixels: a decompression bomb?)") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise UserError(f"{path} is not a readable image ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _open(path: Path):
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # Between Pillow's pixel limit and twice it Pillow only warns: such a photo is real (--max-dim
+        # or --tile handle it) and the two-line warning is noise. Beyond twice, Image.open raises.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(path)
+
+
+def load_guide(path: Path) -> np.ndarray:
+    """A --guide image in [-1, 1], refused at once (before any model loads) if smaller than the network takes."""
+    from realtime.dream.pixels import to_unit
+    from realtime.dream.transforms import MIN_SIDE
+
+    rgb = load_image(path)
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        raise UserError(f"guide {path} is {rgb.shape[1]}x{rgb.shape[0]}; the network needs {MIN_SIDE} pixels a side")
+    return to_unit(rgb)
 
 
 def check_output(path: Path, source: Path | None = None) -> None:

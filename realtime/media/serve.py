@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import cv2
 import numpy as np
 
-from realtime.addresses import is_loopback
+from realtime.addresses import family, is_loopback, url_host
 from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.serve")
@@ -48,13 +49,12 @@ class FrameHub:
         self._cond = threading.Condition()
         self.jpeg: bytes | None = None
         self.count = 0
-        self.ready_at = 0.0  # time.monotonic() when the newest frame was published
         self.status = {"fps": 0.0, "model": "", "frames": 0, "projection": "flat", "stereo": False}
         self.closed = False
 
     def publish(self, jpeg: bytes):
         with self._cond:
-            self.jpeg, self.count, self.ready_at = jpeg, self.count + 1, time.monotonic()
+            self.jpeg, self.count = jpeg, self.count + 1
             self.status["frames"] = self.count
             self._cond.notify_all()
 
@@ -103,6 +103,21 @@ def _static(name: str) -> bytes:
     return (files("realtime.media") / "static" / name).read_bytes()
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A viewer that leaves mid-reply is normal (a closed tab, a phone asleep): no traceback for it."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            log.debug("viewer %s left mid-reply", client_address[0])
+        else:
+            log.exception("serve: error answering %s", client_address[0])
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> ThreadingHTTPServer:
     if not is_loopback(host) and not token:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
@@ -113,7 +128,10 @@ def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> Thre
 
         def do_GET(self):
             url = urlparse(self.path)
-            if token and not hmac.compare_digest(parse_qs(url.query).get("token", [""])[0], token):
+            # Bytes, not str: compare_digest refuses non-ASCII str, which failed every request.
+            given = parse_qs(url.query, errors="surrogateescape").get("token", [""])[0]
+            if token and not hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
+                                                 token.encode("utf-8", "surrogateescape")):
                 return self._send(403, "text/plain", b"forbidden\n")
             if url.path in ("/", "/index.html"):
                 return self._send(200, "text/html; charset=utf-8", VIEWER.encode())
@@ -153,12 +171,13 @@ def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> Thre
                 return
 
     try:
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = _Server((host, port), Handler) if family(host) == _Server.address_family else \
+            _Server6((host, port), Handler)
     except OSError as exc:
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()
     if not is_loopback(host):
         log.warning("serving beyond this machine on %s:%d; every request needs the token", host, port)
-    log.info("viewer at http://%s:%d/%s", host, server.server_address[1], f"?token={token}" if token else "")
+    log.info("viewer at http://%s:%d/%s", url_host(host), server.server_address[1], f"?token={token}" if token else "")
     return server

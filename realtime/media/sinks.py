@@ -49,8 +49,21 @@ class PipeSink:
 
             self.size = frame.shape[1], frame.shape[0]
             print(f"pipe: {self.size[0]}x{self.size[1]} rgb24", file=sys.stderr, flush=True)
-        self.stream.write(np.ascontiguousarray(frame).tobytes())
-        self.stream.flush()
+        try:
+            self.stream.write(np.ascontiguousarray(frame).tobytes())
+            self.stream.flush()
+        except OSError as exc:  # the reader has gone (EPIPE) or stdout is a full file or device
+            self._discard()
+            raise UserError(f"--pipe: cannot write frames to stdout: {exc.strerror or exc}") from None
+
+    def _discard(self):
+        """Point stdout at /dev/null so Python's exit flush does not print a second error."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # not a real file (tests pass a BytesIO)
+            pass
 
     def close(self):
         pass

@@ -1,0 +1,187 @@
+"""Bad input answered: each case ends in one line naming the problem, a non-zero exit, no traceback."""
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from realtime.cli import main
+
+
+def fails_with_one_line(argv, capsys, *words) -> str:
+    """Run the CLI in-process; it must exit 2 with one error line, the last, holding every word
+    (before it only progress bars and the command's own log lines)."""
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    lines = err.splitlines()
+    assert lines[-1].startswith("deepdream ") and ": error: " in lines[-1], err
+    assert sum(": error: " in line for line in lines) == 1, err
+    for word in words:
+        assert word in lines[-1], err
+    return lines[-1]
+
+
+def png(path: Path, width: int, height: int) -> Path:
+    """A real PNG of `width` x `height` black 1-bit pixels: a huge one compresses to a few KB."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    row = b"\0" * (1 + (width + 7) // 8)  # filter byte + the bits
+    packer = zlib.compressobj(9)
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path
+
+
+def photo(path: Path, width: int = 120, height: int = 90) -> Path:
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (height, width, 3), np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory) -> Path:
+    path = png(tmp_path_factory.mktemp("bomb") / "bomb.png", 20000, 20000)  # 400 Mpx, over Pillow's 179 Mpx
+    assert path.stat().st_size < 100_000
+    return path
+
+
+def _live(model, *extra):
+    return ["live", "--model", model, "--headless", "--frames", "1", "--size", "96x96", *extra]
+
+
+@pytest.mark.parametrize("where", ["dream", "dream --guide", "live --source", "live --guide"])
+def test_a_decompression_bomb_is_one_line(where, bomb, random_model, tmp_path, capsys):
+    argv = {"dream": ["dream", bomb, "-o", tmp_path / "out.png", "--model", random_model],
+            "dream --guide": ["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png",
+                              "--model", random_model, "--guide", bomb],
+            "live --source": _live(random_model, "--source", bomb),
+            "live --guide": _live(random_model, "--source", "synthetic", "--guide", bomb)}[where]
+    fails_with_one_line(argv, capsys, str(bomb), "decompression bomb")
+    assert not (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("command", ["dream", "live"])
+def test_a_guide_under_75_pixels_is_refused(command, random_model, tmp_path, capsys):
+    tiny = photo(tmp_path / "tiny.png", 10, 10)
+    argv = (["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png", "--model", random_model]
+            if command == "dream" else _live(random_model, "--source", "synthetic"))
+    fails_with_one_line(argv + ["--guide", tiny], capsys, str(tiny), "10x10", "75")
+
+
+def test_a_config_that_is_a_directory_is_one_line(tmp_path, capsys):
+    fails_with_one_line(["live", "--config", tmp_path], capsys, str(tmp_path), "directory")
+
+
+class FullDisk:
+    """A stand-in for os.fdopen whose files take nothing: every write fails with ENOSPC."""
+
+    def __init__(self, fdopen):
+        self.fdopen = fdopen
+
+    def __call__(self, fd, mode="r", *args, **kwargs):
+        import errno
+        import os
+
+        real = self.fdopen(fd, mode, *args, **kwargs)
+        if "w" not in mode:
+            return real
+
+        class Full:
+            def write(self, data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                real.close()
+        return Full()
+
+
+def test_dream_onto_a_full_disk_is_one_line_and_leaves_nothing(random_model, tmp_path, capsys, monkeypatch):
+    import os
+
+    source = photo(tmp_path / "in.png", 80, 80)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    monkeypatch.setattr("realtime.files.os.fdopen", FullDisk(os.fdopen))
+    fails_with_one_line(["dream", source, "-o", out_dir / "dream.png", "--model", random_model, "--steps", "1"],
+                        capsys, str(out_dir / "dream.png"), "No space left")
+    assert list(out_dir.iterdir()) == []  # no temporary file, no half image
+
+
+def _pipe_run(model, stdout):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", *map(str, _live(model, "--source", "synthetic")),
+                             "--frames", "30", "--pipe"], stdout=stdout, stderr=subprocess.PIPE, text=True)
+    if proc.stdout is not None:
+        proc.stdout.close()  # the reader goes before the first frame
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("reader", ["closed", "/dev/full"])
+def test_pipe_into_a_closed_or_full_stdout_is_one_line(reader, random_model):
+    import subprocess
+
+    if reader == "/dev/full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    if reader == "closed":
+        rc, err = _pipe_run(random_model, subprocess.PIPE)
+    else:
+        with open("/dev/full", "wb") as full:
+            rc, err = _pipe_run(random_model, full)
+    assert rc == 2, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert err.strip().splitlines()[-1].startswith("deepdream live: error: --pipe: cannot write"), err
+
+
+@pytest.mark.parametrize("flags, refused", [([], True), (["--max-dim", "100"], False), (["--tile", "100"], False)])
+def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, random_model, tmp_path, capsys,
+                                                           monkeypatch):
+    # Stand-in for a 10000x10000 photo (a step would need ~60 GB): a 400x300 one with 60 MB free.
+    # 400x300 needs ~72 MB; 100x75 (--max-dim) ~5 MB; a 100-pixel tile and its context 292x292, ~51 MB.
+    monkeypatch.setattr("realtime.commands.dream.available_memory", lambda: 60 * 2**20)
+    argv = ["dream", photo(tmp_path / "in.png", 400, 300), "-o", tmp_path / "out.png", "--model", random_model,
+            "--steps", "1", *flags]
+    if refused:
+        fails_with_one_line(argv, capsys, "400x300", "GiB", "--tile", "--max-dim")
+        assert not (tmp_path / "out.png").exists()
+    else:
+        assert main([str(a) for a in argv]) == 0
+
+
+@pytest.mark.parametrize("flag", ["--serve", "--osc"])
+def test_an_unbracketed_ipv6_address_is_one_line(flag, capsys):
+    fails_with_one_line(["live", flag, "::1", "--model", "missing.onnx"], capsys, flag, "[::1]:")
+
+
+@pytest.mark.parametrize("name", ["x.xyz", "x.avi", "x"])
+def test_record_takes_only_mp4(name, tmp_path, capsys):
+    fails_with_one_line(["live", "--record", tmp_path / name, "--model", "missing.onnx"], capsys, name, ".mp4")
+
+
+@pytest.mark.parametrize("output, input_flag", [("--record", "--source"), ("--log", "--source"),
+                                                ("--stats", "--model"), ("--log", "--guide"),
+                                                ("--snapshots", "--source"), ("--stats", "--log")])
+def test_an_output_that_is_an_input_or_another_output_is_refused(output, input_flag, tmp_path, capsys):
+    target = tmp_path / "clip.mp4"
+    target.write_bytes(b"the user's clip")
+    argv = ["live", "--model", tmp_path / "other.onnx", input_flag, target, output, target]
+    fails_with_one_line(argv, capsys, output, str(target), input_flag)
+    assert target.read_bytes() == b"the user's clip"
+
+
+@pytest.mark.parametrize("name", ["model.json", "model", "model.ONNX.txt"])
+def test_export_output_must_be_onnx(name, tmp_path, capsys):
+    fails_with_one_line(["export", "--weights", "random", "-o", tmp_path / name], capsys, name, ".onnx")
+    assert list(tmp_path.iterdir()) == []
