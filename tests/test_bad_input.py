@@ -145,16 +145,16 @@ def test_pipe_into_a_closed_or_full_stdout_is_one_line(reader, random_model):
     assert err.strip().splitlines()[-1].startswith("deepdream live: error: --pipe: cannot write"), err
 
 
-@pytest.mark.parametrize("flags, refused", [([], True), (["--max-dim", "100"], False), (["--tile", "100"], False)])
+@pytest.mark.parametrize("flags, refused", [([], True), (["--max-dim", "100"], False), (["--tile", "128"], False)])
 def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, random_model, tmp_path, capsys,
                                                            monkeypatch):
-    # Stand-in for a 10000x10000 photo (a step would need ~60 GB): a 400x300 one with 60 MB free.
-    # 400x300 needs ~72 MB; 100x75 (--max-dim) ~5 MB; a 100-pixel tile and its context 292x292, ~51 MB.
-    monkeypatch.setattr("realtime.commands.dream.available_memory", lambda: 60 * 2**20)
-    argv = ["dream", photo(tmp_path / "in.png", 400, 300), "-o", tmp_path / "out.png", "--model", random_model,
+    # Stand-in for a 10000x10000 photo (a step would need ~60 GB): a 600x450 one with 100 MB free.
+    # 600x450 needs ~162 MB; 100x75 (--max-dim) ~5 MB; a 128-pixel tile and its context 320x320, ~61 MB.
+    monkeypatch.setattr("realtime.commands.dream.available_memory", lambda: 100 * 2**20)
+    argv = ["dream", photo(tmp_path / "in.png", 600, 450), "-o", tmp_path / "out.png", "--model", random_model,
             "--steps", "1", *flags]
     if refused:
-        fails_with_one_line(argv, capsys, "400x300", "GiB", "--tile", "--max-dim")
+        fails_with_one_line(argv, capsys, "600x450", "GiB", "--tile", "--max-dim")
         assert not (tmp_path / "out.png").exists()
     else:
         assert main([str(a) for a in argv]) == 0

@@ -5,6 +5,8 @@ realtime.media.video: H.264, finalised on close, also after Ctrl-C), `WindowSink
 """
 from __future__ import annotations
 
+import os
+
 import cv2
 import numpy as np
 
