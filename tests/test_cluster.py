@@ -4,6 +4,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import cv2
 import pytest
@@ -80,16 +81,19 @@ def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, random_model
 
 
 def test_a_worker_killed_mid_render(tmp_path, one_worker, random_model, clip30):
-    import psutil
-
     killed = []
 
-    def kill_one():
+    def kill_one():  # Ray names a worker's process after the task it runs
         while not killed:
-            for proc in psutil.process_iter(["pid", "cmdline"]):
-                if "ray::_dream_task" in " ".join(proc.info["cmdline"] or []):
-                    os.kill(proc.info["pid"], signal.SIGKILL)
-                    killed.append(proc.info["pid"])
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    running = cmdline.read_bytes().replace(b"\0", b" ")
+                except OSError:
+                    continue  # the process ended meanwhile
+                if b"ray::_dream_task" in running:
+                    pid = int(cmdline.parent.name)
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
                     return
     threading.Thread(target=kill_one, daemon=True).start()
     out = tmp_path / "killed.mp4"
