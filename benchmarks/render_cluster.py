@@ -84,7 +84,6 @@ def per_frame(model: Path, frame: np.ndarray, size: tuple[int, int], wrap: bool,
 
 def main() -> None:
     ap = clip_parser(__doc__)
-    ap.add_argument("--size", default="160x120")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip", default="", help="comma list of parts to skip: renders,overheads,large")
     args = ap.parse_args()

@@ -30,7 +30,6 @@ def joined(engine, settings, frames, plan: ChunkPlan):
 
 def main() -> None:
     ap = clip_parser(__doc__)
-    ap.add_argument("--size", default="160x120")
     ap.add_argument("--chunk", type=int, default=30)
     ap.add_argument("--plans", default="0/0,10/4,20/8", help="warm-up/blend pairs")
     args = ap.parse_args()

@@ -32,11 +32,12 @@ def report(title: str, columns: list[tuple[str, str, str]], rows: list[dict], js
 
 
 def clip_parser(doc: str) -> argparse.ArgumentParser:
-    """A parser with --model (the default model) and --clip (the shared test clip beside the checkout)."""
+    """A parser with --model (the default model), --clip (the test clip the repository carries) and --size."""
     from realtime.dream.model import DEFAULT_MODEL
 
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     ap.add_argument("--clip", type=Path,
-                    default=Path(__file__).resolve().parents[2] / "shared/testdata/pan_coffee_320x240.mp4")
+                    default=Path(__file__).resolve().parents[1] / "tests/data/pan_coffee_320x240.mp4")
+    ap.add_argument("--size", default="160x120", help="processing size WxH")
     return ap
