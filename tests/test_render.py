@@ -124,7 +124,7 @@ def _tiny_clip(tmp_path, _):
     return _write_clip(tmp_path / "tiny.mp4", [np.full((40, 64, 3), 90 + i, np.uint8) for i in range(5)])
 
 
-@pytest.mark.parametrize("make, expected", [(lambda tmp, data: data / "coffee.png", "still image"),
+@pytest.mark.parametrize("make, expected", [(lambda tmp, data: data / "chelsea.png", "still image"),
                                             (_tiny_clip, "at least 75 px")])
 def test_inputs_that_cannot_be_rendered(tmp_path, capsys, random_model, testdata, make, expected):
     assert main(["render", str(make(tmp_path, testdata)), "-o", str(tmp_path / "o.mp4"),
