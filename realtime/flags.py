@@ -22,7 +22,7 @@ LIVE = (  # `live`'s own numbers: the show, not the dream
           0.0, 10.0**7, unit="MiB"),
     Param("display_size", "size", None, "size of what every output shows, window, recording, stream, pipe "
           "(default: the source's, at most 1920x1080; with --sync: --size)", 75, MAX_SIDE, optional=True),
-    Param("dream_fade", "int", 2, "display frames over which a finished dream fades in", 0, 60, unit="frames"),
+    Param("dream_fade", "int", 4, "display frames over which a finished dream fades in", 0, 60, unit="frames"),
     Param("sync", "bool", False, "each shown frame waits for its own dream (the display at the dream's rate)"),
 )
 METAVARS = {"size": "WxH", "int": "N", "float": "X"}

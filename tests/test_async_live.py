@@ -15,7 +15,9 @@ from realtime.dream.stream import DreamStream, StreamSettings
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
 from realtime.show.async_loop import run_async
+from realtime.show.control import status_pairs
 from realtime.show.display import DisplayPath
+from realtime.show.loop import hud
 from realtime.show.show import Show
 from realtime.show.worker import DreamUpdate, DreamWorker, StreamProxy
 
@@ -79,8 +81,9 @@ def test_a_slow_dream_leaves_the_display_at_the_source_rate():
         assert 0 < s["latency_ms"][key] < 150 and s["dream_age_ms"][key] > s["latency_ms"][key]
     assert s["dropped_frames"] <= 2 and s["ms_per_step"] > 150
     assert set(s["display_ms"]) == {"flow", "warp", "compose", "sinks", "total"} and s["worker"]["busy"] > 0.5
-    status = show.status(stats)
+    status = dict(status_pairs(show, stats))  # what OSC's /deepdream/status replies
     assert status["display_fps"] > 25 and status["dream_hz"] > 3
+    assert "fps shown" in hud(show, stats, False)[0] and "dreams/s" in hud(show, stats, False)[0]
 
 
 def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_size(tmp_path, testdata):

@@ -45,7 +45,7 @@ class LiveOptions:
     run: int = 1  # which run of the watchdog this is: later runs number their output files
     sync: bool = False  # each shown frame waits for its dream (as `render` and lockstep runs always do)
     display_size: tuple[int, int] | None = None  # what the outputs show; None: the source's, capped
-    dream_fade: int = 2  # display frames over which a finished dream fades in (asynchronous mode)
+    dream_fade: int = 4  # display frames over which a finished dream fades in (asynchronous mode)
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -161,7 +161,8 @@ def _engines(options: LiveOptions, playlist) -> list:
     for scene in (playlist.scenes if playlist else []):
         if scene.model and Path(scene.model) not in models:
             models.append(Path(scene.model))
-    engines = [Engine(m, options.provider) for m in models]
+    spin = options.sync or options.seed is not None  # no display thread beside the dream: see Engine
+    engines = [Engine(m, options.provider, spin=spin) for m in models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
     if options.guide is not None:
