@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.commands.live_async import beside_display
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.dream.model import DEFAULT_MODEL
@@ -138,7 +139,7 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
     engine = Engine(args.model, "cpu")
-    beside = Engine(args.model, "cpu", spin=False)  # as `live` builds it without --sync
+    beside = Engine(args.model, "cpu", **beside_display())  # as `live` builds it without --sync
     print(f"{engine.info.name} on {engine.provider}, 1 step per frame, clip {Path(args.clip).name}")
     result = {"loop": []}
     for size, display in SIZES:

@@ -226,3 +226,14 @@ def test_the_display_size_is_the_sources_capped_at_1080p_and_sync_keeps_the_proc
     assert display_size(None, False, SimpleNamespace(size=(320, 240)), (640, 360)) == (320, 240)
     assert display_size(None, True, camera, (640, 360)) == (640, 360)
     assert display_size((1280, 720), True, camera, (640, 360)) == (1280, 720)
+
+
+def test_sync_with_a_display_size_scales_the_dream_and_stereo_doubles_it():
+    from realtime.commands.live import LiveOptions, _presenter
+
+    frame = np.zeros((120, 160, 3), np.uint8)
+    assert _presenter(LiveOptions(sync=True), (160, 120), (160, 120)) is None  # as before: the dream as it is
+    assert _presenter(LiveOptions(sync=True), (160, 120), (320, 240))(frame).shape == (240, 320, 3)
+    stereo = _presenter(LiveOptions(sync=True, stereo=True), (160, 120), (320, 240))
+    assert stereo(frame).shape == (240, 640, 3)
+    assert _presenter(LiveOptions(stereo=True), (160, 120), (320, 240))(np.zeros((240, 320, 3), np.uint8)).shape == (240, 640, 3)

@@ -155,14 +155,15 @@ def _playlist(options: LiveOptions, settings):
 
 
 def _engines(options: LiveOptions, playlist) -> list:
+    from realtime.commands.live_async import beside_display
     from realtime.dream.engine import Engine
 
     models = list(options.models)
     for scene in (playlist.scenes if playlist else []):
         if scene.model and Path(scene.model) not in models:
             models.append(Path(scene.model))
-    spin = options.sync or options.seed is not None  # no display thread beside the dream: see Engine
-    engines = [Engine(m, options.provider, spin=spin) for m in models]
+    alone = options.sync or options.seed is not None  # no display thread beside the dream
+    engines = [Engine(m, options.provider, **({} if alone else beside_display())) for m in models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
     if options.guide is not None:
