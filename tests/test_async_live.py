@@ -75,21 +75,22 @@ def test_a_slow_dream_leaves_the_display_at_the_source_rate():
     stats = run_async(reader, show, worker, path, [ListSink()], max_frames=60)
     reader.close()
     s = stats.summary(show)
-    assert s["display_fps"] > 25 and s["fps"] == pytest.approx(s["display_fps"], rel=0.05)
-    assert 3.0 < s["dream_hz"] < 5.5  # 200 ms a dream: near 5 Hz
+    # The display follows the 30 fps source (with room for a loaded 2-core test machine), the dream its 200 ms.
+    assert s["display_fps"] > 20 and s["fps"] == pytest.approx(s["display_fps"], rel=0.05)
+    assert 3.0 < s["dream_hz"] < 5.5 and s["display_fps"] > 4 * s["dream_hz"]
     for key in ("p50", "p95"):
         assert 0 < s["latency_ms"][key] < 150 and s["dream_age_ms"][key] > s["latency_ms"][key]
-    assert s["dropped_frames"] <= 2 and s["ms_per_step"] > 150
+    assert s["dropped_frames"] <= 6 and s["ms_per_step"] > 150
     assert set(s["display_ms"]) == {"flow", "warp", "compose", "sinks", "total"} and s["worker"]["busy"] > 0.5
     status = dict(status_pairs(show, stats))  # what OSC's /deepdream/status replies
-    assert status["display_fps"] > 25 and status["dream_hz"] > 3
+    assert status["display_fps"] > 20 and status["dream_hz"] > 3
     assert "fps shown" in hud(show, stats, False)[0] and "dreams/s" in hud(show, stats, False)[0]
 
 
 def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_size(tmp_path, testdata):
     source = CaptureSource(str(testdata / "pan_coffee_320x240.mp4"))
-    show, worker, path = assemble(seconds=0.02, size=(160, 120), display=(480, 360))
-    reader = Latest(source)
+    show, worker, path = assemble(seconds=0.1, size=(160, 120), display=(480, 360))
+    reader = Latest(source, lockstep=True)  # a busy test machine must not drop frames: each waits to be shown
     stats = run_async(reader, show, worker, path, [VideoSink(tmp_path / "out.mp4", source.fps, (480, 360))],
                       fps=source.fps)
     reader.close()
@@ -97,8 +98,8 @@ def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_siz
     assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
     assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (480, 360)
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == stats.frames
-    assert stats.frames + reader.dropped == 90 and reader.dropped <= 3  # one shown frame per source frame
-    assert worker.updates > 10
+    assert stats.frames == 90 and reader.dropped == 0  # one shown frame per source frame
+    assert 1 < worker.updates < 60  # 100 ms dreams land beside them, not once per frame
 
 
 def test_the_shown_detail_moves_with_the_image_at_the_display_size():
