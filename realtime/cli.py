@@ -57,7 +57,8 @@ def _live(args) -> int:
                           virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed,
                           config=Path(args.config) if args.config else None, osc=args.osc,
                           event_log=Path(args.event_log) if args.event_log else None, min_free_mb=args.min_free_mb,
-                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run, crf=args.crf)
+                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run, crf=args.crf,
+                          sync=args.sync, display_size=args.display_size, dream_fade=args.dream_fade)
     return run_live(options, settings)
 
 

@@ -20,6 +20,10 @@ LIVE = (  # `live`'s own numbers: the show, not the dream
           "many seconds or it dies (0: off)", 1.0, 86400.0, unit="s", off=0.0),
     Param("min_free_mb", "float", 500.0, "stop recording (and keep showing) when the disk has less free space",
           0.0, 10.0**7, unit="MiB"),
+    Param("display_size", "size", None, "size of what every output shows, window, recording, stream, pipe "
+          "(default: the source's, at most 1920x1080; with --sync: --size)", 75, MAX_SIDE, optional=True),
+    Param("dream_fade", "int", 4, "display frames over which a finished dream fades in", 0, 60, unit="frames"),
+    Param("sync", "bool", False, "each shown frame waits for its own dream (the display at the dream's rate)"),
 )
 OUTPUT = (  # every MP4 we write (live --record, key and OSC recordings, render)
     Param("crf", "int", 18, "H.264 quality (lower: better and bigger; 18 looks like the source)", 0, 51),

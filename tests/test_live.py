@@ -52,7 +52,7 @@ def test_headless_run_on_the_clip_records_n_frames_that_differ(tmp_path, random_
     out, stats = tmp_path / "rec.mp4", tmp_path / "stats.json"
     result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source",
                              str(testdata / "pan_coffee_320x240.mp4"), "--loop", "--model", str(random_model),
-                             "--size", "160x120", "--headless", "--frames", "12", "--record", str(out),
+                             "--size", "160x120", "--headless", "--frames", "12", "--record", str(out), "--sync",
                              "--stats", str(stats)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     cap = cv2.VideoCapture(str(out))

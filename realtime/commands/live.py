@@ -44,6 +44,9 @@ class LiveOptions:
     crf: int = 18  # H.264 quality of recordings
     heartbeat: Path | None = None  # set by the watchdog for the loop it supervises
     run: int = 1  # which run of the watchdog this is: later runs number their output files
+    sync: bool = False  # each shown frame waits for its dream (as `render` and lockstep runs always do)
+    display_size: tuple[int, int] | None = None  # what the outputs show; None: the source's, capped
+    dream_fade: int = 4  # display frames over which a finished dream fades in (asynchronous mode)
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -118,6 +121,7 @@ def run_live(options: LiveOptions, settings) -> int:
 
 
 def _run_live(options: LiveOptions, settings, remote) -> int:
+    from realtime.commands.live_async import display_size, report, run_async_live
     from realtime.dream.stream import DreamStream
     from realtime.media.sources import Latest
     from realtime.show.loop import run, write_stats
@@ -128,24 +132,30 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     source, name = open_with_fallback(options, settings.size)
     log.info("source %s", name)
     stream = DreamStream(engines, settings)
-    outputs = _Outputs(options, settings, getattr(source, "fps", 30.0))
-    show = Show(stream, playlist, outputs.recorder, outputs.window)
     # With a seed, a file is a stimulus: every frame, in order, as fast as the dream goes, so two
     # runs show the same frames. Otherwise the newest frame wins, as with a camera.
     lockstep = options.seed is not None and getattr(source, "is_file", False)
+    sync = options.sync or lockstep
+    options = replace(options, sync=sync)
+    fps = getattr(source, "fps", 30.0)
+    display = display_size(options.display_size, sync, source, settings.size)
+    outputs = _Outputs(options, settings, fps, display)
     if lockstep:
         source.paced = False
         log.info("--seed with a file: every frame in order (not real time)")
     reader = Latest(source, lockstep=lockstep)
     try:
-        stats = run(reader, show, outputs.sinks, outputs.window, options.frames, outputs.present, outputs.frame_log,
-                    remote, outputs.publish)
+        if sync:
+            show = Show(stream, playlist, outputs.recorder, outputs.window)
+            stats = run(reader, show, outputs.sinks, outputs.window, options.frames, outputs.present,
+                        outputs.frame_log, remote, outputs.publish)
+        else:
+            show, stats = run_async_live(options, stream, playlist, outputs, reader, remote, fps, display)
     finally:
         reader.close()
         outputs.close()
     summary = stats.summary(show)
-    log.info("%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms", summary["frames"], summary["fps"],
-             summary["ms_per_step"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"])
+    report(summary)
     if options.stats is not None:
         write_stats(options.stats, summary)
     return 0
@@ -165,6 +175,7 @@ def _playlist(options: LiveOptions, settings):
 
 
 def _engines(options: LiveOptions, playlist) -> list:
+    from realtime.commands.live_async import beside_display
     from realtime.dream.engine import Engine
 
     models = list(options.models)
@@ -174,7 +185,8 @@ def _engines(options: LiveOptions, playlist) -> list:
     from realtime.media.images import load_guide
 
     guide = load_guide(options.guide) if options.guide is not None else None
-    engines = [Engine(m, options.provider) for m in models]
+    alone = options.sync or options.seed is not None  # no display thread beside the dream
+    engines = [Engine(m, options.provider, **({} if alone else beside_display())) for m in models]
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
     if guide is not None:
@@ -183,19 +195,32 @@ def _engines(options: LiveOptions, playlist) -> list:
     return engines
 
 
+def _presenter(options: LiveOptions, processing: tuple[int, int], display: tuple[int, int]):
+    """What turns a frame at the display size into what the sinks get (both eyes); with --sync a
+    dream at the processing size is first scaled to --display-size."""
+    from realtime.media.sinks import side_by_side
+
+    eyes = side_by_side(options.disparity) if options.stereo else None
+    if not (options.sync and display != processing):
+        return eyes
+    from realtime.dream.reproject import fit
+
+    return lambda frame: fit(frame, display) if eyes is None else eyes(fit(frame, display))
+
+
 class _Outputs:
     """Every place a shown frame goes (window, recording, pipe, virtual camera, HTTP, recorder,
     heartbeat) and the frame log, opened together and closed together."""
 
-    def __init__(self, options: LiveOptions, settings, fps: float):
+    def __init__(self, options: LiveOptions, settings, fps: float, display: tuple[int, int]):
         from realtime.media.recorder import Recorder
         from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
         from realtime.media.video import VideoFormat
 
-        w, h = settings.size
+        w, h = display
         shown = (w * 2, h) if options.stereo else (w, h)
         self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
-        self.present = side_by_side(options.disparity) if options.stereo else None
+        self.present = _presenter(options, settings.size, display)
         video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo)
         if options.headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"

@@ -44,7 +44,7 @@ def choose_provider(requested: str = "auto") -> str:
 
 
 class Engine:
-    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0):
+    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin: bool = True):
         import onnxruntime as ort
 
         path = Path(path)
@@ -54,6 +54,8 @@ class Engine:
         self.options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
         if threads:
             self.options.intra_op_num_threads = threads
+        if not spin:  # other threads share the cores (the live display path): idle workers sleep, not spin
+            self.options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.fell_back: str | None = None  # why the engine left its GPU provider, if it did
         self._open(choose_provider(provider))
         self.info = ModelInfo.from_session(path, self.session)

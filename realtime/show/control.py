@@ -14,6 +14,7 @@ from realtime.show.remote import PREFIX
 log = logging.getLogger("deepdream.live")
 STATUS_KEYS = ("frame", "fps", "ms_per_step", "loss", *live_params(), "model", "model_name", "scene", "paused",
                "recording", "provider", "mix")
+RATE_KEYS = ("display_fps", "dream_hz")  # the asynchronous mode's (realtime.show.async_loop), when present
 
 
 def parameters() -> tuple[str, ...]:
@@ -81,7 +82,7 @@ def status_pairs(show, stats) -> list[tuple[str, object]]:
     """The status reply as OSC-typed pairs (numbers, strings; no None)."""
     s = show.status(stats)
     out = []
-    for key in STATUS_KEYS:
+    for key in STATUS_KEYS + tuple(k for k in RATE_KEYS if k in s):
         value = s[key]
         if key == "mix":
             value = -1.0 if value is None else float(value)

@@ -1,7 +1,8 @@
 """The experiment log: one CSV row per displayed frame, so a study knows what was seen, and when.
 
 Columns: wall-clock time (ISO 8601, UTC) and monotonic seconds, the displayed frame's index and
-its source frame's index, every live parameter in force, the loss and the ms per step.
+its source frame's index, every live parameter in force, the loss and the ms per step; in the
+asynchronous mode also which dream update is on screen and how old it is (ms since its frame's capture).
 
 Days-long runs: past `max_mb` the log goes on in FILE.part2.csv, FILE.part3.csv, ... (each with
 the header; nothing is ever deleted: it is experiment data). A failing write (a full disk) stops
@@ -23,7 +24,8 @@ log = logging.getLogger("deepdream.live")
 # Every parameter of the table is a column (size aside: it is fixed for the run and in the header
 # of any recording); live ones hold the value in force at that frame, the others the run's setting.
 COLUMNS = ["wall_time", "monotonic", "frame", "source_frame", "model", "scene",
-           *(p.name for p in STREAM if p.name != "size"), "calm_strength", "mix_center", "paused", "loss", "ms_per_step"]
+           *(p.name for p in STREAM if p.name != "size"), "calm_strength", "mix_center", "paused", "loss", "ms_per_step",
+           "dream_update", "dream_age_ms"]  # the last two: asynchronous mode only (the dream on screen)
 
 
 class FrameLog:
@@ -64,7 +66,8 @@ class FrameLog:
             datetime.now(timezone.utc).isoformat(timespec="microseconds"), f"{time.monotonic():.6f}", index,
             frame.index, status["model_name"], status["scene"], *values, f"{status['calm_strength']:.4f}",
             _cell(status["mix"], "{:.3f}"), status["paused"], _cell(status["loss"]) if dreamed else "",
-            _cell(status["ms_per_step"], "{:.2f}") if dreamed and status["steps_per_frame"] else ""])
+            _cell(status["ms_per_step"], "{:.2f}") if dreamed and status["steps_per_frame"] else "",
+            status.get("dream_update", ""), _cell(status.get("dream_age_ms"), "{:.1f}")])
         self.fh.flush()
 
     def close(self):

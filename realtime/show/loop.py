@@ -58,7 +58,8 @@ def hud(show, stats: LoopStats, lost: bool) -> list[str]:
     s = show.status(stats)
     live = "  ".join(f"{p.name.replace('_', ' ')} {_short(s[p.name])}" for p in live_params().values()
                      if p.name != "steps_per_frame")
-    lines = [f"{s['fps']:4.1f} fps  {s['ms_per_step']:5.0f} ms/step  {s['steps_per_frame']} steps/frame",
+    rate = f"{s['fps']:4.1f} fps" if "dream_hz" not in s else f"{s['display_fps']:4.1f} fps shown  {s['dream_hz']:4.1f} dreams/s"
+    lines = [f"{rate}  {s['ms_per_step']:5.0f} ms/step  {s['steps_per_frame']} steps/frame",
              live + ("  PAUSED" if s["paused"] else ""),
              f"{s['model_name']} on {s['provider'].removesuffix('ExecutionProvider')}"
              + (f"  [{s['scene']}]" if s["scene"] else "")]

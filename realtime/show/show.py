@@ -110,6 +110,7 @@ class Show:
                "recording": bool(self.recorder is not None and self.recorder.recording),
                "provider": f.provider, "fell_back": f.fell_back, "mix": f.mix_center, "mix_layers": f.mix_layers,
                "calm_strength": f.calm_strength}
+        out.update(getattr(stats, "rates", dict)())  # the asynchronous loop's: display_fps, dream_hz, ...
         return out
 
 

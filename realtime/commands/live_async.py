@@ -1,0 +1,78 @@
+"""`deepdream live` in the asynchronous mode (the default): the dream worker beside the display path.
+
+`display_size` decides what the outputs show (the source's size, capped at 1920x1080, unless
+--display-size says; with --sync the processing size, as before); `run_async_live` builds the
+proxy, worker and display path around an opened stream and outputs and runs the loop
+(realtime.show.async_loop); `report` logs the summary of either mode.
+"""
+from __future__ import annotations
+
+import logging
+import os
+
+log = logging.getLogger("deepdream.live")
+
+
+def display_size(asked, sync: bool, source, processing: tuple[int, int]) -> tuple[int, int]:
+    if asked is not None:
+        return asked
+    return processing if sync else capped(source_size(source, processing))
+
+
+def beside_display() -> dict:
+    """Engine options for a dream beside the display path: one core left to the display and capture
+    (on 2 cores, 1 ONNX thread dreamed as fast as 2 and the display lost fewer frames), workers
+    that sleep rather than spin while they wait."""
+    return {"threads": max(1, (os.cpu_count() or 2) - 1), "spin": False}
+
+
+def run_async_live(options, stream, playlist, outputs, reader, remote, fps: float, display):
+    from realtime.show.async_loop import run_async
+    from realtime.show.display import DisplayPath
+    from realtime.show.show import Show
+    from realtime.show.worker import DreamWorker, StreamProxy
+
+    proxy = StreamProxy(stream)
+    show = Show(proxy, playlist, outputs.recorder, outputs.window)
+    path = DisplayPath(stream.settings.size, display, options.dream_fade, stream.settings.flow, stream.settings.wrap)
+    log.info("dreaming at %dx%d beside the display at %dx%d (--sync: each frame waits for its dream)",
+             *stream.settings.size, *display)
+    worker = DreamWorker(stream, proxy)
+    stats = run_async(reader, show, worker, path, outputs.sinks, outputs.window, options.frames, outputs.present,
+                      outputs.frame_log, remote, outputs.publish, fps)
+    return show, stats
+
+
+def report(summary: dict) -> None:
+    if "dream_hz" in summary:
+        log.info("%d frames, %.1f fps shown, %.1f dreams/s, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms, "
+                 "dream age p50 %.0f ms, %d camera frames dropped", summary["frames"], summary["fps"],
+                 summary["dream_hz"], summary["ms_per_step"], summary["latency_ms"]["p50"],
+                 summary["latency_ms"]["p95"], summary["dream_age_ms"]["p50"], summary["dropped_frames"])
+        return
+    log.info("%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms", summary["frames"], summary["fps"],
+             summary["ms_per_step"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"])
+
+
+def source_size(source, fallback: tuple[int, int]) -> tuple[int, int]:
+    """A source's frame size (width, height), as far as it tells before the first frame."""
+    if getattr(source, "size", None):
+        return tuple(source.size)
+    if getattr(source, "image", None) is not None:
+        return source.image.shape[1], source.image.shape[0]
+    cap = getattr(source, "cap", None)
+    if cap is not None:
+        import cv2
+
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if w >= 75 and h >= 75:
+            return w, h
+    return fallback
+
+
+def capped(size: tuple[int, int], limit: tuple[int, int] = (1920, 1080)) -> tuple[int, int]:
+    """Scaled down, keeping its shape, to fit within `limit` (a 4K camera shown at 1080p)."""
+    scale = min(1.0, limit[0] / size[0], limit[1] / size[1])
+    return max(75, round(size[0] * scale)), max(75, round(size[1] * scale))
+
+

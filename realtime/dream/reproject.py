@@ -1,0 +1,91 @@
+"""Reprojection of dream detail: a dream made from one frame, carried onto newer frames along the flow.
+
+The detail of a dream is the dream minus the frame it was made from (float32, [-1, 1] units, at the
+processing size). `carry` moves detail along the optical flow from the frame it belongs to onto a
+newer one and drops it where that frame shows what was hidden (the occlusion check of
+realtime.dream.flow); `compose` lays detail, scaled up, on a camera frame at the display size;
+`Fade` brings a newly landed detail in over a few display frames so the change does not pop. This
+is asynchronous reprojection (VR's timewarp) applied to a dream: pure functions, no threads.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.dream.flow import Motion, warp
+
+UNIT = 127.5  # one unit of detail in pixel levels (realtime.dream.pixels: [-1, 1] <-> 0..255)
+
+
+def detail_of(dream8: np.ndarray, frame8: np.ndarray) -> np.ndarray:
+    """Dream and the frame it was made from (uint8, same size) -> detail in [-1, 1] units."""
+    return (dream8.astype(np.float32) - frame8.astype(np.float32)) / UNIT
+
+
+def carry(detail: np.ndarray, motion: Motion | None, around: bool = False) -> np.ndarray:
+    """Detail aligned with motion's previous frame -> aligned with its current one (None: no motion known)."""
+    if motion is None:
+        return detail
+    moved = warp(detail, motion.backward, around)
+    moved[motion.occluded] = 0.0  # newly revealed: the camera shows there
+    return moved
+
+
+def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize to (width, height): area averaging going down, linear going up, nothing if equal."""
+    if image.shape[1::-1] == tuple(size):
+        return image
+    shrinking = size[0] < image.shape[1]
+    return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def compose(camera8: np.ndarray, detail: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
+    """A camera frame at `size` plus the detail scaled up to it, uint8 (saturated, not wrapped)."""
+    camera = fit(camera8, size)
+    if detail is None:
+        return camera
+    up = fit(detail * UNIT, size)  # scaled before it is scaled up: a quarter of the multiplies at 2x
+    return cv2.add(camera, up, dtype=cv2.CV_8U)  # saturating add of float levels onto uint8
+
+
+class Fade:
+    """The shown detail and, while one lands, the incoming one, brought in over `frames` display frames."""
+
+    def __init__(self, frames: int):
+        self.frames = frames
+        self.shown: np.ndarray | None = None
+        self.incoming: np.ndarray | None = None
+        self.done = 0  # display frames of the current fade so far
+
+    def land(self, detail: np.ndarray) -> None:
+        """A new dream's detail, already carried onto the newest frame."""
+        if self.shown is None or self.frames == 0:
+            self.shown, self.incoming = detail, None
+        else:
+            if self.incoming is not None:  # landed mid-fade: keep what is on screen, fade from there
+                self.shown = self.current()
+            self.incoming, self.done = detail, 0
+
+    def carry(self, motion: Motion | None, around: bool = False) -> None:
+        """Move both along the newest motion (one warp for both: stacked channels)."""
+        if self.shown is None or motion is None:
+            return
+        if self.incoming is None:
+            self.shown = carry(self.shown, motion, around)
+            return
+        both = carry(np.concatenate([self.shown, self.incoming], axis=2), motion, around)
+        self.shown, self.incoming = both[..., :3], both[..., 3:]
+
+    def step(self) -> np.ndarray | None:
+        """The detail for this display frame; the fade moves one frame on."""
+        if self.incoming is not None:
+            self.done += 1
+            if self.done >= self.frames:
+                self.shown, self.incoming = self.incoming, None
+        return self.current()
+
+    def current(self) -> np.ndarray | None:
+        if self.incoming is None:
+            return self.shown
+        a = self.done / self.frames
+        return self.shown + a * (self.incoming - self.shown)

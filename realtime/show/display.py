@@ -1,0 +1,59 @@
+"""The display path of the asynchronous mode: every camera frame shown at once, with the dream on it.
+
+Per camera frame (`DisplayPath.frame`): the frame is scaled to the processing size, the optical
+flow from the previously shown frame is measured there, the detail on screen is carried along it,
+a dream that has just finished is carried from the frame it was made from onto this one (one flow
+between the two) and faded in over `--dream-fade` frames, and the camera frame at the display size
+gets the detail, scaled up, laid on it. The camera stays sharp and on time; the dream sticks to
+what moves. Runs on the loop's thread; the worker (realtime.show.worker) never touches it.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from realtime.dream.flow import Flow
+from realtime.dream.reproject import Fade, carry, compose, fit
+
+
+class DisplayPath:
+    def __init__(self, processing: tuple[int, int], display: tuple[int, int], fade_frames: int,
+                 flow: str = "dis", around: bool = False):
+        self.processing, self.display, self.around = processing, display, around
+        self.fade = Fade(fade_frames)
+        self.flow = Flow(flow if flow != "off" else "dis", around=around)
+        self.far = Flow(flow if flow != "off" else "dis", around=around, far=True)  # from a dream's frame
+        self.prev: np.ndarray | None = None  # the previous frame, processing size
+        self.landed = None  # the newest DreamUpdate on screen
+        self.spent = {"flow": 0.0, "warp": 0.0, "compose": 0.0}  # seconds, summed
+
+    def frame(self, image: np.ndarray, flow: str = "dis", update=None) -> tuple[np.ndarray, np.ndarray]:
+        """A camera frame (uint8 RGB, any size) -> (it at the processing size, what to show at the display size).
+
+        `flow` is the live parameter ("off": the detail stays where it is); `update` a finished dream."""
+        proc = fit(image, self.processing)
+        if flow != "off" and flow != self.flow.method:  # switched live to the other method
+            self.flow = Flow(flow, around=self.around)
+            self.far = Flow(flow, around=self.around, far=True)
+        t0 = time.perf_counter()
+        moved = self._motion(self.flow, self.prev, proc, flow)
+        landing = self._motion(self.far, update.frame, proc, flow) if update is not None else None
+        t1 = time.perf_counter()
+        self.fade.carry(moved, self.around)
+        if update is not None:
+            self.fade.land(carry(update.detail, landing, self.around))
+            self.landed = update
+        t2 = time.perf_counter()
+        shown = compose(image, self.fade.step(), self.display)
+        t3 = time.perf_counter()
+        self.prev = proc
+        for key, seconds in (("flow", t1 - t0), ("warp", t2 - t1), ("compose", t3 - t2)):
+            self.spent[key] += seconds
+        return proc, shown
+
+    @staticmethod
+    def _motion(measure: Flow, before: np.ndarray | None, after: np.ndarray, flow: str):
+        if flow == "off" or before is None or before is after:
+            return None
+        return measure.between(before, after)

@@ -1,0 +1,130 @@
+"""The dream worker: a thread that owns the DreamStream and dreams the newest frame, as fast as it can.
+
+The display path `offer()`s every camera frame (at the processing size); the worker takes the
+newest one, applies the parameter changes queued since its last dream, dreams it (the stream
+carries its previous dream onto it along the flow and weights it by the feedback, as in the
+synchronous loop: per dream update, the same feedback), and posts a `DreamUpdate` that `take()`
+hands back once. Nothing mutable crosses threads: frames and details are handed off through a
+condition, changes through a queue, figures as frozen snapshots (`StreamProxy`).
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from realtime.dream.reproject import detail_of
+from realtime.dream.stream import DreamStream
+
+log = logging.getLogger("deepdream.live")
+
+
+@dataclass(frozen=True)
+class DreamUpdate:
+    number: int  # from 1
+    frame: np.ndarray  # uint8, processing size: the frame it was dreamed from
+    detail: np.ndarray  # float32, [-1, 1] units: dream minus frame
+    index: int  # that frame's index in the source
+    captured: float  # that frame's capture time (time.monotonic())
+    seconds: float  # how long the dream took
+
+
+class StreamProxy:
+    """What the Show steers in the asynchronous mode: `set` is checked at once (on a shadow stream with
+    the same engines, which also answers with the newest asked values) and queued for the worker;
+    `figures()` combines those values with the worker's latest snapshot."""
+
+    def __init__(self, stream: DreamStream):
+        self.engines = stream.engines
+        self._shadow = DreamStream(stream.engines, stream.settings)  # never dreams: checks and holds values
+        self._pending: queue.SimpleQueue = queue.SimpleQueue()
+        self._snapshot = stream.figures()
+
+    def set(self, name: str, value) -> None:
+        self._shadow.set(name, value)  # ValueError names what is wrong, as the stream's own set does
+        self._pending.put((name, value))
+
+    def figures(self):
+        asked = self._shadow.figures()
+        return replace(self._snapshot, values=asked.values, model=asked.model, model_index=asked.model_index,
+                       mix_layers=asked.mix_layers, mix_target=asked.mix_target)
+
+    def apply(self, stream: DreamStream) -> None:
+        """On the worker's thread, between dreams: every queued change, in order."""
+        while True:
+            try:
+                name, value = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            stream.set(name, value)
+
+    def publish(self, stream: DreamStream) -> None:
+        self._snapshot = stream.figures()  # one reference swap of a frozen object
+
+
+class DreamWorker:
+    def __init__(self, stream: DreamStream, proxy: StreamProxy):
+        self.stream, self.proxy = stream, proxy
+        self._cond = threading.Condition()
+        self._offered = None  # newest Frame offered, not yet dreamed
+        self._update: DreamUpdate | None = None  # newest finished, not yet taken
+        self._error: BaseException | None = None
+        self._stop = False
+        self.updates = 0
+        self.busy_s = 0.0  # time spent dreaming (the rest: waiting for a frame)
+        self._thread = threading.Thread(target=self._run, name="dream", daemon=True)
+        self._thread.start()
+
+    def offer(self, frame) -> None:
+        """The newest camera frame (a Frame whose image is at the processing size); older ones are dropped."""
+        with self._cond:
+            self._offered = frame
+            self._cond.notify_all()
+
+    def take(self) -> DreamUpdate | None:
+        """The newest finished dream, once; re-raises what stopped the worker."""
+        with self._cond:
+            if self._error is not None:
+                raise self._error
+            update, self._update = self._update, None
+            return update
+
+    def _next(self):
+        with self._cond:
+            while self._offered is None and not self._stop:
+                self._cond.wait(0.1)
+            frame, self._offered = self._offered, None
+            return frame
+
+    def _run(self) -> None:
+        try:
+            while True:
+                frame = self._next()
+                if frame is None:
+                    return
+                self._dream(frame)
+        except BaseException as exc:  # handed to the display path, which stops and reports it
+            with self._cond:
+                self._error = exc
+
+    def _dream(self, frame) -> None:
+        t0 = time.perf_counter()
+        self.proxy.apply(self.stream)
+        dream = self.stream(frame.image)
+        detail = detail_of(dream, frame.image)
+        self.proxy.publish(self.stream)
+        seconds = time.perf_counter() - t0
+        with self._cond:
+            self.updates += 1
+            self.busy_s += seconds
+            self._update = DreamUpdate(self.updates, frame.image, detail, frame.index, frame.time, seconds)
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        self._thread.join(timeout=30.0)  # a dream in flight finishes first (seconds at most)

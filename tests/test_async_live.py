@@ -1,0 +1,240 @@
+"""The asynchronous live mode: the display at the camera's rate, the dream beside it (realtime.show.async_loop)."""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.dream.reproject import Fade, fit
+from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.media.sinks import ListSink, VideoSink
+from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
+from realtime.show.async_loop import run_async
+from realtime.show.control import status_pairs
+from realtime.show.display import DisplayPath
+from realtime.show.loop import hud
+from realtime.show.show import Show
+from realtime.show.worker import DreamUpdate, DreamWorker, StreamProxy
+
+
+class StandIn:
+    """The Engine interface DreamStream uses, taking `seconds` per step and adding a fixed pattern."""
+
+    def __init__(self, seconds: float = 0.2):
+        self.seconds = seconds
+        self.info = SimpleNamespace(mix_layers=(), name="stand-in", path=Path("stand-in.onnx"))
+        self.provider, self.fell_back, self.last_loss = "CPUExecutionProvider", None, 0.0
+        self.steps = 0
+
+    def step(self, image, n, step_size, transform=None):
+        time.sleep(self.seconds * n)
+        self.steps += n
+        h, w = image.shape[:2]
+        stripes = (np.arange(w)[None, :, None] // 8 % 2).astype(np.float32) * 0.2 - 0.1
+        return np.clip(image + np.broadcast_to(stripes, (h, w, 1)), -1, 1)
+
+
+def assemble(seconds=0.2, size=(160, 120), display=(320, 240), fade=2, **settings):
+    stream = DreamStream([StandIn(seconds)], StreamSettings(size=size, **settings))
+    proxy = StreamProxy(stream)
+    return Show(proxy), DreamWorker(stream, proxy), DisplayPath(size, display, fade, stream.settings.flow)
+
+
+def texture(h=240, w=480, seed=0):
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(0, 255, (h, w, 3), dtype=np.uint8), (0, 0), 3)
+
+
+def square(size=(160, 120), x=50, y=40, side=20):
+    detail = np.zeros((size[1], size[0], 3), np.float32)
+    detail[y:y + side, x:x + side] = 0.6
+    return detail
+
+
+def centre_x(shown, camera) -> float:
+    diff = np.abs(shown.astype(int) - fit(camera, shown.shape[1::-1]).astype(int)).sum(axis=2)
+    xs = np.nonzero(diff > 40)[1]
+    return float(xs.mean())
+
+
+def panning(count, step=4, w=320, h=240):
+    """Frames at 320x240 whose content moves `step` pixels right per frame."""
+    big = texture(h, w + step * count + 8)
+    start = step * count
+    return [big[:, start - step * k:start - step * k + w].copy() for k in range(count)]
+
+
+def test_a_slow_dream_leaves_the_display_at_the_source_rate():
+    show, worker, path = assemble(seconds=0.2)
+    reader = Latest(SyntheticSource((160, 120), fps=30))
+    stats = run_async(reader, show, worker, path, [ListSink()], max_frames=60)
+    reader.close()
+    s = stats.summary(show)
+    # The display follows the 30 fps source (with room for a loaded 2-core test machine), the dream its 200 ms.
+    assert s["display_fps"] > 20 and s["fps"] == pytest.approx(s["display_fps"], rel=0.05)
+    assert 3.0 < s["dream_hz"] < 5.5 and s["display_fps"] > 4 * s["dream_hz"]
+    for key in ("p50", "p95"):
+        assert 0 < s["latency_ms"][key] < 150 and s["dream_age_ms"][key] > s["latency_ms"][key]
+    assert s["dropped_frames"] <= 6 and s["ms_per_step"] > 150
+    assert set(s["display_ms"]) == {"flow", "warp", "compose", "sinks", "total"} and s["worker"]["busy"] > 0.5
+    status = dict(status_pairs(show, stats))  # what OSC's /deepdream/status replies
+    assert status["display_fps"] > 20 and status["dream_hz"] > 3
+    assert "fps shown" in hud(show, stats, False)[0] and "dreams/s" in hud(show, stats, False)[0]
+
+
+def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_size(tmp_path, testdata):
+    source = CaptureSource(str(testdata / "pan_coffee_320x240.mp4"))
+    show, worker, path = assemble(seconds=0.1, size=(160, 120), display=(480, 360))
+    reader = Latest(source, lockstep=True)  # a busy test machine must not drop frames: each waits to be shown
+    stats = run_async(reader, show, worker, path, [VideoSink(tmp_path / "out.mp4", source.fps, (480, 360))],
+                      fps=source.fps)
+    reader.close()
+    cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
+    assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (480, 360)
+    assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == stats.frames
+    assert stats.frames == 90 and reader.dropped == 0  # one shown frame per source frame
+    assert 1 < worker.updates < 60  # 100 ms dreams land beside them, not once per frame
+
+
+def test_the_shown_detail_moves_with_the_image_at_the_display_size():
+    frames = panning(7)
+    path = DisplayPath((160, 120), (320, 240), 0)
+    proc, _ = path.frame(frames[0])
+    path.frame(frames[0], update=DreamUpdate(1, proc, square(), 0, 0.0, 0.1))
+    start = centre_x(path.frame(frames[0])[1], frames[0])
+    for frame in frames[1:]:
+        _, shown = path.frame(frame)
+    assert shown.shape == (240, 320, 3)
+    assert centre_x(shown, frames[-1]) - start == pytest.approx(6 * 4, abs=2)  # 4 display px a frame
+
+
+def test_a_finished_dream_lands_on_a_newer_frame_in_the_right_place():
+    frames = panning(7)
+    path = DisplayPath((160, 120), (320, 240), 0)
+    made_from = fit(frames[0], (160, 120))
+    for frame in frames[:-1]:
+        path.frame(frame)
+    _, shown = path.frame(frames[-1], update=DreamUpdate(1, made_from, square(), 0, 0.0, 0.1))
+    # The square sat at x 50..70 of the 160-wide frame it was made from: 100..140 at 320, then 6 frames of 4 px.
+    assert centre_x(shown, frames[-1]) == pytest.approx(120 + 24, abs=2)
+
+
+def test_a_dream_fades_in_over_the_given_frames():
+    fade = Fade(4)
+    old, new = np.zeros((2, 2, 3), np.float32), np.ones((2, 2, 3), np.float32)
+    fade.land(old)
+    fade.land(new)
+    seen = [float(fade.step().mean()) for _ in range(5)]
+    assert seen == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0])
+    instant = Fade(0)
+    instant.land(old)
+    instant.land(new)
+    assert float(instant.step().mean()) == 1.0
+
+
+def test_changes_reach_the_stream_on_the_worker_thread_only():
+    stream = DreamStream([StandIn(0.0)], StreamSettings(size=(96, 80)))
+    proxy = StreamProxy(stream)
+    proxy.set("feedback", 0.5)
+    assert proxy.figures().values["feedback"] == 0.5 and stream.figures().values["feedback"] == 0.9
+    with pytest.raises(ValueError, match="feedback"):
+        proxy.set("feedback", float("nan"))
+    proxy.apply(stream)
+    assert stream.figures().values["feedback"] == 0.5
+
+
+class LosingSource:
+    """Ten frames, then reads fail for `fail_for` seconds, then ten more."""
+
+    def __init__(self, fail_for=0.5):
+        self.images, self.fail_for, self.failed = [SyntheticSource((160, 120)).render(i) for i in range(20)], fail_for, False
+
+    def frames(self):
+        for i, img in enumerate(self.images):
+            if i == 10 and not self.failed:
+                self.failed = True
+                yield None
+                return
+            time.sleep(1 / 30)
+            yield Frame(img, time.monotonic(), i)
+
+    def reopen(self):
+        time.sleep(self.fail_for)
+        self.images = self.images[10:]
+        return True
+
+    def close(self):
+        pass
+
+
+def test_camera_loss_keeps_the_last_frame_and_the_worker_dreaming():
+    show, worker, path = assemble(seconds=0.03)
+    seen = []
+    stats = run_async(Latest(LosingSource(), retry_s=0.05), show, worker, path, [ListSink()],
+                      frame_log=lambda frame, status, index, dreamed: seen.append((frame.lost, status["dream_update"])))
+    lost_updates = [update for lost, update in seen if lost]
+    assert stats.lost_frames >= 5 and len(lost_updates) == stats.lost_frames
+    assert lost_updates[-1] - lost_updates[0] >= 3  # new dreams kept landing while the camera was gone
+    assert not seen[-1][0]  # and the camera came back
+
+
+def test_pause_holds_the_picture_and_stops_the_worker():
+    show, worker, path = assemble(seconds=0.02)
+
+    class Pausing(ListSink):
+        def write(self, frame):
+            super().write(frame)
+            if len(self.frames) == 10:
+                show.pause(True)
+                self.updates = worker.updates
+
+    sink = Pausing()
+    run_async(Latest(SyntheticSource((160, 120), fps=30)), show, worker, path, [sink], max_frames=30)
+    assert all(np.array_equal(f, sink.frames[9]) for f in sink.frames[10:])
+    assert worker.updates <= sink.updates + 2  # the dream in flight and the frame offered before may finish
+    assert not np.array_equal(sink.frames[0], sink.frames[9])
+
+
+def test_live_cli_shows_at_the_display_size_and_writes_the_async_stats(tmp_path, random_model, testdata):
+    out, stats, log = tmp_path / "rec.mp4", tmp_path / "stats.json", tmp_path / "log.csv"
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source",
+                             str(testdata / "pan_coffee_320x240.mp4"), "--loop", "--model", str(random_model),
+                             "--size", "160x120", "--display-size", "320x240", "--headless", "--frames", "20",
+                             "--record", str(out), "--stats", str(stats), "--log", str(log)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    cap = cv2.VideoCapture(str(out))
+    assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 20 and cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
+    assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (320, 240)
+    data = json.loads(stats.read_text())
+    assert data["mode"] == "async" and data["frames"] == 20 and data["dream_updates"] >= 1
+    assert {"display_fps", "dream_hz", "ms_per_step", "latency_ms", "dream_age_ms", "dropped_frames"} <= set(data)
+    rows = log.read_text().splitlines()
+    assert len(rows) == 21 and rows[0].endswith("dream_update,dream_age_ms")
+
+
+def test_the_display_size_is_the_sources_capped_at_1080p_and_sync_keeps_the_processing_size():
+    from realtime.commands.live_async import display_size
+
+    camera = SimpleNamespace(size=(3840, 2160))
+    assert display_size(None, False, camera, (640, 360)) == (1920, 1080)
+    assert display_size(None, False, SimpleNamespace(size=(320, 240)), (640, 360)) == (320, 240)
+    assert display_size(None, True, camera, (640, 360)) == (640, 360)
+    assert display_size((1280, 720), True, camera, (640, 360)) == (1280, 720)
+
+
+def test_sync_with_a_display_size_scales_the_dream_and_stereo_doubles_it():
+    from realtime.commands.live import LiveOptions, _presenter
+
+    frame = np.zeros((120, 160, 3), np.uint8)
+    assert _presenter(LiveOptions(sync=True), (160, 120), (160, 120)) is None  # as before: the dream as it is
+    assert _presenter(LiveOptions(sync=True), (160, 120), (320, 240))(frame).shape == (240, 320, 3)
+    stereo = _presenter(LiveOptions(sync=True, stereo=True), (160, 120), (320, 240))
+    assert stereo(frame).shape == (240, 640, 3)
+    assert _presenter(LiveOptions(stereo=True), (160, 120), (320, 240))(np.zeros((240, 320, 3), np.uint8)).shape == (240, 640, 3)
