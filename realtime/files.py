@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 from realtime.errors import UserError
 
 
-def check_writable(path: Path, make_parent: bool = False) -> None:
-    """Fail before any work, not after it, if `path` cannot be written (creating its folder if asked)."""
+def check_writable(path: Path, make_parent: bool = False, replacing: str = "replacing existing {path}") -> None:
+    """Fail before any work, not after it, if `path` cannot be written (creating its folder if asked).
+
+    Every command replaces an existing output (atomically, at the end) and says so here, in one line:
+    the same rule everywhere; an output that is one of the inputs is refused by the command."""
     if path.is_dir():
         raise UserError(f"output {path} is a directory; give a file name")
     parent = path.parent if str(path.parent) else Path(".")
@@ -20,6 +24,8 @@ def check_writable(path: Path, make_parent: bool = False) -> None:
             pass
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if path.exists():
+        print(replacing.format(path=path), file=sys.stderr, flush=True)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -230,7 +230,8 @@ def test_the_display_size_is_the_sources_capped_at_1080p_and_sync_keeps_the_proc
 
 
 def test_sync_with_a_display_size_scales_the_dream_and_stereo_doubles_it():
-    from realtime.commands.live import LiveOptions, _presenter
+    from realtime.commands.live import LiveOptions
+    from realtime.commands.outputs import _presenter
 
     frame = np.zeros((120, 160, 3), np.uint8)
     assert _presenter(LiveOptions(sync=True), (160, 120), (160, 120)) is None  # as before: the dream as it is

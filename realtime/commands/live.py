@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from dataclasses import dataclass, replace
@@ -105,8 +104,9 @@ def run_live(options: LiveOptions, settings) -> int:
             check_writable(path)
     if options.serve:
         from realtime.addresses import parse_address
+        from realtime.media.serve import check_serve
 
-        parse_address(options.serve, "--serve")  # a bad address fails now, not after the model loads
+        check_serve(*parse_address(options.serve, "--serve"), options.token)  # now, not after the model loads
     handler = setup("live", options.event_log)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop: finish files as on Ctrl-C
@@ -122,6 +122,7 @@ def run_live(options: LiveOptions, settings) -> int:
 
 def _run_live(options: LiveOptions, settings, remote) -> int:
     from realtime.commands.live_async import display_size, report, run_async_live
+    from realtime.commands.outputs import Outputs, quietly
     from realtime.dream.stream import DreamStream
     from realtime.media.sources import Latest
     from realtime.show.loop import run, write_stats
@@ -139,7 +140,11 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     options = replace(options, sync=sync)
     fps = getattr(source, "fps", 30.0)
     display = display_size(options.display_size, sync, source, settings.size)
-    outputs = _Outputs(options, settings, fps, display)
+    try:
+        outputs = Outputs(options, settings, fps, display)
+    except BaseException:
+        quietly(source.close)
+        raise
     if lockstep:
         source.paced = False
         log.info("--seed with a file: every frame in order (not real time)")
@@ -193,74 +198,3 @@ def _engines(options: LiveOptions, playlist) -> list:
         for engine in engines:
             engine.guide(guide)
     return engines
-
-
-def _presenter(options: LiveOptions, processing: tuple[int, int], display: tuple[int, int]):
-    """What turns a frame at the display size into what the sinks get (both eyes); with --sync a
-    dream at the processing size is first scaled to --display-size."""
-    from realtime.media.sinks import side_by_side
-
-    eyes = side_by_side(options.disparity) if options.stereo else None
-    if not (options.sync and display != processing):
-        return eyes
-    from realtime.dream.reproject import fit
-
-    return lambda frame: fit(frame, display) if eyes is None else eyes(fit(frame, display))
-
-
-class _Outputs:
-    """Every place a shown frame goes (window, recording, pipe, virtual camera, HTTP, recorder,
-    heartbeat) and the frame log, opened together and closed together."""
-
-    def __init__(self, options: LiveOptions, settings, fps: float, display: tuple[int, int]):
-        from realtime.media.recorder import Recorder
-        from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
-        from realtime.media.video import VideoFormat
-
-        w, h = display
-        shown = (w * 2, h) if options.stereo else (w, h)
-        self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
-        self.present = _presenter(options, settings.size, display)
-        video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo)
-        if options.headless:
-            os.environ["SDL_VIDEODRIVER"] = "dummy"
-        else:
-            self.window = WindowSink(options.window or (shown[0] * 2, shown[1] * 2), options.fullscreen)
-            self.sinks.append(self.window)
-        if options.record is not None:
-            from realtime.media.diskguard import DiskGuard
-
-            self.sinks.append(DiskGuard(VideoSink(options.record, fps, shown, video_format), options.min_free_mb))
-        if options.pipe:
-            self.sinks.append(PipeSink())
-        if options.virtualcam:
-            self.sinks.append(VirtualCamSink(shown, fps))
-        if options.serve:
-            self._serve(options, settings)
-        self.recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb, video_format)
-        self.sinks.append(self.recorder)
-        if options.heartbeat is not None:
-            from realtime.show.watchdog import Heartbeat
-
-            self.sinks.append(Heartbeat(options.heartbeat))
-        if options.log is not None:
-            from realtime.show.framelog import FrameLog
-
-            self.frame_log = FrameLog(options.log)
-
-    def _serve(self, options: LiveOptions, settings) -> None:
-        from realtime.addresses import parse_address
-        from realtime.media.serve import FrameHub, ServeSink, start_server
-
-        hub = FrameHub()
-        hub.status.update(projection="equirectangular" if settings.wrap else "flat",
-                          stereo=options.stereo)  # the viewer page draws a sphere, or one picture per eye
-        self.server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
-        self.sinks.append(ServeSink(hub))
-        self.publish = hub.publish_status
-
-    def close(self) -> None:
-        if self.frame_log is not None:
-            self.frame_log.close()
-        if self.server is not None:
-            self.server.shutdown()

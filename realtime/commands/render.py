@@ -47,14 +47,12 @@ def prepare(job: RenderJob) -> tuple[Clip, tuple[int, int]]:
         raise UserError(f"output {job.output} is the input; choose another name")
     if job.output.suffix.lower() != ".mp4":
         raise UserError(f"output must be an .mp4 file, got {job.output}")
-    check_writable(job.output)
+    check_writable(job.output, replacing="replacing existing {path} when the render completes")
     clip = Clip.open(job.input)
     size = job.size or clip.size
     if min(size) < MIN_SIDE:
         raise UserError(f"{job.input} is {size[0]}x{size[1]}: the network needs at least {MIN_SIDE} px on a side "
                         "(render it larger with --size)")
-    if job.output.exists():
-        print(f"replacing existing {job.output} when the render completes", file=sys.stderr)
     return clip, size
 
 

@@ -122,10 +122,13 @@ def on_off(value) -> bool:
 
 def _size(value) -> tuple[int, int]:
     if isinstance(value, str):
+        text = value
         try:
-            value = tuple(int(v) for v in value.lower().split("x"))
+            value = tuple(int(v) for v in text.lower().split("x"))
         except ValueError:
-            raise ValueError(f"expects WIDTHxHEIGHT such as 640x360, got {value!r}") from None
+            value = ()
+        if len(value) != 2:
+            raise ValueError(f"expects WIDTHxHEIGHT such as 640x360, got {text!r}")
     if (not isinstance(value, (tuple, list)) or len(value) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
         raise ValueError(f"expects WIDTHxHEIGHT such as 640x360, got {value!r}")

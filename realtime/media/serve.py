@@ -118,6 +118,18 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
+def check_serve(host: str, port: int, token: str | None) -> None:
+    """Everything that can refuse --serve, before the model loads: the host, the port, the token rule."""
+    try:
+        with socket.socket(family(host), socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    if not is_loopback(host) and not token:
+        raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
+
+
 def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> ThreadingHTTPServer:
     if not is_loopback(host) and not token:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")

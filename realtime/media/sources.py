@@ -7,6 +7,7 @@ handing out the last frame, marked `lost`, and reopens the camera until it retur
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -128,7 +129,8 @@ def open_source(spec: str, loop: bool = False, size=(640, 360)):
         return SyntheticSource(size)
     if spec.startswith("webcam:"):
         target = spec.split(":", 1)[1]
-        return CaptureSource(int(target) if target.isdigit() else target)
+        # A device number (0-9999, ASCII digits: "²".isdigit() is true too) or a device path.
+        return CaptureSource(int(target) if re.fullmatch(r"[0-9]{1,4}", target) else target)
     path = Path(spec)
     if not path.exists():
         raise UserError(f"no such source {spec!r}: use webcam:N, synthetic, or a video or image file")
@@ -191,15 +193,18 @@ class Latest:
             self._count += 1
             self._cond.notify_all()
 
-    def get(self, timeout: float = 5.0) -> Frame | None:
-        """The newest unseen frame; the last one again (marked lost) if the source has failed;
-        None when the source has ended or nothing came within `timeout`."""
-        deadline = time.monotonic() + timeout
+    def get(self, timeout: float = 5.0, first_timeout: float = 120.0) -> Frame | None:
+        """The newest unseen frame; the last one again (marked lost) if the source has failed or
+        stalled for `timeout`; None when the source has ended. A source that gives no first frame
+        within `first_timeout` (a huge synthetic frame takes seconds) is an error, not an end."""
+        deadline = time.monotonic() + (timeout if self._frame is not None else first_timeout)
         with self._cond:
             while self._served >= self._count and not self.ended and not (self.lost and self._frame is not None):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return None
+                    if self._frame is None:
+                        raise UserError(f"no frame from the source in {first_timeout:.0f} s")
+                    return replace(self._frame, lost=True, time=time.monotonic())  # stalled: as if lost
                 self._cond.wait(min(left, 0.1))
             if self._served >= self._count:
                 if self.lost and self._frame is not None and not self.ended:

@@ -72,8 +72,10 @@ def set_param(show, name: str, value) -> None:
     if name not in parameters():
         raise ValueError(f"unknown parameter {name!r}; parameters: {', '.join(parameters())}")
     if name == "model":  # models count from 1 over OSC, as on the HUD
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-            raise ValueError(f"model expects a number 1..{show.stream.figures().models}, got {value!r}")
+        models = show.stream.figures().models
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
+                or not 1 <= value <= models or value != int(value):
+            raise ValueError(f"model expects a number 1..{models}, got {value!r}")
         value = int(value) - 1
     show.set(name, value)  # held: a playlist leaves it alone until /deepdream/release or /deepdream/scene
 

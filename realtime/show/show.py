@@ -51,7 +51,10 @@ class Show:
     def set(self, name: str, value) -> None:
         """An operator's change (key or OSC): checked by the stream, then held against the playlist."""
         if name == "flow" and value not in ("dis", "farneback"):
-            value = self.flow_method if on_off(value) else "off"  # on/off, 1/0: the start's method or none
+            try:  # on/off, 1/0: the start's method or none
+                value = self.flow_method if on_off(value) else "off"
+            except ValueError:
+                raise ValueError(f"flow expects dis, farneback, on or off (or 1/0), got {value!r}") from None
         self.stream.set(name, value)
         self.held.add(name)
 

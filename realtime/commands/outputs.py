@@ -1,0 +1,95 @@
+"""Where `live` shows a frame: window, recording, pipe, virtual camera, HTTP viewer, key/OSC recorder,
+watchdog heartbeat, and the frame log, opened together and closed together. If one fails to open,
+those opened before it are closed (a recording's temporary file removed) before the error goes on.
+"""
+from __future__ import annotations
+
+import os
+
+
+class Outputs:
+    """Every place a shown frame goes (window, recording, pipe, virtual camera, HTTP, recorder,
+    heartbeat) and the frame log, opened together and closed together."""
+
+    def __init__(self, options, settings, fps: float, display: tuple[int, int]):
+        self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
+        try:
+            self._open(options, settings, fps, display)
+        except BaseException:  # a later output failed: what opened first leaves nothing behind
+            for sink in self.sinks:
+                quietly(sink.close)
+            self.close()
+            raise
+
+    def _open(self, options, settings, fps: float, display: tuple[int, int]) -> None:
+        from realtime.media.recorder import Recorder
+        from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
+        from realtime.media.video import VideoFormat
+
+        w, h = display
+        shown = (w * 2, h) if options.stereo else (w, h)
+        self.present = _presenter(options, settings.size, display)
+        video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo)
+        if options.headless:
+            os.environ["SDL_VIDEODRIVER"] = "dummy"
+        else:
+            self.window = WindowSink(options.window or (shown[0] * 2, shown[1] * 2), options.fullscreen)
+            self.sinks.append(self.window)
+        if options.record is not None:
+            from realtime.media.diskguard import DiskGuard
+
+            self.sinks.append(DiskGuard(VideoSink(options.record, fps, shown, video_format), options.min_free_mb))
+        if options.pipe:
+            self.sinks.append(PipeSink())
+        if options.virtualcam:
+            self.sinks.append(VirtualCamSink(shown, fps))
+        if options.serve:
+            self._serve(options, settings)
+        self.recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb, video_format)
+        self.sinks.append(self.recorder)
+        if options.heartbeat is not None:
+            from realtime.show.watchdog import Heartbeat
+
+            self.sinks.append(Heartbeat(options.heartbeat))
+        if options.log is not None:
+            from realtime.show.framelog import FrameLog
+
+            self.frame_log = FrameLog(options.log)
+
+    def _serve(self, options, settings) -> None:
+        from realtime.addresses import parse_address
+        from realtime.media.serve import FrameHub, ServeSink, start_server
+
+        hub = FrameHub()
+        hub.status.update(projection="equirectangular" if settings.wrap else "flat",
+                          stereo=options.stereo)  # the viewer page draws a sphere, or one picture per eye
+        self.server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
+        self.sinks.append(ServeSink(hub))
+        self.publish = hub.publish_status
+
+    def close(self) -> None:
+        if self.frame_log is not None:
+            self.frame_log.close()
+        if self.server is not None:
+            self.server.shutdown()
+
+
+
+def _presenter(options, processing: tuple[int, int], display: tuple[int, int]):
+    """What turns a frame at the display size into what the sinks get (both eyes); with --sync a
+    dream at the processing size is first scaled to --display-size."""
+    from realtime.media.sinks import side_by_side
+
+    eyes = side_by_side(options.disparity) if options.stereo else None
+    if not (options.sync and display != processing):
+        return eyes
+    from realtime.dream.reproject import fit
+
+    return lambda frame: fit(frame, display) if eyes is None else eyes(fit(frame, display))
+
+
+def quietly(close) -> None:
+    try:
+        close()
+    except Exception:  # the error being raised already says what went wrong
+        pass
