@@ -231,11 +231,11 @@ def test_the_display_size_is_the_sources_capped_at_1080p_and_sync_keeps_the_proc
 
 def test_sync_with_a_display_size_scales_the_dream_and_stereo_doubles_it():
     from realtime.commands.live import LiveOptions
-    from realtime.commands.outputs import _presenter
+    from realtime.commands.outputs import presenter
 
     frame = np.zeros((120, 160, 3), np.uint8)
-    assert _presenter(LiveOptions(sync=True), (160, 120), (160, 120)) is None  # as before: the dream as it is
-    assert _presenter(LiveOptions(sync=True), (160, 120), (320, 240))(frame).shape == (240, 320, 3)
-    stereo = _presenter(LiveOptions(sync=True, stereo=True), (160, 120), (320, 240))
+    assert presenter(LiveOptions(sync=True), (160, 120), (160, 120)) is None  # as before: the dream as it is
+    assert presenter(LiveOptions(sync=True), (160, 120), (320, 240))(frame).shape == (240, 320, 3)
+    stereo = presenter(LiveOptions(sync=True, stereo=True), (160, 120), (320, 240))
     assert stereo(frame).shape == (240, 640, 3)
-    assert _presenter(LiveOptions(stereo=True), (160, 120), (320, 240))(np.zeros((240, 320, 3), np.uint8)).shape == (240, 640, 3)
+    assert presenter(LiveOptions(stereo=True), (160, 120), (320, 240))(np.zeros((240, 320, 3), np.uint8)).shape == (240, 640, 3)

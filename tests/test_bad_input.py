@@ -185,3 +185,63 @@ def test_an_output_that_is_an_input_or_another_output_is_refused(output, input_f
 def test_export_output_must_be_onnx(name, tmp_path, capsys):
     fails_with_one_line(["export", "--weights", "random", "-o", tmp_path / name], capsys, name, ".onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_opened_before_a_failing_one_leave_nothing(random_model, tmp_path, capsys, monkeypatch):
+    """--record opens its temporary file first; a virtual camera that cannot open must not orphan it."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # not installed
+    fails_with_one_line(_live(random_model, "--source", "synthetic", "--record", tmp_path / "rec.mp4",
+                              "--virtualcam"), capsys, "pyvirtualcam")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("address, words", [("0.0.0.0:18097", "--token"), ("nosuchhost.invalid:18097", "cannot serve")])
+def test_serve_is_refused_before_the_model_loads(address, words, tmp_path, capsys):
+    # The model does not exist: had the model loaded first, the error would be about it.
+    fails_with_one_line(["live", "--model", tmp_path / "missing.onnx", "--serve", address], capsys, words)
+
+
+@pytest.mark.parametrize("spec", ["webcam:²", "webcam:99999999999999999999"])
+def test_odd_camera_numbers_are_one_line(spec, random_model, capsys):
+    fails_with_one_line(_live(random_model, "--source", spec), capsys, "camera")
+
+
+def test_a_replaced_output_is_announced(random_model, tmp_path, capsys):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"yesterday's dream")
+    assert main(["dream", str(photo(tmp_path / "in.png")), "-o", str(out), "--model", str(random_model),
+                 "--steps", "1"]) == 0
+    assert f"replacing existing {out}" in capsys.readouterr().err and out.read_bytes() != b"yesterday's dream"
+
+
+class _Slow:
+    """A source whose first frame comes after `first_s`, then one frame and a stall."""
+
+    def __init__(self, first_s):
+        self.first_s = first_s
+
+    def frames(self):
+        import time
+
+        from realtime.media.sources import Frame
+
+        time.sleep(self.first_s)
+        yield Frame(np.zeros((80, 80, 3), np.uint8), time.monotonic(), 0)
+        time.sleep(30)
+
+    def close(self):
+        pass
+
+
+def test_a_stalled_source_shows_its_last_frame_and_a_silent_one_is_an_error():
+    from realtime.errors import UserError
+    from realtime.media.sources import Latest
+
+    reader = Latest(_Slow(0.3))
+    first = reader.get(timeout=0.2, first_timeout=5.0)  # the first frame may take longer than a stall
+    stalled = reader.get(timeout=0.2)
+    assert first.index == 0 and not first.lost and stalled.index == 0 and stalled.lost
+    with pytest.raises(UserError, match="no frame from the source"):
+        Latest(_Slow(30)).get(first_timeout=0.3)

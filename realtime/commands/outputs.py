@@ -28,7 +28,7 @@ class Outputs:
 
         w, h = display
         shown = (w * 2, h) if options.stereo else (w, h)
-        self.present = _presenter(options, settings.size, display)
+        self.present = presenter(options, settings.size, display)
         video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo)
         if options.headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
@@ -75,7 +75,7 @@ class Outputs:
 
 
 
-def _presenter(options, processing: tuple[int, int], display: tuple[int, int]):
+def presenter(options, processing: tuple[int, int], display: tuple[int, int]):
     """What turns a frame at the display size into what the sinks get (both eyes); with --sync a
     dream at the processing size is first scaled to --display-size."""
     from realtime.media.sinks import side_by_side
