@@ -195,8 +195,14 @@ def _add_cluster_flags(p) -> None:
 
 
 def _render(args) -> int:
+    import signal
+    import threading
+
     from realtime.commands.render import RenderJob, render
     from realtime.dream.stream import StreamSettings
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl-C: the work kept for a rerun
 
     job = RenderJob(input=Path(args.input), output=Path(args.output), model=Path(args.model), size=args.size,
                     crf=args.crf)
@@ -219,6 +225,7 @@ def _render(args) -> int:
 def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # FFmpeg's own lines ("moov atom not found"): we say it once
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -245,3 +245,10 @@ def test_a_stalled_source_shows_its_last_frame_and_a_silent_one_is_an_error():
     assert first.index == 0 and not first.lost and stalled.index == 0 and stalled.lost
     with pytest.raises(UserError, match="no frame from the source"):
         Latest(_Slow(30)).get(first_timeout=0.3)
+
+
+@pytest.mark.parametrize("folder, words", [("missing", "is not a folder"), ("/sys", "cannot write there")])
+def test_snapshots_folder_is_checked_before_work(folder, words, tmp_path, capsys):
+    target = tmp_path / folder if folder == "missing" else folder
+    fails_with_one_line(["live", "--model", tmp_path / "missing.onnx", "--snapshots", target], capsys, "--snapshots",
+                        words)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import tempfile
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -90,6 +91,13 @@ def check_outputs(options: LiveOptions) -> None:
             raise UserError(f"{flag} {path} is the {taken[path.resolve()]} file; it would be overwritten: "
                             "choose another name")
         taken[path.resolve()] = flag
+    if not options.snapshots.is_dir():  # found out now, not when someone presses `s` at the opening
+        raise UserError(f"--snapshots {options.snapshots} is not a folder; give one that exists")
+    try:
+        with tempfile.NamedTemporaryFile(dir=options.snapshots, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"--snapshots {options.snapshots}: cannot write there ({exc.strerror or exc})") from None
 
 
 def run_live(options: LiveOptions, settings) -> int:

@@ -80,6 +80,7 @@ class VideoWriter:
         coded = even(self.size)
         self.encoder = choose_encoder(coded, rate, fmt.crf, encoders)
         self.tmp = self._temporary()
+        self.container = None
         try:
             self.container = av.open(str(self.tmp), "w", format="mp4")
             self.stream = self.container.add_stream(self.encoder, rate=rate, options=encoder_options(self.encoder, fmt.crf))
@@ -91,6 +92,8 @@ class VideoWriter:
 
                 self.audio = AudioTrack(audio_from, self.container)
         except BaseException:
+            if getattr(self, "container", None) is not None:
+                self.container.close()
             self.tmp.unlink(missing_ok=True)
             raise
         self.rate = rate
