@@ -84,7 +84,7 @@ def _configured_live(parser, argv, args) -> int:
         if from_flags:  # --model appends; given on the command line it replaces the file's list
             args.model = from_flags
     if args.print_config:
-        print(config.dump(parser.live_parser, args), end="")
+        print(config.dump(parser.live_parser, args, Path(args.config) if args.config else None), end="")
         return 0
     return args.func(args)
 

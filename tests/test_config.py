@@ -47,3 +47,16 @@ def test_bad_config_is_one_clear_line(tmp_path, text, needle):
 def test_missing_config_file(tmp_path):
     out = _live("--config", str(tmp_path / "nope.toml"))
     assert out.returncode == 2 and "config file not found" in out.stderr
+
+
+def test_printed_config_keeps_the_playlist(tmp_path):
+    cfg = tmp_path / "show.toml"
+    cfg.write_text('feedback = 0.8\ncrossfade = 2.0\n[[scene]]\nname = "one"\nduration = 5\nstep-size = 0.01\n'
+                   '[[scene]]\nname = "two"\nduration = 4\n')
+    first = _live("--config", str(cfg), "--print-config")
+    assert first.returncode == 0, first.stderr
+    assert "crossfade = 2.0" in first.stdout and first.stdout.count("[[scene]]") == 2
+    saved = tmp_path / "saved.toml"
+    saved.write_text(first.stdout)
+    again = _live("--config", str(saved), "--print-config")
+    assert again.returncode == 0 and again.stdout == first.stdout

@@ -86,7 +86,8 @@ def _one(action, value, where: str):
     return converted
 
 
-def dump(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path | None = None) -> str:
+    """The effective settings as TOML; with the config `path`, its playlist too (crossfade, scenes)."""
     lines = ["# deepdream live settings (deepdream live --config FILE.toml)"]
     for dest in _actions(parser):
         value = getattr(args, dest, None)
@@ -95,6 +96,11 @@ def dump(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
             lines.append(f"# {key} = (not set)")
         else:
             lines.append(f"{key} = {_toml(value)}")
+    data = _read(path) if path is not None else {}
+    if "crossfade" in data:
+        lines.append(f"crossfade = {_toml(data['crossfade'])}")
+    for scene in data.get("scene", []):  # tables last: TOML keys after a table would belong to it
+        lines += ["", "[[scene]]", *(f"{key} = {_toml(value)}" for key, value in scene.items())]
     return "\n".join(lines) + "\n"
 
 
