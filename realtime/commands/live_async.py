@@ -35,7 +35,7 @@ def run_async_live(options, stream, playlist, outputs, reader, remote, fps: floa
     proxy = StreamProxy(stream)
     show = Show(proxy, playlist, outputs.recorder, outputs.window)
     path = DisplayPath(stream.settings.size, display, options.dream_fade, stream.settings.flow, stream.settings.wrap)
-    log.info("dreaming at %dx%d beside the display at %dx%d (--sync: each frame waits for its dream)",
+    log.info("dreaming at %dx%d beside the display at %dx%d (with --sync each frame would wait for its dream)",
              *stream.settings.size, *display)
     worker = DreamWorker(stream, proxy)
     stats = run_async(reader, show, worker, path, outputs.sinks, outputs.window, options.frames, outputs.present,
