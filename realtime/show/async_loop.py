@@ -9,17 +9,13 @@ latency, the age of the dream on screen, dropped frames and where each path's ti
 """
 from __future__ import annotations
 
-import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from realtime.show.control import handle
-from realtime.show.loop import LoopStats, hud
-
-log = logging.getLogger("deepdream.live")
+from realtime.show.loop import LoopStats, frames, hud, running, steer
 
 
 def _percentiles(values) -> dict:
@@ -65,20 +61,12 @@ def run_async(reader, show, worker, display, sinks, window=None, max_frames: int
     """As realtime.show.loop.run, for the asynchronous mode; every sink is closed on the way out, and the
     worker stopped. `fps` is the source's: a lost camera's last frame is shown again at that rate."""
     stats = AsyncStats(worker=worker, reader=reader, display=display)
-    was_lost, shown, next_lost = False, None, 0.0
-    try:
-        while not max_frames or stats.frames < max_frames:
-            t0 = time.perf_counter()
-            frame = reader.get()
-            if frame is None:
-                break
-            if frame.lost != was_lost:
-                log.warning("camera lost: showing the last frame, reconnecting" if frame.lost else "camera back")
-                was_lost = frame.lost
+    shown, next_lost = None, 0.0
+    with running(sinks, worker.close):
+        for frame, t0 in frames(reader, stats, max_frames):
             if frame.lost:  # the reader answers at once with the last frame: keep the source's rate
                 next_lost = max(next_lost + 1.0 / fps, time.monotonic())
                 time.sleep(max(0.0, next_lost - time.monotonic()))
-            stats.lost_frames += frame.lost
             t1 = time.perf_counter()
             show.tick()
             if not (show.paused and shown is not None):  # paused: the last frame again, the worker idles
@@ -89,21 +77,8 @@ def run_async(reader, show, worker, display, sinks, window=None, max_frames: int
             stats.spent["display"] += stats.last_sinks_s
             if frame_log is not None:
                 frame_log(frame, show.status(stats), stats.frames - 1, not show.paused)
-            if publish is not None:
-                publish(show.status(stats))
-            if remote is not None:
-                for message in remote.messages():
-                    handle(message, show, stats, remote)
-            if window is not None and not all(show.key(c) for c in window.commands()):
+            if not steer(show, stats, window, remote, publish):
                 break
-    except KeyboardInterrupt:
-        log.info("interrupted: closing")
-    except BrokenPipeError:
-        log.info("the program reading --pipe has gone: closing")
-    finally:
-        worker.close()
-        for sink in sinks:
-            sink.close()
     return stats
 
 

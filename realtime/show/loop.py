@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,17 +86,9 @@ def run(reader, show, sinks, window=None, max_frames: int = 0, present=None, fra
     (a realtime.show.remote.Remote) delivers OSC messages, applied between frames; `publish(status)`
     hears the show's figures after every frame (the HTTP viewer's /status.json)."""
     stats = LoopStats()
-    was_lost, shown = False, None
-    try:
-        while not max_frames or stats.frames < max_frames:
-            t0 = time.perf_counter()
-            frame = reader.get()
-            if frame is None:
-                break
-            if frame.lost != was_lost:
-                log.warning("camera lost: showing the last frame, reconnecting" if frame.lost else "camera back")
-                was_lost = frame.lost
-            stats.lost_frames += frame.lost
+    shown = None
+    with running(sinks):
+        for frame, t0 in frames(reader, stats, max_frames):
             t1 = time.perf_counter()
             show.tick()
             dreamed = not (show.paused and shown is not None)  # paused: the last frame again, no dream
@@ -111,21 +104,51 @@ def run(reader, show, sinks, window=None, max_frames: int = 0, present=None, fra
             if frame_log is not None:
                 frame_log(frame, show.status(stats), stats.frames, dreamed)
             _count(stats, frame, show.stream.figures().last_flow_s if dreamed else 0.0, t0, t1, t2, t3)
-            if publish is not None:
-                publish(show.status(stats))
-            if remote is not None:
-                for message in remote.messages():
-                    handle(message, show, stats, remote)
-            if window is not None and not all(show.key(c) for c in window.commands()):
+            if not steer(show, stats, window, remote, publish):
                 break
+    return stats
+
+
+def frames(reader, stats: LoopStats, max_frames: int = 0):
+    """(frame, time asked) from the reader until it ends or `max_frames` were shown; a camera lost
+    and back is said once each way, and every lost frame counted."""
+    was_lost = False
+    while not max_frames or stats.frames < max_frames:
+        t0 = time.perf_counter()
+        frame = reader.get()
+        if frame is None:
+            return
+        if frame.lost != was_lost:
+            log.warning("camera lost: showing the last frame, reconnecting" if frame.lost else "camera back")
+            was_lost = frame.lost
+        stats.lost_frames += frame.lost
+        yield frame, t0
+
+
+def steer(show, stats, window, remote, publish) -> bool:
+    """After a frame: the show's figures out, OSC messages and keys in; False when a key says quit."""
+    if publish is not None:
+        publish(show.status(stats))
+    if remote is not None:
+        for message in remote.messages():
+            handle(message, show, stats, remote)
+    return window is None or all(show.key(c) for c in window.commands())
+
+
+@contextmanager
+def running(sinks, *also_close):
+    """A loop's run: Ctrl-C or a vanished --pipe reader end it quietly; sinks (and `also_close`) close."""
+    try:
+        yield
     except KeyboardInterrupt:
         log.info("interrupted: closing")
     except BrokenPipeError:
         log.info("the program reading --pipe has gone: closing")
     finally:
+        for close in also_close:
+            close()
         for sink in sinks:
             sink.close()
-    return stats
 
 
 def _count(stats: LoopStats, frame, flow_s: float, t0: float, t1: float, t2: float, t3: float) -> None:
