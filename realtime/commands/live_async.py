@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 
+from realtime.dream.transforms import MIN_SIDE
+
 log = logging.getLogger("deepdream.live")
 
 
@@ -34,9 +36,10 @@ def run_async_live(options, stream, playlist, outputs, reader, remote, fps: floa
 
     proxy = StreamProxy(stream)
     show = Show(proxy, playlist, outputs.recorder, outputs.window)
-    path = DisplayPath(stream.settings.size, display, options.dream_fade, stream.settings.flow, stream.settings.wrap)
+    settings = stream.figures().settings
+    path = DisplayPath(settings.size, display, options.dream_fade, settings.flow, settings.wrap)
     log.info("dreaming at %dx%d beside the display at %dx%d (with --sync each frame would wait for its dream)",
-             *stream.settings.size, *display)
+             *settings.size, *display)
     worker = DreamWorker(stream, proxy)
     stats = run_async(reader, show, worker, path, outputs.sinks, outputs.window, options.frames, outputs.present,
                       outputs.frame_log, remote, outputs.publish, fps)
@@ -65,7 +68,7 @@ def source_size(source, fallback: tuple[int, int]) -> tuple[int, int]:
         import cv2
 
         w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        if w >= 75 and h >= 75:
+        if min(w, h) >= MIN_SIDE:
             return w, h
     return fallback
 

@@ -21,13 +21,13 @@ import numpy as np
 
 from realtime.dream.engine import Engine
 from realtime.dream.stream import DreamStream
+from realtime.dream.transforms import MIN_SIDE
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
 from realtime.media.clip import Clip
 from realtime.media.video import VideoFormat, VideoWriter
 
 CHUNK = 30  # frames per chunk file: what an interruption can lose
-MIN_SIDE = 75  # InceptionV3's smallest input
 
 
 @dataclass(frozen=True)

@@ -138,43 +138,39 @@ def _size(value) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def _p(name, kind, default, help, low=None, high=None, **more) -> Param:
-    return Param(name, kind, default, help, low, high, **more)
-
-
 # What `live` and `render` take. Ranges: beyond them the dream is black, noise or frozen, or a
 # buffer no machine holds; they are generous enough for any look we have seen.
 STREAM = (
-    _p("size", "size", (640, 360), "processing size WxH", 75, MAX_SIDE, unit="px"),
-    _p("steps_per_frame", "int", 1, "ascent steps per frame", 0, 100, unit="steps", live=True),
-    _p("step_size", "float", 0.02, "step size of each ascent step", 1e-5, 1.0, live=True),
-    _p("feedback", "float", 0.9, "share of the previous dream kept", 0.0, 1.0, live=True),
-    _p("feedback_moving", "float", None, "feedback where the image moves (default: --feedback)", 0.0, 1.0,
+    Param("size", "size", (640, 360), "processing size WxH", 75, MAX_SIDE, unit="px"),
+    Param("steps_per_frame", "int", 1, "ascent steps per frame", 0, 100, unit="steps", live=True),
+    Param("step_size", "float", 0.02, "step size of each ascent step", 1e-5, 1.0, live=True),
+    Param("feedback", "float", 0.9, "share of the previous dream kept", 0.0, 1.0, live=True),
+    Param("feedback_moving", "float", None, "feedback where the image moves (default: --feedback)", 0.0, 1.0,
        optional=True),
-    _p("feedback_static", "float", None, "feedback where it is still (default: --feedback)", 0.0, 1.0,
+    Param("feedback_static", "float", None, "feedback where it is still (default: --feedback)", 0.0, 1.0,
        optional=True),
-    _p("flow", "choice", "dis", "optical flow that carries the dream with motion", live=True,
+    Param("flow", "choice", "dis", "optical flow that carries the dream with motion", live=True,
        choices=("dis", "farneback", "off")),
-    _p("zoom", "float", 1.0, "zoom into the feedback per frame, e.g. 1.02", 0.5, 2.0, unit="x", live=True),
-    _p("octaves", "int", 1, "pyramid scales, one dreamed per frame", 1, 8),
-    _p("octave_scale", "float", 1.4, "size ratio between octaves", 1.05, 4.0),
-    _p("calm", "bool", False, "fade to the camera while people move, return when still"),
-    _p("wrap", "bool", False, "360-degree equirectangular frames: no seam where the edges meet"),
+    Param("zoom", "float", 1.0, "zoom into the feedback per frame, e.g. 1.02", 0.5, 2.0, unit="x", live=True),
+    Param("octaves", "int", 1, "pyramid scales, one dreamed per frame", 1, 8),
+    Param("octave_scale", "float", 1.4, "size ratio between octaves", 1.05, 4.0),
+    Param("calm", "bool", False, "fade to the camera while people move, return when still"),
+    Param("wrap", "bool", False, "360-degree equirectangular frames: no seam where the edges meet"),
 )
 
 # What `dream` takes for a still.
 STILL = (
-    _p("steps", "int", 100, "ascent steps per octave", 0, 100_000, unit="steps"),
+    Param("steps", "int", 100, "ascent steps per octave", 0, 100_000, unit="steps"),
     replace(STREAM[2], default=0.01, live=False),
-    _p("octaves", "int", 1, "number of scales", 1, 20),
-    _p("octave_scale", "float", 1.3, "size ratio between octaves", 1.05, 4.0),
-    _p("tile", "int", 0, "tile size for big images (smaller tiles: less memory, more steps)", 128, MAX_SIDE,
+    Param("octaves", "int", 1, "number of scales", 1, 20),
+    Param("octave_scale", "float", 1.3, "size ratio between octaves", 1.05, 4.0),
+    Param("tile", "int", 0, "tile size for big images (smaller tiles: less memory, more steps)", 128, MAX_SIDE,
        unit="px", off=0),
-    _p("jitter", "int", 0, "random roll per step", 0, 512, unit="px"),
-    _p("blur", "float", 0.0, "Gaussian sigma for the gradient (0: off)", 0.0, 50.0, unit="px"),
-    _p("max_dim", "int", 0, "dream at most this many pixels a side (the image is scaled back after)", 75,
+    Param("jitter", "int", 0, "random roll per step", 0, 512, unit="px"),
+    Param("blur", "float", 0.0, "Gaussian sigma for the gradient (0: off)", 0.0, 50.0, unit="px"),
+    Param("max_dim", "int", 0, "dream at most this many pixels a side (the image is scaled back after)", 75,
        MAX_SIDE, unit="px", off=0),
-    _p("seed", "int", 0, "seed for jitter and tile offsets", 0, 2**32 - 1),
+    Param("seed", "int", 0, "seed for jitter and tile offsets", 0, 2**32 - 1),
     replace(STREAM[-1], default=False),
 )
 

@@ -39,8 +39,7 @@ class StreamProxy:
     `figures()` combines those values with the worker's latest snapshot."""
 
     def __init__(self, stream: DreamStream):
-        self.engines = stream.engines
-        self._shadow = DreamStream(stream.engines, stream.settings)  # never dreams: checks and holds values
+        self._shadow = DreamStream(stream.engines, stream.figures().settings)  # never dreams: checks, holds values
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._snapshot = stream.figures()
 
