@@ -83,7 +83,7 @@ def async_figures(engine, clip, size, display, frames, record):
             "ms_per_step": round(s["ms_per_step"], 1), "latency_p50_ms": round(s["latency_ms"]["p50"], 1),
             "latency_p95_ms": round(s["latency_ms"]["p95"], 1), "age_p50_ms": round(s["dream_age_ms"]["p50"], 1),
             "age_p95_ms": round(s["dream_age_ms"]["p95"], 1), "dropped": s["dropped_frames"],
-            "display_ms": s["display_ms"]}
+            "display_ms": s["display_ms"], "worker": {k: round(v, 3) for k, v in s["worker"].items()}}
 
 
 def read_clip(clip, size):

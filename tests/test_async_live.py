@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime.dream.reproject import Fade, fit
+from realtime.dream.flow import Motion
+from realtime.dream.reproject import Fade, carrier, carry, fit
 from realtime.dream.stream import DreamStream, StreamSettings
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
@@ -87,6 +88,16 @@ def test_a_slow_dream_leaves_the_display_at_the_source_rate():
     assert "fps shown" in hud(show, stats, False)[0] and "dreams/s" in hud(show, stats, False)[0]
 
 
+def test_the_rates_are_the_shows_not_the_wait_for_the_last_dream_at_the_end():
+    show, worker, path = assemble(seconds=2.0)  # a dream in flight when the show ends takes up to 2 s to finish
+    reader = Latest(SyntheticSource((160, 120), fps=30))
+    stats = run_async(reader, show, worker, path, [ListSink()], max_frames=30)
+    reader.close()
+    s = stats.summary(show)
+    assert s["display_fps"] > 20  # counting the wait for the last dream too gave 30 frames / 3 s
+    assert s["dream_hz"] <= 1.0 / 2.0 * 1.1  # at most one 2 s dream finished while the show ran
+
+
 def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_size(tmp_path, testdata):
     source = CaptureSource(str(testdata / "pan_coffee_320x240.mp4"))
     show, worker, path = assemble(seconds=0.1, size=(160, 120), display=(480, 360))
@@ -123,6 +134,23 @@ def test_a_finished_dream_lands_on_a_newer_frame_in_the_right_place():
     _, shown = path.frame(frames[-1], update=DreamUpdate(1, made_from, square(), 0, 0.0, 0.1))
     # The square sat at x 50..70 of the 160-wide frame it was made from: 100..140 at 320, then 6 frames of 4 px.
     assert centre_x(shown, frames[-1]) == pytest.approx(120 + 24, abs=2)
+
+
+def test_carried_detail_is_zero_where_the_frame_shows_what_was_hidden_or_outside():
+    h, w = 40, 60
+    backward = np.zeros((h, w, 2), np.float32)
+    backward[:, :10, 0] = -12.0  # the left band came from beyond the left edge: outside the old frame
+    occluded = np.zeros((h, w), bool)
+    occluded[20:30, 30:40] = True  # uncovered by a moving object
+    motion = Motion(backward, occluded, np.zeros((h, w), np.float32))
+    detail = np.full((h, w, 3), 0.5, np.float32)
+    moved = carrier(motion)(detail)
+    assert moved.shape == detail.shape and moved.dtype == np.float32
+    assert np.all(moved[:, :10] == 0) and np.all(moved[20:30, 30:40] == 0)
+    rest = np.ones((h, w), bool)
+    rest[:, :11], rest[20:30, 30:40] = False, False
+    assert np.allclose(moved[rest], 0.5)
+    assert np.array_equal(carry(detail, None), detail)
 
 
 def test_a_dream_fades_in_over_the_given_frames():

@@ -63,7 +63,7 @@ class Flow:
         if w >= 2 * self.work_width:
             # Motion is smooth at this scale: estimate it on half-size frames (a quarter of the
             # work) and scale the field back up; only the dream's warp runs at full size.
-            half = self.between(cv2.pyrDown(prev_rgb), cv2.pyrDown(cur_rgb))
+            half = self.between(cv2.pyrDown(gray(prev_rgb)), cv2.pyrDown(gray(cur_rgb)))  # gray first: a third of the work
             backward = cv2.resize(half.backward, (w, h), interpolation=cv2.INTER_LINEAR) * 2.0
             occluded = cv2.resize(half.occluded.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
             return Motion(backward, occluded, cv2.resize(half.magnitude, (w, h)) * 2.0)

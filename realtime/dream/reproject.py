@@ -1,7 +1,7 @@
 """Reprojection of dream detail: a dream made from one frame, carried onto newer frames along the flow.
 
 The detail of a dream is the dream minus the frame it was made from (float32, [-1, 1] units, at the
-processing size). `carry` moves detail along the optical flow from the frame it belongs to onto a
+processing size). `carrier`/`carry` move detail along the optical flow from the frame it belongs to onto a
 newer one and drops it where that frame shows what was hidden (the occlusion check of
 realtime.dream.flow); `compose` lays detail, scaled up, on a camera frame at the display size;
 `Fade` brings a newly landed detail in over a few display frames so the change does not pop. This
@@ -9,12 +9,15 @@ is asynchronous reprojection (VR's timewarp) applied to a dream: pure functions,
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import cv2
 import numpy as np
 
 from realtime.dream.flow import Motion, warp
 
 UNIT = 127.5  # one unit of detail in pixel levels (realtime.dream.pixels: [-1, 1] <-> 0..255)
+OUTSIDE = 8.0  # pixels beyond the left edge: bilinear reads there see only the border's 0
 
 
 def detail_of(dream8: np.ndarray, frame8: np.ndarray) -> np.ndarray:
@@ -22,13 +25,33 @@ def detail_of(dream8: np.ndarray, frame8: np.ndarray) -> np.ndarray:
     return (dream8.astype(np.float32) - frame8.astype(np.float32)) / UNIT
 
 
-def carry(detail: np.ndarray, motion: Motion | None, around: bool = False) -> np.ndarray:
-    """Detail aligned with motion's previous frame -> aligned with its current one (None: no motion known)."""
+def carrier(motion: Motion | None, around: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+    """The motion from a previous frame to the current one -> a function that carries detail aligned
+    with the previous frame onto the current one (the identity when no motion is known).
+
+    Where the current frame shows what was hidden or outside the previous one, the detail is 0 (the
+    camera shows there). The map is made once, so carrying several details costs one remap each."""
     if motion is None:
-        return detail
-    moved = warp(detail, motion.backward, around)
-    moved[motion.occluded] = 0.0  # newly revealed: the camera shows there
-    return moved
+        return lambda detail: detail
+    if around:  # a panorama: what leaves one side enters the other (realtime.dream.flow.warp)
+        def carry_around(detail: np.ndarray) -> np.ndarray:
+            moved = warp(detail, motion.backward, around)
+            moved[motion.occluded] = 0.0
+            return moved
+        return carry_around
+    h, w = motion.backward.shape[:2]
+    xs = np.arange(w, dtype=np.float32)[None, :] + motion.backward[..., 0]
+    ys = np.arange(h, dtype=np.float32)[:, None] + motion.backward[..., 1]
+    # Occluded pixels read from far outside the frame, where the border is 0: one remap does the
+    # warp and the occlusion (half the time of masking every channel afterwards).
+    np.putmask(xs, motion.occluded, -OUTSIDE)
+    return lambda detail: cv2.remap(detail, xs, ys, interpolation=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def carry(detail: np.ndarray, motion: Motion | None, around: bool = False) -> np.ndarray:
+    """One detail carried along `motion` (see `carrier`)."""
+    return carrier(motion, around)(detail)
 
 
 def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -67,14 +90,13 @@ class Fade:
             self.incoming, self.done = detail, 0
 
     def carry(self, motion: Motion | None, around: bool = False) -> None:
-        """Move both along the newest motion (one warp for both: stacked channels)."""
+        """Move both along the newest motion (one map for both)."""
         if self.shown is None or motion is None:
             return
-        if self.incoming is None:
-            self.shown = carry(self.shown, motion, around)
-            return
-        both = carry(np.concatenate([self.shown, self.incoming], axis=2), motion, around)
-        self.shown, self.incoming = both[..., :3], both[..., 3:]
+        move = carrier(motion, around)
+        self.shown = move(self.shown)
+        if self.incoming is not None:
+            self.incoming = move(self.incoming)
 
     def step(self) -> np.ndarray | None:
         """The detail for this display frame; the fade moves one frame on."""
@@ -88,4 +110,4 @@ class Fade:
         if self.incoming is None:
             return self.shown
         a = self.done / self.frames
-        return self.shown + a * (self.incoming - self.shown)
+        return cv2.addWeighted(self.shown, 1.0 - a, self.incoming, a, 0.0)

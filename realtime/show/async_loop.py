@@ -34,8 +34,15 @@ class AsyncStats(LoopStats):
     last_sinks_s: float = 0.0
     dropped: int = 0  # camera frames never shown, as of the last shown frame
 
+    updates_at_stop: int | None = None  # the dream in flight when the loop ended finishes after it
+
+    def stop(self) -> None:
+        super().stop()
+        self.updates_at_stop = self.worker.updates
+
     def dream_hz(self) -> float:
-        return self.worker.updates / max(time.monotonic() - self.started, 1e-9)
+        updates = self.worker.updates if self.updates_at_stop is None else self.updates_at_stop
+        return updates / self.elapsed()
 
     def rates(self) -> dict:
         """What the show's status adds in this mode (HUD, OSC, /status.json, the frame log)."""
@@ -44,7 +51,7 @@ class AsyncStats(LoopStats):
 
     def summary(self, show) -> dict:
         out = super().summary(show)
-        frames, elapsed = max(self.frames, 1), max(time.monotonic() - self.started, 1e-9)
+        frames, elapsed = max(self.frames, 1), self.elapsed()
         per_frame = {k: v * 1e3 / frames for k, v in {**self.display.spent, "sinks": self.spent["display"]}.items()}
         out.update(mode="async", display_fps=self.fps(), dream_hz=self.dream_hz(), dream_updates=self.worker.updates,
                    dream_age_ms=_percentiles(self.ages_ms), dropped_frames=self.dropped,
@@ -62,7 +69,7 @@ def run_async(reader, show, worker, display, sinks, window=None, max_frames: int
     worker stopped. `fps` is the source's: a lost camera's last frame is shown again at that rate."""
     stats = AsyncStats(worker=worker, reader=reader, display=display)
     shown, next_lost = None, 0.0
-    with running(sinks, worker.close):
+    with running(stats, sinks, worker.close):
         for frame, t0 in frames(reader, stats, max_frames):
             if frame.lost:  # the reader answers at once with the last frame: keep the source's rate
                 next_lost = max(next_lost + 1.0 / fps, time.monotonic())

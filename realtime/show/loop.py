@@ -31,8 +31,16 @@ class LoopStats:
     lost_frames: int = 0
     spent: dict = field(default_factory=lambda: {"capture": 0.0, "flow": 0.0, "dream": 0.0, "display": 0.0})
 
+    stopped: float | None = None  # when the loop ended: closing (a dream in flight, a recording) is not the show
+
+    def elapsed(self) -> float:
+        return max((self.stopped or time.monotonic()) - self.started, 1e-9)
+
+    def stop(self) -> None:
+        self.stopped = time.monotonic()
+
     def fps(self) -> float:
-        return self.frames / max(time.monotonic() - self.started, 1e-9)
+        return self.frames / self.elapsed()
 
     def summary(self, show) -> dict:
         lat = np.array(list(self.latencies_ms) or [float("nan")])
@@ -87,7 +95,7 @@ def run(reader, show, sinks, window=None, max_frames: int = 0, present=None, fra
     hears the show's figures after every frame (the HTTP viewer's /status.json)."""
     stats = LoopStats()
     shown = None
-    with running(sinks):
+    with running(stats, sinks):
         for frame, t0 in frames(reader, stats, max_frames):
             t1 = time.perf_counter()
             show.tick()
@@ -136,8 +144,9 @@ def steer(show, stats, window, remote, publish) -> bool:
 
 
 @contextmanager
-def running(sinks, *also_close):
-    """A loop's run: Ctrl-C or a vanished --pipe reader end it quietly; sinks (and `also_close`) close."""
+def running(stats: LoopStats, sinks, *also_close):
+    """A loop's run: Ctrl-C or a vanished --pipe reader end it quietly; the stats' clock stops, then
+    sinks (and `also_close`) close."""
     try:
         yield
     except KeyboardInterrupt:
@@ -145,6 +154,7 @@ def running(sinks, *also_close):
     except BrokenPipeError:
         log.info("the program reading --pipe has gone: closing")
     finally:
+        stats.stop()
         for close in also_close:
             close()
         for sink in sinks:
