@@ -1,7 +1,7 @@
 """Live-loop figures on the CPU, both modes side by side: rates, latency, where time goes, stability.
 
     python benchmarks/live.py [--model M.onnx] [--clip ../shared/testdata/pan_coffee_320x240.mp4]
-                              [--only sync|async] [--record] [--frames N] [--json out.json]
+                              [--only sync|async] [--record] [--frames N] [--provider cpu|cuda] [--json out.json]
 
 1. For 320x240 shown at 640x480 and 640x360 shown at 1280x720, 1 step per frame, on the clip played
    at its frame rate: `--sync` (each frame waits for its dream: fps, latency) and the asynchronous
@@ -136,10 +136,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("sync", "async"))
     parser.add_argument("--record", action="store_true", help="also record an MP4 at the display size")
     parser.add_argument("--no-stability", action="store_true")
+    parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--json")
     args = parser.parse_args()
-    engine = Engine(args.model, "cpu")
-    beside = Engine(args.model, "cpu", **beside_display())  # as `live` builds it without --sync
+    engine = Engine(args.model, args.provider)
+    beside = Engine(args.model, args.provider, **beside_display())  # as `live` builds it without --sync
     print(f"{engine.info.name} on {engine.provider}, 1 step per frame, clip {Path(args.clip).name}")
     result = {"loop": []}
     for size, display in SIZES:
