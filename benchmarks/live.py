@@ -35,6 +35,7 @@ from realtime.show.async_loop import run_async
 from realtime.show.display import DisplayPath
 from realtime.show.loop import run
 from realtime.show.show import Show
+from realtime.show.system import keep_freed_memory, lowered
 from realtime.show.worker import DreamWorker, StreamProxy
 
 SIZES = [((320, 240), (640, 480)), ((640, 360), (1280, 720))]
@@ -139,8 +140,9 @@ def main() -> None:
     parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--json")
     args = parser.parse_args()
+    keep_freed_memory()  # as `live` does, in both modes
     engine = Engine(args.model, args.provider)
-    beside = Engine(args.model, args.provider, **beside_display())  # as `live` builds it without --sync
+    beside = lowered(lambda below: Engine(args.model, args.provider, **beside_display(below)))  # as `live` builds it without --sync
     print(f"{engine.info.name} on {engine.provider}, 1 step per frame, clip {Path(args.clip).name}")
     result = {"loop": []}
     for size, display in SIZES:

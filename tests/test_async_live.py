@@ -142,7 +142,7 @@ def test_carried_detail_is_zero_where_the_frame_shows_what_was_hidden_or_outside
     backward[:, :10, 0] = -12.0  # the left band came from beyond the left edge: outside the old frame
     occluded = np.zeros((h, w), bool)
     occluded[20:30, 30:40] = True  # uncovered by a moving object
-    motion = Motion(backward, occluded, np.zeros((h, w), np.float32))
+    motion = Motion(backward, occluded)
     detail = np.full((h, w, 3), 0.5, np.float32)
     moved = carrier(motion)(detail)
     assert moved.shape == detail.shape and moved.dtype == np.float32
@@ -164,6 +164,34 @@ def test_a_dream_fades_in_over_the_given_frames():
     instant.land(old)
     instant.land(new)
     assert float(instant.step().mean()) == 1.0
+
+
+class Adding:
+    """An engine stand-in whose every dream adds `amount` everywhere."""
+    info = SimpleNamespace(mix_layers=(), name="adding", path=Path("adding.onnx"))
+    provider, fell_back, last_loss = "CPUExecutionProvider", None, 0.0
+
+    def __init__(self, amount=0.02, seconds=0.03):
+        self.amount, self.seconds = amount, seconds
+
+    def step(self, image, n, step_size, transform=None):
+        time.sleep(self.seconds)
+        return np.clip(image + self.amount, -1, 1)
+
+
+def test_each_dream_builds_on_the_one_just_finished_while_frames_keep_coming():
+    stream = DreamStream([Adding()], StreamSettings(size=(96, 80), feedback=1.0, flow="off"))
+    worker = DreamWorker(stream, StreamProxy(stream))
+    frame, last = np.full((80, 96, 3), 128, np.uint8), None
+    for i in range(400):  # offers every 5 ms, as a display would: one is always waiting when a dream ends
+        worker.offer(Frame(frame, time.monotonic(), i))
+        last = worker.take() or last
+        if last is not None and last.number >= 12:
+            break
+        time.sleep(0.005)
+    worker.close()
+    # dream k carries dreams 1..k-1 (feedback 1): k steps of 0.02, give or take uint8 rounding
+    assert float(last.detail.mean()) == pytest.approx(last.number * 0.02, abs=0.02)
 
 
 def test_changes_reach_the_stream_on_the_worker_thread_only():

@@ -135,7 +135,9 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     from realtime.media.sources import Latest
     from realtime.show.loop import run, write_stats
     from realtime.show.show import Show
+    from realtime.show.system import keep_freed_memory
 
+    keep_freed_memory()  # before the first frame's buffers: no page faults per frame
     playlist = _playlist(options, settings)
     engines = _engines(options, playlist)
     source, name = open_with_fallback(options, settings.size)
@@ -190,6 +192,7 @@ def _playlist(options: LiveOptions, settings):
 def _engines(options: LiveOptions, playlist) -> list:
     from realtime.commands.live_async import beside_display
     from realtime.dream.engine import Engine
+    from realtime.show.system import lowered
 
     models = list(options.models)
     for scene in (playlist.scenes if playlist else []):
@@ -198,8 +201,13 @@ def _engines(options: LiveOptions, playlist) -> list:
     from realtime.media.images import load_guide
 
     guide = load_guide(options.guide) if options.guide is not None else None
-    alone = options.sync or options.seed is not None  # no display thread beside the dream
-    engines = [Engine(m, options.provider, **({} if alone else beside_display())) for m in models]
+    # No display thread beside the dream: --sync, or --seed with a file (lockstep; see _run_live).
+    alone = options.sync or (options.seed is not None and isinstance(options.source, str) and Path(options.source).is_file())
+
+    def build(below: bool) -> list:
+        return [Engine(m, options.provider, **({} if alone else beside_display(below))) for m in models]
+
+    engines = build(False) if alone else lowered(build)  # beside the display: onnxruntime's threads below it
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
     if guide is not None:

@@ -21,11 +21,13 @@ def display_size(asked, sync: bool, source, processing: tuple[int, int]) -> tupl
     return processing if sync else capped(source_size(source, processing))
 
 
-def beside_display() -> dict:
-    """Engine options for a dream beside the display path: one core left to the display and capture
-    (on 2 cores, 1 ONNX thread dreamed as fast as 2 and the display lost fewer frames), workers
-    that sleep rather than spin while they wait."""
-    return {"threads": max(1, (os.cpu_count() or 2) - 1), "spin": False}
+def beside_display(below: bool) -> dict:
+    """Engine options for a dream beside the display path. `below`: it runs at a lower priority than the
+    display (built with realtime.show.system.lowered): onnxruntime's default threads (on 2 cores,
+    1.3-1.4x the dreams of one thread); else one core left to the display and capture. Workers
+    sleep rather than spin while they wait."""
+    threads = 0 if below else max(1, (os.cpu_count() or 2) - 1)
+    return {"threads": threads, "spin": False}
 
 
 def run_async_live(options, stream, playlist, outputs, reader, remote, fps: float, display):

@@ -8,6 +8,7 @@ with `prev`) onto `cur`'s pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -17,7 +18,11 @@ import numpy as np
 class Motion:
     backward: np.ndarray  # [H, W, 2] float32: cur pixel (x, y) came from (x, y) + backward
     occluded: np.ndarray  # [H, W] bool: no trustworthy source in prev
-    magnitude: np.ndarray  # [H, W] float32 pixels per frame
+
+    @cached_property
+    def magnitude(self) -> np.ndarray:
+        """[H, W] float32 pixels per frame; made when first read (the live display path never reads it)."""
+        return cv2.magnitude(self.backward[..., 0], self.backward[..., 1])
 
 
 def gray(rgb: np.ndarray) -> np.ndarray:
@@ -39,11 +44,12 @@ class Flow:
     def __init__(self, method: str = "dis", work_width: int = 160, around: bool = False, far: bool = False):
         self.method = method
         self.around = around  # a 360-degree panorama: motion across the left/right seam is measured
-        self.work_width = work_width  # frames at least twice this wide are measured at half size
+        self.work_width = work_width  # frames are halved while at least twice this wide
         # `far`: motion over several frames (a dream landing on a newer frame), which the ultrafast
         # preset loses beyond ~5 % of the width; the medium one follows it, at ~5x the cost.
         preset = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM if far else cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
         self._dis = cv2.DISOpticalFlow_create(preset) if method == "dis" else None
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (the last cur frame, its small gray)
 
     def _flow(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Flow from a to b: a's pixel p moves to p + flow[p] in b."""
@@ -60,14 +66,29 @@ class Flow:
 
     def between(self, prev_rgb: np.ndarray, cur_rgb: np.ndarray) -> Motion:
         h, w = cur_rgb.shape[:2]
-        if w >= 2 * self.work_width:
-            # Motion is smooth at this scale: estimate it on half-size frames (a quarter of the
-            # work) and scale the field back up; only the dream's warp runs at full size.
-            half = self.between(cv2.pyrDown(gray(prev_rgb)), cv2.pyrDown(gray(cur_rgb)))  # gray first: a third of the work
-            backward = cv2.resize(half.backward, (w, h), interpolation=cv2.INTER_LINEAR) * 2.0
-            occluded = cv2.resize(half.occluded.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-            return Motion(backward, occluded, cv2.resize(half.magnitude, (w, h)) * 2.0)
-        prev_g, cur_g = gray(prev_rgb), gray(cur_rgb)
+        a, b = self._small(prev_rgb, reuse=True), self._small(cur_rgb)
+        self._last = (cur_rgb, b)  # the next call's prev is usually this call's cur
+        if a.shape[1] == w:
+            return self._motion(a, b)
+        # Motion is smooth at this scale: it is estimated on frames halved until narrower than twice
+        # the work width (a quarter of the work per halving) and the field scaled back up once.
+        small = self._motion(a, b)
+        scale = np.array([w / a.shape[1], h / a.shape[0]], np.float32)  # pixels there -> pixels here, per axis
+        backward = cv2.resize(small.backward, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+        occluded = cv2.resize(small.occluded.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        return Motion(backward, occluded)
+
+    def _small(self, rgb: np.ndarray, reuse: bool = False) -> np.ndarray:
+        """Gray (first: a third of the work), halved while at least twice the work width; `reuse`: the
+        last call's if `rgb` was its current frame."""
+        if reuse and self._last is not None and self._last[0] is rgb:
+            return self._last[1]
+        g = gray(rgb)
+        while g.shape[1] >= 2 * self.work_width:
+            g = cv2.pyrDown(g)
+        return g
+
+    def _motion(self, prev_g: np.ndarray, cur_g: np.ndarray) -> Motion:
         backward = self._flow(cur_g, prev_g)
         magnitude = cv2.magnitude(backward[..., 0], backward[..., 1])
         forward = self._flow(prev_g, cur_g)
@@ -77,4 +98,4 @@ class Flow:
         err = cv2.magnitude(round_trip[..., 0], round_trip[..., 1])
         there = cv2.magnitude(forward_there[..., 0], forward_there[..., 1])
         occluded = err * err > 0.01 * (magnitude * magnitude + there * there) + 0.5
-        return Motion(backward, occluded, magnitude)
+        return Motion(backward, occluded)

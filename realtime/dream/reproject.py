@@ -9,6 +9,7 @@ is asynchronous reprojection (VR's timewarp) applied to a dream: pure functions,
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 import cv2
@@ -39,14 +40,29 @@ def carrier(motion: Motion | None, around: bool = False) -> Callable[[np.ndarray
             moved[motion.occluded] = 0.0
             return moved
         return carry_around
-    h, w = motion.backward.shape[:2]
-    xs = np.arange(w, dtype=np.float32)[None, :] + motion.backward[..., 0]
-    ys = np.arange(h, dtype=np.float32)[:, None] + motion.backward[..., 1]
     # Occluded pixels read from far outside the frame, where the border is 0: one remap does the
     # warp and the occlusion (half the time of masking every channel afterwards).
-    np.putmask(xs, motion.occluded, -OUTSIDE)
-    return lambda detail: cv2.remap(detail, xs, ys, interpolation=cv2.INTER_LINEAR,
+    h, w = motion.backward.shape[:2]
+    where = cv2.add(_grid(h, w), motion.backward)  # absolute source (x, y), one map
+    cv2.copyTo(_outside(h, w), motion.occluded.view(np.uint8), where)  # 4x faster than numpy's masked store
+    return lambda detail: cv2.remap(detail, where, None, interpolation=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+@lru_cache(maxsize=4)
+def _grid(h: int, w: int) -> np.ndarray:
+    """[h, w, 2] float32: each pixel's own (x, y); read-only, shared."""
+    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
+    grid.flags.writeable = False
+    return grid
+
+
+@lru_cache(maxsize=4)
+def _outside(h: int, w: int) -> np.ndarray:
+    """[h, w, 2] float32: a source position beyond the frame's left and top edges; read-only, shared."""
+    outside = np.full((h, w, 2), -OUTSIDE, np.float32)
+    outside.flags.writeable = False
+    return outside
 
 
 def carry(detail: np.ndarray, motion: Motion | None, around: bool = False) -> np.ndarray:
@@ -63,12 +79,31 @@ def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def compose(camera8: np.ndarray, detail: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
-    """A camera frame at `size` plus the detail scaled up to it, uint8 (saturated, not wrapped)."""
-    camera = fit(camera8, size)
+    """A camera frame at `size` plus the detail (3 or 4 channels, see `padded`) scaled up to it, uint8
+    (saturated, not wrapped).
+
+    A camera no larger than the detail (a small clip or webcam shown big) gets the detail at the
+    detail's own size and the sum is scaled up once: scaling is linear, so the picture is the same up
+    to rounding, for half the work (at 1280x720 from 640x360, 1.7 ms instead of 3.4)."""
     if detail is None:
-        return camera
+        return fit(camera8, size)
+    detail = rgb(detail)
+    (ch, cw), (dh, dw) = camera8.shape[:2], detail.shape[:2]
+    if cw <= dw < size[0] and ch <= dh < size[1]:
+        return fit(cv2.add(fit(camera8, (dw, dh)), detail * UNIT, dtype=cv2.CV_8U), size)
     up = fit(detail * UNIT, size)  # scaled before it is scaled up: a quarter of the multiplies at 2x
-    return cv2.add(camera, up, dtype=cv2.CV_8U)  # saturating add of float levels onto uint8
+    return cv2.add(fit(camera8, size), up, dtype=cv2.CV_8U)  # saturating add of float levels onto uint8
+
+
+def padded(detail: np.ndarray) -> np.ndarray:
+    """Detail with a fourth channel: OpenCV remaps 4-channel float images with SIMD, 3-channel ones
+    without (0.5 vs 1.2 ms at 640x360), so the display path carries its details as 4 channels."""
+    return cv2.cvtColor(detail, cv2.COLOR_RGB2RGBA) if detail.shape[2] == 3 else detail
+
+
+def rgb(detail: np.ndarray) -> np.ndarray:
+    """The 3 channels of a `padded` detail."""
+    return cv2.cvtColor(detail, cv2.COLOR_RGBA2RGB) if detail.shape[2] == 4 else detail
 
 
 class Fade:

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from realtime.dream.flow import Flow
-from realtime.dream.reproject import Fade, carry, compose, fit
+from realtime.dream.reproject import Fade, carry, compose, fit, padded
 
 
 class DisplayPath:
@@ -42,7 +42,7 @@ class DisplayPath:
         t1 = time.perf_counter()
         self.fade.carry(moved, self.around)
         if update is not None:
-            self.fade.land(carry(update.detail, landing, self.around))
+            self.fade.land(carry(padded(update.detail), landing, self.around))
             self.landed = update
         t2 = time.perf_counter()
         shown = compose(image, self.fade.step(), self.display)

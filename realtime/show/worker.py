@@ -3,9 +3,11 @@
 The display path `offer()`s every camera frame (at the processing size); the worker takes the
 newest one, applies the parameter changes queued since its last dream, dreams it (the stream
 carries its previous dream onto it along the flow and weights it by the feedback, as in the
-synchronous loop: per dream update, the same feedback), and posts a `DreamUpdate` that `take()`
-hands back once. Nothing mutable crosses threads: frames and details are handed off through a
-condition, changes through a queue, figures as frozen snapshots (`StreamProxy`).
+synchronous loop: per dream update, the same feedback; each dream builds on the one just
+finished, which the display has not shown yet), and posts a `DreamUpdate` that `take()` hands back
+once. The worker runs below the display's priority (realtime.show.system). Nothing mutable crosses
+threads: frames and details are handed off through a condition, changes through a queue, figures
+as frozen snapshots (`StreamProxy`).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from realtime.dream.reproject import detail_of
 from realtime.dream.stream import DreamStream
+from realtime.show.system import lower_this_thread
 
 log = logging.getLogger("deepdream.live")
 
@@ -101,6 +104,7 @@ class DreamWorker:
 
     def _run(self) -> None:
         try:
+            lower_this_thread()  # the display comes first; onnxruntime's pool was started lowered too
             while True:
                 frame = self._next()
                 if frame is None:

@@ -1,0 +1,54 @@
+"""The display path's pieces (realtime.dream.reproject, realtime.dream.flow): the shortcuts it takes for
+speed show the same picture as the plain way."""
+
+import cv2
+import numpy as np
+import pytest
+
+from realtime.dream.flow import Flow
+from realtime.dream.reproject import UNIT, carrier, compose, fit, padded, rgb
+
+
+def texture(h, w, seed=0):
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(0, 255, (h, w, 3), dtype=np.uint8), (0, 0), 3)
+
+
+def detail(h, w, seed=1):
+    return (np.random.default_rng(seed).standard_normal((h, w, 3)) * 0.2).astype(np.float32)
+
+
+def plain_compose(camera8, d, size):
+    """The definition: the camera scaled to the display size, plus the detail scaled to it."""
+    return cv2.add(fit(camera8, size), fit(d * UNIT, size), dtype=cv2.CV_8U)
+
+
+@pytest.mark.parametrize("camera, proc", [((320, 240), (640, 360)), ((640, 360), (320, 180)), ((1280, 720), (640, 360))])
+def test_compose_shows_the_same_picture_whatever_the_camera_size(camera, proc):
+    cam, d = texture(camera[1], camera[0]), detail(proc[1], proc[0])
+    shown = compose(cam, d, (1280, 720))
+    assert shown.shape == (720, 1280, 3) and shown.dtype == np.uint8
+    diff = np.abs(shown.astype(int) - plain_compose(cam, d, (1280, 720)).astype(int))
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 4  # bilinear twice vs once: rounding, not a shift
+    assert np.array_equal(compose(cam, padded(d), (1280, 720)), shown)  # 4 channels show as their 3
+
+
+def test_four_channel_details_carry_as_their_three_channels_do():
+    d = detail(90, 160)
+    four = padded(d)
+    assert four.shape == (90, 160, 4) and np.array_equal(rgb(four), d)
+    flow = Flow("dis")
+    frames = [texture(90, 200)[:, k:k + 160].copy() for k in (6, 0)]  # content moves 6 px right
+    move = carrier(flow.between(*frames))
+    assert np.allclose(rgb(move(four)), move(d), atol=1e-6)
+
+
+def test_flow_reuses_the_previous_frame_and_measures_as_a_fresh_one():
+    frames = [texture(360, 700)[:, k:k + 640].copy() for k in (8, 4, 0)]
+    reused = Flow("dis")
+    reused.between(frames[0], frames[1])
+    second = reused.between(frames[1], frames[2])  # frames[1]'s small gray comes from the last call
+    fresh = Flow("dis").between(frames[1], frames[2])
+    assert np.array_equal(second.backward, fresh.backward) and np.array_equal(second.occluded, fresh.occluded)
+    assert float(np.median(second.backward[60:300, 100:540, 0])) == pytest.approx(-4, abs=0.5)
+    assert float(np.median(second.magnitude)) == pytest.approx(4, abs=0.5)  # made when read

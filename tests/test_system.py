@@ -1,0 +1,111 @@
+"""What the live loop asks of the OS (realtime.show.system): the dream's threads below the display's."""
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from realtime.dream.engine import Engine, ModelError
+from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.show.system import NICENESS, can_lower, keep_freed_memory, lowered
+from realtime.show.worker import DreamWorker, StreamProxy
+
+
+def niceness(tid: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, tid)
+
+
+# Lowering shows only where there is room below this process (a runner at niceness 10+ has none).
+lowerable = pytest.mark.skipif(not can_lower() or niceness(0) > 19 - NICENESS,
+                               reason="per-thread niceness is Linux's, and needs room below this process")
+
+
+def tasks() -> set[int]:
+    return {int(t) for t in os.listdir("/proc/self/task")}
+
+
+def nice_of_live(tids) -> dict[int, int]:
+    """Niceness of those threads still alive (one that ends meanwhile is left out)."""
+    out = {}
+    for tid in tids:
+        try:
+            out[tid] = niceness(tid)
+        except OSError:
+            pass
+    return out
+
+
+@lowerable
+def test_threads_started_inside_lowered_run_below_the_caller():
+    mine = niceness(threading.get_native_id())
+    started = []
+
+    def make(below):
+        t = threading.Thread(target=lambda: started.append(niceness(threading.get_native_id())))
+        t.start()
+        t.join()
+        return below, niceness(threading.get_native_id())
+
+    assert lowered(make) == (True, mine + NICENESS) and started == [mine + NICENESS]
+    assert niceness(threading.get_native_id()) == mine  # the caller keeps its priority
+
+
+@lowerable
+def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(random_model):
+    lowered(lambda below: None)  # OpenCV's pool, started at the caller's priority, is not what this counts
+    time.sleep(0.5)
+    mine, before = niceness(threading.get_native_id()), tasks()
+    engine = lowered(lambda below: Engine(random_model, "cpu", threads=2, spin=False))
+    time.sleep(0.5)  # the lowered thread itself has ended
+    pool = nice_of_live(tasks() - before)
+    assert pool and set(pool.values()) == {mine + NICENESS}
+    assert engine.session is not None
+
+
+@lowerable
+def test_opencvs_threads_keep_the_callers_priority_though_a_lowered_thread_uses_opencv_first():
+    # A fresh process: OpenCV starts its pool on first use, and its threads inherit the starter's niceness.
+    code = ("import os, cv2, numpy as np\n"
+            "from realtime.show.system import lowered\n"
+            "before = set(os.listdir('/proc/self/task'))\n"
+            "lowered(lambda below: cv2.resize(np.zeros((64, 2048), np.uint8), (2048, 256)))\n"
+            "import time; time.sleep(0.5)  # the lowered thread itself has ended by then\n"
+            "new = set(os.listdir('/proc/self/task')) - before\n"
+            "print(sorted({os.getpriority(os.PRIO_PROCESS, int(t)) for t in new if os.path.exists(f'/proc/self/task/{t}')}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() in ("[]", f"[{niceness(0)}]")  # none started lowered (a 1-core runner starts none)
+
+
+def test_what_make_raises_reaches_the_caller():
+    with pytest.raises(ModelError, match="model not found"):
+        lowered(lambda below: Engine("/nonexistent/model.onnx", "cpu"))
+
+
+class Idle:
+    """An engine stand-in that never dreams (the worker waits for frames)."""
+    info = type("Info", (), {"mix_layers": (), "name": "idle", "path": "idle.onnx"})()
+    provider, fell_back, last_loss = "CPUExecutionProvider", None, 0.0
+
+
+@lowerable
+def test_the_dream_worker_lowers_its_own_thread():
+    stream = DreamStream([Idle()], StreamSettings(size=(96, 80)))
+    worker = DreamWorker(stream, StreamProxy(stream))
+    mine = niceness(threading.get_native_id())
+    try:
+        for _ in range(100):
+            if niceness(worker._thread.native_id) != mine:
+                break
+            time.sleep(0.01)
+        assert niceness(worker._thread.native_id) == mine + NICENESS
+    finally:
+        worker.close()
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+                         and sys.maxsize > 2 ** 32), reason="64-bit glibc")
+def test_glibc_takes_the_settings_that_keep_freed_memory():
+    assert keep_freed_memory() is True
