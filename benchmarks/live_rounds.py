@@ -53,8 +53,9 @@ def main() -> None:
             around = (runs[i - 1][1][size]["fps"] + runs[i + 1][1][size]["fps"]) / 2
             ratios.setdefault(size, []).append(a["dream_hz"] / around)
             print(f"round {i // 2 + 1} {size:>8}: sync {runs[i - 1][1][size]['fps']:.2f} / {runs[i + 1][1][size]['fps']:.2f} "
-                  f"fps, beside {a['dream_hz']:.2f} dreams/s at {a['display_fps']:.1f} fps shown "
-                  f"(display path {a['display_ms']['total']:.1f} ms): {a['dream_hz'] / around:.0%}")
+                  f"fps; beside {a['dream_hz']:.2f} dreams/s ({a['dream_hz'] / around:.0%}), {a['display_fps']:.2f} fps "
+                  f"shown, latency p50/p95 {a['latency_p50_ms']:.0f}/{a['latency_p95_ms']:.0f} ms, dream age "
+                  f"{a['age_p50_ms']:.0f}/{a['age_p95_ms']:.0f} ms, {a['dropped']} dropped, display path {a['display_ms']}")
     for size, values in ratios.items():
         print(f"{size:>8}: dream rate beside the display / --sync: median {median(values):.0%} "
               f"(range {min(values):.0%}-{max(values):.0%}, {len(values)} alternated pairs)")
