@@ -8,7 +8,7 @@ with `prev`) onto `cur`'s pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import cv2
 import numpy as np
@@ -31,13 +31,25 @@ def gray(rgb: np.ndarray) -> np.ndarray:
 
 def warp(image: np.ndarray, backward: np.ndarray, around: bool = False) -> np.ndarray:
     """`around`: a 360-degree panorama, where leaving one side enters the other."""
+    return cv2.remap(image, source_map(backward, around), None, interpolation=cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def source_map(backward: np.ndarray, around: bool = False) -> np.ndarray:
+    """[H, W, 2] float32: where each pixel comes from, absolute (what cv2.remap wants), as one map."""
     h, w = backward.shape[:2]
-    # cv2.remap wants absolute source coordinates.
-    xs = np.arange(w, dtype=np.float32)[None, :] + backward[..., 0]
-    ys = np.arange(h, dtype=np.float32)[:, None] + backward[..., 1]
+    where = cv2.add(_grid(h, w), backward)
     if around:
-        xs = np.mod(xs, w)
-    return cv2.remap(image, xs, ys, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        np.mod(where[..., 0], w, out=where[..., 0])
+    return where
+
+
+@lru_cache(maxsize=4)
+def _grid(h: int, w: int) -> np.ndarray:
+    """[h, w, 2] float32: each pixel's own (x, y); read-only, shared."""
+    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
+    grid.flags.writeable = False
+    return grid
 
 
 class Flow:
