@@ -28,9 +28,12 @@ def one(mode: str, frames: int, args) -> dict:
     """One benchmarks/live.py run of `mode` -> {size: its loop figures}."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "figures.json"
-        subprocess.run([sys.executable, str(HERE / "live.py"), "--model", args.model, "--clip", args.clip,
-                        "--provider", args.provider, "--only", mode, "--frames", str(frames), "--no-stability",
-                        "--json", str(out)], check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run([sys.executable, str(HERE / "live.py"), "--model", args.model, "--clip", args.clip,
+                               "--provider", args.provider, "--only", mode, "--frames", str(frames), "--no-stability",
+                               "--json", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            sys.exit(f"benchmarks/live.py --only {mode} failed: {last}")
         return {r["size"]: r for r in json.loads(out.read_text())["loop"]}
 
 
@@ -43,6 +46,9 @@ def main() -> None:
     parser.add_argument("--async-frames", type=int, default=600, help="long enough that dreams/s counts many dreams")
     parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
     args = parser.parse_args()
+    for name in ("rounds", "sync_frames", "async_frames"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     runs = []
     for i in tqdm(range(2 * args.rounds + 1), desc="alternated runs", unit="run"):
         mode = "sync" if i % 2 == 0 else "async"
