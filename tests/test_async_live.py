@@ -136,6 +136,23 @@ def test_a_finished_dream_lands_on_a_newer_frame_in_the_right_place():
     assert centre_x(shown, frames[-1]) == pytest.approx(120 + 24, abs=2)
 
 
+def changed(shown, camera) -> int:
+    return int((np.abs(shown.astype(int) - camera.astype(int)).sum(axis=2) > 40).sum())
+
+
+def test_a_dream_twenty_frames_old_lands_whole_and_in_the_right_place():
+    # 40 px at the flow's 160-px work size: beyond one measurement, found from the per-frame flows.
+    frames = panning(21)
+    path = DisplayPath((160, 120), (320, 240), 0)
+    made_from, _ = path.frame(frames[0])  # the worker is handed the very array the display path returns
+    _, on_its_own_frame = path.frame(frames[0], update=DreamUpdate(1, made_from, square(), 0, 0.0, 0.1))
+    for frame in frames[1:-1]:
+        path.frame(frame)
+    _, shown = path.frame(frames[-1], update=DreamUpdate(2, made_from, square(), 0, 0.0, 0.1))
+    assert centre_x(shown, frames[-1]) == pytest.approx(120 + 20 * 4, abs=2)
+    assert changed(shown, frames[-1]) >= 0.9 * changed(on_its_own_frame, frames[0])  # not dropped as occluded
+
+
 def test_carried_detail_is_zero_where_the_frame_shows_what_was_hidden_or_outside():
     h, w = 40, 60
     backward = np.zeros((h, w, 2), np.float32)
@@ -192,6 +209,32 @@ def test_each_dream_builds_on_the_one_just_finished_while_frames_keep_coming():
     worker.close()
     # dream k carries dreams 1..k-1 (feedback 1): k steps of 0.02, give or take uint8 rounding
     assert float(last.detail.mean()) == pytest.approx(last.number * 0.02, abs=0.02)
+
+
+def test_the_workers_flow_between_two_dreams_starts_from_the_motions_offered_meanwhile():
+    _, worker, path = assemble(seconds=0.4, feedback=0.5)
+    measured = []  # (seed, backward) of each flow the stream measures, on the worker's thread
+    flow = worker.stream.flow
+    real = flow.between
+    flow.between = lambda prev, cur, seed=None: measured.append((seed, real(prev, cur, seed).backward)) or real(prev, cur, seed)
+    frames = panning(21)  # 4 px a frame at 320: 2 px at the 160-px processing size
+    try:
+        for index, image in enumerate(frames):
+            proc, _ = path.frame(image)
+            worker.offer(Frame(proc, time.monotonic(), index), path.motion)
+            if index == 0:
+                time.sleep(0.05)  # the first dream starts on frame 0
+        deadline = time.monotonic() + 10
+        while worker.updates < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        gap = worker.take().index  # the second dream's frame; the first was frame 0
+    finally:
+        worker.close()
+    assert gap >= 10 and len(measured) == 1  # one flow: from frame 0's dream to the frame of the second
+    seed, backward = measured[0]
+    inner = (slice(20, 100), slice(50, 110))
+    assert float(np.median(seed[inner][..., 0])) == pytest.approx(-2 * gap, abs=1)
+    assert float(np.median(backward[inner][..., 0])) == pytest.approx(-2 * gap, abs=1)
 
 
 def test_changes_reach_the_stream_on_the_worker_thread_only():

@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
+from realtime.dream.chain import Chain
 from realtime.dream.flow import Flow
 from realtime.dream.reproject import UNIT, carrier, compose, fit, padded, rgb
 
@@ -52,3 +53,39 @@ def test_flow_reuses_the_previous_frame_and_measures_as_a_fresh_one():
     assert np.array_equal(second.backward, fresh.backward) and np.array_equal(second.occluded, fresh.occluded)
     assert float(np.median(second.backward[60:300, 100:540, 0])) == pytest.approx(-4, abs=0.5)
     assert float(np.median(second.magnitude)) == pytest.approx(4, abs=0.5)  # made when read
+
+
+def test_a_chain_composes_the_motions_in_order_and_breaks_where_one_is_unknown():
+    h, w = 30, 40
+    xs = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
+    zoom = np.dstack([0.02 * xs, np.zeros((h, w), np.float32)])  # frame 1 from frame 0: x -> 1.02 x
+    pan = np.dstack([np.full((h, w), -5, np.float32), np.full((h, w), 2, np.float32)])  # frame 2 from 1
+    frames = [np.zeros((h, w, 3), np.uint8) for _ in range(5)]
+    chain = Chain(frames=4)
+    chain.push(frames[0], None)
+    chain.push(frames[1], zoom)
+    chain.push(frames[2], pan)
+    field = chain.since(frames[0])
+    # Frame 2's pixel x was at x - 5 in frame 1, which was at (x - 5) + 0.02 (x - 5) in frame 0.
+    inner = (slice(2, h - 4), slice(6, w - 2))
+    assert np.allclose(field[inner][..., 0], (-5 + 0.02 * (xs - 5))[inner], atol=1e-3)
+    assert np.allclose(field[inner][..., 1], 2, atol=1e-3)
+    assert np.allclose(chain.since(frames[1]), pan)
+    assert chain.since(frames[2]) is None and chain.since(frames[0].copy()) is None  # newest; not kept
+    assert chain.since(frames[0], beyond=2) is None and chain.since(frames[0], beyond=1) is not None
+    chain.push(frames[3], None)  # flow off for a frame
+    chain.push(frames[4], pan)
+    assert chain.since(frames[2]) is None and np.allclose(chain.since(frames[3]), pan)
+    assert chain.since(frames[0]) is None  # pushed out (4 kept)
+
+
+def test_a_seeded_flow_follows_a_move_beyond_one_measurement():
+    big = texture(120, 240)
+    before, after = big[:, 50:210].copy(), big[:, 10:170].copy()  # content moves 40 px right: 25 % of the width
+    far = Flow("dis", far=True)
+    alone = far.between(before, after)
+    seeded = Flow("dis", far=True).between(before, after, seed=np.full((120, 160, 2), (-36, 3), np.float32))
+    inner = (slice(10, 110), slice(50, 150))  # seen in both frames
+    assert float(np.median(seeded.backward[inner][..., 0])) == pytest.approx(-40, abs=0.5)
+    assert seeded.occluded[inner].mean() < 0.05
+    assert alone.occluded[inner].mean() > 0.3  # what the seed is for

@@ -172,13 +172,15 @@ class DreamStream:
     def engine(self):
         return self.engines[self._live.model_index % len(self.engines)]
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        """One camera frame (uint8 RGB, any size) -> one dreamed frame (uint8 RGB, processing size)."""
+    def __call__(self, rgb: np.ndarray, seed: np.ndarray | None = None) -> np.ndarray:
+        """One camera frame (uint8 RGB, any size) -> one dreamed frame (uint8 RGB, processing size).
+        `seed`: the motion from the previous frame, composed from the frames between (the asynchronous
+        worker's, realtime.dream.chain), where the flow starts."""
         w, h = self.size
         frame = rgb if rgb.shape[:2] == (h, w) else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         source = to_unit(frame)
         t0 = time.perf_counter()
-        state = source + self._carried_detail(frame, source)
+        state = source + self._carried_detail(frame, source, seed)
         t1 = time.perf_counter()
         dream = self._dream(np.clip(state, -1, 1))
         t2 = time.perf_counter()
@@ -192,7 +194,7 @@ class DreamStream:
         self.count += 1
         return to_uint8(source + self.calm_strength * (dream - source)) if self.settings.calm else to_uint8(dream)
 
-    def _carried_detail(self, frame: np.ndarray, source: np.ndarray) -> np.ndarray:
+    def _carried_detail(self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None) -> np.ndarray:
         v = self._live.values
         if self.prev_dream is None or v["feedback"] <= 0:
             return np.zeros_like(source)
@@ -201,7 +203,7 @@ class DreamStream:
         if v["flow"] != "off":
             if v["flow"] != self.flow.method:  # switched live to the other method
                 self.flow = Flow(v["flow"], around=self.settings.wrap)
-            motion = self.flow.between(self.prev_frame, frame)
+            motion = self.flow.between(self.prev_frame, frame, seed)
             detail = warp(detail, motion.backward, self.settings.wrap)
             detail[motion.occluded] = 0.0  # newly revealed: take the camera there
             self.motion = float(motion.magnitude.mean())

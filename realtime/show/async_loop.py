@@ -92,7 +92,7 @@ def run_async(reader, show, worker, display, sinks, window=None, max_frames: int
 def _show(frame, show, worker, display, present):
     update = worker.take()
     proc, shown = display.frame(frame.image, show.stream.figures().values["flow"], update)
-    worker.offer(replace(frame, image=proc))
+    worker.offer(replace(frame, image=proc), display.motion)
     return present(shown) if present is not None else shown
 
 

@@ -1,10 +1,11 @@
 """The dream worker: a thread that owns the DreamStream and dreams the newest frame, as fast as it can.
 
-The display path `offer()`s every camera frame (at the processing size); the worker takes the
-newest one, applies the parameter changes queued since its last dream, dreams it (the stream
-carries its previous dream onto it along the flow and weights it by the feedback, as in the
-synchronous loop: per dream update, the same feedback; each dream builds on the one just
-finished, which the display has not shown yet), and posts a `DreamUpdate` that `take()` hands back
+The display path `offer()`s every camera frame (at the processing size) with the motion onto it;
+the worker takes the newest one, applies the parameter changes queued since its last dream, dreams
+it (the stream carries its previous dream onto it along the flow and weights it by the feedback, as
+in the synchronous loop: per dream update, the same feedback; each dream builds on the one just
+finished, which the display has not shown yet; the flow over the frames between starts from their
+motions composed, realtime.dream.chain), and posts a `DreamUpdate` that `take()` hands back
 once. The worker runs below the display's priority (realtime.show.system). Nothing mutable crosses
 threads: frames and details are handed off through a condition, changes through a queue, figures
 as frozen snapshots (`StreamProxy`).
@@ -19,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from realtime.dream.chain import Chain
 from realtime.dream.reproject import detail_of
 from realtime.dream.stream import DreamStream
 from realtime.show.system import lower_this_thread
@@ -73,6 +75,9 @@ class DreamWorker:
         self.stream, self.proxy = stream, proxy
         self._cond = threading.Condition()
         self._offered = None  # newest Frame offered, not yet dreamed
+        self._offered_links = Chain()  # the frames offered since the last take and the motions onto them
+        self._chain = Chain()  # the worker thread's own
+        self._last_image = None  # the image of the previous dream
         self._update: DreamUpdate | None = None  # newest finished, not yet taken
         self._error: BaseException | None = None
         self._stop = False
@@ -81,10 +86,13 @@ class DreamWorker:
         self._thread = threading.Thread(target=self._run, name="dream", daemon=True)
         self._thread.start()
 
-    def offer(self, frame) -> None:
-        """The newest camera frame (a Frame whose image is at the processing size); older ones are dropped."""
+    def offer(self, frame, motion=None) -> None:
+        """The newest camera frame (a Frame whose image is at the processing size) and the motion onto it
+        from the frame offered before (a `Motion.coarse`, never changed after; None: unknown); older
+        frames are dropped, their motions kept for the flow between two dreams."""
         with self._cond:
             self._offered = frame
+            self._offered_links.push(frame.image, motion)
             self._cond.notify_all()
 
     def take(self) -> DreamUpdate | None:
@@ -100,7 +108,9 @@ class DreamWorker:
             while self._offered is None and not self._stop:
                 self._cond.wait(0.1)
             frame, self._offered = self._offered, None
-            return frame
+            offered, self._offered_links = self._offered_links, Chain()
+        self._chain.extend(offered)
+        return frame
 
     def _run(self) -> None:
         try:
@@ -117,7 +127,9 @@ class DreamWorker:
     def _dream(self, frame) -> None:
         t0 = time.perf_counter()
         self.proxy.apply(self.stream)
-        dream = self.stream(frame.image)
+        seed = None if self._last_image is None else self._chain.since(self._last_image)
+        dream = self.stream(frame.image, seed)
+        self._last_image = frame.image
         detail = detail_of(dream, frame.image)
         self.proxy.publish(self.stream)
         seconds = time.perf_counter() - t0
