@@ -237,6 +237,25 @@ def test_the_workers_flow_between_two_dreams_starts_from_the_motions_offered_mea
     assert float(np.median(backward[inner][..., 0])) == pytest.approx(-2 * gap, abs=1)
 
 
+def test_the_worker_says_since_when_its_dream_has_run():
+    _, worker, path = assemble(seconds=0.5)
+    try:
+        assert worker.dreaming_since() is None  # waiting for a frame
+        proc, _ = path.frame(texture(240, 320))
+        offered = time.monotonic()
+        worker.offer(Frame(proc, offered, 0))
+        time.sleep(0.25)
+        since = worker.dreaming_since()
+        assert since is not None and offered <= since <= time.monotonic() - 0.2
+        deadline = time.monotonic() + 10
+        while worker.updates < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        assert worker.updates == 1 and worker.dreaming_since() is None
+    finally:
+        worker.close()
+
+
 def test_changes_reach_the_stream_on_the_worker_thread_only():
     stream = DreamStream([StandIn(0.0)], StreamSettings(size=(96, 80)))
     proxy = StreamProxy(stream)

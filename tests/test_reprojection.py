@@ -32,6 +32,7 @@ def test_compose_shows_the_same_picture_whatever_the_camera_size(camera, proc):
     diff = np.abs(shown.astype(int) - plain_compose(cam, d, (1280, 720)).astype(int))
     assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 4  # bilinear twice vs once: rounding, not a shift
     assert np.array_equal(compose(cam, padded(d), (1280, 720)), shown)  # 4 channels show as their 3
+    assert np.array_equal(compose(cam, d, (1280, 720), scaled=fit(cam, proc)), shown)  # the display path's own
 
 
 def test_four_channel_details_carry_as_their_three_channels_do():

@@ -43,6 +43,8 @@ def run_async_live(options, stream, playlist, outputs, reader, remote, fps: floa
     log.info("dreaming at %dx%d beside the display at %dx%d (with --sync each frame would wait for its dream)",
              *settings.size, *display)
     worker = DreamWorker(stream, proxy)
+    if outputs.heartbeat is not None:  # frames keep coming while a dream is stuck: the watchdog sees that too
+        outputs.heartbeat.watch(worker)
     stats = run_async(reader, show, worker, path, outputs.sinks, outputs.window, options.frames, outputs.present,
                       outputs.frame_log, remote, outputs.publish, fps)
     return show, stats

@@ -13,6 +13,7 @@ class Outputs:
 
     def __init__(self, options, settings, fps: float, display: tuple[int, int]):
         self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
+        self.heartbeat = None  # the watchdog's, when supervised
         try:
             self._open(options, settings, fps, display)
         except BaseException:  # a later output failed: what opened first leaves nothing behind
@@ -50,7 +51,8 @@ class Outputs:
         if options.heartbeat is not None:
             from realtime.show.watchdog import Heartbeat
 
-            self.sinks.append(Heartbeat(options.heartbeat))
+            self.heartbeat = Heartbeat(options.heartbeat)
+            self.sinks.append(self.heartbeat)
         if options.log is not None:
             from realtime.show.framelog import FrameLog
 

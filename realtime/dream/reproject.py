@@ -70,9 +70,10 @@ def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-def compose(camera8: np.ndarray, detail: np.ndarray | None, size: tuple[int, int]) -> np.ndarray:
+def compose(camera8: np.ndarray, detail: np.ndarray | None, size: tuple[int, int],
+            scaled: np.ndarray | None = None) -> np.ndarray:
     """A camera frame at `size` plus the detail (3 or 4 channels, see `padded`) scaled up to it, uint8
-    (saturated, not wrapped).
+    (saturated, not wrapped). `scaled`: the camera frame already at the detail's size, if at hand.
 
     A camera no larger than the detail (a small clip or webcam shown big) gets the detail at the
     detail's own size and the sum is scaled up once: scaling is linear, so the picture is the same up
@@ -82,9 +83,14 @@ def compose(camera8: np.ndarray, detail: np.ndarray | None, size: tuple[int, int
     detail = rgb(detail)
     (ch, cw), (dh, dw) = camera8.shape[:2], detail.shape[:2]
     if cw <= dw < size[0] and ch <= dh < size[1]:
-        return fit(cv2.add(fit(camera8, (dw, dh)), detail * UNIT, dtype=cv2.CV_8U), size)
-    up = fit(detail * UNIT, size)  # scaled before it is scaled up: a quarter of the multiplies at 2x
-    return cv2.add(fit(camera8, size), up, dtype=cv2.CV_8U)  # saturating add of float levels onto uint8
+        small = scaled if scaled is not None and scaled.shape == detail.shape else fit(camera8, (dw, dh))
+        return fit(_add_levels(small, detail), size)
+    return _add_levels(fit(camera8, size), fit(detail, size))
+
+
+def _add_levels(camera8: np.ndarray, detail: np.ndarray) -> np.ndarray:
+    """camera + detail in pixel levels, saturated to uint8: one pass (no product array to allocate)."""
+    return cv2.addWeighted(detail, UNIT, camera8, 1.0, 0.0, dtype=cv2.CV_8U)
 
 
 def padded(detail: np.ndarray) -> np.ndarray:

@@ -41,11 +41,11 @@ class DisplayPath:
         """A camera frame (uint8 RGB, any size) -> (it at the processing size, what to show at the display size).
 
         `flow` is the live parameter ("off": the detail stays where it is); `update` a finished dream."""
-        proc = fit(image, self.processing)
+        t0 = time.perf_counter()
+        proc = fit(image, self.processing)  # counted with the flow, whose input it is
         if flow != "off" and flow != self.flow.method:  # switched live to the other method
             self.flow = Flow(flow, around=self.around)
             self.far = Flow(flow, around=self.around, far=True)
-        t0 = time.perf_counter()
         moved = self._motion(self.flow, self.prev, proc, flow)
         self.motion = None if moved is None else moved.coarse
         self.chain.push(proc, self.motion)
@@ -59,7 +59,7 @@ class DisplayPath:
             self.fade.land(carry(padded(update.detail), landing, self.around))
             self.landed = update
         t2 = time.perf_counter()
-        shown = compose(image, self.fade.step(), self.display)
+        shown = compose(image, self.fade.step(), self.display, proc)
         t3 = time.perf_counter()
         self.prev = proc
         for key, seconds in (("flow", t1 - t0), ("warp", t2 - t1), ("compose", t3 - t2)):

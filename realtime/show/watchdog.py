@@ -2,7 +2,9 @@
 frame has been shown for N seconds (a hung camera driver, GPU or output) or when it dies.
 
 The child touches a heartbeat file (at most twice a second) once every sink has taken a frame;
-the supervisor watches the file's age. A hung thread cannot be stopped from inside Python, so the
+the supervisor watches the file's age. Beside the display (the asynchronous mode) frames keep
+coming while the dream runs on its own thread, so there the file is stamped no later than the
+start of the dream in flight: a dream stuck in onnxruntime (a hung GPU) stops the heartbeat too. A hung thread cannot be stopped from inside Python, so the
 whole process is killed and started again. The first frame is allowed max(N, 60) seconds (models
 load, cameras wake up). A loop that ends by itself (frames done, quit key, Ctrl-C) ends the
 watchdog too, as does a setup error before any frame (restarting would not fix a bad flag).
@@ -28,12 +30,26 @@ class Heartbeat:
 
     def __init__(self, path: Path, every_s: float = 0.5):
         self.path, self.every_s, self._last = Path(path), every_s, 0.0
+        self._dream = None
+
+    def watch(self, dream) -> None:
+        """Also hold the beat to a dream worker's (realtime.show.worker.DreamWorker: `updates`,
+        `dreaming_since()`); its first dream is given FIRST_FRAME_S more, as a loop's first frame is."""
+        self._dream = dream
 
     def write(self, frame) -> None:
         now = time.monotonic()
         if now - self._last >= self.every_s:
-            os.utime(self.path)
+            stamp = time.time() - (now - self._alive(now))
+            os.utime(self.path, (stamp, stamp))
             self._last = now
+
+    def _alive(self, now: float) -> float:
+        """The monotonic time the loop last showed it is alive: now, or when a dream still running began."""
+        since = None if self._dream is None else self._dream.dreaming_since()
+        if since is None:
+            return now
+        return min(now, since + (0.0 if self._dream.updates else FIRST_FRAME_S))
 
     def close(self) -> None:
         pass
@@ -79,7 +95,7 @@ def _watch(child, beat: Path, seconds: float, started: float) -> str | None:
         last = beat.stat().st_mtime
         limit = seconds if last > started else max(seconds, FIRST_FRAME_S)
         if time.time() - last > limit:
-            return f"no frame shown for {limit:.0f} s"
+            return f"no frame shown or dream finished for {limit:.0f} s"
     return None
 
 

@@ -79,6 +79,7 @@ class DreamWorker:
         self._chain = Chain()  # the worker thread's own
         self._last_image = None  # the image of the previous dream
         self._update: DreamUpdate | None = None  # newest finished, not yet taken
+        self._since: float | None = None  # when the dream in flight began (time.monotonic()); None between
         self._error: BaseException | None = None
         self._stop = False
         self.updates = 0
@@ -103,11 +104,19 @@ class DreamWorker:
             update, self._update = self._update, None
             return update
 
+    def dreaming_since(self) -> float | None:
+        """When the dream in flight began (time.monotonic()), None while waiting for a frame: the
+        watchdog's sign of life (realtime.show.watchdog.Heartbeat.watch)."""
+        with self._cond:
+            return self._since
+
     def _next(self):
         with self._cond:
+            self._since = None
             while self._offered is None and not self._stop:
                 self._cond.wait(0.1)
             frame, self._offered = self._offered, None
+            self._since = None if frame is None else time.monotonic()
             offered, self._offered_links = self._offered_links, Chain()
         self._chain.extend(offered)
         return frame
