@@ -211,12 +211,14 @@ def test_each_dream_builds_on_the_one_just_finished_while_frames_keep_coming():
     assert float(last.detail.mean()) == pytest.approx(last.number * 0.02, abs=0.02)
 
 
-def test_the_workers_flow_between_two_dreams_starts_from_the_motions_offered_meanwhile():
+def test_the_feedback_between_two_dreams_follows_a_pan_of_many_frames():
     _, worker, path = assemble(seconds=0.4, feedback=0.5)
-    measured = []  # (seed, backward) of each flow the stream measures, on the worker's thread
-    flow = worker.stream.flow
-    real = flow.between
-    flow.between = lambda prev, cur, seed=None: measured.append((seed, real(prev, cur, seed).backward)) or real(prev, cur, seed)
+    measured = []  # the motion each dream's feedback is carried along (given or measured), worker's thread
+    stream, flow = worker.stream, worker.stream.flow
+    real_carry, real_between = stream._carried_detail, flow.between
+    stream._carried_detail = lambda frame, source, seed, motion: (
+        measured.append(motion) or real_carry(frame, source, seed, motion))
+    flow.between = lambda prev, cur, seed=None: measured.append(real_between(prev, cur, seed)) or measured[-1]
     frames = panning(21)  # 4 px a frame at 320: 2 px at the 160-px processing size
     try:
         for index, image in enumerate(frames):
@@ -230,11 +232,65 @@ def test_the_workers_flow_between_two_dreams_starts_from_the_motions_offered_mea
         gap = worker.take().index  # the second dream's frame; the first was frame 0
     finally:
         worker.close()
-    assert gap >= 10 and len(measured) == 1  # one flow: from frame 0's dream to the frame of the second
-    seed, backward = measured[0]
+    motions = [m for m in measured if m is not None]  # the first dream has nothing to carry
+    assert gap >= 10 and len(motions) == 1
     inner = (slice(20, 100), slice(50, 110))
-    assert float(np.median(seed[inner][..., 0])) == pytest.approx(-2 * gap, abs=1)
-    assert float(np.median(backward[inner][..., 0])) == pytest.approx(-2 * gap, abs=1)
+    assert float(np.median(motions[0].backward[inner][..., 0])) == pytest.approx(-2 * gap, abs=1)
+    assert motions[0].occluded[inner].mean() < 0.05
+
+
+def test_a_stream_starts_its_flow_from_a_seed():
+    stream = DreamStream([StandIn(0.0)], StreamSettings(size=(160, 120), feedback=0.5))
+    big = texture(120, 240)
+    stream(big[:, 60:220].copy())
+    seeds = []
+    real = stream.flow.between
+    stream.flow.between = lambda prev, cur, seed=None: seeds.append(seed) or real(prev, cur, seed)
+    stream(big[:, 20:180].copy(), seed=np.full((120, 160, 2), (-38, 0), np.float32))  # content 40 px right
+    assert len(seeds) == 1 and float(seeds[0][..., 0].mean()) == -38
+    assert stream.figures().values["flow"] == "dis" and stream.motion == pytest.approx(40, abs=3)
+
+
+def stripes_shift(detail: np.ndarray) -> float:
+    """How far right (px, mod 16) the StandIn's stripes (8 px on, 8 off) sit in a detail's middle rows."""
+    profile = detail[40:80, :, 0].mean(axis=0)
+    xs = np.arange(profile.size)
+    scores = [float((profile * ((xs - k) // 8 % 2 * 2 - 1)).sum()) for k in range(16)]
+    return float(np.argmax(scores))
+
+
+def test_the_worker_lands_its_dream_on_the_newest_frame_offered_meanwhile():
+    _, worker, path = assemble(seconds=0.4, feedback=0.0)
+    frames = panning(5)  # 2 px a frame at the 160-px processing size: 8 px over the 4 frames after the first
+    procs = []
+    try:
+        for index, image in enumerate(frames):
+            proc, _ = path.frame(image)
+            procs.append(proc)
+            worker.offer(Frame(proc, time.monotonic(), index), path.motion)
+            if index == 0:
+                time.sleep(0.1)  # the dream starts on frame 0; the rest arrive while it runs
+        deadline = time.monotonic() + 10
+        while worker.updates < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        update = worker.take()
+    finally:
+        worker.close()
+    assert update.index == 0 and update.frame is procs[-1]  # made from frame 0, aligned with frame 4
+    assert stripes_shift(update.detail) == pytest.approx(8, abs=1)  # carried with the pan
+
+
+def test_a_dream_landed_on_the_previous_frame_takes_only_this_frames_motion():
+    frames = panning(3)
+    path = DisplayPath((160, 120), (320, 240), 0)
+    path.frame(frames[0])
+    prev, _ = path.frame(frames[1])
+    measured = []
+    real = path.far.between
+    path.far.between = lambda *args: measured.append(args) or real(*args)
+    _, shown = path.frame(frames[2], update=DreamUpdate(1, prev, square(), 0, 0.0, 0.1))
+    assert measured == []  # no flow of its own: the frame's motion carries it
+    assert centre_x(shown, frames[2]) == pytest.approx(120 + 4, abs=2)
 
 
 def test_the_worker_says_since_when_its_dream_has_run():

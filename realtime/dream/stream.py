@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
-from realtime.dream.flow import Flow, warp
+from realtime.dream.flow import Flow, Motion, warp
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.octaves import resize
 from realtime.dream.params import STREAM, check_all, live_params
@@ -172,15 +172,16 @@ class DreamStream:
     def engine(self):
         return self.engines[self._live.model_index % len(self.engines)]
 
-    def __call__(self, rgb: np.ndarray, seed: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, rgb: np.ndarray, seed: np.ndarray | None = None, motion: Motion | None = None) -> np.ndarray:
         """One camera frame (uint8 RGB, any size) -> one dreamed frame (uint8 RGB, processing size).
-        `seed`: the motion from the previous frame, composed from the frames between (the asynchronous
-        worker's, realtime.dream.chain), where the flow starts."""
+        From the previous frame (the asynchronous worker's), `seed`: the motion composed from the
+        frames between (realtime.dream.chain), where the flow starts; `motion`: the motion already
+        measured, used instead."""
         w, h = self.size
         frame = rgb if rgb.shape[:2] == (h, w) else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         source = to_unit(frame)
         t0 = time.perf_counter()
-        state = source + self._carried_detail(frame, source, seed)
+        state = source + self._carried_detail(frame, source, seed, motion)
         t1 = time.perf_counter()
         dream = self._dream(np.clip(state, -1, 1))
         t2 = time.perf_counter()
@@ -194,7 +195,8 @@ class DreamStream:
         self.count += 1
         return to_uint8(source + self.calm_strength * (dream - source)) if self.settings.calm else to_uint8(dream)
 
-    def _carried_detail(self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None) -> np.ndarray:
+    def _carried_detail(self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None,
+                        motion: Motion | None) -> np.ndarray:
         v = self._live.values
         if self.prev_dream is None or v["feedback"] <= 0:
             return np.zeros_like(source)
@@ -203,7 +205,8 @@ class DreamStream:
         if v["flow"] != "off":
             if v["flow"] != self.flow.method:  # switched live to the other method
                 self.flow = Flow(v["flow"], around=self.settings.wrap)
-            motion = self.flow.between(self.prev_frame, frame, seed)
+            if motion is None:
+                motion = self.flow.between(self.prev_frame, frame, seed)
             detail = warp(detail, motion.backward, self.settings.wrap)
             detail[motion.occluded] = 0.0  # newly revealed: take the camera there
             self.motion = float(motion.magnitude.mean())

@@ -2,10 +2,11 @@
 
 Per camera frame (`DisplayPath.frame`): the frame is scaled to the processing size, the optical
 flow from the previously shown frame is measured there, the detail on screen is carried along it,
-a dream that has just finished is carried from the frame it was made from onto this one (one flow
-between the two, started from the per-frame flows since then composed: realtime.dream.chain) and
-faded in over `--dream-fade` frames, and the camera frame at the display size
-gets the detail, scaled up, laid on it. The camera stays sharp and on time; the dream sticks to
+a dream that has just finished is carried onto this one and faded in over `--dream-fade` frames
+(the worker carries it onto the newest frame it was offered, usually the previous one here, so the
+display only adds this frame's motion; from an older frame, one flow between the two, started from
+the per-frame flows since then composed: realtime.dream.chain), and the camera frame at the display
+size gets the detail, scaled up, laid on it. The camera stays sharp and on time; the dream sticks to
 what moves. Runs on the loop's thread; the worker (realtime.show.worker) never touches it.
 """
 from __future__ import annotations
@@ -14,14 +15,9 @@ import time
 
 import numpy as np
 
-from realtime.dream.chain import Chain
+from realtime.dream.chain import FAR_ALONE, Chain
 from realtime.dream.flow import Flow
 from realtime.dream.reproject import Fade, carry, compose, fit, padded
-
-# Frames over which the far flow alone follows a pan as well as seeded (the test pan, 160 px work
-# width: mean error 2.7-2.9 grey levels either way at 6 frames; at 12, 8.1-8.6 alone, 3.5-3.9 seeded);
-# below that, composing the per-frame flows would only cost the display time (0.3-0.5 ms a frame at 320x240).
-FAR_ALONE = 6
 
 
 class DisplayPath:
@@ -50,7 +46,9 @@ class DisplayPath:
         self.motion = None if moved is None else moved.coarse
         self.chain.push(proc, self.motion)
         landing = None
-        if update is not None:  # update.frame is the array this method returned for that frame
+        if update is not None and update.frame is self.prev:  # the worker carried it onto the last frame
+            landing = moved
+        elif update is not None:  # update.frame is the array this method returned for that frame
             seed = self.chain.since(update.frame, beyond=FAR_ALONE)
             landing = self._motion(self.far, update.frame, proc, flow, seed)
         t1 = time.perf_counter()

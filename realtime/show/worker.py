@@ -5,10 +5,12 @@ the worker takes the newest one, applies the parameter changes queued since its 
 it (the stream carries its previous dream onto it along the flow and weights it by the feedback, as
 in the synchronous loop: per dream update, the same feedback; each dream builds on the one just
 finished, which the display has not shown yet; the flow over the frames between starts from their
-motions composed, realtime.dream.chain), and posts a `DreamUpdate` that `take()` hands back
-once. The worker runs below the display's priority (realtime.show.system). Nothing mutable crosses
-threads: frames and details are handed off through a condition, changes through a queue, figures
-as frozen snapshots (`StreamProxy`).
+motions composed, realtime.dream.chain), carries the detail onto the newest frame offered
+meanwhile (so the display path only adds one frame's motion and keeps a steady time per frame;
+the same flow carries the feedback when the next dream takes that frame), and posts a
+`DreamUpdate` that `take()` hands back once. The worker runs below the display's priority
+(realtime.show.system). Nothing mutable crosses threads: frames, motions and details are handed
+off through a condition, changes through a queue, figures as frozen snapshots (`StreamProxy`).
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from realtime.dream.chain import Chain
-from realtime.dream.reproject import detail_of
+from realtime.dream.chain import FAR_ALONE, Chain
+from realtime.dream.flow import Flow
+from realtime.dream.reproject import carrier, detail_of, padded
 from realtime.dream.stream import DreamStream
 from realtime.show.system import lower_this_thread
 
@@ -31,9 +34,9 @@ log = logging.getLogger("deepdream.live")
 @dataclass(frozen=True)
 class DreamUpdate:
     number: int  # from 1
-    frame: np.ndarray  # uint8, processing size: the frame it was dreamed from
-    detail: np.ndarray  # float32, [-1, 1] units: dream minus frame
-    index: int  # that frame's index in the source
+    frame: np.ndarray  # uint8, processing size: the frame the detail is aligned with (offered last)
+    detail: np.ndarray  # float32, [-1, 1] units: dream minus the frame it was dreamed from, carried onto `frame`
+    index: int  # the index in the source of the frame it was dreamed from
     captured: float  # that frame's capture time (time.monotonic())
     seconds: float  # how long the dream took
 
@@ -78,6 +81,8 @@ class DreamWorker:
         self._offered_links = Chain()  # the frames offered since the last take and the motions onto them
         self._chain = Chain()  # the worker thread's own
         self._last_image = None  # the image of the previous dream
+        self._far: Flow | None = None  # from a dream's frame to the newest, at the stream's method
+        self._landed: tuple | None = None  # (the frame the last dream was carried onto, that motion)
         self._update: DreamUpdate | None = None  # newest finished, not yet taken
         self._since: float | None = None  # when the dream in flight began (time.monotonic()); None between
         self._error: BaseException | None = None
@@ -136,16 +141,36 @@ class DreamWorker:
     def _dream(self, frame) -> None:
         t0 = time.perf_counter()
         self.proxy.apply(self.stream)
-        seed = None if self._last_image is None else self._chain.since(self._last_image)
-        dream = self.stream(frame.image, seed)
+        if self._landed is not None and self._landed[0] is frame.image:  # the usual case: measured already
+            dream = self.stream(frame.image, motion=self._landed[1])
+        else:
+            seed = None if self._last_image is None else self._chain.since(self._last_image)
+            dream = self.stream(frame.image, seed)
         self._last_image = frame.image
-        detail = detail_of(dream, frame.image)
+        onto, detail = self._land(frame.image, detail_of(dream, frame.image))
         self.proxy.publish(self.stream)
         seconds = time.perf_counter() - t0
         with self._cond:
             self.updates += 1
             self.busy_s += seconds
-            self._update = DreamUpdate(self.updates, frame.image, detail, frame.index, frame.time, seconds)
+            self._update = DreamUpdate(self.updates, onto, detail, frame.index, frame.time, seconds)
+
+    def _land(self, image: np.ndarray, detail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the newest frame offered while `image` was dreamed, the detail carried onto it), or
+        (`image`, the detail) when none came or the flow is off."""
+        figures = self.stream.figures()
+        method, around = figures.values["flow"], figures.settings.wrap
+        with self._cond:
+            newest, chain = self._offered, self._chain.copy()
+            chain.extend(self._offered_links)
+        self._landed = None
+        if newest is None or method == "off":
+            return image, detail
+        if self._far is None or self._far.method != method or self._far.around != around:
+            self._far = Flow(method, around=around, far=True)
+        motion = self._far.between(image, newest.image, chain.since(image, beyond=FAR_ALONE))
+        self._landed = (newest.image, motion)  # the next dream's feedback flow, if it takes that frame
+        return newest.image, carrier(motion, around)(padded(detail))
 
     def close(self) -> None:
         with self._cond:
