@@ -16,8 +16,8 @@ LIVE = (  # `live`'s own numbers: the show, not the dream
     Param("window", "size", None, "window size WxH (default: twice the shown size)", 75, MAX_SIDE, optional=True),
     Param("frames", "int", 0, "stop after N frames (0: run until quit)", 0, 10**12),
     Param("disparity", "int", 0, "shift of the right eye in pixels (with --stereo)", -2000, 2000, unit="px"),
-    Param("watchdog", "float", 0.0, "run the loop in a child process, restarted if no frame is shown (or no dream "
-          "finishes) for this many seconds or it dies (0: off)", 1.0, 86400.0, unit="s", off=0.0),
+    Param("watchdog", "float", 0.0, "run the loop in a child process, restarted if no frame is shown for this many "
+          "seconds (one dream: 60 s more) or it dies (0: off)", 1.0, 86400.0, unit="s", off=0.0),
     Param("min_free_mb", "float", 500.0, "stop recording (and keep showing) when the disk has less free space",
           0.0, 10.0**7, unit="MiB"),
     Param("display_size", "size", None, "size of what every output shows, window, recording, stream, pipe "

@@ -124,4 +124,5 @@ class Flow:
         err = cv2.magnitude(round_trip[..., 0], round_trip[..., 1])
         there = cv2.magnitude(forward_there[..., 0], forward_there[..., 1])
         occluded = err * err > 0.01 * (magnitude * magnitude + there * there) + 0.5
+        backward.flags.writeable = False  # shared as `coarse` by chains on two threads: never changed
         return Motion(backward, occluded, backward)

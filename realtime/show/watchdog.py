@@ -3,8 +3,10 @@ frame has been shown for N seconds (a hung camera driver, GPU or output) or when
 
 The child touches a heartbeat file (at most twice a second) once every sink has taken a frame;
 the supervisor watches the file's age. Beside the display (the asynchronous mode) frames keep
-coming while the dream runs on its own thread, so there the file is stamped no later than the
-start of the dream in flight: a dream stuck in onnxruntime (a hung GPU) stops the heartbeat too. A hung thread cannot be stopped from inside Python, so the
+coming while the dream runs on its own thread, so there the file is stamped no later than
+DREAM_GRACE_S after the start of the dream in flight: a dream stuck in onnxruntime (a hung GPU)
+stops the heartbeat too, while a merely slow one (the engine fell back to the CPU, more steps
+asked live) has a minute more than a frame would. A hung thread cannot be stopped from inside Python, so the
 whole process is killed and started again. The first frame is allowed max(N, 60) seconds (models
 load, cameras wake up). A loop that ends by itself (frames done, quit key, Ctrl-C) ends the
 watchdog too, as does a setup error before any frame (restarting would not fix a bad flag).
@@ -23,6 +25,7 @@ from pathlib import Path
 
 log = logging.getLogger("deepdream.watchdog")
 FIRST_FRAME_S = 60.0
+DREAM_GRACE_S = 60.0  # a dream may run the watchdog's seconds plus this; the first, plus FIRST_FRAME_S more
 
 
 class Heartbeat:
@@ -34,7 +37,8 @@ class Heartbeat:
 
     def watch(self, dream) -> None:
         """Also hold the beat to a dream worker's (realtime.show.worker.DreamWorker: `updates`,
-        `dreaming_since()`); its first dream is given FIRST_FRAME_S more, as a loop's first frame is."""
+        `dreaming_since()`): a dream may run DREAM_GRACE_S longer than a frame may take, the first
+        (onnxruntime warming up) FIRST_FRAME_S more."""
         self._dream = dream
 
     def write(self, frame) -> None:
@@ -49,7 +53,7 @@ class Heartbeat:
         since = None if self._dream is None else self._dream.dreaming_since()
         if since is None:
             return now
-        return min(now, since + (0.0 if self._dream.updates else FIRST_FRAME_S))
+        return min(now, since + DREAM_GRACE_S + (0.0 if self._dream.updates else FIRST_FRAME_S))
 
     def close(self) -> None:
         pass
@@ -95,7 +99,7 @@ def _watch(child, beat: Path, seconds: float, started: float) -> str | None:
         last = beat.stat().st_mtime
         limit = seconds if last > started else max(seconds, FIRST_FRAME_S)
         if time.time() - last > limit:
-            return f"no frame shown or dream finished for {limit:.0f} s"
+            return f"no frame shown (or a dream stuck) for {limit:.0f} s"
     return None
 
 

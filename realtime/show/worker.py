@@ -35,7 +35,8 @@ log = logging.getLogger("deepdream.live")
 class DreamUpdate:
     number: int  # from 1
     frame: np.ndarray  # uint8, processing size: the frame the detail is aligned with (offered last)
-    detail: np.ndarray  # float32, [-1, 1] units: dream minus the frame it was dreamed from, carried onto `frame`
+    detail: np.ndarray  # float32, [-1, 1] units, 3 or 4 channels (reproject.padded): dream minus the frame
+    # it was dreamed from, carried onto `frame`
     index: int  # the index in the source of the frame it was dreamed from
     captured: float  # that frame's capture time (time.monotonic())
     seconds: float  # how long the dream took
@@ -136,7 +137,7 @@ class DreamWorker:
                 self._dream(frame)
         except BaseException as exc:  # handed to the display path, which stops and reports it
             with self._cond:
-                self._error = exc
+                self._error, self._since = exc, None
 
     def _dream(self, frame) -> None:
         t0 = time.perf_counter()
@@ -152,6 +153,7 @@ class DreamWorker:
         seconds = time.perf_counter() - t0
         with self._cond:
             self.updates += 1
+            self._since = None  # with the count, so the watchdog never sees a finished first dream as running
             self.busy_s += seconds
             self._update = DreamUpdate(self.updates, onto, detail, frame.index, frame.time, seconds)
 
@@ -164,7 +166,7 @@ class DreamWorker:
             newest, chain = self._offered, self._chain.copy()
             chain.extend(self._offered_links)
         self._landed = None
-        if newest is None or method == "off":
+        if newest is None or newest.image is image or method == "off":
             return image, detail
         if self._far is None or self._far.method != method or self._far.around != around:
             self._far = Flow(method, around=around, far=True)
