@@ -40,13 +40,10 @@ class Chain:
         self._links.append((weakref.ref(frame), field))
 
     def copy(self) -> "Chain":
+        """The same links, to compose while this one takes new ones (on another thread)."""
         twin = Chain(self._links.maxlen)
         twin._links.extend(self._links)
         return twin
-
-    def extend(self, newer: "Chain") -> None:
-        """Another chain's links, pushed after this one's (the frames offered to the worker meanwhile)."""
-        self._links.extend(newer._links)
 
     def since(self, frame: np.ndarray, beyond: int = 0) -> np.ndarray | None:
         """The coarse backward field from the newest frame to `frame` (for each pixel of the newest,

@@ -54,6 +54,14 @@ def pixel_grid(h: int, w: int) -> np.ndarray:
     return grid
 
 
+def following(current: "Flow | None", method: str, around: bool = False, far: bool = False) -> "Flow":
+    """`current`, or a new Flow where there is none or the live --flow names another method ("off"
+    keeps the one there is: nothing is measured then)."""
+    if current is not None and method in ("off", current.method) and current.around == around:
+        return current
+    return Flow(method if method != "off" else "dis", around=around, far=far)
+
+
 class Flow:
     def __init__(self, method: str = "dis", work_width: int = 160, around: bool = False, far: bool = False):
         self.method = method

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
-from realtime.dream.flow import Flow, Motion, warp
+from realtime.dream.flow import Motion, following, warp
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.octaves import resize
 from realtime.dream.params import STREAM, check_all, live_params
@@ -99,7 +99,7 @@ class DreamStream:
     def __init__(self, engines: list, settings: StreamSettings):
         self.engines, self.settings = engines, settings
         self._live = _Live({name: getattr(settings, name) for name in live_params()})
-        self.flow = Flow(settings.flow if settings.flow != "off" else "dis", around=settings.wrap)
+        self.flow = following(None, settings.flow, settings.wrap)
         self.transform = wrapped() if settings.wrap else None
         self.timing = Timing()
         self.prepare(settings.size)
@@ -203,8 +203,7 @@ class DreamStream:
         detail = self.prev_dream - self.prev_source
         weight: np.ndarray | float = v["feedback"]
         if v["flow"] != "off":
-            if v["flow"] != self.flow.method:  # switched live to the other method
-                self.flow = Flow(v["flow"], around=self.settings.wrap)
+            self.flow = following(self.flow, v["flow"], self.settings.wrap)  # switched live, maybe
             if motion is None:
                 motion = self.flow.between(self.prev_frame, frame, seed)
             detail = warp(detail, motion.backward, self.settings.wrap)

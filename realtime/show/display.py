@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
-from realtime.dream.flow import Flow
+from realtime.dream.flow import Flow, following
 from realtime.dream.reproject import Fade, carry, compose, fit, padded
 
 
@@ -25,8 +25,8 @@ class DisplayPath:
                  flow: str = "dis", around: bool = False):
         self.processing, self.display, self.around = processing, display, around
         self.fade = Fade(fade_frames)
-        self.flow = Flow(flow if flow != "off" else "dis", around=around)
-        self.far = Flow(flow if flow != "off" else "dis", around=around, far=True)  # from a dream's frame
+        self.flow = following(None, flow, around)
+        self.far = following(None, flow, around, far=True)  # from a dream's frame
         self.prev: np.ndarray | None = None  # the previous frame, processing size
         self.chain = Chain()  # the per-frame motions, for a dream that lands many frames later
         self.motion = None  # the motion onto the frame last handled from the one before, coarse (Motion.coarse)
@@ -39,9 +39,8 @@ class DisplayPath:
         `flow` is the live parameter ("off": the detail stays where it is); `update` a finished dream."""
         t0 = time.perf_counter()
         proc = fit(image, self.processing)  # counted with the flow, whose input it is
-        if flow != "off" and flow != self.flow.method:  # switched live to the other method
-            self.flow = Flow(flow, around=self.around)
-            self.far = Flow(flow, around=self.around, far=True)
+        self.flow = following(self.flow, flow, self.around)  # switched live, maybe
+        self.far = following(self.far, flow, self.around, far=True)
         moved = self._motion(self.flow, self.prev, proc, flow)
         self.motion = None if moved is None else moved.coarse
         self.chain.push(proc, self.motion)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
-from realtime.dream.flow import Flow
+from realtime.dream.flow import Flow, following
 from realtime.dream.reproject import carrier, detail_of, padded
 from realtime.dream.stream import DreamStream
 from realtime.show.system import lower_this_thread
@@ -79,8 +79,7 @@ class DreamWorker:
         self.stream, self.proxy = stream, proxy
         self._cond = threading.Condition()
         self._offered = None  # newest Frame offered, not yet dreamed
-        self._offered_links = Chain()  # the frames offered since the last take and the motions onto them
-        self._chain = Chain()  # the worker thread's own
+        self._chain = Chain()  # every frame offered and the motion onto it; pushed and copied under the lock
         self._last_image = None  # the image of the previous dream
         self._far: Flow | None = None  # from a dream's frame to the newest, at the stream's method
         self._landed: tuple | None = None  # (the frame the last dream was carried onto, that motion)
@@ -99,7 +98,7 @@ class DreamWorker:
         frames are dropped, their motions kept for the flow between two dreams."""
         with self._cond:
             self._offered = frame
-            self._offered_links.push(frame.image, motion)
+            self._chain.push(frame.image, motion)
             self._cond.notify_all()
 
     def take(self) -> DreamUpdate | None:
@@ -123,9 +122,12 @@ class DreamWorker:
                 self._cond.wait(0.1)
             frame, self._offered = self._offered, None
             self._since = None if frame is None else time.monotonic()
-            offered, self._offered_links = self._offered_links, Chain()
-        self._chain.extend(offered)
         return frame
+
+    def _motions(self) -> Chain:
+        """The offered frames' motions as of now, the worker's to compose (outside the lock)."""
+        with self._cond:
+            return self._chain.copy()
 
     def _run(self) -> None:
         try:
@@ -145,7 +147,7 @@ class DreamWorker:
         if self._landed is not None and self._landed[0] is frame.image:  # the usual case: measured already
             dream = self.stream(frame.image, motion=self._landed[1])
         else:
-            seed = None if self._last_image is None else self._chain.since(self._last_image)
+            seed = None if self._last_image is None else self._motions().since(self._last_image)
             dream = self.stream(frame.image, seed)
         self._last_image = frame.image
         onto, detail = self._land(frame.image, detail_of(dream, frame.image))
@@ -162,15 +164,13 @@ class DreamWorker:
         (`image`, the detail) when none came or the flow is off."""
         figures = self.stream.figures()
         method, around = figures.values["flow"], figures.settings.wrap
-        with self._cond:
-            newest, chain = self._offered, self._chain.copy()
-            chain.extend(self._offered_links)
+        with self._cond:  # together: the chain then ends at `newest`
+            newest, motions = self._offered, self._chain.copy()
         self._landed = None
         if newest is None or newest.image is image or method == "off":
             return image, detail
-        if self._far is None or self._far.method != method or self._far.around != around:
-            self._far = Flow(method, around=around, far=True)
-        motion = self._far.between(image, newest.image, chain.since(image, beyond=FAR_ALONE))
+        self._far = following(self._far, method, around, far=True)
+        motion = self._far.between(image, newest.image, motions.since(image, beyond=FAR_ALONE))
         self._landed = (newest.image, motion)  # the next dream's feedback flow, if it takes that frame
         return newest.image, carrier(motion, around)(padded(detail))
 
