@@ -58,7 +58,7 @@ def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(random_model
     lowered(lambda below: None)  # OpenCV's pool, started at the caller's priority, is not what this counts
     time.sleep(0.5)
     mine, before = niceness(threading.get_native_id()), tasks()
-    engine = lowered(lambda below: Engine(random_model, "cpu", threads=2, spin=False))
+    engine = lowered(lambda below: Engine(random_model, "cpu", threads=2, spin_us=0))
     time.sleep(0.5)  # the lowered thread itself has ended
     pool = nice_of_live(tasks() - before)
     assert pool and set(pool.values()) == {mine + NICENESS}
@@ -109,3 +109,16 @@ def test_the_dream_worker_lowers_its_own_thread():
                          and sys.maxsize > 2 ** 32), reason="64-bit glibc")
 def test_glibc_takes_the_settings_that_keep_freed_memory():
     assert keep_freed_memory() is True
+
+
+def test_the_dream_beside_the_display_spins_briefly_and_the_spin_reaches_onnxruntime(random_model):
+    from realtime.commands.live_async import SPIN_US, beside_display
+
+    assert beside_display(True)["spin_us"] == SPIN_US > 0 and beside_display(False)["spin_us"] == SPIN_US
+    entry = lambda engine, key: engine.options.get_session_config_entry(f"session.intra_op.{key}")
+    brief = Engine(random_model, "cpu", threads=2, spin_us=SPIN_US)
+    assert entry(brief, "allow_spinning") == "1" and entry(brief, "spin_duration_us") == str(SPIN_US)
+    assert entry(Engine(random_model, "cpu", threads=2, spin_us=0), "allow_spinning") == "0"
+    default = Engine(random_model, "cpu", threads=2)  # --sync and render: onnxruntime's own choice
+    with pytest.raises(RuntimeError, match="does not have configuration"):
+        entry(default, "allow_spinning")

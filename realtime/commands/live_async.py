@@ -21,13 +21,23 @@ def display_size(asked, sync: bool, source, processing: tuple[int, int]) -> tupl
     return processing if sync else capped(source_size(source, processing))
 
 
+SPIN_US = 1000  # onnxruntime's idle threads spin this long, then sleep (realtime.dream.engine)
+
+
 def beside_display(below: bool) -> dict:
     """Engine options for a dream beside the display path. `below`: it runs at a lower priority than the
     display (built with realtime.show.system.lowered): onnxruntime's default threads (on 2 cores,
-    1.3-1.4x the dreams of one thread); else one core left to the display and capture. Workers
-    sleep rather than spin while they wait."""
+    1.3-1.4x the dreams of one thread); else one core left to the display and capture.
+
+    Idle pool threads spin for SPIN_US, then sleep: sleeping at once costs a wake-up per operator
+    (on the 2-core VM, alone, a 640x360 step took 431 ms so, 384 spinning 1 ms, 386 spinning as
+    long as onnxruntime likes); beside the display path, where an operator waits for whichever
+    thread the display preempted, spinning 1 ms gave 1.00x-1.06x the dreams of sleeping at once
+    (in-process alternations at 640x360 and 320x240), and not more than spinning 0.3 ms.
+    Measured in one process, steps alternating between engines (these VMs drift too much for runs
+    in turn to show a few per cent)."""
     threads = 0 if below else max(1, (os.cpu_count() or 2) - 1)
-    return {"threads": threads, "spin": False}
+    return {"threads": threads, "spin_us": SPIN_US}
 
 
 def run_async_live(options, stream, playlist, outputs, reader, remote, fps: float, display):

@@ -44,7 +44,10 @@ def choose_provider(requested: str = "auto") -> str:
 
 
 class Engine:
-    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin: bool = True):
+    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None):
+        """`spin_us`: how long onnxruntime's idle pool threads spin before they sleep (None: its default,
+        0: they sleep at once); realtime.commands.live_async.beside_display says why a dream beside
+        the display wants a short spin."""
         import onnxruntime as ort
 
         path = Path(path)
@@ -54,8 +57,10 @@ class Engine:
         self.options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
         if threads:
             self.options.intra_op_num_threads = threads
-        if not spin:  # other threads share the cores (the live display path): idle workers sleep, not spin
-            self.options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if spin_us is not None:
+            self.options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_us else "0")
+            if spin_us:
+                self.options.add_session_config_entry("session.intra_op.spin_duration_us", str(int(spin_us)))
         self.fell_back: str | None = None  # why the engine left its GPU provider, if it did
         self._open(choose_provider(provider))
         self.info = ModelInfo.from_session(path, self.session)

@@ -1,0 +1,133 @@
+"""What the display path takes from the dream, measured in one process: its work on and off in turn.
+
+    python benchmarks/display_cost.py [--model M.onnx] [--clip CLIP] [--seconds 60] [--window 5]
+                                      [--provider cpu|cuda] [--json out.json]
+
+The asynchronous loop runs on the clip as `live` runs it (benchmarks/live.py: 320x240 shown at
+640x480, 640x360 shown at 1280x720, 1 step per frame), but the display path does its work (flow,
+carry, compose) only in every other `--window` seconds; in the others it only scales the camera
+frame for the dream worker and shows that. The dream's mean step time in the two kinds of window
+gives the share of the dream rate the display path takes (the issue's "at most 15 %") without
+comparing runs made in turn, which these VMs' drift (20-40 % within minutes) makes coarse. What it
+leaves out: the worker's own time per dream besides the step, and any difference between the
+engine options beside the display and `--sync`'s (benchmarks/live_rounds.py sees all of it).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from live import SIZES, CountingSink
+
+from realtime.commands.live_async import beside_display
+from realtime.dream.engine import Engine
+from realtime.dream.model import DEFAULT_MODEL
+from realtime.dream.reproject import fit
+from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.errors import UserError
+from realtime.media.sources import CaptureSource, Latest
+from realtime.show.async_loop import run_async
+from realtime.show.display import DisplayPath
+from realtime.show.show import Show
+from realtime.show.system import keep_freed_memory, lowered
+from realtime.show.worker import DreamWorker, StreamProxy
+
+
+class Alternating(DisplayPath):
+    """The display path, working in every other window of `window` seconds; idle in the others."""
+
+    def __init__(self, *args, window: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.window, self.started = window, time.monotonic()
+
+    def working(self, at: float) -> bool:
+        return int((at - self.started) // self.window) % 2 == 0
+
+    def frame(self, image, flow="dis", update=None):
+        if self.working(time.monotonic()):
+            return super().frame(image, flow, update)
+        self.prev = self.motion = None  # the next working window starts afresh
+        proc = fit(image, self.processing)
+        return proc, proc
+
+
+class TimedSteps:
+    """An engine whose steps are timed: (start, end) in time.monotonic()."""
+
+    def __init__(self, engine):
+        self.engine, self.steps = engine, []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def step(self, *args, **kwargs):
+        t0 = time.monotonic()
+        out = self.engine.step(*args, **kwargs)
+        self.steps.append((t0, time.monotonic()))
+        return out
+
+
+def measure(engine, clip: str, size, display, seconds: float, window: float) -> dict:
+    timed = TimedSteps(engine)
+    stream = DreamStream([timed], StreamSettings(size=size))
+    proxy = StreamProxy(stream)
+    source = CaptureSource(clip, loop=True)
+    reader = Latest(source)
+    path = Alternating(size, display, 4, window=window)
+    run_async(reader, Show(proxy), DreamWorker(stream, proxy), path, [CountingSink()],
+              max_frames=int(seconds * source.fps), fps=source.fps)
+    reader.close()
+    kinds: dict[bool, list[float]] = {True: [], False: []}
+    for t0, t1 in timed.steps[2:]:  # the first steps at a new size include onnxruntime's set-up
+        if path.working(t0) == path.working(t1) and int((t0 - path.started) // window) == int((t1 - path.started) // window):
+            kinds[path.working(t0)].append(t1 - t0)
+    on, off = (float(np.mean(kinds[k])) if kinds[k] else float("nan") for k in (True, False))
+    return {"size": f"{size[0]}x{size[1]}", "display": f"{display[0]}x{display[1]}", "step_ms_display_on": round(on * 1e3, 1),
+            "step_ms_display_off": round(off * 1e3, 1), "dream_rate_kept": round(off / on, 3),
+            "steps": [len(kinds[True]), len(kinds[False])]}
+
+
+def figures(args) -> list[dict]:
+    engine = lowered(lambda below: Engine(args.model, args.provider, **beside_display(below)))  # as `live` builds it
+    rows = []
+    for size, display in SIZES:
+        r = measure(engine, args.clip, size, display, args.seconds, args.window)
+        rows.append(r)
+        print(f"{r['size']:>8} shown at {r['display']}: step {r['step_ms_display_on']:.1f} ms with the display path, "
+              f"{r['step_ms_display_off']:.1f} without: the dream keeps {r['dream_rate_kept']:.0%} of its rate "
+              f"(display path takes {1 - r['dream_rate_kept']:.0%}; {r['steps'][0]}/{r['steps'][1]} steps)")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--clip", default=str(Path(__file__).resolve().parent.parent / "tests" / "data" / "pan_coffee_320x240.mp4"))
+    parser.add_argument("--seconds", type=float, default=60.0, help="per size")
+    parser.add_argument("--window", type=float, default=5.0)
+    parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    for name in ("seconds", "window"):
+        value = getattr(args, name)
+        if not np.isfinite(value) or value <= 0:
+            parser.error(f"--{name} must be a positive number of seconds, got {value}")
+    if args.seconds < 4 * args.window:
+        parser.error(f"--seconds ({args.seconds:g}) must hold at least 4 windows of --window ({args.window:g})")
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        parser.error(f"--json: no directory {Path(args.json).resolve().parent} to write {Path(args.json).name} in")
+    keep_freed_memory()  # as `live` does
+    try:
+        rows = figures(args)
+    except UserError as exc:  # a missing or foreign model or clip, an unavailable provider: one line
+        sys.exit(f"display_cost.py: {exc}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
