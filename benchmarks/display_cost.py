@@ -8,14 +8,17 @@ The asynchronous loop runs on the clip as `live` runs it (benchmarks/live.py: 32
 carry, compose) only in every other `--window` seconds; in the others it only scales the camera
 frame for the dream worker and shows that. The dream's mean step time in the two kinds of window
 gives the share of the dream rate the display path takes (the issue's "at most 15 %") without
-comparing runs made in turn, which these VMs' drift (20-40 % within minutes) makes coarse. What it
-leaves out: the worker's own time per dream besides the step, and any difference between the
-engine options beside the display and `--sync`'s (benchmarks/live_rounds.py sees all of it).
+comparing runs made in turn, which these VMs' drift (20-40 % within minutes) makes coarse: drift
+over a run largely cancels. What it leaves out: capture, scaling the camera to the processing size
+and the sinks (they run in both kinds of window), the worker's own time per dream besides the
+step, and any difference between the engine options beside the display and `--sync`'s
+(benchmarks/live_rounds.py sees all of it).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,6 +27,7 @@ import numpy as np
 from live import SIZES, CountingSink
 
 from realtime.commands.live_async import beside_display
+from realtime.dream.chain import Chain
 from realtime.dream.engine import Engine
 from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.reproject import fit
@@ -44,13 +48,15 @@ class Alternating(DisplayPath):
         super().__init__(*args, **kwargs)
         self.window, self.started = window, time.monotonic()
 
-    def working(self, at: float) -> bool:
-        return int((at - self.started) // self.window) % 2 == 0
+    def window_of(self, at: float) -> int:
+        """The number of the window `at` (time.monotonic()) falls in; even ones work."""
+        return int((at - self.started) // self.window)
 
     def frame(self, image, flow="dis", update=None):
-        if self.working(time.monotonic()):
+        if self.window_of(time.monotonic()) % 2 == 0:
             return super().frame(image, flow, update)
-        self.prev = self.motion = None  # the next working window starts afresh
+        self.prev = self.motion = None  # the next working window measures its flow afresh
+        self.chain = Chain()
         proc = fit(image, self.processing)
         return proc, proc
 
@@ -83,9 +89,13 @@ def measure(engine, clip: str, size, display, seconds: float, window: float) -> 
     reader.close()
     kinds: dict[bool, list[float]] = {True: [], False: []}
     for t0, t1 in timed.steps[2:]:  # the first steps at a new size include onnxruntime's set-up
-        if path.working(t0) == path.working(t1) and int((t0 - path.started) // window) == int((t1 - path.started) // window):
-            kinds[path.working(t0)].append(t1 - t0)
-    on, off = (float(np.mean(kinds[k])) if kinds[k] else float("nan") for k in (True, False))
+        if path.window_of(t0) == path.window_of(t1):  # a step across a switch counts in neither
+            kinds[path.window_of(t0) % 2 == 0].append(t1 - t0)
+    if min(len(k) for k in kinds.values()) < 3:
+        raise UserError(f"too few whole steps in the {window:g} s windows at {size[0]}x{size[1]} "
+                        f"({len(kinds[True])} with the display path, {len(kinds[False])} without): "
+                        "give a longer --window or --seconds")
+    on, off = (float(np.mean(kinds[k])) for k in (True, False))
     return {"size": f"{size[0]}x{size[1]}", "display": f"{display[0]}x{display[1]}", "step_ms_display_on": round(on * 1e3, 1),
             "step_ms_display_off": round(off * 1e3, 1), "dream_rate_kept": round(off / on, 3),
             "steps": [len(kinds[True]), len(kinds[False])]}
@@ -118,15 +128,22 @@ def main() -> None:
             parser.error(f"--{name} must be a positive number of seconds, got {value}")
     if args.seconds < 4 * args.window:
         parser.error(f"--seconds ({args.seconds:g}) must hold at least 4 windows of --window ({args.window:g})")
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        parser.error(f"--json: no directory {Path(args.json).resolve().parent} to write {Path(args.json).name} in")
+    if not Path(args.clip).is_file():
+        parser.error(f"--clip: no file {args.clip}")
+    if args.json:
+        out = Path(args.json).resolve()
+        if out.is_dir() or not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+            parser.error(f"--json: cannot write {out} (a directory, or no writable directory for it)")
     keep_freed_memory()  # as `live` does
     try:
         rows = figures(args)
     except UserError as exc:  # a missing or foreign model or clip, an unavailable provider: one line
         sys.exit(f"display_cost.py: {exc}")
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2))
+        try:
+            Path(args.json).write_text(json.dumps(rows, indent=2, allow_nan=False))
+        except OSError as exc:
+            sys.exit(f"display_cost.py: cannot write {args.json}: {exc.strerror}")
 
 
 if __name__ == "__main__":

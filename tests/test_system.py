@@ -111,7 +111,7 @@ def test_glibc_takes_the_settings_that_keep_freed_memory():
     assert keep_freed_memory() is True
 
 
-def test_the_dream_beside_the_display_spins_briefly_and_the_spin_reaches_onnxruntime(random_model):
+def test_the_dream_beside_the_display_spins_briefly_set_on_its_session_options(random_model):
     from realtime.commands.live_async import SPIN_US, beside_display
 
     assert beside_display(True)["spin_us"] == SPIN_US > 0 and beside_display(False)["spin_us"] == SPIN_US
@@ -122,3 +122,5 @@ def test_the_dream_beside_the_display_spins_briefly_and_the_spin_reaches_onnxrun
     default = Engine(random_model, "cpu", threads=2)  # --sync and render: onnxruntime's own choice
     with pytest.raises(RuntimeError, match="does not have configuration"):
         entry(default, "allow_spinning")
+    with pytest.raises(ValueError, match="spin_us"):
+        Engine(random_model, "cpu", spin_us=-5)

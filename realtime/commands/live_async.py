@@ -29,13 +29,13 @@ def beside_display(below: bool) -> dict:
     display (built with realtime.show.system.lowered): onnxruntime's default threads (on 2 cores,
     1.3-1.4x the dreams of one thread); else one core left to the display and capture.
 
-    Idle pool threads spin for SPIN_US, then sleep: sleeping at once costs a wake-up per operator
-    (on the 2-core VM, alone, a 640x360 step took 431 ms so, 384 spinning 1 ms, 386 spinning as
-    long as onnxruntime likes); beside the display path, where an operator waits for whichever
-    thread the display preempted, spinning 1 ms gave 1.00x-1.06x the dreams of sleeping at once
-    (in-process alternations at 640x360 and 320x240), and not more than spinning 0.3 ms.
-    Measured in one process, steps alternating between engines (these VMs drift too much for runs
-    in turn to show a few per cent)."""
+    Idle pool threads spin for SPIN_US, then sleep. Sleeping at once costs a wake-up per operator:
+    on the 2-core VM, alone, a 640x360 step took 431 ms sleeping at once, 384 spinning 1 ms and 386
+    spinning as long as onnxruntime likes. Beside the display path, where an operator waits for
+    whichever thread the display preempted, spinning 1 ms gave 1.00x-1.06x the steps of sleeping
+    at once and 0.3 ms 0.96x-1.09x (in-process alternations at 640x360 and 320x240): 1 ms, as good
+    beside the display and as fast alone. Measured in one process, steps alternating between
+    engines (these VMs drift too much for runs in turn to show a few per cent)."""
     threads = 0 if below else max(1, (os.cpu_count() or 2) - 1)
     return {"threads": threads, "spin_us": SPIN_US}
 

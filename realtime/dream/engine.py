@@ -46,8 +46,9 @@ def choose_provider(requested: str = "auto") -> str:
 class Engine:
     def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None):
         """`spin_us`: how long onnxruntime's idle pool threads spin before they sleep (None: its default,
-        0: they sleep at once); realtime.commands.live_async.beside_display says why a dream beside
-        the display wants a short spin."""
+        0: they sleep at once; onnxruntime 1.26 and later, older ones ignore it and spin as they
+        like); realtime.commands.live_async.beside_display says why a dream beside the display
+        wants a short spin."""
         import onnxruntime as ort
 
         path = Path(path)
@@ -57,6 +58,8 @@ class Engine:
         self.options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
         if threads:
             self.options.intra_op_num_threads = threads
+        if spin_us is not None and spin_us < 0:
+            raise ValueError(f"spin_us must be 0 or more microseconds, got {spin_us}")
         if spin_us is not None:
             self.options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_us else "0")
             if spin_us:
