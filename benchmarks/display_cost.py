@@ -18,27 +18,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
-from live import SIZES, CountingSink
+from live import SIZES, run_beside
 
 from realtime.commands.live_async import beside_display
 from realtime.dream.chain import Chain
 from realtime.dream.engine import Engine
 from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.reproject import fit
-from realtime.dream.stream import DreamStream, StreamSettings
 from realtime.errors import UserError
-from realtime.media.sources import CaptureSource, Latest
-from realtime.show.async_loop import run_async
+from realtime.files import check_writable, write_atomic
 from realtime.show.display import DisplayPath
-from realtime.show.show import Show
 from realtime.show.system import keep_freed_memory, lowered
-from realtime.show.worker import DreamWorker, StreamProxy
 
 
 class Alternating(DisplayPath):
@@ -78,15 +74,9 @@ class TimedSteps:
 
 
 def measure(engine, clip: str, size, display, seconds: float, window: float) -> dict:
-    timed = TimedSteps(engine)
-    stream = DreamStream([timed], StreamSettings(size=size))
-    proxy = StreamProxy(stream)
-    source = CaptureSource(clip, loop=True)
-    reader = Latest(source)
-    path = Alternating(size, display, 4, window=window)
-    run_async(reader, Show(proxy), DreamWorker(stream, proxy), path, [CountingSink()],
-              max_frames=int(seconds * source.fps), fps=source.fps)
-    reader.close()
+    timed, path = TimedSteps(engine), Alternating(size, display, 4, window=window)
+    fps = cv2.VideoCapture(clip).get(cv2.CAP_PROP_FPS) or 30.0  # the clip plays at its own rate
+    run_beside(timed, clip, size, display, int(seconds * fps), path=path)
     kinds: dict[bool, list[float]] = {True: [], False: []}
     for t0, t1 in timed.steps[2:]:  # the first steps at a new size include onnxruntime's set-up
         if path.window_of(t0) == path.window_of(t1):  # a step across a switch counts in neither
@@ -130,20 +120,15 @@ def main() -> None:
         parser.error(f"--seconds ({args.seconds:g}) must hold at least 4 windows of --window ({args.window:g})")
     if not Path(args.clip).is_file():
         parser.error(f"--clip: no file {args.clip}")
-    if args.json:
-        out = Path(args.json).resolve()
-        if out.is_dir() or not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
-            parser.error(f"--json: cannot write {out} (a directory, or no writable directory for it)")
-    keep_freed_memory()  # as `live` does
     try:
+        if args.json:
+            check_writable(Path(args.json))  # before the run, not after it
+        keep_freed_memory()  # as `live` does
         rows = figures(args)
-    except UserError as exc:  # a missing or foreign model or clip, an unavailable provider: one line
+        if args.json:
+            write_atomic(Path(args.json), json.dumps(rows, indent=2, allow_nan=False).encode())
+    except UserError as exc:  # a missing or foreign model, an unavailable provider, an unwritable --json: one line
         sys.exit(f"display_cost.py: {exc}")
-    if args.json:
-        try:
-            Path(args.json).write_text(json.dumps(rows, indent=2, allow_nan=False))
-        except OSError as exc:
-            sys.exit(f"display_cost.py: cannot write {args.json}: {exc.strerror}")
 
 
 if __name__ == "__main__":

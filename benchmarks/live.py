@@ -63,7 +63,8 @@ def sync_figures(engine, clip, size, frames, record):
             "latency_p95_ms": round(s["latency_ms"]["p95"], 1)}
 
 
-def run_beside(engine, clip, size, display, frames, fade=4, record=False, loop=True, keep=None):
+def run_beside(engine, clip, size, display, frames, fade=4, record=False, loop=True, keep=None, path=None):
+    """`path`: the display path to use (benchmarks/display_cost.py's), else a DisplayPath as `live` makes it."""
     stream = DreamStream([engine], StreamSettings(size=size))
     proxy = StreamProxy(stream)
     show = Show(proxy)
@@ -71,7 +72,8 @@ def run_beside(engine, clip, size, display, frames, fade=4, record=False, loop=T
     reader = Latest(source)
     outs = sinks(record, source.fps, display) + ([keep] if keep is not None else [])
     indices = []
-    stats = run_async(reader, show, DreamWorker(stream, proxy), DisplayPath(size, display, fade), outs,
+    path = DisplayPath(size, display, fade) if path is None else path
+    stats = run_async(reader, show, DreamWorker(stream, proxy), path, outs,
                       max_frames=frames, frame_log=lambda frame, *_: indices.append(frame.index), fps=source.fps)
     reader.close()
     return stats.summary(show), indices

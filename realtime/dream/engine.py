@@ -58,9 +58,9 @@ class Engine:
         self.options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
         if threads:
             self.options.intra_op_num_threads = threads
-        if spin_us is not None and spin_us < 0:
-            raise ValueError(f"spin_us must be 0 or more microseconds, got {spin_us}")
         if spin_us is not None:
+            if spin_us < 0:
+                raise ValueError(f"spin_us must be 0 or more microseconds, got {spin_us}")
             self.options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_us else "0")
             if spin_us:
                 self.options.add_session_config_entry("session.intra_op.spin_duration_us", str(int(spin_us)))
