@@ -17,7 +17,7 @@ from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
 from realtime.show.async_loop import run_async
 from realtime.show.control import status_pairs
-from realtime.show.display import DisplayPath
+from realtime.show.display import NEAR, DisplayPath
 from realtime.show.loop import hud
 from realtime.show.show import Show
 from realtime.show.worker import DreamUpdate, DreamWorker, StreamProxy
@@ -291,6 +291,22 @@ def test_a_dream_landed_on_the_previous_frame_takes_only_this_frames_motion():
     _, shown = path.frame(frames[2], update=DreamUpdate(1, prev, square(), 0, 0.0, 0.1))
     assert measured == []  # no flow of its own: the frame's motion carries it
     assert centre_x(shown, frames[2]) == pytest.approx(120 + 4, abs=2)
+
+
+def test_a_dream_a_few_frames_behind_follows_the_measured_motions_and_one_further_back_gets_its_own_flow():
+    frames = panning(9)
+    path = DisplayPath((160, 120), (320, 240), 0)
+    procs = [path.frame(frame)[0] for frame in frames[:6]]  # the arrays the worker is handed
+    measured = []
+    real = path.far.between
+    path.far.between = lambda *args: measured.append(args) or real(*args)
+    # The square sat at x 50..70 of the 160-wide frame: 100..140 at 320, then 4 display px a frame.
+    _, shown = path.frame(frames[6], update=DreamUpdate(1, procs[6 - NEAR], square(), 0, 0.0, 0.1))
+    assert measured == []  # carried along the motions the display path measured anyway
+    assert centre_x(shown, frames[6]) == pytest.approx(120 + 4 * NEAR, abs=2)
+    _, shown = path.frame(frames[7], update=DreamUpdate(2, procs[6 - NEAR], square(), 0, 0.0, 0.1))
+    assert len(measured) == 1  # NEAR + 1 frames back: one flow of its own
+    assert centre_x(shown, frames[7]) == pytest.approx(120 + 4 * (NEAR + 1), abs=2)
 
 
 def test_the_worker_says_since_when_its_dream_has_run():

@@ -122,11 +122,10 @@ class Fade:
                 self.shown = self.current()
             self.incoming, self.done = detail, 0
 
-    def carry(self, motion: Motion | None, around: bool = False) -> None:
-        """Move both along the newest motion (one map for both)."""
-        if self.shown is None or motion is None:
+    def carry(self, move: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Move both along the newest motion (a `carrier`: one map for both)."""
+        if self.shown is None:
             return
-        move = carrier(motion, around)
         self.shown = move(self.shown)
         if self.incoming is not None:
             self.incoming = move(self.incoming)

@@ -4,20 +4,30 @@ Per camera frame (`DisplayPath.frame`): the frame is scaled to the processing si
 flow from the previously shown frame is measured there, the detail on screen is carried along it,
 a dream that has just finished is carried onto this one and faded in over `--dream-fade` frames
 (the worker carries it onto the newest frame it was offered, usually the previous one here, so the
-display only adds this frame's motion; from an older frame, one flow between the two, started from
-the per-frame flows since then composed: realtime.dream.chain), and the camera frame at the display
-size gets the detail, scaled up, laid on it. The camera stays sharp and on time; the dream sticks to
+display only adds this frame's motion; from up to NEAR frames back, along the per-frame motions
+since, already measured; from an older frame, one flow between the two, started from the per-frame
+flows since then composed: realtime.dream.chain), and the camera frame at the display size gets
+the detail, scaled up, laid on it. The camera stays sharp and on time; the dream sticks to
 what moves. Runs on the loop's thread; the worker (realtime.show.worker) never touches it.
 """
 from __future__ import annotations
 
 import time
+from collections import deque
 
 import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
 from realtime.dream.flow import Flow, following
-from realtime.dream.reproject import Fade, carry, compose, fit, padded
+from realtime.dream.reproject import Fade, carrier, compose, fit, padded
+
+# Frames: a dream landing at most this far behind is carried along the per-frame motions since (a
+# remap each, ~0.5 ms at 640x360, the treatment the shown detail gets every frame) rather than a flow
+# of its own (medium preset: 5-16 ms on the display thread, measured in the live loop on the 2-core
+# VM, where a quarter of the landings at 320x240 came two frames behind: the worker finishing just
+# after a frame). The flow of its own keeps more of the detail (two frames back on the test pan: 3 %
+# dropped as occluded against 13 %), and the gap grows with every carry: hence only a few frames.
+NEAR = 3
 
 
 class DisplayPath:
@@ -30,6 +40,7 @@ class DisplayPath:
         self.prev: np.ndarray | None = None  # the previous frame, processing size
         self.chain = Chain()  # the per-frame motions, for a dream that lands many frames later
         self.motion = None  # the motion onto the frame last handled from the one before, coarse (Motion.coarse)
+        self.recent: deque = deque(maxlen=NEAR)  # (frame, the carrier onto it from the one before), newest last
         self.landed = None  # the newest DreamUpdate on screen
         self.spent = {"flow": 0.0, "warp": 0.0, "compose": 0.0}  # seconds, summed
 
@@ -44,16 +55,16 @@ class DisplayPath:
         moved = self._motion(self.flow, self.prev, proc, flow)
         self.motion = None if moved is None else moved.coarse
         self.chain.push(proc, self.motion)
-        landing = None
-        if update is not None and update.frame is self.prev:  # the worker carried it onto the last frame
-            landing = moved
-        elif update is not None:  # update.frame is the array this method returned for that frame
-            seed = self.chain.since(update.frame, beyond=FAR_ALONE)
-            landing = self._motion(self.far, update.frame, proc, flow, seed)
+        behind, far = self._landing(update, proc, flow)
         t1 = time.perf_counter()
-        self.fade.carry(moved, self.around)
+        move = carrier(moved, self.around)  # one map for the shown details and a landing dream
+        self.recent.append((proc, move))
+        self.fade.carry(move)
         if update is not None:
-            self.fade.land(carry(padded(update.detail), landing, self.around))
+            detail = padded(update.detail)
+            for step in [carrier(far, self.around)] if behind is None else behind + [move]:
+                detail = step(detail)
+            self.fade.land(detail)
             self.landed = update
         t2 = time.perf_counter()
         shown = compose(image, self.fade.step(), self.display, proc)
@@ -62,6 +73,27 @@ class DisplayPath:
         for key, seconds in (("flow", t1 - t0), ("warp", t2 - t1), ("compose", t3 - t2)):
             self.spent[key] += seconds
         return proc, shown
+
+    def _landing(self, update, proc: np.ndarray, flow: str) -> tuple[list | None, object]:
+        """(the carriers from a finished dream's frame onto the previous frame, if it is among the last
+        NEAR: see `_moves_since`, None otherwise; else the motion from its frame onto this one)."""
+        if update is None:
+            return None, None
+        behind = self._moves_since(update.frame)
+        if behind is not None:
+            return behind, None
+        seed = self.chain.since(update.frame, beyond=FAR_ALONE)  # from further back: one flow of its own
+        return None, self._motion(self.far, update.frame, proc, flow, seed)
+
+    def _moves_since(self, frame: np.ndarray) -> list | None:
+        """The carriers from `frame` (an array `frame()` returned) onto the previous frame, oldest
+        first ([] if it is that one); None if it is not among the last NEAR."""
+        moves = []
+        for seen, move in reversed(self.recent):
+            if seen is frame:
+                return moves[::-1]
+            moves.append(move)
+        return None
 
     @staticmethod
     def _motion(measure: Flow, before: np.ndarray | None, after: np.ndarray, flow: str, seed=None):
