@@ -28,7 +28,8 @@ from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.reproject import fit
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Latest
 from realtime.show.async_loop import run_async

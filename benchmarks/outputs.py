@@ -24,7 +24,7 @@ from realtime.commands.render import RenderJob, render
 from realtime.media.serve import FrameHub, start_server
 from realtime.media.sources import SyntheticSource
 from realtime.dream.model import DEFAULT_MODEL
-from realtime.dream.stream import StreamSettings
+from realtime.dream.settings import StreamSettings
 
 
 def render_fps(model: Path, clip: Path, size) -> float:

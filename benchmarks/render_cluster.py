@@ -23,7 +23,8 @@ import numpy as np
 from realtime.commands.cluster import _dream_task
 from realtime.dream.chunks import Chunk, dream_chunk, encode
 from realtime.dream.engine import Engine
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
 from timing import clip_parser
 

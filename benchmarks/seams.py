@@ -15,7 +15,8 @@ import time
 from realtime.dream.chunks import ChunkPlan, Joiner, dream_chunk
 from realtime.dream.engine import Engine
 from realtime.dream.seams import seam_figures
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
 from timing import clip_parser
 

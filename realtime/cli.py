@@ -42,7 +42,7 @@ def _dream(args) -> int:
 
 def _live(args) -> int:
     from realtime.commands.live import LiveOptions, run_live
-    from realtime.dream.stream import StreamSettings
+    from realtime.dream.settings import StreamSettings
 
     if args.watchdog:
         return _supervised(args)
@@ -199,7 +199,7 @@ def _render(args) -> int:
     import threading
 
     from realtime.commands.render import RenderJob, render
-    from realtime.dream.stream import StreamSettings
+    from realtime.dream.settings import StreamSettings
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl-C: the work kept for a rerun

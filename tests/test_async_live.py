@@ -12,7 +12,8 @@ import pytest
 
 from realtime.dream.flow import Motion
 from realtime.dream.reproject import Fade, carrier, carry, fit
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
 from realtime.show.async_loop import run_async

@@ -5,7 +5,8 @@ import pytest
 from realtime.dream.chunks import ChunkPlan, Joiner, decode, dream_chunk, encode
 from realtime.dream.engine import Engine
 from realtime.dream.seams import seam_figures
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
 
 SEAM_TOLERANCE = 0.1  # a continuous render itself measures up to ~1.06 / 0.99 (issue 13)

@@ -13,7 +13,7 @@ from realtime.cli import main
 from realtime.commands import cluster
 from realtime.commands.render import RenderJob
 from realtime.dream.chunks import ChunkPlan
-from realtime.dream.stream import StreamSettings
+from realtime.dream.settings import StreamSettings
 from realtime.media.clip import Clip
 
 PLAN = ["--chunk-frames", "6", "--warmup-frames", "3", "--blend-frames", "2"]

@@ -14,7 +14,8 @@ from realtime.show.loop import run
 from realtime.show.show import Show
 from realtime.media.sinks import ListSink
 from realtime.media.sources import Frame, Latest, SyntheticSource
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 
 
 @pytest.fixture(scope="module")

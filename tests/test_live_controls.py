@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from realtime.dream.engine import Engine
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.media.sinks import KEYS, ListSink, WindowSink, help_lines
 from realtime.media.sources import Frame, SyntheticSource
 from realtime.show.framelog import FrameLog

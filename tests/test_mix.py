@@ -163,7 +163,8 @@ def test_osc_moves_the_mix_and_it_glides(mix_engine):
     from realtime.show.control import handle
     from realtime.show.loop import LoopStats
     from realtime.show.remote import Message
-    from realtime.dream.stream import DreamStream, StreamSettings
+    from realtime.dream.settings import StreamSettings
+    from realtime.dream.stream import DreamStream
     from realtime.show.show import Show
 
     mix_engine.set_inputs(guide_weight=np.array(0.0, np.float32))

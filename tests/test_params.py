@@ -10,7 +10,8 @@ from PIL import Image
 
 from realtime.cli import main
 from realtime.dream.params import STILL, STREAM, markdown, table
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.dream.still import DreamSettings
 from realtime.flags import LIVE, OUTPUT
 

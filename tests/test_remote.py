@@ -16,7 +16,8 @@ from realtime.dream.engine import Engine
 from realtime.show.loop import LoopStats
 from realtime.show.playlist import Playlist, parse_scenes
 from realtime.show.remote import Message
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.show.show import Show
 
 

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from realtime.dream.engine import Engine, ModelError
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.show.system import NICENESS, can_lower, keep_freed_memory, lowered
 from realtime.show.worker import DreamWorker, StreamProxy
 

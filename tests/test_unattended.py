@@ -25,7 +25,8 @@ from realtime.show.loop import hud, run, LoopStats
 from realtime.show.show import Show
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import Frame, SyntheticSource
-from realtime.dream.stream import DreamStream, StreamSettings
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.show.watchdog import DREAM_GRACE_S, FIRST_FRAME_S, Heartbeat, numbered
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ keys, OSC, pause) is the show's business (realtime.show.show), not the stream's.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -20,58 +20,9 @@ import numpy as np
 from realtime.dream.flow import Motion, following, warp
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.octaves import resize
-from realtime.dream.params import STREAM, check_all, live_params
+from realtime.dream.params import live_params
+from realtime.dream.settings import Figures, StreamSettings
 from realtime.dream.transforms import wrapped
-
-
-@dataclass(frozen=True)
-class StreamSettings:
-    """What a stream is built with; every field is a STREAM parameter (realtime.dream.params), checked."""
-    size: tuple[int, int] = (640, 360)  # processing (width, height)
-    steps_per_frame: int = 1
-    step_size: float = 0.02
-    feedback: float = 0.9
-    feedback_moving: float | None = None  # default: --feedback
-    feedback_static: float | None = None
-    flow: str = "dis"  # dis, farneback or off
-    zoom: float = 1.0
-    octaves: int = 1
-    octave_scale: float = 1.4
-    calm: bool = False
-    wrap: bool = False  # a 360-degree equirectangular panorama: no seam where its edges meet
-
-    def __post_init__(self):
-        for name, value in check_all(STREAM, asdict(self)).items():
-            object.__setattr__(self, name, value)
-
-    @classmethod
-    def from_values(cls, values: dict) -> "StreamSettings":
-        """By name, from any mapping that holds the STREAM parameters (parsed flags, say)."""
-        return cls(**{p.name: values[p.name] for p in STREAM if p.name in values})
-
-
-@dataclass(frozen=True)
-class Figures:
-    """A stream's figures at one moment: what HUD, OSC status, the frame log and --stats read."""
-    frame: int  # dreams made since prepare()
-    settings: StreamSettings  # what the stream was built with
-    values: dict  # the live parameters in force, by name
-    model: str
-    model_index: int  # from 0
-    models: int
-    model_paths: tuple  # every model's file, in order
-    provider: str
-    fell_back: str | None
-    loss: float
-    ms_per_step: float  # moving averages
-    flow_ms: float
-    dream_ms: float
-    last_flow_s: float  # the newest frame's
-    last_dream_s: float
-    calm_strength: float
-    mix_layers: tuple
-    mix_center: float | None
-    mix_target: float | None
 
 
 @dataclass
