@@ -9,8 +9,8 @@ single-threaded OpenCV work 30 times a second: none, then each of `--ms` millise
 (calibrated alone; beside the dream the same work takes longer, and what it took is printed), in
 turn, `--blocks` times, in one process (these VMs drift too much for runs in turn to show a few per
 cent). For each amount: the CPU it took per frame, its share of all cores, and the share of its
-rate the dream keeps. Read beside benchmarks/display_cost.py (what the real display path takes), it
-says how much a cheaper display path would give back.
+rate the dream keeps: read against the display path's own time per frame (benchmarks/live.py's
+`display_ms`), it says how much a cheaper display path would give back on this machine.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from tqdm import tqdm
 from realtime.commands.live_async import beside_display
 from realtime.dream.engine import Engine
 from realtime.dream.model import DEFAULT_MODEL
+from realtime.dream.settings import StreamSettings
 from realtime.errors import UserError
 from realtime.show.system import keep_freed_memory, lower_this_thread, lowered
 
@@ -66,19 +67,26 @@ class Load:
 
 
 def steps(engine, image, n: int) -> list[float]:
-    """`n` timed steps (after one untimed) on a lowered thread, as the dream worker runs them."""
+    """`n` timed steps (after one untimed) on a lowered thread, as the dream worker runs them; what
+    stopped them is raised here."""
     times: list[float] = []
+    failed: list[BaseException] = []
 
     def run():
-        lower_this_thread()
-        engine.step(image, 1)
-        for _ in range(n):
-            t0 = time.perf_counter()
+        try:
+            lower_this_thread()
             engine.step(image, 1)
-            times.append(time.perf_counter() - t0)
+            for _ in range(n):
+                t0 = time.perf_counter()
+                engine.step(image, 1)
+                times.append(time.perf_counter() - t0)
+        except BaseException as exc:  # handed to the caller, which reports it in one line
+            failed.append(exc)
     worker = threading.Thread(target=run)
     worker.start()
     worker.join()
+    if failed:
+        raise failed[0]
     return times
 
 
@@ -92,14 +100,15 @@ def parse(argv=None):
     parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
     args = parser.parse_args(argv)
     try:
-        args.size = tuple(int(v) for v in args.size.lower().split("x"))
+        args.size = StreamSettings(size=args.size).size  # the processing size's own check (realtime.dream.params)
+    except ValueError as exc:
+        parser.error(f"--{exc}")
+    try:
         args.ms = [float(v) for v in args.ms.split(",")]
     except ValueError:
-        parser.error(f"--size must be WxH and --ms numbers, got {args.size!r} and {args.ms!r}")
-    if len(args.size) != 2 or not all(32 <= v <= 4096 for v in args.size):
-        parser.error(f"--size must be WxH, each 32..4096, got {args.size}")
-    if not all(math.isfinite(v) and 0 < v < 1e3 / FPS for v in args.ms):
-        parser.error(f"--ms: each amount must be above 0 and below a frame ({1e3 / FPS:.1f} ms), got {args.ms}")
+        parser.error(f"--ms must be comma-separated numbers of milliseconds, got {args.ms!r}")
+    if not all(math.isfinite(v) and 0.5 <= v < 1e3 / FPS for v in args.ms) or len(set(args.ms)) != len(args.ms):
+        parser.error(f"--ms: each amount once, 0.5 ms up to a frame ({1e3 / FPS:.1f} ms), got {args.ms}")
     for name in ("blocks", "steps"):
         if not 1 <= getattr(args, name) <= 1000:
             parser.error(f"--{name} must be 1..1000, got {getattr(args, name)}")
@@ -117,11 +126,15 @@ def main() -> None:
     w, h = args.size
     image = np.random.default_rng(0).uniform(-1, 1, (h, w, 3)).astype(np.float32)
     load, took = Load(amounts), {ms: [] for ms in amounts}
-    for _ in tqdm(range(args.blocks), desc="alternated blocks", unit="block"):
-        for ms in amounts:
-            load.ms = ms
-            took[ms] += steps(engine, image, args.steps)
-    load.stop = True
+    try:
+        for _ in tqdm(range(args.blocks), desc="alternated blocks", unit="block"):
+            for ms in amounts:
+                load.ms = ms
+                took[ms] += steps(engine, image, args.steps)
+    except (UserError, MemoryError, RuntimeError) as exc:  # a step that failed (onnxruntime's errors are RuntimeErrors)
+        sys.exit(f"display_budget.py: a step failed at {w}x{h}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    finally:
+        load.stop = True
     alone, cores = np.median(took[0.0]), os.cpu_count() or 1
     print(f"{engine.provider}, {w}x{h}, {cores} cores: a step takes {alone * 1e3:.0f} ms with the display's thread idle")
     for ms in args.ms:

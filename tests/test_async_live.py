@@ -310,6 +310,30 @@ def test_a_dream_a_few_frames_behind_follows_the_measured_motions_and_one_furthe
     assert centre_x(shown, frames[7]) == pytest.approx(120 + 4 * (NEAR + 1), abs=2)
 
 
+def test_a_late_dream_takes_the_per_frame_motions_oldest_first(monkeypatch):
+    import realtime.show.display as display
+    applied, made = [], iter(range(100))
+
+    def numbered(motion, around=False):  # a carrier that says when it is applied
+        n = next(made)
+        return lambda detail: applied.append(n) or detail
+    monkeypatch.setattr(display, "carrier", numbered)
+    path = DisplayPath((160, 120), (320, 240), 0)
+    frames = panning(5)
+    procs = [path.frame(frame)[0] for frame in frames[:4]]  # carriers 0..3 (0: onto the first frame)
+    path.frame(frames[4], update=DreamUpdate(1, procs[1], square(), 0, 0.0, 0.1))  # carrier 4: this frame's
+    assert applied == [2, 3, 4]  # onto frame 2, then 3, then this one
+
+
+def test_a_dream_made_from_the_very_array_shown_now_stays_where_it_is():
+    a, b = (fit(frame, (160, 120)) for frame in panning(2))  # already at the processing size: shown as they are
+    path = DisplayPath((160, 120), (320, 240), 0)
+    path.frame(a)
+    path.frame(b)
+    path.frame(a, update=DreamUpdate(1, a, square(), 0, 0.0, 0.1))  # a source cycling two arrays
+    assert np.array_equal(path.fade.shown[..., :3], square())  # not carried a -> b -> a
+
+
 def test_the_worker_says_since_when_its_dream_has_run():
     _, worker, path = assemble(seconds=0.5)
     try:

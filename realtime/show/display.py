@@ -61,11 +61,7 @@ class DisplayPath:
         self.recent.append((proc, move))
         self.fade.carry(move)
         if update is not None:
-            detail = padded(update.detail)
-            for step in [carrier(far, self.around)] if behind is None else behind + [move]:
-                detail = step(detail)
-            self.fade.land(detail)
-            self.landed = update
+            self._land(update, proc, [carrier(far, self.around)] if behind is None else behind + [move])
         t2 = time.perf_counter()
         shown = compose(image, self.fade.step(), self.display, proc)
         t3 = time.perf_counter()
@@ -77,13 +73,22 @@ class DisplayPath:
     def _landing(self, update, proc: np.ndarray, flow: str) -> tuple[list | None, object]:
         """(the carriers from a finished dream's frame onto the previous frame, if it is among the last
         NEAR: see `_moves_since`, None otherwise; else the motion from its frame onto this one)."""
-        if update is None:
-            return None, None
+        if update is None or update.frame is proc:  # none, or made from this very array (see _land)
+            return [], None
         behind = self._moves_since(update.frame)
         if behind is not None:
             return behind, None
         seed = self.chain.since(update.frame, beyond=FAR_ALONE)  # from further back: one flow of its own
         return None, self._motion(self.far, update.frame, proc, flow, seed)
+
+    def _land(self, update, proc: np.ndarray, steps: list) -> None:
+        """A finished dream's detail, carried along `steps` onto this frame, starts to fade in; one made
+        from this very array (a source repeating frames at the processing size) stays where it is."""
+        detail = padded(update.detail)
+        for step in [] if update.frame is proc else steps:
+            detail = step(detail)
+        self.fade.land(detail)
+        self.landed = update
 
     def _moves_since(self, frame: np.ndarray) -> list | None:
         """The carriers from `frame` (an array `frame()` returned) onto the previous frame, oldest
