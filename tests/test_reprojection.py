@@ -1,6 +1,8 @@
 """The display path's pieces (realtime.dream.reproject, realtime.dream.flow): the shortcuts it takes for
 speed show the same picture as the plain way."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -90,3 +92,17 @@ def test_a_seeded_flow_follows_a_move_beyond_one_measurement():
     assert float(np.median(seeded.backward[inner][..., 0])) == pytest.approx(-40, abs=0.5)
     assert seeded.occluded[inner].mean() < 0.05
     assert alone.occluded[inner].mean() > 0.3  # what the seed is for
+
+
+@pytest.mark.parametrize("size", [(640, 360), (320, 240), (640, 480), (960, 540), (200, 700)])
+def test_fit_shrinks_a_camera_frame_as_an_area_average_would(size):
+    photo = cv2.cvtColor(cv2.imread(str(Path(__file__).parent / "data" / "chelsea.png")), cv2.COLOR_BGR2RGB)
+    frame = cv2.resize(photo, (1280, 720), interpolation=cv2.INTER_CUBIC)  # a 720p camera frame, with grain:
+    grain = np.random.default_rng(0).integers(-24, 25, frame.shape)  # a shrink that skips pixels shows it
+    frame = np.clip(frame + grain, 0, 255).astype(np.uint8)
+    shrunk = fit(frame, size)
+    assert shrunk.shape == (size[1], size[0], 3) and shrunk.dtype == np.uint8
+    area = cv2.resize(frame, size, interpolation=cv2.INTER_AREA).astype(int)
+    assert np.abs(shrunk - area).mean() < 2.0  # halved first, then linear: the same picture, faster
+    assert np.abs(cv2.resize(frame, size, interpolation=cv2.INTER_NEAREST) - area).mean() > 5.0  # (grain enough)
+    assert fit(frame, (1280, 720)) is frame
