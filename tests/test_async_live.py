@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from realtime.dream.flow import Motion
-from realtime.dream.reproject import Fade, carrier, carry, fit
+from realtime.dream.reproject import Fade, carrier, fit
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
@@ -168,7 +168,7 @@ def test_carried_detail_is_zero_where_the_frame_shows_what_was_hidden_or_outside
     rest = np.ones((h, w), bool)
     rest[:, :11], rest[20:30, 30:40] = False, False
     assert np.allclose(moved[rest], 0.5)
-    assert np.array_equal(carry(detail, None), detail)
+    assert np.array_equal(carrier(None)(detail), detail)
 
 
 def test_a_dream_fades_in_over_the_given_frames():

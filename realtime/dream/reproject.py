@@ -1,7 +1,7 @@
 """Reprojection of dream detail: a dream made from one frame, carried onto newer frames along the flow.
 
 The detail of a dream is the dream minus the frame it was made from (float32, [-1, 1] units, at the
-processing size). `carrier`/`carry` move detail along the optical flow from the frame it belongs to onto a
+processing size). `carrier` moves detail along the optical flow from the frame it belongs to onto a
 newer one and drops it where that frame shows what was hidden (the occlusion check of
 realtime.dream.flow); `compose` lays detail, scaled up, on a camera frame at the display size;
 `Fade` brings a newly landed detail in over a few display frames so the change does not pop. This
@@ -55,11 +55,6 @@ def _outside(h: int, w: int) -> np.ndarray:
     outside = np.full((h, w, 2), -OUTSIDE, np.float32)
     outside.flags.writeable = False
     return outside
-
-
-def carry(detail: np.ndarray, motion: Motion | None, around: bool = False) -> np.ndarray:
-    """One detail carried along `motion` (see `carrier`)."""
-    return carrier(motion, around)(detail)
 
 
 def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

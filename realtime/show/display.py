@@ -40,7 +40,8 @@ class DisplayPath:
         self.prev: np.ndarray | None = None  # the previous frame, processing size
         self.chain = Chain()  # the per-frame motions, for a dream that lands many frames later
         self.motion = None  # the motion onto the frame last handled from the one before, coarse (Motion.coarse)
-        self.recent: deque = deque(maxlen=NEAR)  # (frame, the carrier onto it from the one before), newest last
+        # (frame, the carrier onto it from the one before), newest last: this frame and NEAR before it
+        self.recent: deque = deque(maxlen=NEAR + 1)
         self.landed = None  # the newest DreamUpdate on screen
         self.spent = {"flow": 0.0, "warp": 0.0, "compose": 0.0}  # seconds, summed
 
@@ -55,13 +56,14 @@ class DisplayPath:
         moved = self._motion(self.flow, self.prev, proc, flow)
         self.motion = None if moved is None else moved.coarse
         self.chain.push(proc, self.motion)
-        behind, far = self._landing(update, proc, flow)
+        far = self._far_landing(update, proc, flow)
         t1 = time.perf_counter()
         move = carrier(moved, self.around)  # one map for the shown details and a landing dream
         self.recent.append((proc, move))
         self.fade.carry(move)
         if update is not None:
-            self._land(update, proc, [carrier(far, self.around)] if behind is None else behind + [move])
+            steps = self._moves_since(update.frame)
+            self._land(update, [carrier(far, self.around)] if steps is None else steps)
         t2 = time.perf_counter()
         shown = compose(image, self.fade.step(), self.display, proc)
         t3 = time.perf_counter()
@@ -70,29 +72,27 @@ class DisplayPath:
             self.spent[key] += seconds
         return proc, shown
 
-    def _landing(self, update, proc: np.ndarray, flow: str) -> tuple[list | None, object]:
-        """(the carriers from a finished dream's frame onto the previous frame, if it is among the last
-        NEAR: see `_moves_since`, None otherwise; else the motion from its frame onto this one)."""
-        if update is None or update.frame is proc:  # none, or made from this very array (see _land)
-            return [], None
-        behind = self._moves_since(update.frame)
-        if behind is not None:
-            return behind, None
-        seed = self.chain.since(update.frame, beyond=FAR_ALONE)  # from further back: one flow of its own
-        return None, self._motion(self.far, update.frame, proc, flow, seed)
+    def _far_landing(self, update, proc: np.ndarray, flow: str):
+        """The motion onto this frame from a finished dream's frame when that is more than NEAR frames
+        back (one flow of its own, started from the per-frame motions composed); else None."""
+        near = [seen for seen, _ in list(self.recent)[-NEAR:]] + [proc]
+        if update is None or any(seen is update.frame for seen in near):
+            return None
+        seed = self.chain.since(update.frame, beyond=FAR_ALONE)
+        return self._motion(self.far, update.frame, proc, flow, seed)
 
-    def _land(self, update, proc: np.ndarray, steps: list) -> None:
-        """A finished dream's detail, carried along `steps` onto this frame, starts to fade in; one made
-        from this very array (a source repeating frames at the processing size) stays where it is."""
+    def _land(self, update, steps: list) -> None:
+        """A finished dream's detail, carried along `steps` onto this frame, starts to fade in."""
         detail = padded(update.detail)
-        for step in [] if update.frame is proc else steps:
+        for step in steps:
             detail = step(detail)
         self.fade.land(detail)
         self.landed = update
 
     def _moves_since(self, frame: np.ndarray) -> list | None:
-        """The carriers from `frame` (an array `frame()` returned) onto the previous frame, oldest
-        first ([] if it is that one); None if it is not among the last NEAR."""
+        """The carriers from `frame` (an array `frame()` returned) onto this one, oldest first ([] if it
+        is this very array: a source repeating frames at the processing size); None if it is older
+        than the last NEAR."""
         moves = []
         for seen, move in reversed(self.recent):
             if seen is frame:
