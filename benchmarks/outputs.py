@@ -30,7 +30,7 @@ from realtime.dream.settings import StreamSettings
 def render_fps(model: Path, clip: Path, size) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        render(RenderJob(clip, Path(tmp) / "out.mp4", model, size), lambda s: StreamSettings(size=s), "cpu")
+        render(RenderJob(input=clip, output=Path(tmp) / "out.mp4", model=model, size=size), lambda s: StreamSettings(size=s), "cpu")
         frames = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT))
         return frames / (time.perf_counter() - t0)
 

@@ -1,4 +1,4 @@
-"""Seams where separately dreamed chunks meet (issue 13's measure), for chunk plans side by side.
+"""Seams where separately dreamed chunks meet (realtime.dream.seams' measure), for chunk plans side by side.
 
     python benchmarks/seams.py [--model M.onnx] [--clip CLIP.mp4] [--size 160x120] [--plans 0/0,20/8]
 
@@ -40,13 +40,13 @@ def main() -> None:
     engine = Engine(args.model, "cpu", threads=1)
     borders = list(range(args.chunk, len(frames), args.chunk))
     t0 = time.perf_counter()
-    whole = joined(engine, settings, frames, ChunkPlan(frames=len(frames), warmup=0, blend=0))
+    whole = joined(engine, settings, frames, ChunkPlan(chunk_frames=len(frames), warmup=0, blend=0))
     s = seam_figures(frames, whole, borders)
     print(f"continuous: warp {s.warp:.2f}  strength {s.strength:.2f}  ({time.perf_counter() - t0:.0f} s)")
     for pair in args.plans.split(","):
         warmup, blend = (int(v) for v in pair.split("/"))
         t0 = time.perf_counter()
-        out = joined(engine, settings, frames, ChunkPlan(frames=args.chunk, warmup=warmup, blend=blend))
+        out = joined(engine, settings, frames, ChunkPlan(chunk_frames=args.chunk, warmup_frames=warmup, blend_frames=blend))
         s = seam_figures(frames, out, borders)
         print(f"chunks of {args.chunk}, warm-up {warmup}, blend {blend}: warp {s.warp:.2f}  strength {s.strength:.2f}"
               f"  ({time.perf_counter() - t0:.0f} s)")

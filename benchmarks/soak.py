@@ -1,41 +1,68 @@
-"""Soak: run `deepdream live` headless for a long time, as an installation would, and print its
-RSS and fps over time.
+"""Soak: run `deepdream live` headless for a long time, as an installation would, steered and watched,
+and print its RSS, threads, open files and fps over time.
 
     python benchmarks/soak.py --minutes 60 [--model M.onnx] [--source synthetic] [--size 320x240]
                               [--every 60] [--json FILE]
 
-The loop runs as its own process with the unattended features on (OSC remote control, the CSV
-experiment log, the event log); every interval this script reads the process's RSS from /proc
-and asks for /deepdream/status over OSC (frames shown, fps). Memory should stay flat: the loop
-keeps no per-frame state beyond bounded windows. Linux only (/proc).
+The loop runs as its own process in the default mode (the dream beside the display) with what an
+installation turns on: a playlist of three scenes with 5 s crossfades, OSC remote control, the
+HTTP viewer (a viewer stays connected to /stream.mjpg the whole time), the CSV experiment log and
+the event log. Every interval this script changes a parameter over OSC (feedback, step size, zoom
+in turn; every third interval it releases them and jumps to a scene instead), reads the process's
+RSS, thread count and open file descriptors from /proc, and asks for /deepdream/status over OSC.
+RSS, threads and files should stay flat: the loop keeps no per-frame state beyond bounded windows.
+Linux only (/proc).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import build_msg
 from pythonosc.osc_server import BlockingOSCUDPServer
 
+PLAYLIST = """crossfade = 5.0
+[[scene]]
+name = "strokes"
+duration = 20
+feedback = 0.8
+[[scene]]
+name = "deep"
+duration = 20
+step-size = 0.03
+zoom = 1.01
+[[scene]]
+name = "calm"
+duration = 20
+steps-per-frame = 2
+feedback = 0.95
+"""
+CHANGES = [("feedback", 0.7), ("step_size", 0.015), ("zoom", 1.02)]  # sent in turn, one an interval
 
-def rss_mib(pid: int) -> float:
+
+def proc_figures(pid: int) -> dict:
+    """RSS (MiB), threads and open file descriptors of a process, from /proc."""
+    fields = {}
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+            key, _, value = line.partition(":")
+            fields[key] = value.split()
+    return {"rss_mib": int(fields["VmRSS"][0]) / 1024, "threads": int(fields["Threads"][0]),
+            "fds": len(os.listdir(f"/proc/{pid}/fd"))}
 
 
-class Status:
-    """Asks the loop for /deepdream/status from a socket that also receives the reply."""
+class Osc:
+    """Sends to the loop from a socket that also receives its /deepdream/status replies."""
 
     def __init__(self, port: int):
         self.reply: dict = {}
@@ -45,46 +72,92 @@ class Status:
         self.server.timeout = 5.0
         self.port = port
 
-    def __call__(self) -> dict:
-        self.reply = {}  # sent from the listening socket: the loop replies to the sender's address
-        self.server.socket.sendto(build_msg("/deepdream/status", []).dgram, ("127.0.0.1", self.port))
+    def send(self, address: str, *args) -> None:
+        self.server.socket.sendto(build_msg(address, list(args)).dgram, ("127.0.0.1", self.port))
+
+    def status(self) -> dict:
+        self.reply = {}
+        self.send("/deepdream/status")
         self.server.handle_request()
         return self.reply
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Viewer:
+    """Stays on /stream.mjpg, counting the JPEGs it receives, until the loop closes the stream."""
+
+    def __init__(self, url: str):
+        self.frames = 0
+        threading.Thread(target=self._watch, args=(url,), daemon=True).start()
+
+    def _watch(self, url: str) -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as stream:
+                while chunk := stream.read1(65536):
+                    self.frames += chunk.count(b"\xff\xd8\xff")  # a JPEG's start
+        except OSError:
+            return
+
+
+def wait_for_line(path: Path, pattern: str, proc, seconds: float = 300.0) -> re.Match:
+    """The first match of `pattern` in the event log, once the loop has written it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = re.search(pattern, path.read_text()) if path.is_file() else None
+        if found:
+            return found
+        time.sleep(0.2)
+    raise SystemExit(f"the loop never said {pattern!r} (exit status {proc.poll()})")
+
+
+def steer(osc: Osc, turn: int) -> str:
+    """One change an interval: a parameter, or (every third) release them all and jump to a scene."""
+    if turn % 3 == 2:
+        osc.send("/deepdream/release")
+        osc.send("/deepdream/scene", turn // 3 % 3 + 1)
+        return "release + scene"
+    name, value = CHANGES[turn % len(CHANGES)]
+    osc.send(f"/deepdream/{name}", value if turn % 2 else value * 1.1)
+    return name
 
 
 def soak(args, folder: Path) -> list[dict]:
-    port = free_port()
+    (folder / "show.toml").write_text(PLAYLIST)
+    events = folder / "events.log"
     cmd = [sys.executable, "-m", "realtime.cli", "live", "--source", args.source, "--loop", "--size", args.size,
-           "--headless", "--osc", str(port), "--log", str(folder / "frames.csv"),
-           "--event-log", str(folder / "events.log"), *(["--model", args.model] if args.model else [])]
+           "--headless", "--osc", "0", "--serve", "127.0.0.1:0", "--config", str(folder / "show.toml"),
+           "--log", str(folder / "frames.csv"), "--event-log", str(events),
+           *(["--model", args.model] if args.model else [])]
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
-    status, rows, start = Status(port), [], time.monotonic()
-    print("minutes frames fps rss_mib", flush=True)
     try:
-        last_frames, last_t = None, None
-        while time.monotonic() - start < args.minutes * 60 and proc.poll() is None:
-            time.sleep(min(args.every, max(0.0, start + args.minutes * 60 - time.monotonic())))
-            reply, now = status(), time.monotonic()
-            if "frame" not in reply:
-                continue  # still loading the model
-            frames = int(reply["frame"])
-            fps = (frames - last_frames) / (now - last_t) if last_frames is not None else float(reply["fps"])
-            row = {"minutes": (now - start) / 60, "frames": frames, "fps": fps, "rss_mib": rss_mib(proc.pid)}
-            print(f"{row['minutes']:7.2f} {frames:6d} {fps:4.1f} {row['rss_mib']:7.1f}", flush=True)
-            rows.append(row)
-            last_frames, last_t = frames, now
+        return _watch(args, proc, events)
     finally:
         proc.terminate()  # SIGTERM: the loop finishes its files as on Ctrl-C (SIGINT may be ignored in background)
         proc.wait(60)
-    if proc.returncode not in (0, 130):
-        raise SystemExit(f"the loop exited with status {proc.returncode}")
+        if proc.returncode not in (0, 130):
+            raise SystemExit(f"the loop exited with status {proc.returncode}")
+
+
+def _watch(args, proc, events: Path) -> list[dict]:
+    osc = Osc(int(wait_for_line(events, r"OSC remote control on [^ ]+:(\d+)", proc).group(1)))
+    port = wait_for_line(events, r"viewer at http://[^:]+:(\d+)/", proc).group(1)
+    viewer = Viewer(f"http://127.0.0.1:{port}/stream.mjpg")
+    wait_for_line(events, r"dreaming at", proc)
+    rows, start, turn = [], time.monotonic(), 0
+    print("minutes frames fps rss_mib threads fds viewer_frames scene change", flush=True)
+    last_frames, last_t = None, None
+    while time.monotonic() - start < args.minutes * 60 and proc.poll() is None:
+        reply, now = osc.status(), time.monotonic()
+        if "frame" in reply:
+            frames = int(reply["frame"])
+            fps = (frames - last_frames) / (now - last_t) if last_frames is not None else float(reply["fps"])
+            row = {"minutes": (now - start) / 60, "frames": frames, "fps": fps, **proc_figures(proc.pid),
+                   "viewer_frames": viewer.frames, "scene": reply.get("scene", ""), "change": steer(osc, turn)}
+            turn += 1
+            print(" ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()), flush=True)
+            rows.append(row)
+            last_frames, last_t = frames, now
+        time.sleep(min(args.every, max(0.0, start + args.minutes * 60 - time.monotonic())))
     return rows
 
 
@@ -94,13 +167,16 @@ def main() -> None:
     parser.add_argument("--model", help="default: the CLI's default model")
     parser.add_argument("--source", default="synthetic")
     parser.add_argument("--size", default="320x240")
-    parser.add_argument("--every", type=float, default=60, help="seconds between report lines")
+    parser.add_argument("--every", type=float, default=60, help="seconds between report lines (and OSC changes)")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="soak-") as folder:
         rows = soak(args, Path(folder))
     if rows:
-        print(f"done: {rows[-1]['frames']} frames, RSS {rows[0]['rss_mib']:.1f} -> {rows[-1]['rss_mib']:.1f} MiB")
+        first, last = rows[0], rows[-1]
+        print(f"done: {last['frames']} frames, {last['viewer_frames']} to the viewer; RSS {first['rss_mib']:.1f} -> "
+              f"{last['rss_mib']:.1f} MiB, threads {first['threads']} -> {last['threads']}, open files "
+              f"{first['fds']} -> {last['fds']}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
 

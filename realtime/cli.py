@@ -6,60 +6,52 @@ an installation PC that has just onnxruntime, OpenCV, pygame and numpy.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from pathlib import Path
 
-from realtime.dream.params import STILL, STREAM
+from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
 from realtime.errors import UserError
-from realtime.flags import CLUSTER, GALLERY, LIVE, OUTPUT, SEED, add_params, flag_type
+from realtime.flags import GALLERY, SEED, add_params, flag_type
+
+PROVIDER_CHOICES = ("auto", "cpu", "cuda")  # realtime.dream.engine.PROVIDERS, and auto: CUDA where it runs
 
 
 def _export(args) -> int:
     try:
         from export.command import ExportSettings, run
         from export.objectives import parse
+        from export.quiet import only_our_lines
     except ImportError as exc:
         raise UserError(f"export needs TensorFlow and tf2onnx ({exc.name} is missing): "
                         "pip install -e '.[export]'") from None
     settings = ExportSettings(parse(args.layers), args.weights, args.seed,
                               Path(args.output) if args.output else None, verify=not args.no_verify, mix=args.mix)
-    path = run(settings, progress=lambda msg: print(f"[export] {msg}", file=sys.stderr, flush=True))
+    with only_our_lines():  # TensorFlow's banners differ by CPU and build: none reach the user
+        path = run(settings, progress=lambda msg: print(f"[export] {msg}", file=sys.stderr, flush=True))
     print(path)
     return 0
 
 
 def _dream(args) -> int:
     from realtime.commands.dream import run
-    from realtime.dream.params import STILL
     from realtime.dream.still import DreamSettings
 
-    settings = DreamSettings(**{p.name: getattr(args, p.name) for p in STILL})
+    settings = DreamSettings.from_values(vars(args))
     print(run(Path(args.input), Path(args.output), Path(args.model), settings, args.provider,
               Path(args.guide) if args.guide else None))
     return 0
 
 
 def _live(args) -> int:
-    from realtime.commands.live import LiveOptions, run_live
+    from realtime.commands.live import options_from_args, run_live
     from realtime.dream.settings import StreamSettings
 
     if args.watchdog:
         return _supervised(args)
-    settings = StreamSettings.from_values(vars(args))
-    options = LiveOptions(source=args.source, fallback=args.fallback, loop=args.loop,
-                          models=tuple(Path(m) for m in (args.model or [str(_default_model())])),
-                          provider=args.provider, headless=args.headless, fullscreen=args.fullscreen,
-                          window=args.window, frames=args.frames, record=Path(args.record) if args.record else None,
-                          stats=Path(args.stats) if args.stats else None, snapshots=Path(args.snapshots),
-                          guide=Path(args.guide) if args.guide else None, serve=args.serve, token=args.token,
-                          stereo=args.stereo, disparity=args.disparity, pipe=args.pipe,
-                          virtualcam=args.virtualcam, log=Path(args.log) if args.log else None, seed=args.seed,
-                          config=Path(args.config) if args.config else None, osc=args.osc,
-                          event_log=Path(args.event_log) if args.event_log else None, min_free_mb=args.min_free_mb,
-                          heartbeat=Path(args.heartbeat) if args.heartbeat else None, run=args.run, crf=args.crf,
-                          sync=args.sync, display_size=args.display_size, dream_fade=args.dream_fade)
-    return run_live(options, settings)
+    models = tuple(Path(m) for m in (args.model or [str(_default_model())]))
+    return run_live(options_from_args(args, models), StreamSettings.from_values(vars(args)))
 
 
 def _supervised(args) -> int:
@@ -102,9 +94,31 @@ def _gallery(args) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (no usage block before the line that matters) and the
+    nearest flag named for a mistyped one."""
+
+    def error(self, message: str):
+        unknown = message.removeprefix("unrecognized arguments: ")
+        if unknown != message:
+            flags = [s for a in self._actions for s in a.option_strings]
+            near = difflib.get_close_matches(unknown.split()[0].split("=")[0], flags, n=1)
+            message += f" (did you mean {near[0]}?)" if near else ""
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but flags a subcommand does not know are its error, with its flags to suggest."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            commands = getattr(self, "commands", {})
+            (commands.get(getattr(parsed, "command", None)) or self).error(f"unrecognized arguments: {' '.join(extra)}")
+        return parsed
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deepdream", description=__doc__.splitlines()[0])
+    parser = Parser(prog="deepdream", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    parser.commands = sub.choices  # name -> its parser
 
     p = sub.add_parser("export", help="export InceptionV3 + its input gradient to ONNX (needs TensorFlow)")
     p.add_argument("--layers", default="mixed3,mixed5",
@@ -124,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...)")
     p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"exported model (default: {DEFAULT_MODEL})")
     add_params(p, STILL)
-    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     p.add_argument("--guide", help="guide image: dream toward its features (needs a --mix model)")
     p.set_defaults(func=_dream)
 
@@ -134,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="models/inception_mix_mixed10.onnx",
                    help="a mix model up to mixed10 (default: models/inception_mix_mixed10.onnx)")
     add_params(p, GALLERY)
-    p.add_argument("--provider", default="auto")
+    p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     p.set_defaults(func=_gallery)
 
     p = sub.add_parser("live", help="webcam (or clip) -> dream -> screen, in real time, with feedback")
@@ -159,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pipe", action="store_true", help="raw RGB24 frames to stdout (size on stderr)")
     p.add_argument("--virtualcam", action="store_true", help="also send frames to a virtual webcam "
                    "(pip install -e '.[virtualcam]')")
-    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     p.add_argument("--log", help="experiment log: one CSV row per displayed frame (times, frame indices, "
                    "every parameter, loss, ms per step)")
     p.add_argument("--seed", type=flag_type(SEED), help="reproducible runs: with a video file, every frame in order "
@@ -181,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model (default: {DEFAULT_MODEL})")
     add_params(p, STREAM, defaults={"size": None})
     add_params(p, OUTPUT)
-    p.add_argument("--provider", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     _add_cluster_flags(p)
     p.set_defaults(func=_render)
     return parser
@@ -205,7 +219,7 @@ def _render(args) -> int:
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl-C: the work kept for a rerun
 
     job = RenderJob(input=Path(args.input), output=Path(args.output), model=Path(args.model), size=args.size,
-                    crf=args.crf)
+                    crf=args.crf)  # size None: the clip's own
     make_settings = lambda size: StreamSettings.from_values({**vars(args), "size": size})  # noqa: E731
     if args.ray is None:
         print(render(job, make_settings, args.provider))
@@ -213,11 +227,11 @@ def _render(args) -> int:
     from realtime.commands.cluster import ClusterOptions, render_on_ray
     from realtime.dream.chunks import ChunkPlan
 
-    if args.blend_frames > args.chunk_frames:
-        raise UserError(f"--blend-frames {args.blend_frames} is more than --chunk-frames {args.chunk_frames}")
-    plan = ChunkPlan(frames=args.chunk_frames, warmup=args.warmup_frames, blend=args.blend_frames)
-    options = ClusterOptions(address=args.ray, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
-                             plan=plan)
+    try:
+        plan = ChunkPlan.from_values(vars(args))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    options = ClusterOptions.from_values({**vars(args), "address": args.ray, "plan": plan})
     print(render_on_ray(job, make_settings, options, args.provider))
     return 0
 

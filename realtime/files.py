@@ -29,7 +29,15 @@ def check_writable(path: Path, make_parent: bool = False, replacing: str = "repl
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
+    """Write to a temporary file beside `path`, then rename it into place. A device or a pipe
+    (/dev/stdout, a FIFO) is written as it is: renaming over it would replace the device."""
+    if path.exists() and not path.is_file():
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+            return
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     parent = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -1,7 +1,14 @@
-"""Shared fixtures: the test data folder (tests/data), and one random-weights InceptionV3 per session (TensorFlow only)."""
+"""Shared fixtures: the test data folder (tests/data), one random-weights InceptionV3 per session (TensorFlow
+only), and the ways tests run and wait for `deepdream` processes without timing them (no sleeps as hand-offs)."""
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -66,38 +73,91 @@ def random_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def free_port() -> int:
+def closed_port() -> int:
+    """A port held (bound, not listening) for the test's length: a connection to it is refused."""
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        yield s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 120.0, what: str = "the condition"):
+    """Poll `predicate` until it returns something true (returned), or fail after a generous `timeout`:
+    a wait on a condition, not a guess at how long something takes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:.0f} s for {what}")
+        time.sleep(0.02)
+
+
+def spawn(argv, **kwargs) -> subprocess.Popen:
+    """A child process as a user's shell starts one: Ctrl-C (SIGINT) stops it, even where this test run
+    was started with SIGINT ignored (nohup, a background job, a service), which children inherit."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **kwargs.pop("env", {})}
+    return subprocess.Popen([str(a) for a in argv], env=env, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
+
+
+class Running:
+    """`deepdream ARGS` in a child process, its stderr read as it comes: `wait_for(pattern)` waits for a line
+    (the match), `interrupt()` sends Ctrl-C and returns (exit code, everything it said)."""
+
+    def __init__(self, *args):
+        self.proc = spawn([sys.executable, "-m", "realtime.cli", *args], stderr=subprocess.PIPE)
+        self.lines, self._cond = [], threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            with self._cond:
+                self.lines.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self.lines.append(None)  # the end
+            self._cond.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float = 180.0) -> re.Match:
+        with self._cond:
+            found = self._cond.wait_for(lambda: self._find(pattern) or None in self.lines, timeout)
+            match = self._find(pattern)
+        if not match:
+            self.proc.kill()
+            pytest.fail(f"no line matching {pattern!r} ({'it ended' if found else f'{timeout:.0f} s'}):\n"
+                        + "".join(line for line in self.lines if line))
+        return match
+
+    def _find(self, pattern: str):
+        return next((m for m in (re.search(pattern, line) for line in self.lines if line) if m), None)
+
+    def interrupt(self, timeout: float = 120.0) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        self._reader.join(timeout=30)
+        return self.proc.returncode, "".join(line for line in self.lines if line)
 
 
 @pytest.fixture
-def served(random_model, free_port):
-    """`deepdream live --serve` on the synthetic source, token s3cret: yields the base URL."""
-    import signal
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
-    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
-                             str(random_model), "--size", "128x96", "--headless", "--serve", f"127.0.0.1:{free_port}",
-                             "--token", "s3cret"], stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{free_port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            urllib.request.urlopen(f"{base}/status.json?token=s3cret", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
+def served(random_model):
+    """`deepdream live --serve` on the synthetic source, token s3cret, on a port the server chose: the base URL."""
+    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "128x96", "--headless",
+                   "--serve", "127.0.0.1:0", "--token", "s3cret")
+    port = live.wait_for(r"viewer at http://127\.0\.0\.1:(\d+)/").group(1)
+    base = f"http://127.0.0.1:{port}"
+    live.wait_for(r"dreaming at")  # the loop runs
     yield base
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)
+    code, said = live.interrupt()
+    assert code == 0 and "Traceback" not in said, said
 
 
 def rng(seed: int = 0) -> np.random.Generator:

@@ -1,8 +1,9 @@
 """The layers of `realtime/`: the dream computes, media moves frames, the show steers, commands assemble.
 
 The dream part (model, engine, transforms, octaves, flow, stream) must stay free of threads,
-sockets and files, so it imports nothing from media, show or commands; media imports no show or
-command module. Checked on the source (what a module names), not on what happens to be loaded.
+sockets, processes and windows: it imports nothing from media, show or commands, nor threading,
+socket, http, subprocess or pygame; media imports no show or command module. Checked on the
+source (what a module names), not on what happens to be loaded.
 """
 import ast
 from pathlib import Path
@@ -17,18 +18,25 @@ ALLOWED = {  # package -> the realtime packages and modules it may import
 }
 
 
-def imported(path: Path) -> set[str]:
-    """The first component below `realtime.` of every module this file imports."""
+FORBIDDEN = {  # package -> modules outside realtime it must not import
+    "dream": {"threading", "socket", "http", "subprocess", "pygame", "multiprocessing", "concurrent", "asyncio"},
+}
+
+
+def modules(path: Path) -> set[str]:
+    """Every module this file imports (absolute imports), anywhere in it."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            modules = [node.module]
+            names.add(node.module)
         elif isinstance(node, ast.Import):
-            modules = [a.name for a in node.names]
-        else:
-            continue
-        names |= {m.split(".")[1] for m in modules if m.startswith("realtime.")}
+            names |= {a.name for a in node.names}
     return names
+
+
+def imported(path: Path) -> set[str]:
+    """The first component below `realtime.` of every module this file imports."""
+    return {m.split(".")[1] for m in modules(path) if m.startswith("realtime.")}
 
 
 @pytest.mark.parametrize("package", sorted(ALLOWED))
@@ -39,7 +47,15 @@ def test_package_imports_only_its_layers(package):
     assert not wrong, f"realtime/{package} reaches into other layers: {wrong}"
 
 
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_the_dream_has_no_threads_sockets_processes_or_windows(package):
+    wrong = {f.name: sorted(m for m in modules(f) if m.split(".")[0] in FORBIDDEN[package])
+             for f in sorted((REALTIME / package).glob("*.py"))}
+    assert not {k: v for k, v in wrong.items() if v}, f"realtime/{package} imports what it must not: {wrong}"
+
+
 def test_the_checker_sees_a_forbidden_import(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("def f():\n    from realtime.show.loop import run\n")
+    bad.write_text("def f():\n    from realtime.show.loop import run\n    import threading, http.server\n")
     assert imported(bad) == {"show"}
+    assert {m.split(".")[0] for m in modules(bad)} & FORBIDDEN["dream"] == {"threading", "http"}

@@ -252,3 +252,60 @@ def test_snapshots_folder_is_checked_before_work(folder, words, tmp_path, capsys
     target = tmp_path / folder if folder == "missing" else folder
     fails_with_one_line(["live", "--model", tmp_path / "missing.onnx", "--snapshots", target], capsys, "--snapshots",
                         words)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_stats_on_a_full_device_is_one_line_at_the_end_and_the_device_stays(random_model, capsys):
+    fails_with_one_line(["live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless",
+                         "--frames", "3", "--stats", "/dev/full"], capsys, "/dev/full", "No space left")
+    assert Path("/dev/full").is_char_device()  # written to, not replaced by a file
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_an_event_log_that_cannot_be_written_is_one_line_at_start(random_model, capsys, monkeypatch):
+    from realtime.commands import live
+
+    monkeypatch.setattr(live, "_run_live", lambda *a: pytest.fail("ran before the event log was checked"))
+    fails_with_one_line(["live", "--source", "synthetic", "--model", random_model, "--headless", "--event-log",
+                         "/dev/full"], capsys, "--event-log /dev/full", "No space left")
+
+
+def test_an_event_log_that_fails_later_is_said_once_and_the_show_goes_on(tmp_path, capsys):
+    import errno
+    import logging
+
+    from realtime.show.eventlog import remove, setup
+
+    class Full:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def tell(self):
+            return 0
+
+        def seek(self, *args):
+            return 0
+
+        flush = close = lambda self: None
+
+    handler = setup("live", tmp_path / "events.log")
+    try:
+        handler.stream = Full()  # the disk fills up after the start
+        for i in range(5):
+            logging.getLogger("deepdream.live").warning("line %d", i)
+        assert handler not in logging.getLogger().handlers  # left, after saying so
+    finally:
+        remove(handler)
+    err = capsys.readouterr().err
+    assert err.count("cannot write any more (") == 1 and "No space left" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["live", "--feedbak", "0.5"], "--feedbak 0.5 (did you mean --feedback?)"),
+    (["render", "in.mp4", "-o", "o.mp4", "--cpus-pertask", "2"], "did you mean --cpus-per-task?"),
+    (["live", "--provider", "bogus"], "invalid choice: 'bogus'"), (["rendr"], "invalid choice: 'rendr'")])
+def test_a_mistyped_flag_is_one_line_not_a_usage_block(argv, words, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and len(err.strip().splitlines()) == 1 and words in err and "usage:" not in err

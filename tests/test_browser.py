@@ -3,7 +3,6 @@ stream with WebGL, flat and as a 360-degree sphere that turns the way it is drag
 button without WebXR, and is refused with a wrong token. Skips with the reason where no browser exists."""
 import shutil
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -43,7 +42,8 @@ def test_flat_view_draws_the_changing_stream_and_refuses_a_wrong_token(browser, 
     assert page.goto(f"{served}/?token=s3cret").status == 200
     page.wait_for_function("window.viewer && window.viewer.frames > 1", timeout=60000)
     first = _canvas(page)
-    time.sleep(1.0)
+    frames = page.evaluate("window.viewer.frames")
+    page.wait_for_function(f"window.viewer.frames > {frames + 5}", timeout=60000)  # five new stream frames drawn
     second = _canvas(page)
     assert page.evaluate("window.viewer.mode") == "flat"
     assert first.std() > 5  # a picture, not a blank canvas
@@ -60,7 +60,7 @@ def test_flat_view_draws_the_changing_stream_and_refuses_a_wrong_token(browser, 
 
 
 @pytest.fixture
-def served_360(free_port):
+def served_360():
     """A server (no model needed) streaming an equirectangular test pattern: four 90-degree bands,
     red, green, blue, yellow from longitude -180 to 180, so the view's centre starts between green and blue."""
     import cv2
@@ -80,8 +80,8 @@ def served_360(free_port):
             hub.publish(jpeg)
 
     threading.Thread(target=feed, daemon=True).start()
-    server = start_server(hub, "127.0.0.1", free_port, "s3cret")
-    yield f"http://127.0.0.1:{free_port}"
+    server = start_server(hub, "127.0.0.1", 0, "s3cret")  # the port the server takes, held from the start
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     done.set()
     hub.close()
     server.shutdown()

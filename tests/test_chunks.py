@@ -9,12 +9,12 @@ from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
 
-SEAM_TOLERANCE = 0.1  # a continuous render itself measures up to ~1.06 / 0.99 (issue 13)
+SEAM_TOLERANCE = 0.1  # a continuous render itself measures up to ~1.06 / 0.99 (benchmarks/seams.py)
 
 
 @pytest.mark.parametrize("total", [1, 29, 30, 31, 95])
 def test_chunks_cover_every_frame_once_at_fixed_borders(total):
-    plan = ChunkPlan(frames=30, warmup=20, blend=8)
+    plan = ChunkPlan(chunk_frames=30, warmup_frames=20, blend_frames=8)
     chunks = plan.chunks(total)
     assert [c.start for c in chunks] == list(range(0, total, 30))
     assert sum(c.end - c.start for c in chunks) == total and chunks[-1].end == chunks[-1].last == total
@@ -23,13 +23,14 @@ def test_chunks_cover_every_frame_once_at_fixed_borders(total):
 
 
 def test_bad_plans_are_refused():
-    for bad in ({"frames": 0}, {"warmup": -1}, {"frames": 4, "blend": 5}):
+    for bad in ({"chunk_frames": 0}, {"warmup_frames": -1}, {"chunk_frames": 4, "blend_frames": 5},
+                {"warmup_frames": float("nan")}):
         with pytest.raises(ValueError):
             ChunkPlan(**bad)
 
 
 def test_the_crossfade_moves_from_the_earlier_chunk_to_the_later():
-    plan = ChunkPlan(frames=10, warmup=0, blend=4)
+    plan = ChunkPlan(chunk_frames=10, warmup_frames=0, blend_frames=4)
     first, second = plan.chunks(20)
     joiner = Joiner()
     a = joiner.add(first, np.zeros((14, 2, 2, 3), np.uint8))
@@ -58,16 +59,16 @@ def _joined(engine, settings, frames, plan):
 def test_a_warm_up_back_to_the_first_frame_gives_the_continuous_render(random_model, clip_frames):
     engine, settings = Engine(random_model, "cpu", threads=1), StreamSettings(size=(96, 80))
     frames = clip_frames[:20]
-    whole = _joined(engine, settings, frames, ChunkPlan(frames=20, warmup=0, blend=0))
-    apart = _joined(engine, settings, frames, ChunkPlan(frames=7, warmup=20, blend=0))
+    whole = _joined(engine, settings, frames, ChunkPlan(chunk_frames=20, warmup_frames=0, blend_frames=0))
+    apart = _joined(engine, settings, frames, ChunkPlan(chunk_frames=7, warmup_frames=20, blend_frames=0))
     assert len(apart) == 20 and all(np.array_equal(a, b) for a, b in zip(whole, apart))
 
 
 def test_warm_up_and_blend_hide_the_seams_that_chunks_joined_apart_show(random_model, clip_frames):
-    """The issue's measure: 90 frames in chunks of 30, 2 steps per frame, step 0.03."""
+    """The seam measure (benchmarks/seams.py): 90 frames in chunks of 30, 2 steps per frame, step 0.03."""
     engine = Engine(random_model, "cpu", threads=1)
     settings = StreamSettings(size=(100, 76), steps_per_frame=2, step_size=0.03)
-    apart = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(30, 0, 0)), [30, 60])
-    ours = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(30)), [30, 60])
+    apart = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(chunk_frames=30, warmup_frames=0, blend_frames=0)), [30, 60])
+    ours = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(chunk_frames=30)), [30, 60])
     assert apart.warp > 1 + SEAM_TOLERANCE or apart.strength < 1 - SEAM_TOLERANCE, apart
     assert ours.warp <= 1 + SEAM_TOLERANCE and ours.strength >= 1 - SEAM_TOLERANCE, ours

@@ -1,6 +1,7 @@
 """`deepdream render --ray` on a local Ray with 2 CPUs: the input's frames, the same file whatever
 ran it (one worker or two, a worker killed), resume, and Ray missing or unreachable in one line."""
 import os
+import re
 import signal
 import sys
 import threading
@@ -24,9 +25,12 @@ def _frames(path):
     return list(clip.frames()), clip.fps
 
 
-def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, random_model, testdata, free_port):
+def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, random_model, testdata, closed_port):
     clip = testdata / "pan_coffee_320x240.mp4"
-    for address, expected in ((None, "pip install -e '.[cluster]'"), (f"127.0.0.1:{free_port}", "cannot reach")):
+    for address, expected in ((None, "pip install -e '.[cluster]'"), (f"127.0.0.1:{closed_port}", "cannot reach"),
+                              ("127.0.0.1:abc", "the port must be a number 1..65535"),
+                              (f"[::1]:{closed_port}", "cannot reach the Ray cluster at [::1]"),
+                              ("::1:6379", "an IPv6 host goes in brackets"), ("http://head:1", "not a Ray address")):
         with monkeypatch.context() as patch:
             if address is None:
                 patch.setitem(sys.modules, "ray", None)
@@ -60,7 +64,7 @@ def clip30(testdata, tmp_path_factory):
 def one_worker(ray_session, random_model, clip30, tmp_path_factory):
     """The reference: one chunk in flight at a time, so one worker dreams them all, in order."""
     out = tmp_path_factory.mktemp("ref") / "one.mp4"
-    options = cluster.ClusterOptions(plan=ChunkPlan(frames=6, warmup=3, blend=2), in_flight=1)
+    options = cluster.ClusterOptions(plan=ChunkPlan(chunk_frames=6, warmup_frames=3, blend_frames=2), in_flight=1)
     cluster.render_on_ray(RenderJob(input=clip30, output=out, model=random_model), lambda s: StreamSettings(size=s),
                           options, "cpu")
     return out
@@ -121,3 +125,52 @@ def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeyp
                                                                               submit(self, chunk, frames)))
     assert _render(clip30, out, random_model) == 0
     assert len(submitted) == 5 - 2 and out.read_bytes() == one_worker.read_bytes()
+
+
+def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_path, one_worker, random_model, clip30):
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("deepdream-*"))
+    out = tmp_path / "two-threads.mp4"
+    assert main(["render", str(clip30), "-o", str(out), "--model", str(random_model), "--provider", "cpu", "--ray",
+                 *PLAN, "--cpus-per-task", "2"]) == 0
+    assert out.read_bytes() == one_worker.read_bytes()  # onnxruntime's thread count changes no value
+    assert set(Path(tempfile.gettempdir()).glob("deepdream-*")) == before  # each task's model file went with it
+
+
+@pytest.mark.parametrize("flags, words", [(["--cpus-per-task", "999"], "999 CPUs per task"),
+                                          (["--gpus-per-task", "1"], "1 GPUs per task"),
+                                          (["--provider", "cuda", "--gpus-per-task", "0"], "--provider cuda")])
+def test_a_task_the_cluster_can_never_run_is_refused_at_once(tmp_path, capsys, ray_session, random_model, clip30,
+                                                            flags, words):
+    args = ["render", str(clip30), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model), "--ray", *flags]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_waiting_for_a_worker_says_what_for_and_gives_up(ray_session, monkeypatch, capsys):
+    from realtime.commands import ray_cluster
+    from realtime.errors import UserError
+
+    monkeypatch.setattr(ray_cluster, "SAY_S", 0.2)
+    monkeypatch.setattr(ray_cluster, "GIVE_UP_S", 0.5)
+    with pytest.raises(UserError, match="gave up after .* waiting for a worker with 64 CPUs"):
+        ray_cluster.first_worker(ray_session, 64, 0)  # a cluster that may grow (joined, not started here)
+    assert "waiting" in capsys.readouterr().err
+    ray_cluster.first_worker(ray_session, 1, 0)  # one it can run starts at once
+
+
+def test_a_task_that_fails_on_a_worker_is_one_line(tmp_path, monkeypatch, capsys, ray_session, random_model, clip30):
+    def broken(*args):
+        raise RuntimeError("CUDA failure 999: unknown error\n  (and a stack of details)")
+    monkeypatch.setattr(cluster, "_dream_task", broken)
+    out = tmp_path / "o.mp4"
+    assert _render(clip30, out, random_model) == 2
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "error" in line.lower()]
+    assert len(said) == 1 and re.fullmatch(
+        r"deepdream render: error: chunk \d+ failed on the Ray cluster: CUDA failure 999: unknown error; the chunks "
+        f"finished so far are kept in {re.escape(str(tmp_path / '.o.mp4.partial'))}/ for a rerun", said[0]), err
+    assert "Traceback" not in err and not out.exists()

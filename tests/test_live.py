@@ -2,12 +2,14 @@
 import json
 import subprocess
 import sys
+import threading
 import time
 
 import cv2
 import numpy as np
 import pytest
 
+from conftest import wait_until
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.show.loop import run
@@ -24,11 +26,11 @@ def engine(random_model):
 
 
 class ListSource:
-    """Frames from a list, as fast as asked; `fail_at` makes reads fail (None) for a while."""
+    """Frames from a list; `fail_at` makes reads fail (None) from that frame until `back` is set."""
 
-    def __init__(self, images, fail_at=None, fail_for=0.3):
-        self.images, self.fail_at, self.fail_for = images, fail_at, fail_for
-        self.failed = False
+    def __init__(self, images, fail_at=None):
+        self.images, self.fail_at = images, fail_at
+        self.failed, self.back = False, threading.Event()
 
     def frames(self):
         for i, img in enumerate(self.images):
@@ -36,11 +38,10 @@ class ListSource:
                 self.failed = True
                 yield None
                 return
-            time.sleep(0.01)
             yield Frame(img, time.monotonic(), i)
 
     def reopen(self):
-        time.sleep(self.fail_for)
+        assert self.back.wait(120), "the test never brought the source back"
         self.images = self.images[self.fail_at:]
         self.fail_at = None
         return True
@@ -77,10 +78,10 @@ def test_feedback_0_with_0_steps_reproduces_the_source(engine):
     images = [SyntheticSource((160, 120)).render(i) for i in range(6)]
     stream = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=0, feedback=0.0))
     sink = ListSink()
-    run(Latest(ListSource(images)), Show(stream), [sink])
-    assert len(sink.frames) >= 1
-    for frame in sink.frames:
-        assert any(np.abs(frame.astype(int) - img).max() <= 1 for img in images)
+    run(Latest(ListSource(images), lockstep=True), Show(stream), [sink])
+    assert len(sink.frames) == len(images)  # every frame, in order, each the source's own
+    for frame, image in zip(sink.frames, images):
+        assert np.abs(frame.astype(int) - image).max() <= 1
 
 
 def test_feedback_carries_the_dream(engine):
@@ -105,25 +106,57 @@ def test_flow_warp_follows_a_translation():
     assert np.abs(warped[inner] - shifted[inner]).mean() < 0.2 * unwarped_error
 
 
+class Camera:
+    """A source whose frames come when the test says (`shoot(n)`), as a camera's come whatever the reader does."""
+
+    def __init__(self):
+        self.due, self.cond, self.shot = 0, threading.Condition(), 0
+
+    def shoot(self, n: int) -> None:
+        with self.cond:
+            self.due += n
+            self.cond.notify_all()
+
+    def frames(self):
+        while True:
+            with self.cond:
+                self.cond.wait_for(lambda: self.shot < self.due)
+                self.shot += 1
+            yield Frame(np.full((60, 80, 3), self.shot % 256, np.uint8), time.monotonic(), self.shot - 1)
+
+    def close(self):
+        self.shoot(1)
+
+
 def test_newest_frame_wins_and_nothing_queues():
-    reader = Latest(SyntheticSource((80, 60), fps=200, paced=True))
+    camera = Camera()
+    reader = Latest(camera)
     seen = []
-    for _ in range(5):
-        frame = reader.get()
-        seen.append(frame.index)
-        time.sleep(0.1)  # a slow dreamer
+    for _ in range(4):
+        camera.shoot(6)  # six frames while a slow dreamer works on one
+        wait_until(lambda: reader._count == camera.due, what="the frames captured")
+        seen.append(reader.get().index)
     reader.close()
-    assert all(b - a >= 5 for a, b in zip(seen, seen[1:]))  # frames in between were dropped
-    assert reader.dropped > 20
+    assert seen == [5, 11, 17, 23]  # the newest each time: frames in between were dropped, none queued
+    assert reader.dropped == 4 * 5
 
 
 def test_a_source_that_fails_mid_run_is_survived(engine):
     images = [SyntheticSource((160, 120)).render(i) for i in range(40)]
     stream = DreamStream([engine], StreamSettings(size=(160, 120), steps_per_frame=0, feedback=0.0))
     sink = ListSink()
-    stats = run(Latest(ListSource(images, fail_at=5, fail_for=0.5), retry_s=0.05), Show(stream), [sink])
-    assert stats.lost_frames >= 1  # it kept showing the last frame while the source was gone
-    assert stats.frames > stats.lost_frames  # and came back to new frames
+    source = ListSource(images, fail_at=5)
+
+    class Watching(ListSink):  # the source comes back once the loop has shown the last frame a few times
+        def write(self, frame):
+            super().write(frame)
+            if len(self.frames) > 5 + 3:
+                source.back.set()
+    sink = Watching()
+    stats = run(Latest(source, retry_s=0.05, lockstep=True), Show(stream), [sink])
+    assert stats.lost_frames >= 3  # it kept showing the last frame while the source was gone
+    assert stats.frames == 40 + stats.lost_frames  # and came back to every new frame
+    assert all(np.array_equal(f, sink.frames[4]) for f in sink.frames[5:5 + stats.lost_frames])
 
 
 def test_camera_missing_at_start_is_a_clear_error(random_model):

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from realtime.cli import main
-from realtime.dream.params import STILL, STREAM, markdown, table
+from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM, table
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.dream.still import DreamSettings
-from realtime.flags import LIVE, OUTPUT
+from realtime.flags import markdown
 
 STREAM_BAD = [  # (key, value as text, words of the rule)
     ("zoom", "nan", "finite"), ("zoom", "inf", "finite"), ("zoom", "3", "within 0.5..2"),
@@ -92,11 +92,53 @@ def test_max_dim_that_leaves_a_side_under_75_says_what_would_do(tmp_path, capsys
     assert not (tmp_path / "out.png").exists()
 
 
+def _defaults(settings) -> dict:
+    return {p.name: getattr(settings, p.name) for p in settings.PARAMS}
+
+
+def test_settings_take_their_defaults_from_the_table_and_from_flags_by_name():
+    """No dataclass restates a default: a command parsed with no flags builds each settings object with
+    the table's defaults, and a changed table default shows in both (the parameters are looked up by name)."""
+    from dataclasses import replace
+
+    from realtime.cli import build_parser
+    from realtime.commands.cluster import ClusterOptions
+    from realtime.commands.live import options_from_args
+    from realtime.commands.render import RenderJob
+    from realtime.dream.chunks import ChunkPlan
+    from realtime.dream.settings import settings_class
+
+    parser = build_parser()
+    live = vars(parser.parse_args(["live"]))
+    render = vars(parser.parse_args(["render", "in.mp4", "-o", "out.mp4"]))
+    assert _defaults(StreamSettings.from_values(live)) == _defaults(StreamSettings()) == {p.name: p.default for p in STREAM}
+    assert _defaults(DreamSettings.from_values(vars(parser.parse_args(["dream", "a.png", "-o", "b.png"])))) \
+        == {p.name: p.default for p in STILL}
+    options = options_from_args(parser.parse_args(["live"]), ())
+    assert {p.name: getattr(options, p.name) for p in LIVE + OUTPUT} == {p.name: p.default for p in LIVE + OUTPUT}
+    plan = ChunkPlan.from_values(render)
+    assert plan == ChunkPlan() and plan.chunk_frames == table(CLUSTER)["chunk_frames"].default
+    assert ClusterOptions.from_values(render).cpus_per_task == table(CLUSTER)["cpus_per_task"].default
+    assert RenderJob(input=None, output=None, model=None).crf == table(OUTPUT)["crf"].default
+    moved = tuple(replace(p, default=p.high) if p.name == "zoom" else p for p in STREAM)
+    assert settings_class("Moved", moved, "").from_values({}).zoom == 2.0  # the default is the table's, read by name
+
+
+def test_settings_check_every_value_by_the_tables_rule():
+    from realtime.dream.chunks import ChunkPlan
+
+    for make, bad, words in ((StreamSettings, {"zoom": math.nan}, "finite"), (DreamSettings, {"tile": 5}, "or 0: off"),
+                             (ChunkPlan, {"warmup_frames": -1}, "within 0..10000"),
+                             (ChunkPlan, {"chunk_frames": 4, "blend_frames": 5}, "more than --chunk-frames")):
+        with pytest.raises(ValueError, match=words):
+            make(**bad)
+
+
 def test_every_parameter_has_a_flag_and_a_readme_row():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    for params in (STREAM, STILL, LIVE, OUTPUT):
+    for params in (STREAM, STILL, LIVE, OUTPUT, CLUSTER):
         assert markdown(params) in readme, "README's flag table is stale: python -m realtime.flags --markdown"
     live = {a.dest for a in __import__("realtime.cli", fromlist=["x"]).build_parser().live_parser._actions}
     assert {p.name for p in STREAM + LIVE} <= live

@@ -50,3 +50,53 @@ def test_live_follows_the_playlist(random_model, tmp_path):
     assert {r["scene"] for r in rows} == {"one", "two"}
     assert {r["step_size"] for r in rows if r["scene"] == "one"} == {"0.01"}
     assert {r["step_size"] for r in rows if r["scene"] == "two"} == {"0.04"}
+
+
+class Recording:
+    """A stream stand-in that keeps what the show sets, refusing what `refuse` says."""
+
+    def __init__(self, refuse=lambda name, value: False):
+        self.sets, self.refuse = [], refuse
+
+    def set(self, name, value):
+        if self.refuse(name, value):
+            raise ValueError(f"{name} cannot take {value}")
+        self.sets.append((name, value))
+
+    def figures(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(settings=SimpleNamespace(flow="dis"), model_paths=())
+
+
+def _show_in_crossfade(stream):
+    from realtime.show.show import Show
+
+    scenes = parse_scenes([{"duration": 10, "steps-per-frame": 1, "zoom": 1.0},
+                           {"duration": 10, "steps-per-frame": 4, "zoom": 1.2}], "t")
+    clock = iter([0.0, 8.3, 8.9, 9.4]).__next__  # the first is the start; the rest inside the 4 s crossfade
+    return Show(stream, Playlist(scenes, crossfade=4, base=BASE), clock=clock)
+
+
+def test_a_crossfade_rounds_whole_numbers_by_their_kind_and_leaves_the_rest():
+    stream = Recording()
+    show = _show_in_crossfade(stream)
+    for _ in range(3):
+        show.tick()
+    steps = [v for n, v in stream.sets if n == "steps_per_frame"]
+    zooms = [v for n, v in stream.sets if n == "zoom"]
+    assert steps == [3, 3, 4] and all(type(v) is int for v in steps)  # 3.475, 3.925, 4.3 rounded (an int param)
+    assert zooms == pytest.approx([1.0 + 0.2 * w for w in (0.575, 0.725, 0.85)])  # floats glide as they are
+
+
+def test_a_value_the_stream_refuses_during_a_scene_is_logged_once_and_the_show_goes_on(caplog):
+    stream = Recording(refuse=lambda name, value: name == "zoom")
+    show = _show_in_crossfade(stream)
+    for _ in range(3):
+        show.tick()  # raised out of the loop before
+    assert caplog.text.count("zoom cannot take") == 3  # three different values, each said once
+    assert [n for n, _ in stream.sets].count("steps_per_frame") == 3
+    caplog.clear()
+    show.clock = lambda: 8.3  # the first value again: not said again
+    show.tick()
+    assert "zoom cannot take" not in caplog.text

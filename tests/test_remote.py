@@ -1,9 +1,7 @@
 """OSC remote control: parameters, scenes, pause, snapshot, recording, status; bad messages
 are logged and ignored."""
 import csv
-import signal
-import subprocess
-import sys
+import threading
 import time
 
 import pytest
@@ -11,6 +9,7 @@ from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import build_msg
 from pythonosc.osc_server import BlockingOSCUDPServer
 
+from conftest import Running, wait_until
 from realtime.show.control import handle
 from realtime.dream.engine import Engine
 from realtime.show.loop import LoopStats
@@ -44,50 +43,76 @@ class Operator:
         return self.replies[-1] if self.replies else {}
 
 
-def test_a_running_loop_obeys_osc_and_survives_garbage(random_model, free_port, tmp_path):
+def _bundle(ahead_s: float, address: str, *args) -> bytes:
+    from pythonosc.osc_bundle_builder import OscBundleBuilder
+
+    bundle = OscBundleBuilder(time.time() + ahead_s)
+    bundle.add_content(build_msg(address, list(args)))
+    return bundle.build().dgram
+
+
+def test_a_running_loop_obeys_osc_and_survives_garbage(random_model, tmp_path):
     log = tmp_path / "frames.csv"
-    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
-                             str(random_model), "--size", "128x96", "--headless", "--osc", str(free_port), "--log",
-                             str(log), "--snapshots", str(tmp_path)], stderr=subprocess.PIPE, text=True)
-    show = Operator(free_port)
+    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "128x96", "--headless",
+                   "--osc", "0", "--log", log, "--snapshots", tmp_path)
+    show = Operator(int(live.wait_for(r"OSC remote control on 127\.0\.0\.1:(\d+)").group(1)))
     try:
-        deadline = time.monotonic() + 120
-        while not show.status() and time.monotonic() < deadline and proc.poll() is None:
-            pass
+        wait_until(show.status, what="a status reply")
         show.raw(b"not osc at all")
         show.raw(b"/deepdream/zoom\x00,i\x00\x00")  # declares an int, carries none
         show.send("/elsewhere", 1)
         show.send("/deepdream/volume", 11)
         show.send("/deepdream/feedback", "lots")
         show.send("/deepdream/set", "steps_per_frame", 1000)
+        show.raw(_bundle(1e6, "/deepdream/feedback", 0.2))  # 11 days ahead: once stopped all later OSC and Ctrl-C
+        show.raw(_bundle(0.5, "/deepdream/zoom", 1.05))  # half a second ahead: applied when due
         show.send("/deepdream/step_size", 0.05)
         show.send("/deepdream/set", "feedback", 0.5)
         show.send("/deepdream/snapshot")
         show.send("/deepdream/record", 1)
-        time.sleep(1.0)
-        before = show.status()
+        before = wait_until(lambda: (s := show.status()).get("recording") == 1 and abs(s["zoom"] - 1.05) < 1e-6 and s,
+                            what="the recording started and the timed zoom applied")
         show.send("/deepdream/record", 0)
         show.send("/deepdream/pause")
-        time.sleep(0.5)
-        paused = show.status()
-        time.sleep(0.5)
-        assert show.status()["frame"] > paused["frame"]  # paused shows the last dream, still live
+        paused = wait_until(lambda: (s := show.status()).get("paused") == 1 and s, what="the pause")
+        wait_until(lambda: show.status().get("frame", 0) > paused["frame"] + 2,
+                   what="frames shown while paused (the last dream, still live)")
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+        code, err = live.interrupt()
+    assert code == 0, err
     assert before["step_size"] == pytest.approx(0.05) and before["feedback"] == pytest.approx(0.5)
-    assert before["steps_per_frame"] == 1 and before["recording"] == 1 and before["paused"] == 0
-    assert paused["recording"] == 0 and paused["paused"] == 1
+    assert before["steps_per_frame"] == 1 and before["paused"] == 0
+    assert paused["recording"] == 0
     for needle in ("not OSC", "malformed", "unknown address /elsewhere", "/deepdream/volume [11]: unknown address",
-                   "feedback expects a number 0..1, got 'lots'", "must be within 0..100, got 1000"):
+                   "feedback expects a number 0..1, got 'lots'", "must be within 0..100, got 1000",
+                   "/deepdream/feedback [0.20000000298023224] from 127.0.0.1", "ahead, more than 3600 s (ignored)"):
         assert needle in err
     assert "Traceback" not in err
     assert len(list(tmp_path.glob("snapshot-*.png"))) == 1 and len(list(tmp_path.glob("dream-*.mp4"))) == 1
     with open(log, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert any(r["step_size"] == "0.05" and r["feedback"] == "0.5" for r in rows)
+    assert not any(r["feedback"].startswith("0.2") for r in rows)
     assert rows[-1]["paused"] == "True"
+
+
+def test_timed_bundles_wait_until_due_and_a_closing_server_returns_at_once(caplog):
+    from realtime.show.remote import Remote
+
+    remote = Remote("127.0.0.1", 0)
+    operator = Operator(remote.address[1])
+    operator.raw(_bundle(1e6, "/deepdream/feedback", 0.2))
+    operator.raw(_bundle(1.0, "/deepdream/zoom", 1.1))
+    operator.send("/deepdream/step_size", 0.05)
+    arrived = wait_until(remote.messages, what="the plain message")
+    assert [m.address for m in arrived] == ["/deepdream/step_size"]  # the timed ones wait
+    later = wait_until(remote.messages, what="the bundle timed a second ahead")
+    assert [(m.address, m.args) for m in later] == [("/deepdream/zoom", (pytest.approx(1.1),))]
+    assert "timed 1000000 s ahead" in caplog.text
+    closing = threading.Thread(target=remote.close)
+    closing.start()
+    closing.join(timeout=30)
+    assert not closing.is_alive()
 
 
 @pytest.fixture(scope="module")

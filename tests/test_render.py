@@ -1,16 +1,17 @@
-"""`deepdream render`: every frame, the input's frame rate and count, reproducible, resumable;
+"""`deepdream render`: every frame, the input's frame rate and count, the same bytes in any process, resumable;
 outputs checked before work and replaced only when complete; inputs that are not clips refused."""
 import errno
+import os
 import signal
 import struct
 import subprocess
 import sys
-import time
 
 import cv2
 import numpy as np
 import pytest
 
+from conftest import spawn, wait_until
 from realtime.cli import main
 from realtime.commands import render as render_module
 from realtime.media.video import VideoWriter
@@ -77,12 +78,9 @@ def test_an_interrupted_render_continues_where_it_stopped(tmp_path, random_model
     whole, resumed = tmp_path / "whole.mp4", tmp_path / "resumed.mp4"
     args = ["--model", str(random_model), "--size", "320x240"]
     assert main(["render", str(clip), "-o", str(whole), *args]) == 0
-    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "render", str(clip), "-o", str(resumed), *args],
-                            stderr=subprocess.PIPE, text=True)
+    proc = spawn([sys.executable, "-m", "realtime.cli", "render", clip, "-o", resumed, *args], stderr=subprocess.PIPE)
     progress = tmp_path / ".resumed.mp4.partial" / "progress.json"
-    deadline = time.monotonic() + 120
-    while not progress.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
+    wait_until(lambda: progress.exists() or proc.poll() is not None, what="the first chunk saved")
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     if proc.returncode == 0:
@@ -185,3 +183,118 @@ def test_a_full_disk_while_assembling(tmp_path, monkeypatch, capsys, random_mode
     monkeypatch.setattr(render_module.DreamStream, "__call__", lambda self, rgb: pytest.fail("dreamed again"))
     assert main(args) == 0
     assert len(_frames(out)[0]) == 12 and not work.exists()
+
+
+@pytest.fixture(scope="module")
+def clip_160(clip, tmp_path_factory):
+    """30 frames at 160x120: a size at which libx264's output depends on its thread count."""
+    frames = [cv2.resize(f, (160, 120), interpolation=cv2.INTER_AREA) for f in _frames(clip)[0][:30]]
+    return _write_clip(tmp_path_factory.mktemp("clips") / "c160.mp4", frames)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pinning a process to one core is Linux's")
+def test_a_render_on_one_busy_core_gives_the_bytes_of_one_on_every_core(tmp_path, random_model, clip_160):
+    """The promise is the same bytes in any process on this machine, loaded or not: a render pinned to one
+    core with a busy process beside it (x264 picks its thread count from the cores it may use) matches one
+    made here on all of them."""
+    here, pinned = tmp_path / "here.mp4", tmp_path / "pinned.mp4"
+    args = ["--model", random_model, "--size", "160x120"]
+    assert main(["render", str(clip_160), "-o", str(here), *map(str, args)]) == 0
+    core = min(os.sched_getaffinity(0))
+    pin = lambda: os.sched_setaffinity(0, {core})  # noqa: E731
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pin)
+    try:
+        result = subprocess.run([sys.executable, "-m", "realtime.cli", "render", clip_160, "-o", pinned, *args],
+                                capture_output=True, text=True, timeout=600, preexec_fn=pin)
+    finally:
+        hog.kill()
+    assert result.returncode == 0, result.stderr
+    assert pinned.read_bytes() == here.read_bytes()
+
+
+def _partial(tmp_path):
+    return tmp_path / ".o.mp4.partial"
+
+
+@pytest.mark.parametrize("leftover", ["a file", "a folder of the user's", "a symlink"])
+def test_what_is_in_the_work_folders_place_and_not_ours_is_left_alone(tmp_path, capsys, random_model, short_clip,
+                                                                       leftover):
+    work = _partial(tmp_path)
+    if leftover == "a file":
+        work.write_bytes(b"the user's notes")
+    elif leftover == "a folder of the user's":
+        work.mkdir()
+        (work / "precious.txt").write_text("keep me")
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        work.symlink_to(tmp_path / "elsewhere")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    assert main(["render", str(short_clip), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(work) in err and "Traceback" not in err
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before  # nothing deleted, nothing made
+
+
+def test_an_earlier_renders_work_folder_is_cleared_and_removed(tmp_path, random_model, short_clip):
+    out = tmp_path / "o.mp4"
+    args = ["render", str(short_clip), "-o", str(out), "--model", str(random_model)]
+    work = _partial(tmp_path)
+    work.mkdir()
+    (work / render_module.MARK).write_text("")
+    (work / "progress.json").write_text('{"fingerprint": {"other": "render"}, "frames": 3}')
+    assert main(args) == 0
+    assert len(_frames(out)[0]) == 12 and not work.exists()
+
+
+def test_a_frame_rate_no_video_can_have_is_refused_before_dreaming(tmp_path, monkeypatch, capsys, random_model):
+    frames = [np.full((80, 96, 3), 20 * i, np.uint8) for i in range(4)]
+    fast = _write_clip(tmp_path / "fast.mp4", frames, fps=5000.0)
+    monkeypatch.setattr(render_module.DreamStream, "__call__", lambda *a: pytest.fail("dreamed"))
+    assert main(["render", str(fast), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "frame rate 5000" in err and len(err.splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
+
+
+def test_sound_that_cannot_go_into_an_mp4_is_refused_before_dreaming(tmp_path, monkeypatch, capsys, random_model,
+                                                                     short_clip):
+    import av
+
+    from realtime.media import audio
+
+    def broken(self, packet):
+        raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+    monkeypatch.setattr(audio.AudioTrack, "_mux", broken)
+    monkeypatch.setattr(render_module.DreamStream, "__call__", lambda *a: pytest.fail("dreamed"))
+    clip = _clip_with_tone(tmp_path / "tone.mp4")
+    assert main(["render", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot carry the sound of" in err and len(err.splitlines()) == 1
+
+
+def _clip_with_tone(path):
+    import av
+
+    with av.open(str(path), "w") as c:
+        video, sound = c.add_stream("libx264", rate=30), c.add_stream("aac", rate=48000)
+        video.width, video.height, video.pix_fmt = 96, 80, "yuv420p"
+        for i in range(6):
+            frame = av.VideoFrame.from_ndarray(np.full((80, 96, 3), 30 * i, np.uint8), format="rgb24")
+            frame.pts = i
+            c.mux(video.encode(frame))
+        tone = np.sin(np.arange(9600, dtype=np.float32) / 10)[None].astype(np.float32)
+        for start in range(0, 9600, 1024):
+            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]), format="fltp",
+                                               layout="mono")
+            chunk.sample_rate, chunk.pts = 48000, start
+            c.mux(sound.encode(chunk))
+        c.mux(video.encode(None))
+        c.mux(sound.encode(None))
+    return path
+
+
+def test_wrap_on_frames_that_are_not_2_to_1_says_so_and_marks_nothing(tmp_path, capsys, random_model, short_clip):
+    out = tmp_path / "o.mp4"
+    assert main(["render", str(short_clip), "-o", str(out), "--model", str(random_model), "--wrap"]) == 0
+    err = capsys.readouterr().err
+    assert "96x80 is not 2:1, so the video is not marked as 360-degree" in err
+    assert b"sv3d" not in out.read_bytes() and b"GSpherical" not in out.read_bytes()

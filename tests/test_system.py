@@ -4,10 +4,11 @@ import platform
 import subprocess
 import sys
 import threading
-import time
 
+import numpy as np
 import pytest
 
+from conftest import wait_until
 from realtime.dream.engine import Engine, ModelError
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
@@ -57,13 +58,16 @@ def test_threads_started_inside_lowered_run_below_the_caller():
 @lowerable
 def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(random_model):
     lowered(lambda below: None)  # OpenCV's pool, started at the caller's priority, is not what this counts
-    time.sleep(0.5)
-    mine, before = niceness(threading.get_native_id()), tasks()
-    engine = lowered(lambda below: Engine(random_model, "cpu", threads=2, spin_us=0))
-    time.sleep(0.5)  # the lowered thread itself has ended
-    pool = nice_of_live(tasks() - before)
+    mine, before, builders = niceness(threading.get_native_id()), tasks(), []
+
+    def build(below):
+        builders.append(threading.get_native_id())  # the lowered thread itself: it ends, but may linger a moment
+        return Engine(random_model, "cpu", threads=2, spin_us=0)
+
+    engine = lowered(build)
+    pool = nice_of_live(tasks() - before - set(builders))  # onnxruntime's pool: a thread beside this one
     assert pool and set(pool.values()) == {mine + NICENESS}
-    assert engine.session is not None
+    assert engine.step(np.zeros((75, 75, 3), np.float32), 1, 0.01).shape == (75, 75, 3)  # the lowered pool dreams
 
 
 @lowerable
@@ -71,10 +75,11 @@ def test_opencvs_threads_keep_the_callers_priority_though_a_lowered_thread_uses_
     # A fresh process: OpenCV starts its pool on first use, and its threads inherit the starter's niceness.
     code = ("import os, cv2, numpy as np\n"
             "from realtime.show.system import lowered\n"
-            "before = set(os.listdir('/proc/self/task'))\n"
-            "lowered(lambda below: cv2.resize(np.zeros((64, 2048), np.uint8), (2048, 256)))\n"
-            "import time; time.sleep(0.5)  # the lowered thread itself has ended by then\n"
-            "new = set(os.listdir('/proc/self/task')) - before\n"
+            "import threading\n"
+            "before, builder = set(os.listdir('/proc/self/task')), []\n"
+            "lowered(lambda below: builder.append(str(threading.get_native_id())) or\n"
+            "        cv2.resize(np.zeros((64, 2048), np.uint8), (2048, 256)))\n"
+            "new = set(os.listdir('/proc/self/task')) - before - set(builder)  # the lowered thread may linger\n"
             "print(sorted({os.getpriority(os.PRIO_PROCESS, int(t)) for t in new if os.path.exists(f'/proc/self/task/{t}')}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() in ("[]", f"[{niceness(0)}]")  # none started lowered (a 1-core runner starts none)
@@ -97,10 +102,7 @@ def test_the_dream_worker_lowers_its_own_thread():
     worker = DreamWorker(stream, StreamProxy(stream))
     mine = niceness(threading.get_native_id())
     try:
-        for _ in range(100):
-            if niceness(worker._thread.native_id) != mine:
-                break
-            time.sleep(0.01)
+        wait_until(lambda: niceness(worker._thread.native_id) != mine, what="the worker lowering itself")
         assert niceness(worker._thread.native_id) == mine + NICENESS
     finally:
         worker.close()

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import wait_until
 from realtime.media.diskguard import DiskGuard
 from realtime.dream.engine import PROVIDERS, Engine
 from realtime.show.eventlog import remove, setup
@@ -208,18 +209,20 @@ def test_the_watchdog_restarts_a_loop_that_hangs(random_model, tmp_path):
     assert (tmp_path / "run.csv").exists()
 
 
-def test_the_watchdog_restarts_a_loop_that_dies(random_model):
-    proc = _live(random_model, "--watchdog", "30", stderr=subprocess.PIPE)
+def test_the_watchdog_restarts_a_loop_that_dies(random_model, tmp_path):
+    log = tmp_path / "frames.csv"
+    proc = _live(random_model, "--watchdog", "30", "--log", str(log), stderr=subprocess.PIPE)
     try:
         found, lines = _wait_for(proc.stderr, r"loop running as pid (\d+) \(run 1\)")
         assert found, "".join(lines)
-        time.sleep(3)
+        dreaming, more = _wait_for(proc.stderr, r"\[live\] dreaming at")  # run 1 is up and dreaming
+        assert dreaming, "".join(lines + more)
         os.kill(int(found.group(1)), signal.SIGKILL)
         found, more = _wait_for(proc.stderr, r"loop running as pid (\d+) \(run 2\)")
         assert found, "".join(lines + more)
         assert any("the loop exited with status -9" in line for line in more)
-        assert _wait_for(proc.stderr, r"\[live\] source synthetic")[0]  # run 2 is up and dreaming
-        time.sleep(1)
+        second = tmp_path / "frames-run2.csv"
+        wait_until(lambda: second.is_file() and len(second.read_text().splitlines()) > 3, what="run 2 showing frames")
     finally:
         proc.terminate()  # a service manager's stop: the watchdog ends the loop, then itself
         rest = proc.communicate(timeout=60)[1]
@@ -236,6 +239,9 @@ def test_short_soak_memory_stays_flat(random_model, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())
     assert len(rows) >= 6 and all(b["frames"] > a["frames"] for a, b in zip(rows, rows[1:]))
+    assert rows[-1]["viewer_frames"] > rows[0]["viewer_frames"]  # a viewer watched all along
+    assert {r["change"] for r in rows} >= {"feedback", "step_size", "release + scene"}  # steered over OSC
     settled = rows[2:]  # after warm-up (allocator pools, first-frame caches)
     # A frame-sized leak (128x96 float32 = 144 KiB a frame at ~30 fps) would add hundreds of MiB here.
     assert settled[-1]["rss_mib"] - settled[0]["rss_mib"] < 8, rows
+    assert settled[-1]["threads"] == settled[0]["threads"] and settled[-1]["fds"] == settled[0]["fds"], rows

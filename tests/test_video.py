@@ -23,9 +23,12 @@ def _decoded(path):
     with av.open(str(path)) as c:
         video = c.streams.video[0]
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-        sound = c.streams.audio[0] if c.streams.audio else None
-        sound = sound and (sound.codec_context.name, float(sound.duration * sound.time_base))
-        return video.codec_context.name, video.codec_context.pix_fmt, video.average_rate, frames, sound
+        sound = c.streams.audio[0].codec_context.codec.canonical_name if c.streams.audio else None
+        codec, pix_fmt, rate = video.codec_context.name, video.codec_context.pix_fmt, video.average_rate
+    if sound:  # how long the sound plays: its decoded samples (Matroska states no stream duration)
+        with av.open(str(path)) as c:
+            sound = (sound, sum(f.samples / f.sample_rate for f in c.decode(audio=0)))
+    return codec, pix_fmt, rate, frames, sound
 
 
 def _side_data(path):
@@ -34,23 +37,22 @@ def _side_data(path):
     return {d["side_data_type"]: d for d in json.loads(out)["streams"][0].get("side_data_list", [])}
 
 
-def _clip_with_sound(path, codec="aac", frames=15, fps=30, size=(96, 80)):
-    """A short clip with a 440 Hz tone, made with PyAV (no binary test file)."""
+def _clip_with_sound(path, codec="aac", frames=15, fps=30, size=(96, 80), rate=48000):
+    """A short clip with a 440 Hz tone, made with PyAV (no binary test file); the container is the name's."""
     with av.open(str(path), "w") as c:
         video = c.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = *size, "yuv420p"
-        sound = c.add_stream(codec, rate=48000)
+        sound = c.add_stream(codec, rate=rate)
         sound.layout = "mono"
         for i in range(frames):
             frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), 40 + 10 * i, np.uint8), format="rgb24")
             frame.pts = i
             c.mux(video.encode(frame))
-        tone = np.sin(2 * np.pi * 440 * np.arange(48000 * frames // fps) / 48000) * 0.3
-        samples = (tone * 32767).astype(np.int16)[None] if sound.format.name == "s16" else tone.astype(np.float32)[None]
-        for start in range(0, samples.shape[1], 1024):
-            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + 1024]),
-                                               format=sound.format.name, layout="mono")
-            chunk.sample_rate, chunk.pts = 48000, start
+        tone = (np.sin(2 * np.pi * 440 * np.arange(rate * frames // fps) / rate) * 0.3).astype(np.float32)[None]
+        for start in range(0, tone.shape[1], 1024):  # PyAV converts to the encoder's own sample format
+            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]), format="fltp",
+                                               layout="mono")
+            chunk.sample_rate, chunk.pts = rate, start
             c.mux(sound.encode(chunk))
         c.mux(video.encode(None))
         c.mux(sound.encode(None))
@@ -109,16 +111,23 @@ def test_the_nvidia_encoder_is_used_where_it_opens_else_libx264(monkeypatch):
         choose_encoder((64, 64), Fraction(30), 18, ("no_such_h264_encoder", "h264_nvenc"))
 
 
-@pytest.mark.parametrize("codec, kept", [("aac", "aac"), ("pcm_s16le", "aac")])
-def test_render_keeps_the_sound_copied_or_as_aac(tmp_path, random_model, codec, kept):
-    clip = _clip_with_sound(tmp_path / f"in.{'mp4' if codec == 'aac' else 'mov'}", codec)
+@pytest.mark.parametrize("codec, name, rate, kept, kept_rate", [
+    ("aac", "in.mp4", 48000, "aac", 48000), ("pcm_s16le", "in.mov", 48000, "aac", 48000),
+    ("libmp3lame", "in.mp4", 44100, "mp3", 44100),  # copied: the decoder is mp3float, the codec mp3
+    ("pcm_s16le", "in.mov", 192000, "aac", 48000),  # AAC takes 96 kHz at most: resampled, not a traceback
+    ("libopus", "in.mkv", 48000, "aac", 48000)])  # Matroska states no frame count: no false "truncated"
+def test_render_keeps_the_sound_copied_or_as_aac(tmp_path, capfd, random_model, codec, name, rate, kept, kept_rate):
+    clip = _clip_with_sound(tmp_path / name, codec, rate=rate)
     out = tmp_path / "out.mp4"
     assert main(["render", str(clip), "-o", str(out), "--model", str(random_model), "--crf", "23"]) == 0
-    _, _, rate, frames, (sound, duration) = _decoded(out)
+    assert "decoded" not in capfd.readouterr().err
+    _, _, fps, frames, (sound, duration) = _decoded(out)
     _, _, _, source, (_, source_duration) = _decoded(clip)
-    assert (rate, len(frames), sound) == (30, len(source), kept)
+    assert (fps, len(frames), sound) == (30, len(source), kept)
+    with av.open(str(out)) as written:
+        assert written.streams.audio[0].rate == kept_rate
     assert abs(duration - source_duration) < 0.03  # within one AAC frame: the sound stays as long as the clip
-    if codec == "aac":  # copied, not re-encoded: the very same packets
+    if codec in ("aac", "libmp3lame"):  # copied, not re-encoded: the very same packets
         with av.open(str(clip)) as a, av.open(str(out)) as b:
             assert [bytes(p) for p in a.demux(audio=0) if p.size] == [bytes(p) for p in b.demux(audio=0) if p.size]
 

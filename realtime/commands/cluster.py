@@ -2,78 +2,61 @@
 
 The driver decodes the clip once and sends each chunk's frames (lossless, compressed) and the
 model through Ray's object store, so no shared file system is needed; each task dreams its chunk
-with a fresh `DreamStream` and a fixed thread count (its result does not depend on the worker)
-and returns encoded frames. Results are saved in the `.partial` folder as they come (a rerun
+with a fresh `DreamStream` (onnxruntime's results do not depend on its thread count) and returns
+encoded frames; the model file it needs lives in a temporary folder for the task's length. Results are saved in the `.partial` folder as they come (a rerun
 submits only the missing chunks) and written to the output in chunk order, with at most
 `in_flight` chunks submitted and not yet written. Ray retries a task whose worker died.
-Ray is imported only here, only when `--ray` is given.
+Before any chunk, commands/ray_cluster.py reaches the cluster and makes sure it can run one.
+Ray is imported only there and here, only when `--ray` is given.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import tempfile
-import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from pathlib import Path
 
-from realtime.commands.render import RenderJob, finish, output_writer, prepare, work_folder
-from realtime.dream.chunks import Chunk, ChunkPlan, Joiner, decode, dream_chunk, encode
+from realtime.commands.ray_cluster import can_grant, connect, first_worker, parse_ray_address
+from realtime.commands.render import RenderJob, check_wrap, claim, finish, ours, output_writer, prepare, work_folder
+from realtime.dream.chunks import PLAN, Chunk, ChunkPlan, Joiner, decode, dream_chunk, encode
 from realtime.dream.engine import Engine
+from realtime.dream.params import CLUSTER
+from realtime.dream.settings import settings_class
 from realtime.dream.stream import DreamStream
 from realtime.errors import UserError
 from realtime.files import write_atomic
 
 RETRIES = 3  # per task, for workers that die (Ray's max_retries)
+TASK_PROVIDERS = ("auto", "cpu", "cuda")
 
 
-@dataclass(frozen=True)
-class ClusterOptions:
-    address: str = "local"  # "local": start Ray here; "auto" or ray://HOST:10001: join a cluster
-    cpus_per_task: int = 1  # also the task's onnxruntime and OpenCV threads (fixed: results must not vary)
-    gpus_per_task: float | None = None  # None: 1 where the cluster has GPUs, else 0
-    plan: ChunkPlan = field(default_factory=ChunkPlan)
-    in_flight: int = 0  # chunks submitted and not yet written; 0: twice the cluster's task slots
-
-
-def connect(address: str):
-    try:
-        import ray
-    except ImportError:
-        raise UserError("--ray needs Ray: pip install -e '.[cluster]'") from None
-    if not ray.is_initialized():  # a caller (a test, a notebook) may have connected already
-        try:
-            _check_reachable(address)
-            with warnings.catch_warnings():  # Ray Client warns as well as raising: one line is enough
-                warnings.simplefilter("ignore")
-                ray.init(address=address, logging_level="ERROR", log_to_driver=False,
-                         **({"include_dashboard": False} if address == "local" else {}))
-        except Exception as exc:  # ConnectionError, TimeoutError, ValueError for a bad address, Ray's own
-            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"cannot reach the Ray cluster at {address}: {reason}") from None
-    return ray
-
-
-def _check_reachable(address: str) -> None:
-    """A HOST:PORT head address that does not answer: Ray would retry it for minutes, so ask once."""
-    import socket
-
-    if address in ("local", "auto") or "://" in address or ":" not in address:
-        return
-    host, port = address.rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10):
-        pass
+ClusterOptions = settings_class(
+    "ClusterOptions", tuple(p for p in CLUSTER if p not in PLAN),
+    "How `render --ray` uses the cluster: CPUs per task (also the task's onnxruntime and OpenCV threads), GPUs "
+    "per task (None: 1 where the cluster has GPUs), where the cluster is, the chunk plan, chunks in flight.",
+    extra=(("address", str, field(default="local")),  # "local": start Ray here; "auto", ray://HOST:10001: join
+           ("plan", ChunkPlan, field(default_factory=ChunkPlan)),
+           ("in_flight", int, field(default=0))),  # chunks submitted and not yet written; 0: twice the task slots
+    module=__name__)
 
 
 def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provider: str = "auto") -> Path:
+    address = parse_ray_address(options.address)
+    if provider not in TASK_PROVIDERS:
+        raise UserError(f"--provider with --ray is one of {', '.join(TASK_PROVIDERS)}, got {provider!r}")
     clip, size = prepare(job)
     Engine(job.model, "cpu", threads=1)  # a bad model fails here, in one line, not in every task
-    ray = connect(options.address)
+    ray = connect(address)
     gpus = options.gpus_per_task
-    if gpus is None:
-        gpus = 1 if ray.cluster_resources().get("GPU", 0) > 0 else 0
+    if gpus is None:  # a GPU per task where the cluster has them, unless the dream is to run on the CPU
+        gpus = 1 if ray.cluster_resources().get("GPU", 0) > 0 and provider != "cpu" else 0
+    if provider == "cuda" and not gpus:
+        raise UserError("--provider cuda: the Ray cluster has no GPUs (or --gpus-per-task 0 was given)")
+    can_grant(ray, options.cpus_per_task, gpus, fixed=address == "local")
+    first_worker(ray, options.cpus_per_task, gpus)
     settings = make_settings(size)
+    check_wrap(settings)
     work = work_folder(job.output)
     fingerprint = {"input": str(job.input.resolve()), "input_bytes": job.input.stat().st_size,
                    "model": str(job.model.resolve()), "settings": asdict(settings), "plan": asdict(options.plan),
@@ -81,12 +64,13 @@ def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provid
     done = _resume(work, fingerprint)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1) // options.cpus_per_task))
     task = ray.remote(_dream_task).options(num_cpus=options.cpus_per_task, num_gpus=gpus, max_retries=RETRIES)
-    args = (ray.put(job.model.read_bytes()), settings, options.cpus_per_task, "cuda" if gpus else provider)
+    task_provider = provider if provider != "auto" else "cuda" if gpus else "cpu"
+    args = (ray.put(job.model.read_bytes()), settings, options.cpus_per_task, task_provider)
 
     def assemble(staged: Path) -> None:
         sink = output_writer(job, staged, clip, settings)
         try:
-            run = _Run(ray, task, args, work, options.plan, options.in_flight or 2 * slots, sink, clip.count)
+            run = _Run(ray, task, args, work, options.plan, options.in_flight or 2 * slots, sink, clip.expected)
             decoded = run.all(clip, done)
         except BaseException:
             sink.abort()  # no half file; the finished chunks stay for a rerun
@@ -100,15 +84,12 @@ def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provid
 
 def _resume(work: Path, fingerprint: dict) -> set[int]:
     """Chunks an earlier run with the same settings finished (none for a fresh render)."""
-    import shutil
-
     saved = work / "ray.json"
-    if saved.is_file() and json.loads(saved.read_text()) == json.loads(json.dumps(fingerprint)):
+    if ours(work) and saved.is_file() and json.loads(saved.read_text()) == json.loads(json.dumps(fingerprint)):
         done = {int(p.stem.split("-")[1]) for p in work.glob("part-*.npz")}
         print(f"resuming: {len(done)} chunks already dreamed in {work}/", file=sys.stderr)
         return done
-    shutil.rmtree(work, ignore_errors=True)  # another render's leftovers, or none
-    work.mkdir(parents=True)
+    claim(work)  # another render's leftovers, or none
     write_atomic(saved, json.dumps(fingerprint).encode())
     return set()
 
@@ -118,16 +99,11 @@ def _dream_task(model, settings, threads: int, provider: str, chunk: Chunk, fram
     import cv2
 
     cv2.setNumThreads(threads)
-    stream = DreamStream([Engine(_model_file(model), provider, threads=threads)], settings)
-    return encode(dream_chunk(stream, decode(frames), chunk))
-
-
-def _model_file(model: bytes) -> Path:
-    """The model's bytes as a file (onnxruntime and ModelInfo take paths), once per worker machine."""
-    path = Path(tempfile.gettempdir()) / f"deepdream-{hashlib.sha256(model).hexdigest()[:16]}.onnx"
-    if not path.is_file():
-        write_atomic(path, model)
-    return path
+    with tempfile.TemporaryDirectory(prefix="deepdream-") as folder:  # gone with the task: nothing left on the node
+        path = Path(folder) / "model.onnx"  # onnxruntime and ModelInfo take paths
+        path.write_bytes(model)
+        stream = DreamStream([Engine(path, provider, threads=threads, exact=True)], settings)
+        return encode(dream_chunk(stream, decode(frames), chunk))
 
 
 class _Run:
@@ -142,11 +118,18 @@ class _Run:
         self.bar = tqdm(total=frames or None, desc="render (ray)", unit="frame")
 
     def all(self, clip, done: set[int]) -> int:
-        """Every chunk of the clip dreamed and written; returns the frames decoded."""
-        total = self._submit_all(clip, done)
-        while self.pending:
-            self._collect()
-        self.bar.close()
+        """Every chunk of the clip dreamed and written; returns the frames decoded. On any failure the
+        chunks in flight are cancelled (their results would only be thrown away)."""
+        try:
+            total = self._submit_all(clip, done)
+            while self.pending:
+                self._collect()
+        except BaseException:
+            for ref in self.pending:
+                self.ray.cancel(ref, force=True)
+            raise
+        finally:
+            self.bar.close()
         if self.results or self.written != len(self.chunks):
             raise RuntimeError("chunks left unwritten")  # a bug, not a user's error
         return total
@@ -169,7 +152,7 @@ class _Run:
                 self._flush()
             else:
                 self._submit(chunk, buffer[chunk.first - base:chunk.last - base])
-            keep_from = max(base, chunk.end - self.plan.warmup)
+            keep_from = max(base, chunk.end - self.plan.warmup_frames)
             buffer, base = buffer[keep_from - base:], keep_from
 
     def _submit(self, chunk: Chunk, frames: list) -> None:
@@ -182,7 +165,13 @@ class _Run:
     def _collect(self) -> None:
         [ready], _ = self.ray.wait(list(self.pending), num_returns=1)
         chunk = self.pending.pop(ready)
-        data = self.ray.get(ready)
+        try:
+            data = self.ray.get(ready)
+        except self.ray.exceptions.RayTaskError as exc:  # the task's own error, with a worker's traceback
+            cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
+            raise UserError(f"chunk {chunk.index + 1} failed on the Ray cluster: {reason}; the chunks finished so far "
+                            f"are kept in {self.work}/ for a rerun") from None
         write_atomic(self.work / f"part-{chunk.index:06d}.npz", data)
         self.results[chunk.index] = data
         self._flush()

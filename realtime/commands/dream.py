@@ -7,7 +7,7 @@ from realtime.dream.engine import Engine
 from realtime.dream.octaves import octave_sizes, resize
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.still import DreamSettings, dream_image
-from realtime.dream.transforms import MIN_SIDE
+from realtime.dream.params import MIN_SIDE
 from realtime.errors import UserError
 from realtime.media.images import check_output, load_guide, load_image, save_image
 

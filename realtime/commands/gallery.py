@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from realtime.dream.engine import Engine
-from realtime.errors import UserError
-from realtime.dream.pixels import to_uint8, to_unit
-from realtime.media.images import check_output, load_image, save_image
 from realtime.dream.octaves import resize
+from realtime.dream.params import MIN_SIDE
+from realtime.dream.pixels import to_uint8, to_unit
+from realtime.errors import UserError
+from realtime.media.images import check_output, load_image, save_image
 
 LABEL_HEIGHT = 24
 
@@ -59,7 +60,7 @@ def run(source: Path, output: Path, model: Path, steps: int = 20, step_size: flo
                         "`deepdream export --mix --layers mixed10` (writes models/inception_mix_mixed10.onnx)")
     rgb = load_image(source)
     scale = size / max(rgb.shape[:2])
-    image = resize(to_unit(rgb), (max(75, round(rgb.shape[0] * scale)), max(75, round(rgb.shape[1] * scale))))
+    image = resize(to_unit(rgb), (max(MIN_SIDE, round(rgb.shape[0] * scale)), max(MIN_SIDE, round(rgb.shape[1] * scale))))
     with tqdm(total=steps * len(engine.info.mix_layers), desc="gallery", unit="step") as bar:
         tiles = dream_layers(engine, image, steps, step_size, lambda name: bar.set_postfix_str(name) or bar.update())
     save_image(output, contact_sheet(tiles))

@@ -5,48 +5,38 @@ import logging
 import signal
 import tempfile
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import field, replace
 from pathlib import Path
 
+from realtime.dream.params import LIVE, OUTPUT
+from realtime.dream.settings import settings_class
 from realtime.errors import UserError
 from realtime.files import check_writable
 
 log = logging.getLogger("deepdream.live")
 
 
-@dataclass(frozen=True)
-class LiveOptions:
-    source: str = "webcam:0"
-    fallback: str | None = None
-    loop: bool = False
-    models: tuple[Path, ...] = ()
-    provider: str = "auto"
-    headless: bool = False
-    fullscreen: bool = False
-    window: tuple[int, int] | None = None
-    frames: int = 0
-    record: Path | None = None
-    stats: Path | None = None
-    snapshots: Path = Path(".")
-    guide: Path | None = None
-    serve: str | None = None
-    token: str | None = None
-    stereo: bool = False
-    disparity: int = 0
-    pipe: bool = False
-    virtualcam: bool = False
-    log: Path | None = None
-    seed: int | None = None
-    config: Path | None = None
-    osc: str | None = None  # [HOST:]PORT for remote control
-    event_log: Path | None = None
-    min_free_mb: float = 500.0  # recording stops when the disk has less free
-    crf: int = 18  # H.264 quality of recordings
-    heartbeat: Path | None = None  # set by the watchdog for the loop it supervises
-    run: int = 1  # which run of the watchdog this is: later runs number their output files
-    sync: bool = False  # each shown frame waits for its dream (as `render` and lockstep runs always do)
-    display_size: tuple[int, int] | None = None  # what the outputs show; None: the source's, capped
-    dream_fade: int = 4  # display frames over which a finished dream fades in (asynchronous mode)
+PATHS = ("record", "stats", "snapshots", "guide", "log", "config", "event_log", "heartbeat")  # text -> Path
+LiveOptions = settings_class(
+    "LiveOptions", LIVE + OUTPUT, "How `live` runs beside its dream: the LIVE and OUTPUT parameters "
+    "(realtime.dream.params: frames, window, sizes, fade, crf...), then where frames come from and go.",
+    extra=tuple((name, kind, field(default=default)) for name, kind, default in (
+        ("source", str, "webcam:0"), ("fallback", str, None), ("loop", bool, False), ("models", tuple, ()),
+        ("provider", str, "auto"), ("headless", bool, False), ("fullscreen", bool, False),
+        ("record", Path, None), ("stats", Path, None), ("snapshots", Path, Path(".")), ("guide", Path, None),
+        ("serve", str, None), ("token", str, None), ("stereo", bool, False), ("pipe", bool, False),
+        ("virtualcam", bool, False), ("log", Path, None), ("seed", int, None), ("config", Path, None),
+        ("osc", str, None),  # [HOST:]PORT for remote control
+        ("event_log", Path, None), ("heartbeat", Path, None),  # set by the watchdog for the loop it supervises
+        ("run", int, 1))),  # which run of the watchdog this is: later runs number their output files
+    module=__name__)
+
+
+def options_from_args(args, models: tuple[Path, ...]) -> "LiveOptions":
+    """LiveOptions by name from parsed flags (paths made Paths)."""
+    values = {**vars(args), "models": models}
+    values.update({name: Path(values[name]) for name in PATHS if values.get(name) is not None})
+    return LiveOptions.from_values(values)
 
 
 def open_with_fallback(options: LiveOptions, size):
@@ -144,21 +134,24 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     log.info("source %s", name)
     stream = DreamStream(engines, settings)
     # With a seed, a file is a stimulus: every frame, in order, as fast as the dream goes, so two
-    # runs show the same frames. Otherwise the newest frame wins, as with a camera.
-    lockstep = options.seed is not None and getattr(source, "is_file", False)
+    # runs show the same frames (and record the same bytes). Beside the dream, a file's every frame
+    # is shown at its rate, so a recording of it has no holes; with --sync, and from a camera, the
+    # newest frame wins.
+    is_file = getattr(source, "is_file", False)
+    lockstep = options.seed is not None and is_file
     sync = options.sync or lockstep
     options = replace(options, sync=sync)
     fps = getattr(source, "fps", 30.0)
     display = display_size(options.display_size, sync, source, settings.size)
     try:
-        outputs = Outputs(options, settings, fps, display)
+        outputs = Outputs(options, settings, fps, display, exact=lockstep)
     except BaseException:
         quietly(source.close)
         raise
     if lockstep:
         source.paced = False
         log.info("--seed with a file: every frame in order (not real time)")
-    reader = Latest(source, lockstep=lockstep)
+    reader = Latest(source, lockstep=lockstep or (is_file and not sync))
     try:
         if sync:
             show = Show(stream, playlist, outputs.recorder, outputs.window)
@@ -205,7 +198,8 @@ def _engines(options: LiveOptions, playlist) -> list:
     alone = options.sync or (options.seed is not None and isinstance(options.source, str) and Path(options.source).is_file())
 
     def build(below: bool) -> list:
-        return [Engine(m, options.provider, **({} if alone else beside_display(below))) for m in models]
+        return [Engine(m, options.provider, **({"exact": options.seed is not None} if alone else beside_display(below)))
+                for m in models]
 
     engines = build(False) if alone else lowered(build)  # beside the display: onnxruntime's threads below it
     for engine in engines:

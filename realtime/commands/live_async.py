@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-from realtime.dream.transforms import MIN_SIDE
+from realtime.dream.params import MIN_SIDE
 
 log = logging.getLogger("deepdream.live")
 
@@ -90,6 +90,6 @@ def source_size(source, fallback: tuple[int, int]) -> tuple[int, int]:
 def capped(size: tuple[int, int], limit: tuple[int, int] = (1920, 1080)) -> tuple[int, int]:
     """Scaled down, keeping its shape, to fit within `limit` (a 4K camera shown at 1080p)."""
     scale = min(1.0, limit[0] / size[0], limit[1] / size[1])
-    return max(75, round(size[0] * scale)), max(75, round(size[1] * scale))
+    return max(MIN_SIDE, round(size[0] * scale)), max(MIN_SIDE, round(size[1] * scale))
 
 

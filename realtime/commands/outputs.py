@@ -11,26 +11,27 @@ class Outputs:
     """Every place a shown frame goes (window, recording, pipe, virtual camera, HTTP, recorder,
     heartbeat) and the frame log, opened together and closed together."""
 
-    def __init__(self, options, settings, fps: float, display: tuple[int, int]):
+    def __init__(self, options, settings, fps: float, display: tuple[int, int], exact: bool = False):
+        """`exact`: recordings are exact files (realtime.media.video), for a run that must repeat."""
         self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
         self.heartbeat = None  # the watchdog's, when supervised
         try:
-            self._open(options, settings, fps, display)
+            self._open(options, settings, fps, display, exact)
         except BaseException:  # a later output failed: what opened first leaves nothing behind
             for sink in self.sinks:
                 quietly(sink.close)
             self.close()
             raise
 
-    def _open(self, options, settings, fps: float, display: tuple[int, int]) -> None:
+    def _open(self, options, settings, fps: float, display: tuple[int, int], exact: bool) -> None:
         from realtime.media.recorder import Recorder
-        from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink, side_by_side
+        from realtime.media.sinks import PipeSink, VideoSink, VirtualCamSink, WindowSink
         from realtime.media.video import VideoFormat
 
         w, h = display
         shown = (w * 2, h) if options.stereo else (w, h)
         self.present = presenter(options, settings.size, display)
-        video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo)
+        video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo, exact=exact)
         if options.headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         else:

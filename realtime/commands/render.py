@@ -4,8 +4,10 @@ Same `DreamStream` as `live` (feedback and flow included), but every frame, in o
 time: the output has the input's frame rate, frame count and sound. The output is checked before any
 work; frames go to a work folder beside the output in chunks, each with the stream's state, so an
 interrupted render continues where it stopped; the MP4 is assembled inside the work folder and
-moved over the output only when complete. The dream is deterministic: two renders with the same
-settings give the same file. `--ray` (commands/cluster.py) shares the checks and the finish.
+moved over the output only when complete. The work folder carries a marker file: only a folder
+with it is ever cleared or deleted. The dream is deterministic and the writer exact
+(realtime.media.video), so two renders with the same settings give the same file. `--ray`
+(commands/cluster.py) shares the checks and the finish.
 """
 from __future__ import annotations
 
@@ -14,29 +16,31 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, field
 from pathlib import Path
 
 import numpy as np
 
 from realtime.dream.engine import Engine
+from realtime.dream.params import MIN_SIDE, OUTPUT
+from realtime.dream.settings import settings_class
 from realtime.dream.stream import DreamStream
-from realtime.dream.transforms import MIN_SIDE
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
 from realtime.media.clip import Clip
+from realtime.media.audio import check_sound
+from realtime.media.spherical import not_360
 from realtime.media.video import VideoFormat, VideoWriter
 
 CHUNK = 30  # frames per chunk file: what an interruption can lose
+MARK = "made-by-deepdream-render"  # in every work folder we make: nothing without it is deleted
 
 
-@dataclass(frozen=True)
-class RenderJob:
-    input: Path
-    output: Path
-    model: Path
-    size: tuple[int, int] | None = None
-    crf: int = 18  # H.264 quality
+RenderJob = settings_class(
+    "RenderJob", OUTPUT, "A render: the clip, the output, the model, the processing size (None: the clip's), "
+    "and the OUTPUT parameters (crf).",
+    extra=(("input", Path, field()), ("output", Path, field()), ("model", Path, field()),
+           ("size", tuple, field(default=None))), module=__name__)
 
 
 def prepare(job: RenderJob) -> tuple[Clip, tuple[int, int]]:
@@ -48,16 +52,46 @@ def prepare(job: RenderJob) -> tuple[Clip, tuple[int, int]]:
     if job.output.suffix.lower() != ".mp4":
         raise UserError(f"output must be an .mp4 file, got {job.output}")
     check_writable(job.output, replacing="replacing existing {path} when the render completes")
+    ours(work_folder(job.output))
     clip = Clip.open(job.input)
     size = job.size or clip.size
     if min(size) < MIN_SIDE:
         raise UserError(f"{job.input} is {size[0]}x{size[1]}: the network needs at least {MIN_SIDE} px on a side "
                         "(render it larger with --size)")
+    check_sound(job.input)
     return clip, size
+
+
+def check_wrap(settings) -> None:
+    """Say now, not in the finished file, when --wrap frames cannot be marked as 360-degree video."""
+    note = not_360(settings.size) if settings.wrap else None
+    if note:
+        print(f"note: {note}", file=sys.stderr, flush=True)
 
 
 def work_folder(output: Path) -> Path:
     return output.with_name(f".{output.name}.partial")
+
+
+def ours(work: Path) -> bool:
+    """Whether `work` is a work folder we made (False: there is none); anything else in its place is refused."""
+    if work.is_symlink() or (work.exists() and not work.is_dir()):
+        raise UserError(f"{work} is in the way of the render's work folder; move it away or choose another output")
+    if work.is_dir() and not (work / MARK).is_file():
+        raise UserError(f"{work}/ was not made by deepdream render (no {MARK} file in it), so it is left alone; "
+                        "move it away or choose another output")
+    return work.is_dir()
+
+
+def claim(work: Path) -> None:
+    """A fresh, empty work folder of ours at `work` (an earlier render's leftovers cleared)."""
+    if ours(work):
+        shutil.rmtree(work)
+    try:
+        work.mkdir(parents=True)
+    except OSError as exc:
+        raise UserError(f"cannot make the work folder {work}: {exc.strerror or exc}") from None
+    write_atomic(work / MARK, b"deepdream render's work folder: deleted when the render completes\n")
 
 
 def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
@@ -65,13 +99,14 @@ def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
 
     clip, size = prepare(job)
     settings = make_settings(size)
-    stream = DreamStream([Engine(job.model, provider)], settings)
+    check_wrap(settings)
+    stream = DreamStream([Engine(job.model, provider, exact=True)], settings)
     work = work_folder(job.output)
     fingerprint = {"input": str(job.input.resolve()), "input_bytes": job.input.stat().st_size,
                    "model": str(job.model.resolve()), "settings": asdict(settings)}
     done = _resume(work, fingerprint, stream)
     pending, index = [], done
-    with tqdm(total=clip.count or None, initial=done, desc="render", unit="frame") as bar:
+    with tqdm(total=clip.expected, initial=done, desc="render", unit="frame") as bar:
         for rgb in clip.frames(skip=done):
             pending.append(stream(rgb))
             index += 1
@@ -99,21 +134,21 @@ def finish(work: Path, output: Path, assemble) -> Path:
             leftover.unlink(missing_ok=True)
         raise UserError(f"cannot write {output}: {exc.strerror or exc}; the dreamed frames are kept in {work}/, "
                         "run the same command again to finish without dreaming them again") from None
-    shutil.rmtree(work, ignore_errors=True)
+    if ours(work):
+        shutil.rmtree(work, ignore_errors=True)
     return output
 
 
 def _resume(work: Path, fingerprint: dict, stream: DreamStream) -> int:
     """Frames already rendered by an earlier run with the same settings (0 for a fresh render)."""
     progress = work / "progress.json"
-    if progress.is_file():
+    if ours(work) and progress.is_file():
         saved = json.loads(progress.read_text())
         if saved["fingerprint"] == json.loads(json.dumps(fingerprint)):
             with np.load(work / "state.npz", allow_pickle=False) as state:
                 stream.restore(dict(state))
             return int(saved["frames"])
-    shutil.rmtree(work, ignore_errors=True)  # another render's leftovers, or none
-    work.mkdir(parents=True)
+    claim(work)  # another render's leftovers, or none
     return 0
 
 
@@ -133,7 +168,8 @@ def _save_chunk(work: Path, index: int, frames: list, stream: DreamStream, finge
 
 def output_writer(job: RenderJob, path: Path, clip: Clip, settings) -> VideoWriter:
     """The render's H.264 writer: the clip's rate and sound, 360-degree metadata for --wrap."""
-    return VideoWriter(path, clip.fps, settings.size, VideoFormat(crf=job.crf, spherical=settings.wrap),
+    return VideoWriter(path, clip.fps, settings.size, VideoFormat(crf=job.crf, exact=True,
+                       spherical=settings.wrap and not not_360(settings.size)),  # check_wrap said why not
                        audio_from=job.input)
 
 

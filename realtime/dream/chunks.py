@@ -1,9 +1,9 @@
 """A clip cut into chunks that can be dreamed apart and joined without a visible seam.
 
 The feedback makes frame t depend on every frame before it, so chunk k (frames [start, end), at
-fixed multiples of `frames`) first dreams `warmup` frames before its start, which are thrown
-away (the feedback builds up as in a continuous render), and `blend` frames past its end, which
-the `Joiner` crossfades into the next chunk's first frames. Borders depend only on the plan,
+fixed multiples of `chunk_frames`) first dreams `warmup_frames` frames before its start, which
+are thrown away (the feedback builds up as in a continuous render), and `blend_frames` past its
+end, which the `Joiner` crossfades into the next chunk's first frames. Borders depend only on the plan,
 never on who dreams the chunks, so the joined frames do not depend on the number of workers.
 """
 from __future__ import annotations
@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
+
+from realtime.dream.params import CLUSTER, param
+from realtime.dream.settings import settings_class
 
 
 @dataclass(frozen=True)
@@ -24,23 +27,25 @@ class Chunk:
     last: int  # one past the last frame dreamed (its end plus the blend, within the clip)
 
 
-@dataclass(frozen=True)
-class ChunkPlan:
-    frames: int = 60
-    warmup: int = 20
-    blend: int = 8
+PLAN = tuple(param(CLUSTER, name) for name in ("chunk_frames", "warmup_frames", "blend_frames"))
+
+
+class ChunkPlan(settings_class("PlanParameters", PLAN, "How a clip is cut: the chunk parameters of CLUSTER.",
+                               module=__name__)):
+    """Where chunks start and end (chunk_frames), and what each dreams around itself (warm-up, blend)."""
 
     def __post_init__(self):
-        if self.frames < 1 or self.warmup < 0 or self.blend < 0 or self.blend > self.frames:
-            raise ValueError(f"bad chunk plan {self}: frames >= 1, warm-up >= 0, 0 <= blend <= frames")
+        super().__post_init__()
+        if self.blend_frames > self.chunk_frames:
+            raise ValueError(f"--blend-frames {self.blend_frames} is more than --chunk-frames {self.chunk_frames}")
 
     def chunk(self, index: int, total: int) -> Chunk:
-        start = index * self.frames
-        end = min(start + self.frames, total)
-        return Chunk(index, max(0, start - self.warmup), start, end, min(end + self.blend, total))
+        start = index * self.chunk_frames
+        end = min(start + self.chunk_frames, total)
+        return Chunk(index, max(0, start - self.warmup_frames), start, end, min(end + self.blend_frames, total))
 
     def chunks(self, total: int) -> list[Chunk]:
-        return [self.chunk(i, total) for i in range(-(-total // self.frames))]
+        return [self.chunk(i, total) for i in range(-(-total // self.chunk_frames))]
 
 
 def dream_chunk(stream, frames: Iterable[np.ndarray], chunk: Chunk) -> np.ndarray:

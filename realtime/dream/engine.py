@@ -44,8 +44,11 @@ def choose_provider(requested: str = "auto") -> str:
 
 
 class Engine:
-    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None):
-        """`spin_us`: how long onnxruntime's idle pool threads spin before they sleep (None: its default,
+    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None,
+                 exact: bool = False):
+        """`exact`: ask for deterministic kernels (cuDNN's non-deterministic convolutions avoided; the CPU's
+        are deterministic anyway, and onnxruntime's results do not depend on its thread count), for renders.
+        `spin_us`: how long onnxruntime's idle pool threads spin before they sleep (None: its default,
         0: they sleep at once; onnxruntime 1.26 and later, older ones ignore it and spin as they
         like); realtime.commands.live_async.beside_display says why a dream beside the display
         wants a short spin."""
@@ -56,6 +59,7 @@ class Engine:
             raise ModelError(f"model not found: {path} (export one with `deepdream export`)")
         self.path, self.options = path, ort.SessionOptions()
         self.options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
+        self.options.use_deterministic_compute = exact
         if threads:
             self.options.intra_op_num_threads = threads
         if spin_us is not None:

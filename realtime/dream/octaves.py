@@ -11,7 +11,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from realtime.dream.transforms import MIN_SIDE
+from realtime.dream.params import MIN_SIDE
 
 
 def octave_sizes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:

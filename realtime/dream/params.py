@@ -1,10 +1,12 @@
-"""The parameter table: every dream parameter once, with its type, range, default, unit and help.
+"""The parameter table: every number a command takes, once, with its type, range, default, unit and help.
 
-CLI flags, TOML keys, playlist scenes, OSC parameters, the frame log's columns and the HUD are all
-made from these tables, and every value, wherever it enters, goes through `Param.check`: finite, in
-range, one rule and one message. `STREAM` holds what `live` and `render` take (the `live=True` ones
-change while running: keys, OSC, scenes); `STILL` what `dream` takes. A name means the same thing in
-both; only the defaults differ where a still and a stream want different ones.
+CLI flags, TOML keys, playlist scenes, OSC parameters, the frame log's columns, the HUD and the
+settings dataclasses (realtime.dream.settings.settings_class) are all made from these tables, and
+every value, wherever it enters, goes through `Param.check`: finite, in range, one rule and one
+message. `STREAM` holds what `live` and `render` dream with (the `live=True` ones change while
+running: keys, OSC, scenes); `STILL` what `dream` takes; `LIVE` the show's own numbers; `OUTPUT`
+every MP4's; `CLUSTER` `render --ray`'s. A name means the same thing everywhere; only the defaults
+differ where a still and a stream want different ones. `param(table, name)` looks one up by name.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import math
 from dataclasses import dataclass, replace
 
 MAX_SIDE = 7680  # 8K: a 360-degree 8K frame is 7680x3840; beyond it no step fits in memory anyway
+MIN_SIDE = 75  # InceptionV3 needs at least 75 x 75 pixels
 ON = ("on", "true", "yes", "1")
 OFF = ("off", "false", "no", "0")
 
@@ -77,7 +80,7 @@ class Param:
             return value
         if not self.low <= value <= self.high:
             off = f" (or {self.off}: off)" if self.off is not None else ""
-            raise ValueError(f"must be within {_fmt(self.low)}..{_fmt(self.high)}{off}, got {_fmt(value)[:20]}")
+            raise ValueError(f"must be within {fmt_number(self.low)}..{fmt_number(self.high)}{off}, got {fmt_number(value)[:20]}")
         return value
 
     def _choice(self, value):
@@ -87,16 +90,16 @@ class Param:
 
     def expects(self) -> str:
         if self.kind == "size":
-            return f"WIDTHxHEIGHT, each {_fmt(self.low)}..{MAX_SIDE}"
+            return f"WIDTHxHEIGHT, each {fmt_number(self.low)}..{MAX_SIDE}"
         if self.kind == "choice":
             return " | ".join(self.choices)
         if self.kind == "bool":
             return "true or false"
-        off = f" (0: off)" if self.off == 0 else ""
-        return f"{'a whole number' if self.kind == 'int' else 'a number'} {_fmt(self.low)}..{_fmt(self.high)}{off}"
+        off = " (0: off)" if self.off == 0 else ""
+        return f"{'a whole number' if self.kind == 'int' else 'a number'} {fmt_number(self.low)}..{fmt_number(self.high)}{off}"
 
 
-def _fmt(value) -> str:
+def fmt_number(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -133,15 +136,41 @@ def _size(value) -> tuple[int, int]:
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
         raise ValueError(f"expects WIDTHxHEIGHT such as 640x360, got {value!r}")
     w, h = value
-    if not (75 <= w <= MAX_SIDE and 75 <= h <= MAX_SIDE):
-        raise ValueError(f"must be 75..{MAX_SIDE} pixels a side (the network needs 75), got {w}x{h}")
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise ValueError(f"must be {MIN_SIDE}..{MAX_SIDE} pixels a side (the network needs {MIN_SIDE}), got {w}x{h}")
     return int(w), int(h)
+
+
+def table(params: tuple) -> dict[str, Param]:
+    return {p.name: p for p in params}
+
+
+def param(params: tuple, name: str) -> Param:
+    """The parameter `name` of a table (KeyError names it when there is none)."""
+    for p in params:
+        if p.name == name:
+            return p
+    raise KeyError(f"no parameter {name!r} in this table")
+
+
+def live_params() -> dict[str, Param]:
+    """The STREAM parameters that change while running (keys, OSC, scenes)."""
+    return {p.name: p for p in STREAM if p.live}
+
+
+def check_all(params: tuple, values: dict) -> dict:
+    """Every value of `values` checked by its parameter; unknown names are refused."""
+    known = table(params)
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"unknown parameter {sorted(unknown)[0]!r}")
+    return {name: known[name].check(value) for name, value in values.items()}
 
 
 # What `live` and `render` take. Ranges: beyond them the dream is black, noise or frozen, or a
 # buffer no machine holds; they are generous enough for any look we have seen.
 STREAM = (
-    Param("size", "size", (640, 360), "processing size WxH", 75, MAX_SIDE, unit="px"),
+    Param("size", "size", (640, 360), "processing size WxH", MIN_SIDE, MAX_SIDE, unit="px"),
     Param("steps_per_frame", "int", 1, "ascent steps per frame", 0, 100, unit="steps", live=True),
     Param("step_size", "float", 0.02, "step size of each ascent step", 1e-5, 1.0, live=True),
     Param("feedback", "float", 0.9, "share of the previous dream kept", 0.0, 1.0, live=True),
@@ -161,49 +190,43 @@ STREAM = (
 # What `dream` takes for a still.
 STILL = (
     Param("steps", "int", 100, "ascent steps per octave", 0, 100_000, unit="steps"),
-    replace(STREAM[2], default=0.01, live=False),
+    replace(param(STREAM, "step_size"), default=0.01, live=False),
     Param("octaves", "int", 1, "number of scales", 1, 20),
     Param("octave_scale", "float", 1.3, "size ratio between octaves", 1.05, 4.0),
     Param("tile", "int", 0, "tile size for big images (smaller tiles: less memory, more steps)", 128, MAX_SIDE,
-       unit="px", off=0),
+          unit="px", off=0),
     Param("jitter", "int", 0, "random roll per step", 0, 512, unit="px"),
     Param("blur", "float", 0.0, "Gaussian sigma for the gradient (0: off)", 0.0, 50.0, unit="px"),
-    Param("max_dim", "int", 0, "dream at most this many pixels a side (the image is scaled back after)", 75,
-       MAX_SIDE, unit="px", off=0),
+    Param("max_dim", "int", 0, "dream at most this many pixels a side (the image is scaled back after)", MIN_SIDE,
+          MAX_SIDE, unit="px", off=0),
     Param("seed", "int", 0, "seed for jitter and tile offsets", 0, 2**32 - 1),
-    replace(STREAM[-1], default=False),
+    param(STREAM, "wrap"),
 )
 
-
-def table(params: tuple) -> dict[str, Param]:
-    return {p.name: p for p in params}
-
-
-def defaults(params: tuple) -> dict:
-    return {p.name: p.default for p in params}
-
-
-def live_params() -> dict[str, Param]:
-    """The STREAM parameters that change while running (keys, OSC, scenes)."""
-    return {p.name: p for p in STREAM if p.live}
-
-
-def check_all(params: tuple, values: dict) -> dict:
-    """Every value of `values` checked by its parameter; unknown names are refused."""
-    known = table(params)
-    unknown = set(values) - set(known)
-    if unknown:
-        raise ValueError(f"unknown parameter {sorted(unknown)[0]!r}")
-    return {name: known[name].check(value) for name, value in values.items()}
-
-
-def markdown(params: tuple) -> str:
-    """The flags of a table as README rows: flag, default, range, what it does."""
-    rows = ["| flag | default | range | what |", "| --- | --- | --- | --- |"]
-    for p in params:
-        default = "(see what)" if p.default is None else (
-            f"{p.default[0]}x{p.default[1]}" if p.kind == "size" else str(p.default).lower()
-            if p.kind == "bool" else _fmt(p.default))
-        rows.append(f"| `{p.flag}` | {default} | {p.expects()}{' ' + p.unit if p.unit else ''} | "
-                    f"{p.help}{' (live)' if p.live else ''} |")
-    return "\n".join(rows)
+LIVE = (  # `live`'s own numbers: the show, not the dream
+    Param("window", "size", None, "window size WxH (default: twice the shown size)", MIN_SIDE, MAX_SIDE,
+          optional=True),
+    Param("frames", "int", 0, "stop after N frames (0: run until quit)", 0, 10**12),
+    Param("disparity", "int", 0, "shift of the right eye in pixels (with --stereo)", -2000, 2000, unit="px"),
+    Param("watchdog", "float", 0.0, "run the loop in a child process, restarted if no frame is shown for this many "
+          "seconds (one dream: 60 s more) or it dies (0: off)", 1.0, 86400.0, unit="s", off=0.0),
+    Param("min_free_mb", "float", 500.0, "stop recording (and keep showing) when the disk has less free space",
+          0.0, 10.0**7, unit="MiB"),
+    Param("display_size", "size", None, "size of what every output shows, window, recording, stream, pipe "
+          "(default: the source's, at most 1920x1080; with --sync: --size)", MIN_SIDE, MAX_SIDE, optional=True),
+    Param("dream_fade", "int", 4, "display frames over which a finished dream fades in", 0, 60, unit="frames"),
+    Param("sync", "bool", False, "each shown frame waits for its own dream (the display at the dream's rate)"),
+)
+OUTPUT = (  # every MP4 we write (live --record, key and OSC recordings, render)
+    Param("crf", "int", 18, "H.264 quality (lower: better and bigger; 18 looks like the source)", 0, 51),
+)
+CLUSTER = (  # render --ray
+    Param("cpus_per_task", "int", 1, "CPUs (and onnxruntime threads) per task", 1, 1024),
+    Param("gpus_per_task", "float", None, "GPUs per task (default: 1 where the cluster has GPUs, else 0)", 0.0, 64.0,
+          optional=True),
+    Param("chunk_frames", "int", 90, "frames per task; chunk borders are fixed by this, not by the cluster", 1,
+          10**6),
+    Param("warmup_frames", "int", 20, "frames dreamed before each chunk and discarded (the feedback builds up)", 0,
+          10**4),
+    Param("blend_frames", "int", 8, "frames dreamed past each chunk and crossfaded into the next", 0, 10**4),
+)

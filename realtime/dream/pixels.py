@@ -11,3 +11,10 @@ def to_unit(rgb8: np.ndarray) -> np.ndarray:
 
 def to_uint8(unit: np.ndarray) -> np.ndarray:
     return np.clip((unit + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only view of `array`: for pixels handed to another thread, which must never change them."""
+    view = array.view()
+    view.flags.writeable = False
+    return view

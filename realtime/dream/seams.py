@@ -1,4 +1,4 @@
-"""Is there a seam where separately dreamed chunks meet? Per-frame figures and the test of issue 13.
+"""Is there a seam where separately dreamed chunks meet? Per-frame figures and the seam test of `render --ray`.
 
 Per frame t: the warping error of Ruder et al. 2016 (output t-1 carried by the source's optical
 flow onto frame t, its mean absolute difference from output t over the non-occluded pixels),

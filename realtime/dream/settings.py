@@ -1,38 +1,45 @@
-"""What a live stream is built with and what it reports: `StreamSettings` (every field a STREAM
-parameter of realtime.dream.params, checked there) and `Figures` (a frozen snapshot of a stream at
-one moment, for the HUD, OSC status, the frame log and --stats). Plain data, no behaviour.
+"""Settings made from the parameter table, and what a live stream reports.
+
+`settings_class(name, params)` makes a frozen dataclass with one field per parameter of a table
+(realtime.dream.params), its default the table's and every value checked by the table's rule when
+an instance is made, so no dataclass restates a field, a default or a range by hand; `extra`
+fields are the few that are not numbers (a source, a path). `StreamSettings` is what a live
+stream is built with; `Figures` a frozen snapshot of a stream at one moment, for the HUD, OSC
+status, the frame log and --stats.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields, make_dataclass
 
 from realtime.dream.params import STREAM, check_all
 
+TYPES = {"int": int, "float": float, "bool": bool, "choice": str, "size": tuple}
 
-@dataclass(frozen=True)
-class StreamSettings:
-    """What a stream is built with; every field is a STREAM parameter (realtime.dream.params), checked."""
-    size: tuple[int, int] = (640, 360)  # processing (width, height)
-    steps_per_frame: int = 1
-    step_size: float = 0.02
-    feedback: float = 0.9
-    feedback_moving: float | None = None  # default: --feedback
-    feedback_static: float | None = None
-    flow: str = "dis"  # dis, farneback or off
-    zoom: float = 1.0
-    octaves: int = 1
-    octave_scale: float = 1.4
-    calm: bool = False
-    wrap: bool = False  # a 360-degree equirectangular panorama: no seam where its edges meet
 
+def settings_class(name: str, params: tuple, doc: str, extra: tuple = (), module: str = __name__) -> type:
+    """A frozen dataclass of keyword-only fields: one per parameter of `params` (default from the
+    table, checked on creation), then the `extra` (name, type, dataclasses.field) ones;
+    `from_values(mapping)` builds one by name from any mapping that holds them (parsed flags, say),
+    ignoring the rest."""
     def __post_init__(self):
-        for name, value in check_all(STREAM, asdict(self)).items():
-            object.__setattr__(self, name, value)
+        values = check_all(params, {p.name: getattr(self, p.name) for p in params})
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
 
-    @classmethod
-    def from_values(cls, values: dict) -> "StreamSettings":
-        """By name, from any mapping that holds the STREAM parameters (parsed flags, say)."""
-        return cls(**{p.name: values[p.name] for p in STREAM if p.name in values})
+    def from_values(cls, values: dict):
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+    columns = [(p.name, TYPES[p.kind] | None if p.optional else TYPES[p.kind], field(default=p.default))
+               for p in params]
+    cls = make_dataclass(name, columns + list(extra), frozen=True, kw_only=True,
+                         namespace={"__post_init__": __post_init__, "from_values": classmethod(from_values),
+                                    "__doc__": doc, "PARAMS": params})
+    cls.__module__ = module
+    return cls
+
+
+StreamSettings = settings_class(
+    "StreamSettings", STREAM, "What a stream is built with: the STREAM parameters (realtime.dream.params), checked.")
 
 
 @dataclass(frozen=True)

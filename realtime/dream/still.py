@@ -5,32 +5,18 @@ tiles, blur); `dream_image` runs the steps at each octave. Arrays in, arrays out
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import numpy as np
 
 from realtime.dream.engine import Engine
 from realtime.dream.octaves import dream_octaves, octave_sizes
-from realtime.dream.params import STILL, check_all
+from realtime.dream.params import STILL
+from realtime.dream.settings import settings_class
 from realtime.dream.transforms import blur, compose, jitter, tiled, wrapped
 
 
-@dataclass(frozen=True)
-class DreamSettings:
-    steps: int = 100
-    step_size: float = 0.01
-    octaves: int = 1
-    octave_scale: float = 1.3
-    tile: int = 0
-    jitter: int = 0
-    blur: float = 0.0
-    max_dim: int = 0
-    seed: int = 0
-    wrap: bool = False
-
-    def __post_init__(self):
-        for name, value in check_all(STILL, asdict(self)).items():
-            object.__setattr__(self, name, value)
+class DreamSettings(settings_class("StillParameters", STILL, "The STILL parameters (realtime.dream.params), checked.",
+                                   module=__name__)):
+    """What `deepdream dream` dreams a still with: the STILL parameters, and what follows from them."""
 
     def dream_size(self, height: int, width: int) -> tuple[int, int]:
         """The size the dream runs at: the input's, shrunk to --max-dim a side if that is smaller."""

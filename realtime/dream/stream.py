@@ -20,7 +20,7 @@ import numpy as np
 from realtime.dream.flow import Motion, following, warp
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.octaves import resize
-from realtime.dream.params import live_params
+from realtime.dream.params import MIN_SIDE, live_params
 from realtime.dream.settings import Figures, StreamSettings
 from realtime.dream.transforms import wrapped
 
@@ -86,7 +86,7 @@ class DreamStream:
         live = self._live
         if name == "model":
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(self.engines):
-                raise ValueError(f"model must be 1..{len(self.engines)}, got {value!r}")
+                raise ValueError(f"model must be an index 0..{len(self.engines) - 1}, got {value!r}")
             live.model_index = value
         elif name == "mix":
             live.mix_target = self._mix_index(value)
@@ -196,8 +196,8 @@ class DreamStream:
         if level == 0:
             return engine.step(state, k, step_size, self.transform)
         h, w = state.shape[:2]
-        small_size = (max(75, round(h / self.settings.octave_scale ** level)),
-                      max(75, round(w / self.settings.octave_scale ** level)))
+        small_size = (max(MIN_SIDE, round(h / self.settings.octave_scale ** level)),
+                      max(MIN_SIDE, round(w / self.settings.octave_scale ** level)))
         small = resize(state, small_size)
         added = engine.step(small, k, step_size, self.transform) - small
         return np.clip(state + resize(added, (h, w)), -1, 1)

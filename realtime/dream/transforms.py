@@ -18,7 +18,8 @@ from functools import reduce
 import cv2
 import numpy as np
 
-MIN_SIDE = 75  # InceptionV3 needs at least 75 x 75 pixels
+from realtime.dream.params import MIN_SIDE
+
 
 
 def compose(*transforms):

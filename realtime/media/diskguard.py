@@ -16,7 +16,7 @@ log = logging.getLogger("deepdream.live")
 
 
 class DiskGuard:
-    def __init__(self, sink, min_free_mb: float = 500.0, every_s: float = 1.0):
+    def __init__(self, sink, min_free_mb: float, every_s: float = 1.0):
         self.sink, self.min_free, self.every_s = sink, min_free_mb * 2**20, every_s
         self.folder = Path(self.path or ".").resolve().parent
         self.stopped: str | None = None  # why recording stopped, once it has

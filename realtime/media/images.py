@@ -52,7 +52,7 @@ def _open(path: Path):
 def load_guide(path: Path) -> np.ndarray:
     """A --guide image in [-1, 1], refused at once (before any model loads) if smaller than the network takes."""
     from realtime.dream.pixels import to_unit
-    from realtime.dream.transforms import MIN_SIDE
+    from realtime.dream.params import MIN_SIDE
 
     rgb = load_image(path)
     if min(rgb.shape[:2]) < MIN_SIDE:

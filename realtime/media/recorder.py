@@ -15,7 +15,7 @@ log = logging.getLogger("deepdream.live")
 class Recorder:
     """Recording and snapshots started by keys or OSC, into a folder; a full disk stops the recording."""
 
-    def __init__(self, folder: Path, fps: float, size, latest, min_free_mb: float = 500.0, fmt=None):
+    def __init__(self, folder: Path, fps: float, size, latest, min_free_mb: float, fmt=None):
         self.folder, self.fps, self.size, self.latest = Path(folder), fps, size, latest
         self.min_free_mb, self.fmt = min_free_mb, fmt  # fmt: a realtime.media.video.VideoFormat
         self.sink = None

@@ -6,6 +6,8 @@ loop's side (encode and publish); `start_server` runs the HTTP server on its own
 Paths: `/` (the viewer page: WebGL, flat or 360-degree, stereo, WebXR), its scripts `/viewer.js`
 and `/glview.js`, `/stream.mjpg`, `/status.json` (figures, and the stream's projection and
 stereo layout, which the page reads); anything else is 404. With a token, every request must carry `?token=...` (403 otherwise).
+At most `CONNECTIONS` connections are served at once (a thread each); past that a connection gets a
+503 and is closed without a thread, and one that sends nothing for `IDLE_S` is closed.
 """
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.serve")
 BOUNDARY = "deepdreamframe"
+CONNECTIONS = 100  # viewers and requests at once: a room full of phones, far below the threads a machine has
+IDLE_S = 30.0  # a connection silent this long (half a request, a stalled reader) is closed
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n"
+        b"Connection: close\r\n\r\ntoo many viewers; try later\n")
 
 VIEWER = """<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -104,11 +110,46 @@ def _static(name: str) -> bytes:
 
 
 class _Server(ThreadingHTTPServer):
+    def __init__(self, *args, **kwargs):
+        self._slots = threading.BoundedSemaphore(CONNECTIONS)
+        self._open, self._counting = 0, threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def open_connections(self) -> int:
+        """Connections being served now (each on its thread)."""
+        with self._counting:
+            return self._open
+
+    def process_request(self, request, client_address) -> None:
+        """A thread per connection while there are slots; past that a 503, with no thread."""
+        if not self._slots.acquire(blocking=False):
+            try:
+                request.settimeout(1.0)
+                request.sendall(BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            if not getattr(self, "_said_busy", False):
+                self._said_busy = True
+                log.warning("serve: %d connections open; more are refused with 503 until some close", CONNECTIONS)
+            return
+        with self._counting:
+            self._open += 1
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._counting:
+                self._open -= 1
+            self._slots.release()
+
     def handle_error(self, request, client_address) -> None:
         """A viewer that leaves mid-reply is normal (a closed tab, a phone asleep): no traceback for it."""
         import sys
 
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)):
             log.debug("viewer %s left mid-reply", client_address[0])
         else:
             log.exception("serve: error answering %s", client_address[0])
@@ -135,6 +176,8 @@ def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> Thre
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = IDLE_S  # socket timeout: an idle or half-sent request does not hold its thread for ever
+
         def log_message(self, fmt, *args):  # the default writes every request to stderr
             log.debug(fmt, *args)
 
@@ -179,7 +222,7 @@ def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> Thre
                     seen, jpeg = item
                     self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}"
                                      "\r\n\r\n".encode() + jpeg + b"\r\n")
-            except (BrokenPipeError, ConnectionResetError):
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
                 return
 
     try:

@@ -21,6 +21,22 @@ V1_XML = ('<?xml version="1.0"?><rdf:SphericalVideo xmlns:rdf="http://www.w3.org
 CHILDREN_AT = {b"stsd": 8, b"avc1": 78}  # bytes of fields before a box's child boxes (beyond its header)
 
 
+def equirectangular(size: tuple[int, int], stereo: bool = False) -> bool:
+    """Whether frames of this size (both eyes side by side with `stereo`) can be an equirectangular
+    360-degree picture: each eye twice as wide as high (to a pixel, or 1 %)."""
+    width, height = size[0] / (2 if stereo else 1), size[1]
+    return abs(width - 2 * height) <= max(1.0, 0.02 * height)
+
+
+def not_360(size: tuple[int, int], stereo: bool = False) -> str | None:
+    """Why frames of this size are not marked as 360-degree video, or None when they can be."""
+    if equirectangular(size, stereo):
+        return None
+    eye = f"each eye {size[0] // 2}x{size[1]}" if stereo else f"{size[0]}x{size[1]}"
+    return (f"--wrap: {eye} is not 2:1, so the video is not marked as 360-degree (an equirectangular "
+            "panorama is twice as wide as high); the dream still wraps around left to right")
+
+
 def box(kind: bytes, payload: bytes, full: bool = False) -> bytes:
     body = (b"\0\0\0\0" if full else b"") + payload  # a "full box" starts with version 0 and no flags
     return struct.pack(">I4s", 8 + len(body), kind) + body

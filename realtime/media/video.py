@@ -2,34 +2,49 @@
 
 Every MP4 we write goes through `VideoWriter` (`live --record`, key and OSC recordings, `render`).
 Frame i gets the time i / rate in a rational time base, so N frames at R fps stay N frames at R.
-Odd sizes are padded to even (4:2:0 chroma needs even sides). The encoder is the first of
-`ENCODERS` that opens here (h264_nvenc on an NVIDIA machine with an encoder, else libx264).
-Audio (realtime.media.audio) and 360-degree metadata (realtime.media.spherical) are added on request.
+Odd sizes are padded to even (4:2:0 chroma needs even sides). Pictures are converted to YUV 4:2:0
+here, by swscale (BT.601, limited range, and tagged so, so players do not take HD for BT.709). The
+encoder is the first of `ENCODERS` that opens here (h264_nvenc on an NVIDIA machine with an
+encoder, else libx264). An `exact` file (render, `live --seed`) is converted and encoded on one
+thread, libx264 always, so the same frames give the same bytes on any machine with the same build,
+whatever its core count or load (the x264 bitstream depends on its thread count); a live recording
+keeps the machine's threads. (OpenCV's conversion is 4x faster, but its 2x2 chroma average lets a
+dream's fine colour texture flicker: the warping error of a recording rose from 1.28 to 1.75.) Audio (realtime.media.audio) and 360-degree metadata
+(realtime.media.spherical) are added on request.
 """
 from __future__ import annotations
 
 import logging
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from realtime.dream.params import OUTPUT, table
 from realtime.errors import UserError
 from realtime.files import make_shareable
+from realtime.media.spherical import not_360
 
 log = logging.getLogger("deepdream.video")
 ENCODERS = ("h264_nvenc", "libx264")
+CRF = table(OUTPUT)["crf"]
+BT601, LIMITED = 6, 1  # FFmpeg's AVCOL_SPC_SMPTE170M and AVCOL_RANGE_MPEG: what swscale makes of RGB by default
 
 
 @dataclass(frozen=True)
 class VideoFormat:
-    crf: int = 18  # constant quality: 0 lossless, 18 visually clean, 23 x264's default, 51 worst
+    crf: int = CRF.default  # constant quality: 0 lossless, 18 visually clean, 23 x264's default, 51 worst
     spherical: bool = False  # equirectangular 360-degree frames: metadata for players and headsets
     stereo: bool = False  # frames are [left eye | right eye] (recorded in the 360-degree metadata)
+    exact: bool = False  # same frames, same bytes: libx264 on one thread (render, live --seed)
+
+    def encoders(self) -> tuple[str, ...]:
+        # NVENC's output is the driver's and the chip's business: an exact file is libx264's.
+        return ("libx264",) if self.exact else ENCODERS
 
 
 def as_rate(fps) -> Fraction:
@@ -40,10 +55,12 @@ def as_rate(fps) -> Fraction:
     return rate
 
 
-def encoder_options(name: str, crf: int) -> dict[str, str]:
+def encoder_options(name: str, crf: int, exact: bool = False) -> dict[str, str]:
     if name == "h264_nvenc":  # constant-quality VBR: the nvenc counterpart of x264's crf
         return {"rc": "vbr", "cq": str(crf), "b": "0", "preset": "p5"}
-    return {"crf": str(crf), "preset": "medium"}
+    # x264's output depends on its thread count (auto: the machine's cores), so an exact file
+    # takes one thread (benchmarks/video_writer.py measures what that costs).
+    return {"crf": str(crf), "preset": "medium", **({"threads": "1"} if exact else {})}
 
 
 def choose_encoder(size, rate: Fraction, crf: int, candidates=ENCODERS) -> str:
@@ -70,22 +87,27 @@ class VideoWriter:
     """A sink (write(frame), close()) making an H.264 MP4; `abort()` drops it, leaving nothing behind."""
 
     def __init__(self, path: Path, fps, size: tuple[int, int], fmt: VideoFormat = VideoFormat(),
-                 audio_from: Path | None = None, encoders=ENCODERS):
+                 audio_from: Path | None = None, encoders=None):
         import av
 
-        if not 0 <= fmt.crf <= 51:
-            raise UserError(f"--crf must be 0..51, got {fmt.crf}")
+        try:
+            CRF.check(fmt.crf)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
         self.path, self.size, self.fmt, self.frames = Path(path), tuple(size), fmt, 0
         rate = as_rate(fps)
         coded = even(self.size)
-        self.encoder = choose_encoder(coded, rate, fmt.crf, encoders)
+        self.encoder = choose_encoder(coded, rate, fmt.crf, encoders or fmt.encoders())
         self.tmp = self._temporary()
         self.container = None
         try:
             self.container = av.open(str(self.tmp), "w", format="mp4")
-            self.stream = self.container.add_stream(self.encoder, rate=rate, options=encoder_options(self.encoder, fmt.crf))
+            self.stream = self.container.add_stream(self.encoder, rate=rate,
+                                                    options=encoder_options(self.encoder, fmt.crf, fmt.exact))
             self.stream.width, self.stream.height, self.stream.pix_fmt = *coded, "yuv420p"
-            self.stream.codec_context.time_base = 1 / rate
+            context = self.stream.codec_context
+            context.time_base = 1 / rate
+            context.colorspace, context.color_range = BT601, LIMITED  # what the conversion in write() makes
             self.audio = None
             if audio_from is not None:
                 from realtime.media.audio import AudioTrack
@@ -97,8 +119,11 @@ class VideoWriter:
             self.tmp.unlink(missing_ok=True)
             raise
         self.rate = rate
+        if fmt.spherical and not_360(self.size, fmt.stereo):
+            log.warning("%s", not_360(self.size, fmt.stereo))
+            self.fmt = replace(fmt, spherical=False)
         log.info("recording %s: H.264 (%s) %dx%d at %s fps, crf %d%s", self.path, self.encoder, *coded, rate, fmt.crf,
-                 ", 360-degree" if fmt.spherical else "")
+                 ", 360-degree" if self.fmt.spherical else "")
 
     def _temporary(self) -> Path:
         parent = self.path.parent if str(self.path.parent) else Path(".")
@@ -116,7 +141,9 @@ class VideoWriter:
             frame = cv2.resize(frame, self.size)
         if frame.shape[1::-1] != even(self.size):  # repeat the last column/row: no dark edge when shown
             frame = cv2.copyMakeBorder(frame, 0, self.size[1] % 2, 0, self.size[0] % 2, cv2.BORDER_REPLICATE)
-        picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        picture = rgb.reformat(format="yuv420p", threads=1 if self.fmt.exact else 0)  # 0: a thread a core
+        picture.colorspace, picture.color_range = BT601, LIMITED
         picture.pts = self.frames
         self.container.mux(self.stream.encode(picture))
         self.frames += 1

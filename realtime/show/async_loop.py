@@ -40,9 +40,12 @@ class AsyncStats(LoopStats):
         super().stop()
         self.updates_at_stop = self.worker.updates
 
+    def dream_updates(self) -> int:
+        """Dreams finished while the show ran (the one in flight at its end finishes after it)."""
+        return self.worker.updates if self.updates_at_stop is None else self.updates_at_stop
+
     def dream_hz(self) -> float:
-        updates = self.worker.updates if self.updates_at_stop is None else self.updates_at_stop
-        return updates / self.elapsed()
+        return self.dream_updates() / self.elapsed()
 
     def rates(self) -> dict:
         """What the show's status adds in this mode (HUD, OSC, /status.json, the frame log)."""
@@ -53,7 +56,7 @@ class AsyncStats(LoopStats):
         out = super().summary(show)
         frames, elapsed = max(self.frames, 1), self.elapsed()
         per_frame = {k: v * 1e3 / frames for k, v in {**self.display.spent, "sinks": self.spent["display"]}.items()}
-        out.update(mode="async", display_fps=self.fps(), dream_hz=self.dream_hz(), dream_updates=self.worker.updates,
+        out.update(mode="async", display_fps=self.fps(), dream_hz=self.dream_hz(), dream_updates=self.dream_updates(),
                    dream_age_ms=_percentiles(self.ages_ms), dropped_frames=self.dropped,
                    display_ms={**{k: round(v, 2) for k, v in per_frame.items()}, "total": round(sum(per_frame.values()), 2)},
                    worker={"busy": self.worker.busy_s / elapsed,
@@ -92,7 +95,7 @@ def run_async(reader, show, worker, display, sinks, window=None, max_frames: int
 def _show(frame, show, worker, display, present):
     update = worker.take()
     proc, shown = display.frame(frame.image, show.stream.figures().values["flow"], update)
-    worker.offer(replace(frame, image=proc), display.motion)
+    worker.offer(replace(frame, image=proc), display.motion)  # read-only: the dream's thread reads it from now on
     return present(shown) if present is not None else shown
 
 

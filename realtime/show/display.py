@@ -19,6 +19,7 @@ import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
 from realtime.dream.flow import Flow, following
+from realtime.dream.pixels import frozen
 from realtime.dream.reproject import Fade, carrier, compose, fit, padded
 
 # Frames: a dream landing at most this far behind is carried along the per-frame motions since (a
@@ -50,7 +51,8 @@ class DisplayPath:
 
         `flow` is the live parameter ("off": the detail stays where it is); `update` a finished dream."""
         t0 = time.perf_counter()
-        proc = fit(image, self.processing)  # counted with the flow, whose input it is
+        proc = frozen(fit(image, self.processing))  # counted with the flow, whose input it is; shared with
+        # the dream's thread (offered) and compared by identity (a landing dream's frame): never changed
         self.flow = following(self.flow, flow, self.around)  # switched live, maybe
         self.far = following(self.far, flow, self.around, far=True)
         moved = self._motion(self.flow, self.prev, proc, flow)

@@ -171,4 +171,7 @@ def _count(stats: LoopStats, frame, flow_s: float, t0: float, t1: float, t2: flo
 
 
 def write_stats(path: Path, summary: dict):
-    path.write_text(json.dumps(summary, indent=2) + "\n")
+    """--stats at the end of a run: written whole or not at all (a full disk is one line, not a traceback)."""
+    from realtime.files import write_atomic
+
+    write_atomic(path, (json.dumps(summary, indent=2) + "\n").encode())

@@ -2,11 +2,12 @@
 
 A python-osc UDP server runs on its own thread and only queues what arrives; the loop drains the
 queue between frames and applies each message on its own thread, so the stream's controls never
-change halfway through a frame and need no lock. A malformed datagram, an unknown address or a bad
-value is logged and dropped: the show goes on.
+change halfway through a frame and need no lock. A bundle with a time tag is applied when it is due
+(up to an hour ahead). A malformed datagram, an unknown address or a bad value is logged and
+dropped: the show goes on.
 
 Address space (all under /deepdream; scenes and models count from 1, as in the HUD):
-  /deepdream/set NAME VALUE        set a live parameter (realtime.show.control.PARAMS); /deepdream/NAME VALUE too
+  /deepdream/set NAME VALUE        set a live parameter (realtime.show.control.parameters()); /deepdream/NAME too
   /deepdream/scene N|NAME          jump to a playlist scene (and give every parameter back to the playlist)
   /deepdream/release               give parameters set over OSC back to the playlist
   /deepdream/pause [0|1]           pause / resume (no argument: toggle)
@@ -16,18 +17,23 @@ Address space (all under /deepdream; scenes and models count from 1, as in the H
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import queue
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
-from pythonosc import dispatcher, osc_packet, osc_server
+from pythonosc import osc_packet, osc_server
 from pythonosc.osc_message_builder import build_msg
 
 from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.live")
 PREFIX = "/deepdream"
+LATEST_S = 3600.0  # a bundle timed further ahead than this is a mistake (or mischief): dropped, with a line
+WAITING = 1000  # timed messages held at most; more are dropped, with a line
 
 
 @dataclass(frozen=True)
@@ -35,63 +41,78 @@ class Message:
     address: str
     args: tuple
     sender: tuple[str, int]
+    due: float = field(default=0.0, compare=False)  # time.monotonic() when to apply it (a timed bundle's)
 
 
 class Remote:
-    """`Remote(host, port)` listens; `messages()` drains what came in since the last call."""
+    """`Remote(host, port)` listens; `messages()` returns what is due since the last call, in order.
+
+    The server's thread only parses and queues (python-osc's own dispatcher would sleep on its
+    thread until a bundle's time, stopping every later message and the server's shutdown); a
+    bundle timed in the future waits in a heap that the loop's thread drains when it is due."""
 
     def __init__(self, host: str, port: int):
         self._queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
-        table = dispatcher.Dispatcher()
-        table.map(f"{PREFIX}/*", self._received, needs_reply_address=True)
-        table.set_default_handler(lambda sender, address, *args: log.warning(
-            "osc: unknown address %s from %s:%s (ignored)", address, *sender), needs_reply_address=True)
+        self._later: list = []  # (due, n, Message): the loop's thread's alone
+        self._order = itertools.count()
         try:
-            self.server = _Server((host, port), _LoggingDispatcher(table))
+            self.server = _Server((host, port), self)
         except OSError as exc:
             raise UserError(f"cannot listen for OSC on {host}:{port}: {exc.strerror or exc}") from None
         self.address = self.server.server_address
-        self._thread = threading.Thread(target=self.server.serve_forever, name="osc", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.2,), name="osc", daemon=True)
         self._thread.start()
 
-    def _received(self, sender, address: str, *args) -> None:
-        self._queue.put(Message(address, args, sender))
+    def call_handlers_for_packet(self, data: bytes, sender) -> list:
+        """python-osc's dispatcher interface, on the server's thread: parse, check the address, queue."""
+        try:
+            packet = osc_packet.OscPacket(data)
+        except osc_packet.ParseError as exc:
+            log.warning("osc: malformed message from %s:%s (%s; ignored)", *sender[:2], exc)
+            return []
+        now, monotonic = time.time(), time.monotonic()
+        for timed in packet.messages:
+            address, args = timed.message.address, tuple(timed.message.params)
+            ahead = timed.time - now
+            if not address.startswith(PREFIX + "/"):
+                log.warning("osc: unknown address %s from %s:%s (ignored)", address, *sender[:2])
+            elif ahead > LATEST_S:
+                log.warning("osc: %s %s from %s:%s is timed %.0f s ahead, more than %.0f s (ignored)", address,
+                            list(args), *sender[:2], ahead, LATEST_S)
+            else:
+                self._queue.put(Message(address, args, tuple(sender[:2]), monotonic + max(0.0, ahead)))
+        return []
 
     def messages(self) -> list[Message]:
-        out = []
-        while not self._queue.empty():
-            out.append(self._queue.get_nowait())
+        """On the loop's thread: every message due by now, in the order due (arrival for ties)."""
+        while True:
+            try:
+                message = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if len(self._later) >= WAITING:
+                log.warning("osc: %d timed messages already wait; %s dropped", WAITING, message.address)
+                continue
+            heapq.heappush(self._later, (message.due, next(self._order), message))
+        now, out = time.monotonic(), []
+        while self._later and self._later[0][0] <= now:
+            out.append(heapq.heappop(self._later)[2])
         return out
 
     def reply(self, sender: tuple[str, int], address: str, args: list) -> None:
         self.server.socket.sendto(build_msg(address, args).dgram, sender)
 
     def close(self) -> None:
-        self.server.shutdown()
+        self.server.shutdown()  # serve_forever polls every 0.2 s: returns at once
         self.server.server_close()
-
-
-class _LoggingDispatcher:
-    """python-osc drops unparsable packets silently; an installation's log should say so."""
-
-    def __init__(self, table):
-        self.table = table
-
-    def call_handlers_for_packet(self, data: bytes, sender):
-        try:
-            osc_packet.OscPacket(data)
-        except osc_packet.ParseError as exc:
-            log.warning("osc: malformed message from %s:%s (%s; ignored)", *sender, exc)
-            return []
-        return self.table.call_handlers_for_packet(data, sender)
 
 
 class _Server(osc_server.BlockingOSCUDPServer):  # handlers only queue: no thread per datagram
     def verify_request(self, request, client_address) -> bool:
         if super().verify_request(request, client_address):
             return True
-        log.warning("osc: a datagram from %s:%s that is not OSC (ignored)", *client_address)
+        log.warning("osc: a datagram from %s:%s that is not OSC (ignored)", *client_address[:2])
         return False
 
     def handle_error(self, request, client_address) -> None:
-        log.exception("osc: error handling a message from %s:%s (ignored)", *client_address)
+        log.exception("osc: error handling a message from %s:%s (ignored)", *client_address[:2])

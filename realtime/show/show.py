@@ -31,22 +31,32 @@ class Show:
         self.held: set[str] = set()  # parameters an operator set, which the playlist leaves alone
         self.paused = False
         self.scene = ""
+        self._refused: set[str] = set()  # what a scene asked and the stream refused, said once
         start = stream.figures().settings.flow
         self.flow_method = start if start != "off" else "dis"  # what "flow on" means
 
     def tick(self) -> None:
-        """Before each frame: the playlist's values for every parameter nobody holds."""
+        """Before each frame: the playlist's values for every parameter nobody holds (whole numbers
+        rounded during a crossfade); one the stream refuses is logged once and left as it was."""
         if self.playlist is None or self.paused:
             return
         numbers, model, self.scene = self.playlist.at(self.clock() - self.started)
         for name, value in numbers.items():
             if name not in self.held:
-                self.stream.set(name, int(round(value)) if name == "steps_per_frame" else value)
+                self._from_scene(name, round(value) if live_params()[name].kind == "int" else value)
         if model is not None and "model" not in self.held:
             paths = [path.resolve() for path in self.stream.figures().model_paths]
             target = Path(model).resolve()
             if target in paths:
                 self.stream.set("model", paths.index(target))
+
+    def _from_scene(self, name: str, value) -> None:
+        try:
+            self.stream.set(name, value)
+        except ValueError as exc:
+            if str(exc) not in self._refused:  # once, not every frame of the scene
+                self._refused.add(str(exc))
+                log.warning("scene %s: %s (kept the value in force)", self.scene, exc)
 
     def set(self, name: str, value) -> None:
         """An operator's change (key or OSC): checked by the stream, then held against the playlist."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
 from realtime.dream.flow import Flow, following
+from realtime.dream.pixels import frozen
 from realtime.dream.reproject import carrier, detail_of, padded
 from realtime.dream.stream import DreamStream
 from realtime.show.system import lower_this_thread
@@ -157,7 +158,8 @@ class DreamWorker:
             self.updates += 1
             self._since = None  # with the count, so the watchdog never sees a finished first dream as running
             self.busy_s += seconds
-            self._update = DreamUpdate(self.updates, onto, detail, frame.index, frame.time, seconds)
+            # `onto` is an offered frame, read-only already (and compared by identity by the display)
+            self._update = DreamUpdate(self.updates, onto, frozen(detail), frame.index, frame.time, seconds)
 
     def _land(self, image: np.ndarray, detail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(the newest frame offered while `image` was dreamed, the detail carried onto it), or
