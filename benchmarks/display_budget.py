@@ -27,10 +27,10 @@ from tqdm import tqdm
 
 from realtime.commands.live_async import beside_display
 from realtime.dream.engine import Engine
-from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.settings import StreamSettings
 from realtime.errors import UserError
 from realtime.show.system import keep_freed_memory, lower_this_thread, lowered
+from timing import MODEL_HELP, model_or_exit
 
 FPS = 30.0
 
@@ -92,13 +92,14 @@ def steps(engine, image, n: int) -> list[float]:
 
 def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--model", help=MODEL_HELP)
     parser.add_argument("--size", default="640x360", help="the dream's processing size, WxH")
     parser.add_argument("--ms", default="3,5,8", help="milliseconds of work per frame, comma-separated")
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--steps", type=int, default=3, help="timed steps per block")
     parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
     args = parser.parse_args(argv)
+    args.model = model_or_exit(args.model)
     try:
         args.size = StreamSettings(size=args.size).size  # the processing size's own check (realtime.dream.params)
     except ValueError as exc:

@@ -25,11 +25,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 from live import SIZES, run_beside
+from timing import MODEL_HELP, model_or_exit
 
 from realtime.commands.live_async import beside_display
 from realtime.dream.chain import Chain
 from realtime.dream.engine import Engine
-from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.reproject import fit
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
@@ -105,13 +105,14 @@ def figures(args) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--model", help=MODEL_HELP)
     parser.add_argument("--clip", default=str(Path(__file__).resolve().parent.parent / "tests" / "data" / "pan_coffee_320x240.mp4"))
     parser.add_argument("--seconds", type=float, default=60.0, help="per size")
     parser.add_argument("--window", type=float, default=5.0)
     parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--json")
     args = parser.parse_args()
+    args.model = model_or_exit(args.model)
     for name in ("seconds", "window"):
         value = getattr(args, name)
         if not np.isfinite(value) or value <= 0:

@@ -10,10 +10,9 @@ import argparse
 import statistics
 
 import numpy as np
-from timing import report, times_ms
+from timing import MODEL_HELP, model_or_exit, report, times_ms
 
 from realtime.dream.engine import Engine
-from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.transforms import tiled
 
 CASES = [("224x224", (224, 224), 0), ("480x640", (480, 640), 0), ("1920x1080 tiled 512", (1080, 1920), 512)]
@@ -21,11 +20,12 @@ CASES = [("224x224", (224, 224), 0), ("480x640", (480, 640), 0), ("1920x1080 til
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--model", help=MODEL_HELP)
     parser.add_argument("--provider", default="auto")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json")
     args = parser.parse_args()
+    args.model = model_or_exit(args.model)
     engine = Engine(args.model, args.provider)
     rows = []
     for name, (h, w), tile in CASES:

@@ -26,7 +26,6 @@ import numpy as np
 from realtime.commands.live_async import beside_display
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
-from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.reproject import fit
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
@@ -38,6 +37,7 @@ from realtime.show.loop import run
 from realtime.show.show import Show
 from realtime.show.system import keep_freed_memory, lowered
 from realtime.show.worker import DreamWorker, StreamProxy
+from timing import MODEL_HELP, model_or_exit
 
 SIZES = [((320, 240), (640, 480)), ((640, 360), (1280, 720))]
 
@@ -134,7 +134,7 @@ def async_stability(engine, clip, fade, size=(320, 240), display=(640, 480)):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--model", help=MODEL_HELP)
     parser.add_argument("--clip", default=str(Path("..") / "shared" / "testdata" / "pan_coffee_320x240.mp4"))
     parser.add_argument("--frames", type=int, default=90)
     parser.add_argument("--only", choices=("sync", "async"))
@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--json")
     args = parser.parse_args()
+    args.model = model_or_exit(args.model)
     keep_freed_memory()  # as `live` does, in both modes
     engine = Engine(args.model, args.provider)
     beside = lowered(lambda below: Engine(args.model, args.provider, **beside_display(below)))  # as `live` builds it without --sync

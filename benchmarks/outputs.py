@@ -23,8 +23,8 @@ import numpy as np
 from realtime.commands.render import RenderJob, render
 from realtime.media.serve import FrameHub, start_server
 from realtime.media.sources import SyntheticSource
-from realtime.dream.model import DEFAULT_MODEL
 from realtime.dream.settings import StreamSettings
+from timing import MODEL_HELP, model_or_exit
 
 
 def render_fps(model: Path, clip: Path, size) -> float:
@@ -74,9 +74,10 @@ def stream_latency(frames: int = 150) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(DEFAULT_MODEL))
+    parser.add_argument("--model", help=MODEL_HELP)
     parser.add_argument("--clip", default=str(Path("..") / "shared" / "testdata" / "pan_coffee_320x240.mp4"))
     args = parser.parse_args()
+    args.model = model_or_exit(args.model)
     result = {"render_fps": {f"{w}x{h}": round(render_fps(Path(args.model), Path(args.clip), (w, h)), 2)
                              for w, h in [(320, 240), (640, 360)]},
               "stream_latency": stream_latency()}

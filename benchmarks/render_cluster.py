@@ -26,7 +26,7 @@ from realtime.dream.engine import Engine
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
-from timing import clip_parser
+from timing import clip_parser, model_or_exit
 
 
 def wall(argv: list[str]) -> float:
@@ -88,6 +88,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip", default="", help="comma list of parts to skip: renders,overheads,large")
     args = ap.parse_args()
+    args.model = model_or_exit(args.model)
     first = next(Clip.open(args.clip).frames())
     if "renders" not in args.skip:
         renders(args.model, args.clip, args.size, args.rounds)

@@ -18,7 +18,7 @@ from realtime.dream.seams import seam_figures
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
-from timing import clip_parser
+from timing import clip_parser, model_or_exit
 
 
 def joined(engine, settings, frames, plan: ChunkPlan):
@@ -34,6 +34,7 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=30)
     ap.add_argument("--plans", default="0/0,10/4,20/8", help="warm-up/blend pairs")
     args = ap.parse_args()
+    args.model = model_or_exit(args.model)
     size = tuple(int(v) for v in args.size.split("x"))
     frames = list(Clip.open(args.clip).frames())
     settings = StreamSettings(size=size, steps_per_frame=2, step_size=0.03)

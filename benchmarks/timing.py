@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -31,12 +32,25 @@ def report(title: str, columns: list[tuple[str, str, str]], rows: list[dict], js
             json.dump({**extra, "rows": rows}, fh, indent=2)
 
 
-def clip_parser(doc: str) -> argparse.ArgumentParser:
-    """A parser with --model (the default model), --clip (the test clip the repository carries) and --size."""
-    from realtime.dream.model import DEFAULT_MODEL
+MODEL_HELP = "a name in the model store or a .onnx path (default: mixed3_mixed5)"
 
+
+def model_or_exit(text: str | None) -> Path:
+    """--model's value (a name, a path, or None: the default model) -> its file, or exit with the store's line."""
+    from realtime.errors import UserError
+    from realtime.store import find
+
+    try:
+        return find(text)
+    except UserError as exc:
+        raise SystemExit(f"{Path(sys.argv[0]).name}: {exc}") from None
+
+
+def clip_parser(doc: str) -> argparse.ArgumentParser:
+    """A parser with --model (a name in the model store or a path; resolve it with `model_or_exit`), --clip
+    (the test clip the repository carries) and --size."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
-    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    ap.add_argument("--model", help=MODEL_HELP)
     ap.add_argument("--clip", type=Path,
                     default=Path(__file__).resolve().parents[1] / "tests/data/pan_coffee_320x240.mp4")
     ap.add_argument("--size", default="160x120", help="processing size WxH")

@@ -10,6 +10,7 @@ import numpy as np
 from export.objectives import CHANNELS, Objective
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
+from realtime.store import file_for
 
 # (N, H, W) of the self-check: odd, non-square, and a batch; small enough to rarely land on a
 # max-pool near-tie (see export.verify) and to keep the export at a few seconds.
@@ -24,16 +25,17 @@ class ExportSettings:
     output: Path | None = None
     verify: bool = True
     mix: bool = False
+    precision: str = "fp32"  # or fp16: weights and arithmetic in half precision, inputs and outputs float32
 
     @property
     def path(self) -> Path:
-        return self.output or default_model_path(self.objective, self.mix)
+        return self.output or default_model_path(self.objective, self.mix, self.precision)
 
 
-def default_model_path(objective: Objective, mix: bool = False) -> Path:
-    if mix:
-        return Path("models") / f"inception_mix_{objective.layers[-1]}.onnx"
-    return Path("models") / f"inception_{objective.slug()}.onnx"
+def default_model_path(objective: Objective, mix: bool = False, precision: str = "fp32") -> Path:
+    """In the model store (realtime.store), named after the layers: mixed3_mixed5, mix_mixed10, mixed3_mixed5_fp16."""
+    name = f"mix_{objective.layers[-1]}" if mix else objective.slug()
+    return file_for(name if precision == "fp32" else f"{name}_{precision}")
 
 
 def run(settings: ExportSettings, progress=print) -> Path:
@@ -78,6 +80,27 @@ def run(settings: ExportSettings, progress=print) -> Path:
         meta["verified"] = json.dumps([{"shape": list(c.shape), "grad_error": c.grad_error,
                                         "loss_error": c.loss_error, "draws": c.draws} for c in checks])
         stamp(model, meta)
+    if settings.precision == "fp16":
+        model = _half(model, meta, settings, progress)
     write_atomic(path, model.SerializeToString())
     write_atomic(path.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode())
     return path
+
+
+def _half(model, meta: dict, settings: ExportSettings, progress):
+    """The float16 model, checked against the float32 one (verified above) on the CPU where it runs there."""
+    from export.convert import stamp
+    from export.precision import agreement, half
+
+    progress("converting to float16 (inputs and outputs stay float32)")
+    fp32 = model.SerializeToString()
+    converted = half(model)
+    meta["precision"] = "fp16"
+    if settings.verify:
+        progress("checking the float16 gradient against float32's on the CPU")
+        meta["fp16_check"] = agreement(fp32, converted.SerializeToString(), VERIFY_SHAPES, settings.seed)
+        if not json.loads(meta["fp16_check"])["checked"]:
+            progress("note: onnxruntime's CPU cannot run this float16 model, so it was not checked here: "
+                     "benchmarks/gpu.py checks it on the GPU")
+    stamp(converted, meta)
+    return converted

@@ -61,8 +61,9 @@ def compare(reference, session, shape, rng, draws: int = 8) -> Check:
 
 
 def verify(reference, model_bytes: bytes, shapes, seed: int = 0, draws: int = 8) -> list[Check]:
-    import onnxruntime as ort
+    from realtime.dream.runtime import onnxruntime
 
+    ort = onnxruntime()
     options = ort.SessionOptions()
     options.log_severity_level = 3  # inputs with defaults are overridable initializers: ORT warns
     session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])

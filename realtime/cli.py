@@ -14,8 +14,9 @@ from pathlib import Path
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
 from realtime.errors import UserError
 from realtime.flags import GALLERY, SEED, add_params, flag_type
+from realtime.store import DEFAULT as DEFAULT_MODEL, GALLERY as GALLERY_MODEL, find, name_of, store
 
-PROVIDER_CHOICES = ("auto", "cpu", "cuda")  # realtime.dream.engine.PROVIDERS, and auto: CUDA where it runs
+PROVIDER_CHOICES = ("auto", "cpu", "cuda")  # realtime.dream.runtime.PROVIDERS, and auto: CUDA where it runs
 
 
 def _export(args) -> int:
@@ -26,10 +27,12 @@ def _export(args) -> int:
     except ImportError as exc:
         raise UserError(f"export needs TensorFlow and tf2onnx ({exc.name} is missing): "
                         "pip install -e '.[export]'") from None
-    settings = ExportSettings(parse(args.layers), args.weights, args.seed,
-                              Path(args.output) if args.output else None, verify=not args.no_verify, mix=args.mix)
+    settings = ExportSettings(parse(args.layers), args.weights, args.seed, Path(args.output) if args.output else None,
+                              verify=not args.no_verify, mix=args.mix, precision=args.precision)
+    say = lambda msg: print(f"[export] {msg}", file=sys.stderr, flush=True)  # noqa: E731
     with only_our_lines():  # TensorFlow's banners differ by CPU and build: none reach the user
-        path = run(settings, progress=lambda msg: print(f"[export] {msg}", file=sys.stderr, flush=True))
+        path = run(settings, progress=say)
+    say(f"saved as {name_of(path)}: --model {name_of(path) if path.parent == store() else path}")
     print(path)
     return 0
 
@@ -39,7 +42,7 @@ def _dream(args) -> int:
     from realtime.dream.still import DreamSettings
 
     settings = DreamSettings.from_values(vars(args))
-    print(run(Path(args.input), Path(args.output), Path(args.model), settings, args.provider,
+    print(run(Path(args.input), Path(args.output), find(args.model), settings, args.provider,
               Path(args.guide) if args.guide else None))
     return 0
 
@@ -50,7 +53,7 @@ def _live(args) -> int:
 
     if args.watchdog:
         return _supervised(args)
-    models = tuple(Path(m) for m in (args.model or [str(_default_model())]))
+    models = tuple(find(m) for m in (args.model or [None]))
     return run_live(options_from_args(args, models), StreamSettings.from_values(vars(args)))
 
 
@@ -81,16 +84,11 @@ def _configured_live(parser, argv, args) -> int:
     return args.func(args)
 
 
-def _default_model():
-    from realtime.dream.model import DEFAULT_MODEL
-    return DEFAULT_MODEL
-
-
 def _gallery(args) -> int:
     from realtime.commands.gallery import run
 
-    print(run(Path(args.input), Path(args.output), Path(args.model), args.steps, args.step_size, args.size,
-              args.provider))
+    print(run(Path(args.input), Path(args.output), find(args.model, GALLERY_MODEL), args.steps, args.step_size,
+              args.size, args.provider))
     return 0
 
 
@@ -126,17 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default="imagenet",
                    help="imagenet (Keras download/cache), random (untrained, from --seed), or a weights FILE")
     p.add_argument("--seed", type=int, default=0, help="seed for random weights and the self-check")
-    p.add_argument("-o", "--output", help="model path (default: models/inception_<layers>.onnx)")
+    p.add_argument("-o", "--output", help="model path (default: the model store, named after the layers)")
     p.add_argument("--no-verify", action="store_true", help="skip the check against TensorFlow (not advised)")
+    p.add_argument("--precision", choices=("fp32", "fp16"), default="fp32",
+                   help="fp16: weights and arithmetic in half precision for GPUs, inputs and outputs float32; "
+                        "checked against fp32 where the CPU can run it (default fp32)")
     p.add_argument("--mix", action="store_true",
                    help="layer weights (mixed0..deepest of --layers) and a guide become inputs, set at run time")
     p.set_defaults(func=_export)
 
-    from realtime.dream.model import DEFAULT_MODEL
     p = sub.add_parser("dream", help="dream a still image")
     p.add_argument("input", help="PNG/JPEG image")
     p.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, ...)")
-    p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"exported model (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=f"a model's name in the store or a .onnx path (default: {DEFAULT_MODEL})")
     add_params(p, STILL)
     p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     p.add_argument("--guide", help="guide image: dream toward its features (needs a --mix model)")
@@ -145,8 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gallery", help="one dream per layer mixed0..mixed10, labelled, on one contact sheet")
     p.add_argument("input", help="PNG/JPEG image")
     p.add_argument("-o", "--output", required=True, help="sheet image (.png)")
-    p.add_argument("--model", default="models/inception_mix_mixed10.onnx",
-                   help="a mix model up to mixed10 (default: models/inception_mix_mixed10.onnx)")
+    p.add_argument("--model", help=f"a mix model up to mixed10, by name or path (default: {GALLERY_MODEL})")
     add_params(p, GALLERY)
     p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     p.set_defaults(func=_gallery)
@@ -156,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "or synthetic (default webcam:0)")
     p.add_argument("--fallback", help="source to use if --source cannot be opened at start (e.g. synthetic)")
     p.add_argument("--loop", action="store_true", help="loop a video file")
-    p.add_argument("--model", action="append", help=f"model; repeat to cycle with 'm' (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", action="append", help="a model's name in the store or a .onnx path; repeat to cycle "
+                   f"with 'm' (default: {DEFAULT_MODEL})")
     add_params(p, STREAM)
     add_params(p, LIVE)
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
@@ -192,12 +192,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="dream every frame of a clip offline, with the live loop's dream")
     p.add_argument("input", help="video file")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
-    p.add_argument("--model", default=str(DEFAULT_MODEL), help=f"model (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=f"a model's name in the store or a .onnx path (default: {DEFAULT_MODEL})")
     add_params(p, STREAM, defaults={"size": None})
     add_params(p, OUTPUT)
     p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     _add_cluster_flags(p)
     p.set_defaults(func=_render)
+
+    p = sub.add_parser("doctor", help="what this machine has for dreaming (onnxruntime build, GPU, CUDA libraries, "
+                       "cameras, disk) and a timed dream on each provider: one line per finding, for a bug report")
+    p.add_argument("--model", help=f"a model's name in the store or a .onnx path (default: {DEFAULT_MODEL}, else one "
+                   "exported on the spot with random weights where TensorFlow is installed)")
+    p.set_defaults(func=_doctor)
+
+    p = sub.add_parser("models", help="the models in the store (name, layers, weights, kind, size, path); "
+                       "`models add FILE.onnx` brings one made elsewhere")
+    verbs = p.add_subparsers(dest="verb")
+    add = verbs.add_parser("add", help="check that FILE.onnx is a deepdream-live model, then copy it into the store")
+    add.add_argument("file", help="a model exported elsewhere (deepdream export)")
+    p.set_defaults(func=_models)
     return parser
 
 
@@ -206,6 +219,22 @@ def _add_cluster_flags(p) -> None:
     p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                    help="dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster")
     add_params(p, CLUSTER)
+
+
+def _doctor(args) -> int:
+    from realtime.commands.doctor import run
+
+    return run(args.model)
+
+
+def _models(args) -> int:
+    from realtime.commands.models import add, listing
+
+    if args.verb == "add":
+        print(add(Path(args.file)))
+    else:
+        print(listing(), end="")
+    return 0
 
 
 def _render(args) -> int:
@@ -218,7 +247,7 @@ def _render(args) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl-C: the work kept for a rerun
 
-    job = RenderJob(input=Path(args.input), output=Path(args.output), model=Path(args.model), size=args.size,
+    job = RenderJob(input=Path(args.input), output=Path(args.output), model=find(args.model), size=args.size,
                     crf=args.crf)  # size None: the clip's own
     make_settings = lambda size: StreamSettings.from_values({**vars(args), "size": size})  # noqa: E731
     if args.ray is None:

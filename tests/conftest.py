@@ -21,6 +21,12 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 TESTDATA = Path(__file__).resolve().parent / "data"  # carried in the repository: see data/README.md
 
 
+@pytest.fixture(scope="session", autouse=True)
+def empty_model_store(tmp_path_factory):
+    """Every test (and every process it starts) sees an empty model store of its own, not the user's."""
+    os.environ["DEEPDREAM_MODELS"] = str(tmp_path_factory.mktemp("store"))
+
+
 @pytest.fixture(scope="session")
 def testdata() -> Path:
     return TESTDATA

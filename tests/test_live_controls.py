@@ -173,3 +173,23 @@ def test_ctrl_c_finalises_a_playable_recording(random_model, tmp_path):
     assert shown <= count <= shown + 1 and shown >= 10  # every frame shown is in the file (Ctrl-C may land
     # between the recording and the log), and the file plays
     assert not list(tmp_path.glob(".rec.*"))  # no temporary left behind
+
+
+def test_the_window_scales_the_frame_to_fit_keeping_its_shape():
+    window = WindowSink((320, 120))  # wider than the 4:3 frame: bars left and right
+    shots = []
+    try:
+        frame = np.zeros((120, 160, 3), np.uint8)
+        frame[:, :80] = (255, 0, 0)
+        frame[:, 80:] = (0, 0, 255)
+        window.show_hud = False
+        for shown in (frame, frame[:60, :80]):  # then a new size: a new texture
+            window.write(shown)
+            shots.append(window.renderer.to_surface())  # what the renderer drew (the dummy driver's software one)
+    finally:
+        window.close()
+    first = shots[0]
+    assert first.get_size() == (320, 120)
+    assert tuple(first.get_at((100, 60)))[:3] == (255, 0, 0) and tuple(first.get_at((220, 60)))[:3] == (0, 0, 255)
+    assert tuple(first.get_at((10, 60)))[:3] == (0, 0, 0) and tuple(first.get_at((310, 60)))[:3] == (0, 0, 0)
+    assert tuple(shots[1].get_at((160, 60)))[:3] == (255, 0, 0)  # the red quarter, filling the height

@@ -19,7 +19,8 @@ import pytest
 
 from conftest import wait_until
 from realtime.media.diskguard import DiskGuard
-from realtime.dream.engine import PROVIDERS, Engine
+from realtime.dream.engine import Engine
+from realtime.dream.runtime import PROVIDERS
 from realtime.show.eventlog import remove, setup
 from realtime.show.framelog import COLUMNS, FrameLog
 from realtime.show.loop import hud, run, LoopStats
@@ -57,21 +58,22 @@ class Failing:
 
         raise Fail("CUDA failure 700: an illegal memory access was encountered")
 
-    run_with_ort_values = run
+    run_with_ort_values = run_with_iobinding = run
 
 
 def test_a_failing_gpu_provider_falls_back_to_the_cpu(random_model, caplog):
     image = np.random.default_rng(0).uniform(-1, 1, (96, 96, 3)).astype(np.float32)
     engine = Engine(random_model, "cpu")
     expected = engine.step(image, 2, 0.02)
-    engine.provider, engine.session = PROVIDERS["cuda"], Failing()  # no GPU here: stand one in that fails
+    engine.provider = PROVIDERS["cuda"]  # no GPU here: stand in a session that fails, as CUDA's does
+    engine.session = engine.stepper.session = Failing()
     out = engine.step(image, 2, 0.02)
     np.testing.assert_allclose(out, expected, atol=1e-5)  # the step was redone, on the CPU
     assert engine.provider == PROVIDERS["cpu"] and "illegal memory access" in engine.fell_back
     assert "falling back to the CPU" in caplog.text
     stream = DreamStream([engine], StreamSettings(size=(96, 96)))
     assert any(line.startswith("ON CPU") for line in hud(Show(stream), LoopStats(), False))
-    engine.session = Failing()  # a failure on the CPU itself is not hidden
+    engine.session = engine.stepper.session = Failing()  # a failure on the CPU itself is not hidden
     with pytest.raises(Exception, match="illegal memory"):
         engine.step(image, 1, 0.02)
 

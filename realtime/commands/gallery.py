@@ -57,7 +57,7 @@ def run(source: Path, output: Path, model: Path, steps: int = 20, step_size: flo
     engine = Engine(model, provider)
     if len(engine.info.mix_layers) < 11:
         raise UserError(f"{model} is not a mix model up to mixed10; make one with "
-                        "`deepdream export --mix --layers mixed10` (writes models/inception_mix_mixed10.onnx)")
+                        "`deepdream export --mix --layers mixed10` (it goes into the model store as mix_mixed10)")
     rgb = load_image(source)
     scale = size / max(rgb.shape[:2])
     image = resize(to_unit(rgb), (max(MIN_SIDE, round(rgb.shape[0] * scale)), max(MIN_SIDE, round(rgb.shape[1] * scale))))

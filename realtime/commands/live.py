@@ -12,6 +12,7 @@ from realtime.dream.params import LIVE, OUTPUT
 from realtime.dream.settings import settings_class
 from realtime.errors import UserError
 from realtime.files import check_writable
+from realtime.store import find
 
 log = logging.getLogger("deepdream.live")
 
@@ -176,7 +177,8 @@ def _playlist(options: LiveOptions, settings):
     from realtime.show.playlist import NUMBERS
 
     playlist = read_playlist(options.config, {name: getattr(settings, name) for name in NUMBERS})
-    if playlist:
+    if playlist:  # a scene's model, like --model, is a path or a name in the store
+        playlist.scenes = [replace(s, model=str(find(s.model))) if s.model else s for s in playlist.scenes]
         log.info("playlist: %d scenes, %.0f s a cycle, %.1f s crossfade", len(playlist.scenes), playlist.period,
                  playlist.crossfade)
     return playlist

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from realtime.dream.runtime import onnxruntime
+
 
 class GraphRefused(RuntimeError):
     """onnxruntime could not capture or replay a CUDA graph for this model (the reason is the message)."""
@@ -35,13 +37,12 @@ class BoundSteps:
         self._sizes: dict = {}
         self._inputs: dict = {}  # name -> OrtValue on the device (step_size, mix inputs)
         self._ids = itertools.count(1)  # CUDA graph ids: each captured once, never reused
-        self._captured: set = set()
         self.last_loss = float("nan")
 
     def set_input(self, name: str, value: np.ndarray) -> None:
         """An objective input (or step_size) for the next runs: copied into its buffer where the shape is
         the same (captured graphs stay valid), else a new buffer (and new graphs)."""
-        import onnxruntime as ort
+        ort = onnxruntime()
 
         value = np.ascontiguousarray(value, np.float32)
         held = self._inputs.get(name)
@@ -58,24 +59,25 @@ class BoundSteps:
         for k in range(n):
             self._run(buffers, k % 2)
         self.last_loss = float(buffers.loss.numpy()[0])
-        return buffers.images[n % 2].numpy()[0]
+        # A copy: on the CPU numpy() is a view of the bound buffer, which the next call overwrites.
+        return buffers.images[n % 2].numpy()[0].copy()
 
     def _run(self, buffers: _Buffers, direction: int) -> None:
-        import onnxruntime as ort
+        ort = onnxruntime()
 
         options = ort.RunOptions()
         graph = buffers.graph_ids[direction]
-        options.add_run_config_entry("gpu_graph_id", str(graph))
+        if graph != -1:
+            options.add_run_config_entry("gpu_graph_id", str(graph))
         try:
             self.session.run_with_iobinding(buffers.bindings[direction], options)
         except Exception as exc:  # onnxruntime's own types: a capture refused mid-run
             if graph == -1:
                 raise
             raise GraphRefused(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) from None
-        self._captured.add(graph)
 
     def _buffers(self, size: tuple[int, int]) -> _Buffers:
-        import onnxruntime as ort
+        ort = onnxruntime()
 
         if size not in self._sizes:
             shape = (1, *size, 3)

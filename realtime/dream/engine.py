@@ -3,9 +3,10 @@
 `Engine(path, provider).step(image, n, step_size, transform)` applies the classic update
 n times: g = d loss / d image (through the transforms, if any), image += g / (std(g) + 1e-8) *
 step_size, clipped to [-1, 1]. With no transform the update runs inside the model (its `stepped`
-output) and the image stays in onnxruntime's memory between steps as OrtValues: on CUDA it
-never returns to the host until the last step. Nothing around the engine knows about providers:
-if a GPU provider fails at start or mid-run, the engine moves to the CPU, says so, and goes on.
+output) with every tensor bound in place (realtime.dream.binding): the image crosses to the device
+once a call, and on CUDA each step is a captured CUDA graph, replayed. Nothing around the engine
+knows about providers: if a GPU provider fails at start or mid-run, the engine moves to the CPU,
+says so, and goes on; if CUDA graphs are refused, it says so once and runs plainly on CUDA.
 """
 from __future__ import annotations
 
@@ -15,83 +16,64 @@ from typing import Callable
 
 import numpy as np
 
-from realtime.errors import UserError
+from realtime.dream.binding import BoundSteps, GraphRefused
 from realtime.dream.model import ModelError, ModelInfo
+from realtime.dream.runtime import CUDA, PROVIDERS, choose_provider, onnxruntime, provider_errors, session_options
+from realtime.errors import UserError
 
 Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
-PROVIDERS = {"cuda": "CUDAExecutionProvider", "cpu": "CPUExecutionProvider"}
 log = logging.getLogger("deepdream.engine")
-
-
-def _provider_errors() -> tuple:
-    """onnxruntime's error types for a device or driver failing (not for a bad input: that is our bug)."""
-    from onnxruntime.capi import onnxruntime_pybind11_state as state
-
-    return tuple(getattr(state, n) for n in ("Fail", "RuntimeException", "EPFail", "EngineError") if hasattr(state, n))
-
-
-def choose_provider(requested: str = "auto") -> str:
-    import onnxruntime as ort
-
-    available = ort.get_available_providers()
-    if requested == "auto":
-        return PROVIDERS["cuda"] if PROVIDERS["cuda"] in available else PROVIDERS["cpu"]
-    name = PROVIDERS.get(requested, requested)
-    if name not in available:
-        hint = " (install onnxruntime-gpu, see README)" if name == PROVIDERS["cuda"] else ""
-        raise UserError(f"provider {requested!r} is not available{hint}; available: {', '.join(available)}")
-    return name
 
 
 class Engine:
     def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None,
-                 exact: bool = False):
-        """`exact`: ask for deterministic kernels (cuDNN's non-deterministic convolutions avoided; the CPU's
-        are deterministic anyway, and onnxruntime's results do not depend on its thread count), for renders.
-        `spin_us`: how long onnxruntime's idle pool threads spin before they sleep (None: its default,
-        0: they sleep at once; onnxruntime 1.26 and later, older ones ignore it and spin as they
-        like); realtime.commands.live_async.beside_display says why a dream beside the display
-        wants a short spin."""
-        import onnxruntime as ort
-
+                 exact: bool = False, graphs: bool = True):
+        """`exact`: deterministic kernels, for renders (realtime.dream.runtime.session_options). `spin_us`: how
+        long onnxruntime's idle pool threads spin before they sleep (None: its default, 0: they sleep at
+        once; onnxruntime 1.26 and later); realtime.commands.live_async.beside_display says why a dream
+        beside the display wants a short spin. `graphs`: on CUDA, capture the steps as CUDA graphs."""
         path = Path(path)
         if not path.is_file():
             raise ModelError(f"model not found: {path} (export one with `deepdream export`)")
-        self.path, self.options = path, ort.SessionOptions()
-        self.options.log_severity_level = 3  # our step_size default is an overridable initializer: ORT warns
-        self.options.use_deterministic_compute = exact
-        if threads:
-            self.options.intra_op_num_threads = threads
-        if spin_us is not None:
-            if spin_us < 0:
-                raise ValueError(f"spin_us must be 0 or more microseconds, got {spin_us}")
-            self.options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_us else "0")
-            if spin_us:
-                self.options.add_session_config_entry("session.intra_op.spin_duration_us", str(int(spin_us)))
+        self.path, self.options, self.graphs = path, session_options(threads, spin_us, exact), graphs
         self.fell_back: str | None = None  # why the engine left its GPU provider, if it did
+        self.graphs_refused: str | None = None  # why CUDA graphs were refused, if they were
+        self.extra: dict[str, np.ndarray] = {}  # run-time objective inputs of a mix model
+        self._step_size: float | None = None
         self._open(choose_provider(provider))
         self.info = ModelInfo.from_session(path, self.session)
         self.last_loss = float("nan")
-        self.extra: dict[str, np.ndarray] = {}  # run-time objective inputs of a mix model
 
     def _open(self, provider: str) -> None:
-        import onnxruntime as ort
-
+        graphs = self.graphs and provider == CUDA
         try:
-            self.session = ort.InferenceSession(str(self.path), self.options, providers=[provider])
+            self.session = onnxruntime().InferenceSession(
+                str(self.path), self.options, providers=[(provider, {"enable_cuda_graph": "1"}) if graphs else provider])
         except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
+            if graphs:  # CUDA graphs need every node on CUDA: try once more without them
+                self._refuse_graphs(exc)
+                return self._open(provider)
             raise ModelError(f"cannot load {self.path} as an ONNX model: {str(exc).splitlines()[0][:160]}") from None
         self.provider = self.session.get_providers()[0]
         if self.provider != provider:  # onnxruntime falls back by itself when CUDA cannot start
             self.fell_back = f"{provider} could not start"
             log.warning("%s could not start; running on %s", provider, self.provider)
-        self.device = "cuda" if self.provider == PROVIDERS["cuda"] else "cpu"
+        self.device = "cuda" if self.provider == CUDA else "cpu"
+        self.stepper = BoundSteps(self.session, self.device, graphs=graphs and self.provider == CUDA)
+        self._step_size = None
+        for name, value in self.extra.items():
+            self.stepper.set_input(name, value)
+
+    def _refuse_graphs(self, exc: BaseException) -> None:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        log.warning("CUDA graphs refused (%s): steps run without them", reason)
+        self.graphs, self.graphs_refused = False, reason
 
     def _run(self, work: Callable):
         """Run `work()` (which reads self.session); if the GPU provider fails, reopen on the CPU and redo it."""
         try:
             return work()
-        except _provider_errors() as exc:
+        except provider_errors() as exc:
             if self.provider == PROVIDERS["cpu"]:
                 raise
             reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
@@ -106,6 +88,7 @@ class Engine:
             raise UserError(f"{self.info.name} has fixed layers; export one with --mix to change them at run time")
         for name, value in arrays.items():
             self.extra[name] = np.ascontiguousarray(value, np.float32)
+            self.stepper.set_input(name, self.extra[name])
 
     def mix(self, weights) -> None:
         """One weight per layer of `info.mix_layers` (negative suppresses a layer)."""
@@ -157,16 +140,14 @@ class Engine:
         return image
 
     def _fused_steps(self, image: np.ndarray, n: int, step_size: float) -> np.ndarray:
-        import onnxruntime as ort
-
-        # OrtValues in, OrtValues out: `stepped` is fed back where onnxruntime left it (on the GPU
-        # under CUDA), so only the first upload and the last download cross to the host.
-        # (IOBinding cannot bind `step_size`: it is an overridable initializer, not a plain input.)
-        current = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(image[None], np.float32), self.device, 0)
-        feeds = {name: ort.OrtValue.ortvalue_from_numpy(value, self.device, 0) for name, value in self.extra.items()}
-        feeds["step_size"] = ort.OrtValue.ortvalue_from_numpy(np.array(step_size, np.float32))
-        for _ in range(n):
-            feeds["image"] = current
-            current, loss = self.session.run_with_ort_values(["stepped", "loss"], feeds)
-            self.last_loss = float(loss.numpy()[0])
-        return current.numpy()[0]
+        if step_size != self._step_size:  # copied into the bound buffer: captured graphs read the new value
+            self.stepper.set_input("step_size", np.array(step_size, np.float32))
+            self._step_size = step_size
+        try:
+            out = self.stepper.steps(image, n)
+        except GraphRefused as exc:
+            self._refuse_graphs(exc)
+            self._open(self.provider)
+            return self._fused_steps(image, n, step_size)
+        self.last_loss = self.stepper.last_loss
+        return out

@@ -1,7 +1,9 @@
 """What an exported dream model is, read from the file alone: its tensors, layers and provenance.
 
 `ModelInfo.load(path)` checks that a file is a deepdream-live model (our metadata format, an
-`image` input and `loss`/`grad` outputs) and refuses anything else with one line.
+`image` input and `loss`/`grad` outputs) and refuses anything else with one line; the engine makes
+the same check on the session it dreams with (`from_session`). Where models are kept, and how a
+name finds its file, is realtime.store's business.
 """
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from pathlib import Path
 
 from realtime.errors import UserError
 
-DEFAULT_MODEL = Path("models") / "inception_mixed3_mixed5.onnx"  # what `deepdream export` writes by default
 FORMAT = "deepdream-live/1"
 PREFIX = "deepdream."
 
@@ -33,6 +34,23 @@ class ModelInfo:
     @property
     def name(self) -> str:
         return self.path.stem
+
+    @classmethod
+    def load(cls, path: Path) -> "ModelInfo":
+        """A file's contract and provenance, read without dreaming (no graph optimisation: it opens fast)."""
+        from realtime.dream.runtime import onnxruntime
+
+        ort, path = onnxruntime(), Path(path)
+        if not path.is_file():
+            raise ModelError(f"model not found: {path}")
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
+            raise ModelError(f"cannot load {path} as an ONNX model: {str(exc).splitlines()[0][:160]}") from None
+        return cls.from_session(path, session)
 
     @classmethod
     def from_session(cls, path: Path, session) -> "ModelInfo":
