@@ -6,9 +6,10 @@ and print its RSS, threads, open files and fps over time.
 
 The loop runs as its own process in the default mode (the dream beside the display) with what an
 installation turns on: a playlist of three scenes with 5 s crossfades, OSC remote control, the
-HTTP viewer (a viewer stays connected to /stream.mjpg the whole time), the CSV experiment log and
-the event log. Every interval this script changes a parameter over OSC (feedback, step size, zoom
-in turn; every third interval it releases them and jumps to a scene instead), reads the process's
+HTTP viewer (a viewer stays connected to /stream.mjpg the whole time, and a control page to
+/control/events), the CSV experiment log and the event log. Every interval this script changes a
+parameter over OSC (feedback, step size, zoom in turn; every third interval it releases them and
+jumps to a scene instead) and one through the control page's API (steps per frame), reads the process's
 RSS, thread count and open file descriptors from /proc, and asks for /deepdream/status over OSC.
 RSS, threads and files should stay flat: the loop keeps no per-frame state beyond bounded windows.
 Linux only (/proc).
@@ -83,19 +84,29 @@ class Osc:
 
 
 class Viewer:
-    """Stays on /stream.mjpg, counting the JPEGs it receives, until the loop closes the stream."""
+    """Stays on a stream until the loop closes it, counting what arrives: JPEGs on /stream.mjpg,
+    server-sent events on /control/events (an open control page)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, mark: bytes):
         self.frames = 0
-        threading.Thread(target=self._watch, args=(url,), daemon=True).start()
+        threading.Thread(target=self._watch, args=(url, mark), daemon=True).start()
 
-    def _watch(self, url: str) -> None:
+    def _watch(self, url: str, mark: bytes) -> None:
         try:
             with urllib.request.urlopen(url, timeout=60) as stream:
                 while chunk := stream.read1(65536):
-                    self.frames += chunk.count(b"\xff\xd8\xff")  # a JPEG's start
+                    self.frames += chunk.count(mark)
         except OSError:
             return
+
+
+def control_set(port: str, name: str, value: float) -> None:
+    """One change through the control page's HTTP API, as a phone or a Stream Deck sends it."""
+    body = json.dumps({"name": name, "value": value}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/control/set", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        answer.read()
 
 
 def wait_for_line(path: Path, pattern: str, proc, seconds: float = 300.0) -> re.Match:
@@ -141,10 +152,11 @@ def soak(args, folder: Path) -> list[dict]:
 def _watch(args, proc, events: Path) -> list[dict]:
     osc = Osc(int(wait_for_line(events, r"OSC remote control on [^ ]+:(\d+)", proc).group(1)))
     port = wait_for_line(events, r"viewer at http://[^:]+:(\d+)/", proc).group(1)
-    viewer = Viewer(f"http://127.0.0.1:{port}/stream.mjpg")
+    viewer = Viewer(f"http://127.0.0.1:{port}/stream.mjpg", b"\xff\xd8\xff")  # a JPEG's start
+    page = Viewer(f"http://127.0.0.1:{port}/control/events", b"data:")
     wait_for_line(events, r"dreaming at", proc)
     rows, start, turn = [], time.monotonic(), 0
-    print("minutes frames fps rss_mib threads fds viewer_frames scene change", flush=True)
+    print("minutes frames fps rss_mib threads fds viewer_frames page_events scene change", flush=True)
     last_frames, last_t = None, None
     while time.monotonic() - start < args.minutes * 60 and proc.poll() is None:
         reply, now = osc.status(), time.monotonic()
@@ -152,7 +164,9 @@ def _watch(args, proc, events: Path) -> list[dict]:
             frames = int(reply["frame"])
             fps = (frames - last_frames) / (now - last_t) if last_frames is not None else float(reply["fps"])
             row = {"minutes": (now - start) / 60, "frames": frames, "fps": fps, **proc_figures(proc.pid),
-                   "viewer_frames": viewer.frames, "scene": reply.get("scene", ""), "change": steer(osc, turn)}
+                   "viewer_frames": viewer.frames, "page_events": page.frames, "scene": reply.get("scene", ""),
+                   "change": steer(osc, turn)}
+            control_set(port, "steps_per_frame", 1 + turn % 2)
             turn += 1
             print(" ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()), flush=True)
             rows.append(row)

@@ -43,6 +43,7 @@ def run(settings: ExportSettings, progress=print) -> Path:
     if path.suffix != ".onnx":  # the metadata goes to PATH.json: a .json model would be overwritten by it
         raise UserError(f"-o {path}: a model file name ends in .onnx (its metadata goes beside it as .json)")
     check_writable(path, make_parent=True)  # before minutes of work, not after
+    _keep_trained(settings, path)
     progress(f"loading InceptionV3 ({settings.weights} weights)")
     from export.convert import base_metadata, stamp, to_onnx
     from export.fold import batchnorms, fold_batchnorm
@@ -104,3 +105,18 @@ def _half(model, meta: dict, settings: ExportSettings, progress):
                      "benchmarks/gpu.py checks it on the GPU")
     stamp(converted, meta)
     return converted
+
+
+def _keep_trained(settings: ExportSettings, path: Path) -> None:
+    """An untrained export must not quietly replace a trained model of the same name in the store."""
+    if settings.output is not None or settings.weights != "random" or not path.is_file():
+        return
+    from realtime.dream.model import ModelError, ModelInfo
+
+    try:
+        trained = ModelInfo.load(path).trained
+    except ModelError:
+        return  # not a model of ours: replacing it is what `replacing existing` says
+    if trained:
+        raise UserError(f"the store's {path.stem.removeprefix('inception_')} has trained weights; an export with "
+                        f"random weights would replace it: give -o to write it elsewhere")

@@ -16,7 +16,7 @@ import json
 
 import numpy as np
 
-from realtime.errors import UserError
+from realtime.errors import UserError, reason
 
 MIN_COSINE = 0.99  # gradients of the float16 and float32 models, per image: below it the conversion is wrong
 
@@ -43,7 +43,7 @@ def agreement(fp32: bytes, fp16: bytes, shapes, seed: int = 0) -> str:
     try:
         candidate = ort.InferenceSession(fp16, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime's own types: no float16 kernel for some node on this CPU
-        return json.dumps({"checked": False, "why": str(exc).splitlines()[0][:160]})
+        return json.dumps({"checked": False, "why": reason(exc)})
     rng, rows = np.random.default_rng(seed), []
     for shape in shapes:
         image = rng.uniform(-1, 1, (*shape, 3)).astype(np.float32)

@@ -5,6 +5,7 @@ An IPv6 host goes in brackets, as in URLs: `[::1]:8080`; `family(host)` says whi
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 
 from realtime.errors import UserError
@@ -20,7 +21,7 @@ def parse_address(text: str, flag: str) -> tuple[str, int]:
         host = host[1:-1]
     elif ":" in host or _is_ipv6(text):
         raise UserError(f"{flag}: an IPv6 address goes in brackets with its port, such as [::1]:9000; got {text!r}")
-    if not port.isdigit() or not 0 <= int(port) < 65536 or "[" in host or "]" in host:
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 <= int(port) < 65536 or "[" in host or "]" in host:
         raise UserError(f"{flag} takes [HOST:]PORT such as 9000, 0.0.0.0:9000 or [::1]:9000, got {text!r}")
     return host or "127.0.0.1", int(port)
 

@@ -17,6 +17,9 @@ def check_writable(path: Path, make_parent: bool = False, replacing: str = "repl
     if path.is_dir():
         raise UserError(f"output {path} is a directory; give a file name")
     parent = path.parent if str(path.parent) else Path(".")
+    blocking = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise UserError(f"cannot write {path}: {blocking} is a file, not a folder")
     try:
         if make_parent:
             parent.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ def file_for(name: str, folder: Path | None = None) -> Path:
 def held() -> list[Path]:
     """The models in the store, by name."""
     folder = store()
-    return sorted(folder.glob("*.onnx"), key=name_of) if folder.is_dir() else []
+    return sorted((p for p in folder.glob("*.onnx") if p.is_file()), key=name_of) if folder.is_dir() else []
 
 
 def looks_like_a_path(text: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -168,3 +169,21 @@ def served(random_model):
 
 def rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--enable-unsafe-swiftshader"]  # WebGL on the CPU (SwiftShader): newer Chromium asks for it by name
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium (Playwright cannot download its own browser here), headless, driven by Playwright."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium; .ci/run does)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield b
+        b.close()

@@ -13,8 +13,8 @@ import pytest
 REALTIME = Path(__file__).resolve().parents[1] / "realtime"
 ALLOWED = {  # package -> the realtime packages and modules it may import
     "dream": {"dream", "errors"},
-    "media": {"dream", "media", "errors", "files", "addresses"},
-    "show": {"dream", "media", "show", "errors", "files", "addresses"},
+    "media": {"dream", "media", "errors", "files", "addresses", "quiet"},
+    "show": {"dream", "media", "show", "errors", "files", "addresses", "quiet"},
 }
 
 

@@ -1,16 +1,11 @@
 """The viewer page in a real browser: headless Chromium (Debian's, driven by Playwright) draws the
 stream with WebGL, flat and as a 360-degree sphere that turns the way it is dragged, offers no VR
 button without WebXR, and is refused with a wrong token. Skips with the reason where no browser exists."""
-import shutil
 import threading
 
 import numpy as np
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--enable-unsafe-swiftshader"]  # WebGL on the CPU (SwiftShader): newer Chromium asks for it by name
 # The canvas read back: the middle row, as RGB, through a 2D canvas (the WebGL one keeps its drawing).
 MIDDLE_ROW = """() => { const c = document.getElementById('view'), t = document.createElement('canvas');
   t.width = c.width; t.height = c.height; const x = t.getContext('2d'); x.drawImage(c, 0, 0);
@@ -18,17 +13,6 @@ MIDDLE_ROW = """() => { const c = document.getElementById('view'), t = document.
 CANVAS = """() => { const c = document.getElementById('view'), t = document.createElement('canvas');
   t.width = c.width; t.height = c.height; const x = t.getContext('2d'); x.drawImage(c, 0, 0);
   return [c.width, c.height, Array.from(x.getImageData(0, 0, c.width, c.height).data)]; }"""
-
-
-@pytest.fixture
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
-    if CHROMIUM is None:
-        pytest.skip("no Chromium on this machine (apt-get install chromium; .ci/run does)")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _canvas(page) -> np.ndarray:

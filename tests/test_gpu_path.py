@@ -81,9 +81,11 @@ def test_bound_steps_give_the_numbers_of_plain_runs_and_never_alias_what_they_re
         plain = engine.session.run(["stepped"], {"image": plain, "step_size": np.array(0.03, np.float32)})[0]
     first = engine.step(images[0], 3, 0.03)
     kept = first.copy()
-    engine.step(images[1], 3, 0.05)  # the next call fills the same bound buffers
+    second = engine.step(images[1], 1, 0.05)  # the next call fills the same bound buffers, with a new step size
     np.testing.assert_array_equal(first, plain[0])
     np.testing.assert_array_equal(first, kept)  # what a call returned is the caller's own
+    expected = engine.session.run(["stepped"], {"image": images[1][None], "step_size": np.array(0.05, np.float32)})[0]
+    np.testing.assert_array_equal(second, expected[0])
 
 
 class Refusing:
@@ -118,29 +120,60 @@ def test_a_refused_graph_capture_is_one_line_and_the_steps_go_on_without(engine,
     assert caplog.text.count("CUDA graphs refused") == 1
 
 
-def test_a_session_that_will_not_open_with_graphs_opens_without(random_model, monkeypatch, caplog):
-    from realtime.dream import engine as module
+def test_a_session_that_will_not_open_with_graphs_steps_without_them(random_model, monkeypatch, caplog):
+    real, asked = Engine._session, []
 
-    real = module.onnxruntime()
-    asked = []
+    def picky(self, provider, options=None):  # CUDA refusing enable_cuda_graph at session creation, stood in
+        asked.append(options)
+        if options:
+            from realtime.dream.model import ModelError
 
-    class Picky:  # the CUDA provider refusing enable_cuda_graph at session creation, stood in on the CPU
-        def __getattr__(self, name):
-            return getattr(real, name)
+            raise ModelError("cannot load it") from RuntimeError("CUDA graph is not supported: some nodes are on the CPU")
+        return real(self, provider)
 
-        def InferenceSession(self, path, options, providers):
-            asked.append(providers)
-            if isinstance(providers[0], tuple):
-                raise RuntimeError("CUDA graph is not supported: some nodes are assigned to the CPU")
-            return real.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-
-    monkeypatch.setattr(module, "onnxruntime", lambda: Picky())
-    monkeypatch.setattr(module, "choose_provider", lambda requested: module.CUDA)
-    engine = Engine(random_model, "cuda")
-    assert asked == [[(module.CUDA, {"enable_cuda_graph": "1"})], [module.CUDA]]
-    assert engine.graphs is False and "some nodes" in engine.graphs_refused
+    monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
+    monkeypatch.setattr(Engine, "_session", picky)
+    engine = Engine(random_model, "cpu")
+    assert asked == [None, {"enable_cuda_graph": "1"}]  # the plain session first: a bad file says so, not "graphs"
+    assert engine.graphs is False and "some nodes" in engine.graphs_refused and engine.stepper.graphs is False
     assert engine.step(np.zeros((75, 75, 3), np.float32), 1, 0.02).shape == (75, 75, 3)
-    assert "CUDA graphs refused" in caplog.text
+    assert caplog.text.count("CUDA graphs refused") == 1
+
+
+def test_runs_other_than_the_fused_steps_never_touch_the_graph_session(random_model, monkeypatch):
+    """onnxruntime replays a captured graph for any run of a graph session: guides and transforms use the other."""
+    real, graph_runs = Engine._session, []
+
+    class Tracked:
+        def __init__(self, session):
+            self.session = session
+
+        def io_binding(self):
+            return self.session.io_binding()
+
+        def run_with_iobinding(self, binding, options=None):
+            graph_runs.append(options.get_run_config_entry("gpu_graph_id"))
+            return self.session.run_with_iobinding(binding, options)
+
+        def __getattr__(self, name):  # any other use fails the test
+            raise AssertionError(f"the graph session was used for {name}")
+
+    monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
+    monkeypatch.setattr(Engine, "_session", lambda self, provider, options=None:
+                        Tracked(real(self, provider)) if options else real(self, provider))
+    engine = Engine(random_model, "cpu")
+    image = np.random.default_rng(2).uniform(-1, 1, (80, 96, 3)).astype(np.float32)
+    from realtime.dream.transforms import jitter
+
+    engine.gradient(image)
+    engine.step(image, 2, 0.02, transform=jitter(4, np.random.default_rng(0)))
+    assert graph_runs == []
+    stepped = engine.step(image, 2, 0.02)
+    assert graph_runs == ["1", "2"]  # each direction its own graph id
+    plain = image[None]
+    for _ in range(2):
+        plain = engine.session.run(["stepped"], {"image": plain, "step_size": np.array(0.02, np.float32)})[0]
+    np.testing.assert_array_equal(stepped, plain[0])
 
 
 def _doctor(tmp_path, *args, nvidia_smi=None, env=None):

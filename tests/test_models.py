@@ -162,3 +162,43 @@ def test_an_unwritable_store_is_one_line(home, tmp_path, random_model, monkeypat
     assert main(["export", "--weights", "random", "--no-verify"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "cannot write" in err[-1] and "a-file/models" in err[-1]
+
+
+def test_random_weights_never_quietly_replace_a_trained_model_in_the_store(home, random_model, capsys, monkeypatch):
+    from realtime.dream.model import ModelInfo
+
+    assert main(["models", "add", str(random_model)]) == 0
+    kept = (_store(home) / random_model.name).read_bytes()
+    real = ModelInfo.load
+    monkeypatch.setattr(ModelInfo, "load", classmethod(lambda cls, path: real.__func__(cls, path).__class__(
+        **{**vars(real.__func__(cls, path)), "trained": True})))  # as if the store's model were ImageNet's
+    capsys.readouterr()
+    assert main(["export", "--weights", "random", "--no-verify"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "has trained weights" in err and "give -o" in err
+    assert (_store(home) / random_model.name).read_bytes() == kept
+
+
+def test_a_link_to_nothing_in_the_store_is_a_row_not_a_traceback(home, random_model, capsys):
+    assert main(["models", "add", str(random_model)]) == 0
+    (_store(home) / "inception_gone.onnx").symlink_to(_store(home) / "nowhere.onnx")
+    capsys.readouterr()
+    assert main(["models"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert set(rows) == {"mixed3_mixed5"}  # a link to nothing is no model
+
+
+def test_a_file_with_our_metadata_but_not_our_outputs_is_refused(home, tmp_path, capsys):
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("ReduceSum", ["image"], ["loss"], keepdims=0),
+                               helper.make_node("Identity", ["image"], ["grad"])], "forged",
+                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", "h", "w", 3])],
+                              [helper.make_tensor_value_info("loss", TensorProto.FLOAT, []),
+                               helper.make_tensor_value_info("grad", TensorProto.FLOAT, ["n", "h", "w", 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.metadata_props.add(key="deepdream.format", value="deepdream-live/1")
+    onnx.save(model, tmp_path / "forged.onnx")  # a scalar loss: every dream once ended in an IndexError
+    assert main(["models", "add", str(tmp_path / "forged.onnx")]) == 2
+    assert "does not have the image -> loss, grad contract" in capsys.readouterr().err

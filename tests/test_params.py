@@ -101,7 +101,7 @@ def test_settings_take_their_defaults_from_the_table_and_from_flags_by_name():
     the table's defaults, and a changed table default shows in both (the parameters are looked up by name)."""
     from dataclasses import replace
 
-    from realtime.cli import build_parser
+    from realtime.parser import build_parser
     from realtime.commands.cluster import ClusterOptions
     from realtime.commands.live import options_from_args
     from realtime.commands.render import RenderJob
@@ -140,7 +140,7 @@ def test_every_parameter_has_a_flag_and_a_readme_row():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for params in (STREAM, STILL, LIVE, OUTPUT, CLUSTER):
         assert markdown(params) in readme, "README's flag table is stale: python -m realtime.flags --markdown"
-    live = {a.dest for a in __import__("realtime.cli", fromlist=["x"]).build_parser().live_parser._actions}
+    live = {a.dest for a in __import__("realtime.parser", fromlist=["x"]).build_parser().live_parser._actions}
     assert {p.name for p in STREAM + LIVE} <= live
 
 

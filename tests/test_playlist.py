@@ -66,7 +66,7 @@ class Recording:
     def figures(self):
         from types import SimpleNamespace
 
-        return SimpleNamespace(settings=SimpleNamespace(flow="dis"), model_paths=())
+        return SimpleNamespace(settings=SimpleNamespace(flow="dis"), model_paths=(), values=dict(self.sets))
 
 
 def _show_in_crossfade(stream):

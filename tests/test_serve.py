@@ -235,7 +235,7 @@ def test_a_viewer_leaving_mid_reply_prints_no_traceback(capfd):
     try:
         for path in ["/stream.mjpg", "/", "/status.json"] * 3:
             client = socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10)
-            client.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            client.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
             if path == "/stream.mjpg":
                 client.recv(1000)  # mid-stream
             client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # leave with a reset
@@ -261,6 +261,35 @@ def test_a_non_ascii_token_lets_the_right_one_in_and_no_other():
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(base + (quote(wrong) if "%" not in wrong else wrong), timeout=10)
             assert refused.value.code == 403
+    finally:
+        server.shutdown()
+        hub.close()
+
+
+def test_without_a_token_only_a_loopback_host_is_answered():
+    """A page whose name was made to point at 127.0.0.1 (DNS rebinding) names its own host: refused, so it can
+    neither watch the camera nor steer the show."""
+    import http.client
+
+    hub = FrameHub()
+    hub.control = lambda kind, name, value: (True, value)
+    server = start_server(hub, "127.0.0.1", 0, None)
+    port = server.server_address[1]
+
+    def ask(method, path, host, origin=None):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Host": host, "Content-Type": "application/json", **({"Origin": origin} if origin else {})}
+        connection.request(method, path, body=b'{"name": "zoom", "value": 1.1}' if method == "POST" else None,
+                           headers=headers)
+        return connection.getresponse().status
+
+    try:
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+            assert ask("GET", "/status.json", host) == 200
+        assert ask("POST", "/control/set", f"localhost:{port}", f"http://localhost:{port}") == 200
+        assert ask("GET", "/status.json", f"evil.example:{port}") == 403
+        assert ask("GET", "/stream.mjpg", f"evil.example:{port}") == 403
+        assert ask("POST", "/control/set", f"evil.example:{port}", f"http://evil.example:{port}") == 403
     finally:
         server.shutdown()
         hub.close()

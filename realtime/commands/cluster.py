@@ -19,12 +19,13 @@ from pathlib import Path
 
 from realtime.commands.ray_cluster import can_grant, connect, first_worker, parse_ray_address
 from realtime.commands.render import RenderJob, check_wrap, claim, finish, ours, output_writer, prepare, work_folder
+from realtime.commands.steering import Steering
 from realtime.dream.chunks import PLAN, Chunk, ChunkPlan, Joiner, decode, dream_chunk, encode
 from realtime.dream.engine import Engine
 from realtime.dream.params import CLUSTER
 from realtime.dream.settings import settings_class
 from realtime.dream.stream import DreamStream
-from realtime.errors import UserError
+from realtime.errors import UserError, reason
 from realtime.files import write_atomic
 
 RETRIES = 3  # per task, for workers that die (Ray's max_retries)
@@ -57,10 +58,12 @@ def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provid
     first_worker(ray, options.cpus_per_task, gpus)
     settings = make_settings(size)
     check_wrap(settings)
+    steering = Steering.of(job, clip.fps)
     work = work_folder(job.output)
     fingerprint = {"input": str(job.input.resolve()), "input_bytes": job.input.stat().st_size,
                    "model": str(job.model.resolve()), "settings": asdict(settings), "plan": asdict(options.plan),
-                   "threads": options.cpus_per_task, "gpus": gpus, "provider": provider}
+                   "threads": options.cpus_per_task, "gpus": gpus, "provider": provider,
+                   "steering": steering.describe()}
     done = _resume(work, fingerprint)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1) // options.cpus_per_task))
     task = ray.remote(_dream_task).options(num_cpus=options.cpus_per_task, num_gpus=gpus, max_retries=RETRIES)
@@ -70,7 +73,8 @@ def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provid
     def assemble(staged: Path) -> None:
         sink = output_writer(job, staged, clip, settings)
         try:
-            run = _Run(ray, task, args, work, options.plan, options.in_flight or 2 * slots, sink, clip.expected)
+            run = _Run(ray, task, args, work, options.plan, options.in_flight or 2 * slots, sink, clip.expected,
+                       steering)
             decoded = run.all(clip, done)
         except BaseException:
             sink.abort()  # no half file; the finished chunks stay for a rerun
@@ -94,7 +98,7 @@ def _resume(work: Path, fingerprint: dict) -> set[int]:
     return set()
 
 
-def _dream_task(model, settings, threads: int, provider: str, chunk: Chunk, frames: bytes) -> bytes:
+def _dream_task(model, settings, threads: int, provider: str, chunk: Chunk, frames: bytes, values: list) -> bytes:
     """On a worker: one chunk's frames -> its dream, both encoded."""
     import cv2
 
@@ -103,18 +107,18 @@ def _dream_task(model, settings, threads: int, provider: str, chunk: Chunk, fram
         path = Path(folder) / "model.onnx"  # onnxruntime and ModelInfo take paths
         path.write_bytes(model)
         stream = DreamStream([Engine(path, provider, threads=threads, exact=True)], settings)
-        return encode(dream_chunk(stream, decode(frames), chunk))
+        return encode(dream_chunk(stream, decode(frames), chunk, values))
 
 
 class _Run:
     """Submits chunks as their frames decode, keeps `window` of them in flight, writes in order."""
 
-    def __init__(self, ray, task, args, work: Path, plan: ChunkPlan, window: int, sink, frames: int):
+    def __init__(self, ray, task, args, work: Path, plan: ChunkPlan, window: int, sink, frames: int, steering):
         from tqdm import tqdm
 
         self.ray, self.task, self.args, self.work, self.plan, self.window = ray, task, args, work, plan, window
         self.sink, self.joiner, self.chunks, self.pending, self.results = sink, Joiner(), [], {}, {}
-        self.written = 0  # chunks written to the sink
+        self.written, self.steering = 0, steering  # chunks written to the sink; the sound's values per frame
         self.bar = tqdm(total=frames or None, desc="render (ray)", unit="frame")
 
     def all(self, clip, done: set[int]) -> int:
@@ -160,7 +164,8 @@ class _Run:
 
         while len(self.pending) >= self.window:
             self._collect()
-        self.pending[self.task.remote(*self.args, chunk, encode(np.stack(frames)))] = chunk
+        values = [self.steering.values(i) for i in range(chunk.first, chunk.last)]
+        self.pending[self.task.remote(*self.args, chunk, encode(np.stack(frames)), values)] = chunk
 
     def _collect(self) -> None:
         [ready], _ = self.ray.wait(list(self.pending), num_returns=1)
@@ -169,8 +174,7 @@ class _Run:
             data = self.ray.get(ready)
         except self.ray.exceptions.RayTaskError as exc:  # the task's own error, with a worker's traceback
             cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-            reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:200]
-            raise UserError(f"chunk {chunk.index + 1} failed on the Ray cluster: {reason}; the chunks finished so far "
+            raise UserError(f"chunk {chunk.index + 1} failed on the Ray cluster: {reason(cause, 200)}; the chunks finished so far "
                             f"are kept in {self.work}/ for a rerun") from None
         write_atomic(self.work / f"part-{chunk.index:06d}.npz", data)
         self.results[chunk.index] = data

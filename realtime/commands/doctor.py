@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.errors import UserError
+from realtime.errors import UserError, reason
 
 SIZE = (360, 640)  # (height, width) of the timed dream
 STEPS = 3
@@ -148,7 +148,7 @@ def dream_finding(path: Path, provider: str) -> bool:
         engine.step(image, STEPS, 0.02)
         seconds = time.perf_counter() - start
     except (UserError, *provider_errors()) as exc:
-        say("dream", f"{short}: failed ({str(exc).splitlines()[0][:160]})")
+        say("dream", f"{short}: failed ({reason(exc)})")
         return False
     if engine.fell_back:
         say("dream", f"{short}: could not run there ({engine.fell_back}); it fell back to {engine.provider}")

@@ -28,6 +28,8 @@ LiveOptions = settings_class(
         ("serve", str, None), ("token", str, None), ("stereo", bool, False), ("pipe", bool, False),
         ("virtualcam", bool, False), ("log", Path, None), ("seed", int, None), ("config", Path, None),
         ("osc", str, None),  # [HOST:]PORT for remote control
+        ("midi_port", str, None),  # --midi: an input port's name ("": the first); [midi] in TOML is the mapping
+        ("audio", str, None),  # a sound input device or a file, for the config's [[modulate]] rows
         ("event_log", Path, None), ("heartbeat", Path, None),  # set by the watchdog for the loop it supervises
         ("run", int, 1))),  # which run of the watchdog this is: later runs number their output files
     module=__name__)
@@ -52,26 +54,13 @@ def open_with_fallback(options: LiveOptions, size):
         return open_source(options.fallback, options.loop, size), options.fallback
 
 
-def _remote(address: str | None):
-    if not address:
-        return None
-    from realtime.addresses import is_loopback, parse_address
-    from realtime.show.remote import Remote
-
-    host, port = parse_address(address, "--osc")
-    remote = Remote(host, port)
-    if not is_loopback(host):
-        log.warning("OSC on %s: anyone on that network can control the show (OSC has no passwords)", host)
-    log.info("OSC remote control on %s:%d (/deepdream/...)", *remote.address[:2])
-    return remote
-
-
 def check_outputs(options: LiveOptions) -> None:
     """Refuse, before any work, a recording that is not .mp4 and an output that is an input or another output."""
     if options.record is not None and options.record.suffix.lower() != ".mp4":
         raise UserError(f"--record {options.record}: recordings are MP4; give a name ending in .mp4")
     inputs = {"--model": options.models, "--guide": (options.guide,), "--config": (options.config,),
-              "--source": (Path(options.source),), "--fallback": (Path(options.fallback or ""),)}
+              "--source": (Path(options.source),), "--fallback": (Path(options.fallback or ""),),
+              "--audio": (Path(options.audio or ""),)}
     taken = {p.resolve(): flag for flag, paths in inputs.items() for p in paths if p is not None and p.is_file()}
     outputs = {"--record": options.record, "--log": options.log, "--stats": options.stats,
                "--event-log": options.event_log, "--snapshots": options.snapshots}
@@ -109,18 +98,22 @@ def run_live(options: LiveOptions, settings) -> int:
     handler = setup("live", options.event_log)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop: finish files as on Ctrl-C
-    remote = None
+    controls = None
     try:
-        remote = _remote(options.osc)
-        return _run_live(options, settings, remote)
+        from realtime.commands.live_controls import open_controls
+        from realtime.show.config import tables
+
+        controls = open_controls(options, tables(options.config) if options.config else {})
+        return _run_live(options, settings, controls)
     finally:
-        if remote is not None:
-            remote.close()
+        if controls is not None:
+            controls.close()
         remove(handler)
 
 
-def _run_live(options: LiveOptions, settings, remote) -> int:
+def _run_live(options: LiveOptions, settings, controls) -> int:
     from realtime.commands.live_async import display_size, report, run_async_live
+    from realtime.commands.live_controls import wire_page
     from realtime.commands.outputs import Outputs, quietly
     from realtime.dream.stream import DreamStream
     from realtime.media.sources import Latest
@@ -139,6 +132,7 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     # is shown at its rate, so a recording of it has no holes; with --sync, and from a camera, the
     # newest frame wins.
     is_file = getattr(source, "is_file", False)
+    controls.media_time = is_file  # a camera's frames: the sound at the wall clock's time
     lockstep = options.seed is not None and is_file
     sync = options.sync or lockstep
     options = replace(options, sync=sync)
@@ -156,10 +150,12 @@ def _run_live(options: LiveOptions, settings, remote) -> int:
     try:
         if sync:
             show = Show(stream, playlist, outputs.recorder, outputs.window)
+            wire_page(outputs.hub, show, controls)
             stats = run(reader, show, outputs.sinks, outputs.window, options.frames, outputs.present,
-                        outputs.frame_log, remote, outputs.publish)
+                        outputs.frame_log, controls, outputs.publish, fps)
         else:
-            show, stats = run_async_live(options, stream, playlist, outputs, reader, remote, fps, display)
+            show, stats = run_async_live(options, stream, playlist, outputs, reader, controls, fps, display,
+                                         wire=lambda show: wire_page(outputs.hub, show, controls))
     finally:
         reader.close()
         outputs.close()

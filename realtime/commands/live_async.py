@@ -40,7 +40,8 @@ def beside_display(below: bool) -> dict:
     return {"threads": threads, "spin_us": SPIN_US}
 
 
-def run_async_live(options, stream, playlist, outputs, reader, remote, fps: float, display):
+def run_async_live(options, stream, playlist, outputs, reader, controls, fps: float, display, wire=None):
+    """`wire(show)` is told the show once it exists (the control page is wired to it)."""
     from realtime.show.async_loop import run_async
     from realtime.show.display import DisplayPath
     from realtime.show.show import Show
@@ -48,6 +49,8 @@ def run_async_live(options, stream, playlist, outputs, reader, remote, fps: floa
 
     proxy = StreamProxy(stream)
     show = Show(proxy, playlist, outputs.recorder, outputs.window)
+    if wire is not None:
+        wire(show)
     settings = stream.figures().settings
     path = DisplayPath(settings.size, display, options.dream_fade, settings.flow, settings.wrap)
     log.info("dreaming at %dx%d beside the display at %dx%d (with --sync each frame would wait for its dream)",
@@ -56,7 +59,7 @@ def run_async_live(options, stream, playlist, outputs, reader, remote, fps: floa
     if outputs.heartbeat is not None:  # frames keep coming while a dream is stuck: the watchdog sees that too
         outputs.heartbeat.watch(worker)
     stats = run_async(reader, show, worker, path, outputs.sinks, outputs.window, options.frames, outputs.present,
-                      outputs.frame_log, remote, outputs.publish, fps)
+                      outputs.frame_log, controls, outputs.publish, fps)
     return show, stats
 
 

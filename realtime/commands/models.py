@@ -19,9 +19,11 @@ from realtime.store import PREFIX, held, name_of, store
 
 def describe(path: Path) -> list[str]:
     """One row: name, layers, weights, mix, size, path (a file that is not a model says why)."""
-    size = f"{path.stat().st_size / 2**20:.1f} MiB"
     try:
+        size = f"{path.stat().st_size / 2**20:.1f} MiB"
         info = ModelInfo.load(path)
+    except OSError as exc:  # a link to nothing, a file gone meanwhile
+        return [name_of(path), "-", f"unreadable: {exc.strerror or exc}", "-", "-", str(path)]
     except ModelError as exc:
         return [name_of(path), "-", f"unreadable: {str(exc)[:60]}", "-", size, str(path)]
     weights = f"{info.weights} ({'trained' if info.trained else 'untrained'})"
@@ -40,6 +42,8 @@ def listing() -> str:
 
 def add(source: Path) -> Path:
     """Copy a model made elsewhere into the store, once it is known to be ours."""
+    if source.is_dir():
+        raise UserError(f"{source} is a folder; give the model's .onnx file")
     if not source.is_file():
         raise UserError(f"no such file: {source}")
     ModelInfo.load(source)  # a ModelError, in one line, for anything that is not a deepdream-live model

@@ -14,6 +14,7 @@ class Outputs:
     def __init__(self, options, settings, fps: float, display: tuple[int, int], exact: bool = False):
         """`exact`: recordings are exact files (realtime.media.video), for a run that must repeat."""
         self.sinks, self.window, self.server, self.publish, self.frame_log = [], None, None, None, None
+        self.hub = None  # the HTTP server's, with --serve: the control page is wired to it once the show exists
         self.heartbeat = None  # the watchdog's, when supervised
         try:
             self._open(options, settings, fps, display, exact)
@@ -63,7 +64,7 @@ class Outputs:
         from realtime.addresses import parse_address
         from realtime.media.serve import FrameHub, ServeSink, start_server
 
-        hub = FrameHub()
+        self.hub = hub = FrameHub()
         hub.status.update(projection="equirectangular" if settings.wrap else "flat",
                           stereo=options.stereo)  # the viewer page draws a sphere, or one picture per eye
         self.server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)

@@ -11,11 +11,12 @@ leave the render at 0 % forever. Ray is imported only here and in commands/clust
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 
-from realtime.addresses import parse_address
-from realtime.errors import UserError
+from realtime.addresses import parse_address, url_host
+from realtime.errors import UserError, reason
 
 SAY_S = 30.0  # how often the wait for a first worker is reported
 GIVE_UP_S = 900.0  # a cluster that adds nodes on demand takes minutes; none takes a quarter of an hour
@@ -31,8 +32,8 @@ def parse_ray_address(text: str) -> str:
     if sep and scheme != "ray":
         raise UserError(f"{usage}: {scheme}:// is not a Ray address")
     if not host:
-        raise UserError(f"{usage}: no host" if port.isdigit() else f"{usage}: no port")
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise UserError(f"{usage}: no host" if re.fullmatch(r"[0-9]+", port) else f"{usage}: no port")
+    if not re.fullmatch(r"[0-9]{1,5}", port) or not 1 <= int(port) <= 65535:
         raise UserError(f"{usage}: the port must be a number 1..65535")
     try:
         parse_address(rest, "--ray")
@@ -56,8 +57,7 @@ def connect(address: str):
                 ray.init(address=address, logging_level="ERROR", log_to_driver=False,
                          **({"include_dashboard": False} if address == "local" else {}))
         except Exception as exc:  # ConnectionError, TimeoutError, ValueError for a bad address, Ray's own
-            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"cannot reach the Ray cluster at {address}: {reason}") from None
+            raise UserError(f"cannot reach the Ray cluster at {address}: {reason(exc, 200)}") from None
     return ray
 
 
@@ -72,7 +72,7 @@ def _check_reachable(address: str) -> None:
         with socket.create_connection((host, port), timeout=10):
             pass
     except OSError as exc:
-        raise ConnectionError(f"{host}:{port} does not answer ({exc.strerror or exc})") from None
+        raise ConnectionError(f"{url_host(host)}:{port} does not answer ({exc.strerror or exc})") from None
 
 
 def largest_node(ray) -> dict:

@@ -31,6 +31,7 @@ from realtime.media.clip import Clip
 from realtime.media.audio import check_sound
 from realtime.media.spherical import not_360
 from realtime.media.video import VideoFormat, VideoWriter
+from realtime.commands.steering import Steering
 
 CHUNK = 30  # frames per chunk file: what an interruption can lose
 MARK = "made-by-deepdream-render"  # in every work folder we make: nothing without it is deleted
@@ -40,7 +41,10 @@ RenderJob = settings_class(
     "RenderJob", OUTPUT, "A render: the clip, the output, the model, the processing size (None: the clip's), "
     "and the OUTPUT parameters (crf).",
     extra=(("input", Path, field()), ("output", Path, field()), ("model", Path, field()),
-           ("size", tuple, field(default=None))), module=__name__)
+           ("size", tuple, field(default=None)),
+           ("config", Path, field(default=None)),  # with [[modulate]] rows: the dream follows the sound
+           ("audio", Path, field(default=None))),  # the sound they follow (None: the clip's own)
+    module=__name__)
 
 
 def prepare(job: RenderJob) -> tuple[Clip, tuple[int, int]]:
@@ -100,14 +104,16 @@ def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
     clip, size = prepare(job)
     settings = make_settings(size)
     check_wrap(settings)
+    steering = Steering.of(job, clip.fps)
     stream = DreamStream([Engine(job.model, provider, exact=True)], settings)
     work = work_folder(job.output)
     fingerprint = {"input": str(job.input.resolve()), "input_bytes": job.input.stat().st_size,
-                   "model": str(job.model.resolve()), "settings": asdict(settings)}
+                   "model": str(job.model.resolve()), "settings": asdict(settings), "steering": steering.describe()}
     done = _resume(work, fingerprint, stream)
     pending, index = [], done
     with tqdm(total=clip.expected, initial=done, desc="render", unit="frame") as bar:
         for rgb in clip.frames(skip=done):
+            steering.apply(stream, index)
             pending.append(stream(rgb))
             index += 1
             bar.update(1)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from realtime.dream.runtime import onnxruntime
+from realtime.errors import reason
 
 
 class GraphRefused(RuntimeError):
@@ -74,7 +75,7 @@ class BoundSteps:
         except Exception as exc:  # onnxruntime's own types: a capture refused mid-run
             if graph == -1:
                 raise
-            raise GraphRefused(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__) from None
+            raise GraphRefused(reason(exc, 200)) from None
 
     def _buffers(self, size: tuple[int, int]) -> _Buffers:
         ort = onnxruntime()

@@ -48,10 +48,13 @@ class ChunkPlan(settings_class("PlanParameters", PLAN, "How a clip is cut: the c
         return [self.chunk(i, total) for i in range(-(-total // self.chunk_frames))]
 
 
-def dream_chunk(stream, frames: Iterable[np.ndarray], chunk: Chunk) -> np.ndarray:
-    """`frames`: the clip's frames [chunk.first, chunk.last) -> the dream of [chunk.start, chunk.last)."""
+def dream_chunk(stream, frames: Iterable[np.ndarray], chunk: Chunk, values: list | None = None) -> np.ndarray:
+    """`frames`: the clip's frames [chunk.first, chunk.last) -> the dream of [chunk.start, chunk.last).
+    `values`: each of those frames' parameters (a render that follows the sound), set before its dream."""
     kept = []
     for offset, rgb in enumerate(frames):
+        for name, value in (values[offset] if values else {}).items():
+            stream.set(name, value)
         dreamed = stream(rgb)
         if chunk.first + offset >= chunk.start:
             kept.append(dreamed)

@@ -19,7 +19,7 @@ import numpy as np
 from realtime.dream.binding import BoundSteps, GraphRefused
 from realtime.dream.model import ModelError, ModelInfo
 from realtime.dream.runtime import CUDA, PROVIDERS, choose_provider, onnxruntime, provider_errors, session_options
-from realtime.errors import UserError
+from realtime.errors import UserError, reason
 
 Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
 log = logging.getLogger("deepdream.engine")
@@ -45,29 +45,39 @@ class Engine:
         self.last_loss = float("nan")
 
     def _open(self, provider: str) -> None:
-        graphs = self.graphs and provider == CUDA
-        try:
-            self.session = onnxruntime().InferenceSession(
-                str(self.path), self.options, providers=[(provider, {"enable_cuda_graph": "1"}) if graphs else provider])
-        except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
-            if graphs:  # CUDA graphs need every node on CUDA: try once more without them
-                self._refuse_graphs(exc)
-                return self._open(provider)
-            raise ModelError(f"cannot load {self.path} as an ONNX model: {str(exc).splitlines()[0][:160]}") from None
+        """The session every run uses, and for the fused steps on CUDA a second one that captures them as CUDA
+        graphs: onnxruntime would replay a graph session's captured graph for any of its runs, so the plain
+        runs (guides, transforms) must not share it."""
+        self.session = self._session(provider)
         self.provider = self.session.get_providers()[0]
         if self.provider != provider:  # onnxruntime falls back by itself when CUDA cannot start
             self.fell_back = f"{provider} could not start"
             log.warning("%s could not start; running on %s", provider, self.provider)
         self.device = "cuda" if self.provider == CUDA else "cpu"
-        self.stepper = BoundSteps(self.session, self.device, graphs=graphs and self.provider == CUDA)
+        steps = self.session
+        if self._wants_graphs():
+            try:
+                steps = self._session(self.provider, {"enable_cuda_graph": "1"})
+            except ModelError as exc:  # CUDA graphs need every node on CUDA
+                self._refuse_graphs(exc.__cause__ or exc)
+        self.stepper = BoundSteps(steps, self.device, graphs=steps is not self.session)
         self._step_size = None
         for name, value in self.extra.items():
             self.stepper.set_input(name, value)
 
+    def _wants_graphs(self) -> bool:
+        return self.graphs and self.provider == CUDA
+
+    def _session(self, provider: str, options: dict | None = None):
+        try:
+            return onnxruntime().InferenceSession(str(self.path), self.options,
+                                                  providers=[(provider, options) if options else provider])
+        except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
+            raise ModelError(f"cannot load {self.path} as an ONNX model: {reason(exc)}") from exc
+
     def _refuse_graphs(self, exc: BaseException) -> None:
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        log.warning("CUDA graphs refused (%s): steps run without them", reason)
-        self.graphs, self.graphs_refused = False, reason
+        log.warning("CUDA graphs refused (%s): steps run without them", reason(exc))
+        self.graphs, self.graphs_refused = False, reason(exc)
 
     def _run(self, work: Callable):
         """Run `work()` (which reads self.session); if the GPU provider fails, reopen on the CPU and redo it."""
@@ -76,9 +86,8 @@ class Engine:
         except provider_errors() as exc:
             if self.provider == PROVIDERS["cpu"]:
                 raise
-            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-            log.warning("%s failed (%s): falling back to the CPU", self.provider, reason)
-            self.fell_back = f"{self.provider} failed: {reason}"
+            log.warning("%s failed (%s): falling back to the CPU", self.provider, reason(exc))
+            self.fell_back = f"{self.provider} failed: {reason(exc)}"
             self._open(PROVIDERS["cpu"])
             return work()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from realtime.errors import UserError
+from realtime.errors import UserError, reason
 
 FORMAT = "deepdream-live/1"
 PREFIX = "deepdream."
@@ -49,7 +49,7 @@ class ModelInfo:
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
-            raise ModelError(f"cannot load {path} as an ONNX model: {str(exc).splitlines()[0][:160]}") from None
+            raise ModelError(f"cannot load {path} as an ONNX model: {reason(exc)}") from None
         return cls.from_session(path, session)
 
     @classmethod
@@ -60,9 +60,11 @@ class ModelInfo:
             raise ModelError(f"{path} is not a deepdream-live model (no {PREFIX}format={FORMAT} metadata); "
                              "make one with `deepdream export`")
         inputs = {i.name: i for i in session.get_inputs()}
-        outputs = {o.name for o in session.get_outputs()}
+        ranks = {o.name: len(o.shape or ()) for o in session.get_outputs()}
+        outputs = set(ranks)
         image = inputs.get(meta.get("input", "image"))
-        if image is None or len(image.shape) != 4 or image.shape[3] != 3 or not {"loss", "grad"} <= outputs:
+        if image is None or len(image.shape) != 4 or image.shape[3] != 3 or ranks.get("loss") != 1 \
+                or ranks.get("grad") != 4 or ranks.get("stepped", 4) != 4:
             raise ModelError(f"{path} does not have the image -> loss, grad contract of deepdream-live models")
         return cls(path=Path(path), objective=meta.get("objective", "?"),
                    layers=tuple(filter(None, meta.get("layers", "").split(","))),

@@ -80,7 +80,8 @@ class Param:
             return value
         if not self.low <= value <= self.high:
             off = f" (or {self.off}: off)" if self.off is not None else ""
-            raise ValueError(f"must be within {fmt_number(self.low)}..{fmt_number(self.high)}{off}, got {fmt_number(value)[:20]}")
+            got = f"{value:.12g}" if isinstance(value, float) else str(value)  # 2.0000001 is not "2"
+            raise ValueError(f"must be within {fmt_number(self.low)}..{fmt_number(self.high)}{off}, got {got[:20]}")
         return value
 
     def _choice(self, value):

@@ -1,24 +1,20 @@
-"""Dreamed frames over HTTP: an MJPEG stream and a viewer page, for browsers, phones and headsets.
+"""Dreamed frames over HTTP: an MJPEG stream, a viewer page and a control page, for browsers, phones and headsets.
 
-`FrameHub` keeps only the newest JPEG; each viewer's connection waits for the next one and sends
-it, so a slow viewer skips frames and never holds up the loop or other viewers. `ServeSink` is the
-loop's side (encode and publish); `start_server` runs the HTTP server on its own threads.
-Paths: `/` (the viewer page: WebGL, flat or 360-degree, stereo, WebXR), its scripts `/viewer.js`
-and `/glview.js`, `/stream.mjpg`, `/status.json` (figures, and the stream's projection and
-stereo layout, which the page reads); anything else is 404. With a token, every request must carry `?token=...` (403 otherwise).
-At most `CONNECTIONS` connections are served at once (a thread each); past that a connection gets a
-503 and is closed without a thread, and one that sends nothing for `IDLE_S` is closed.
+`FrameHub` keeps only the newest JPEG and the show's figures; each connection waits for the next
+and sends it, so a slow viewer skips frames and never holds up the loop or other viewers.
+`ServeSink` is the loop's side (encode and publish); `start_server` runs the HTTP server on its own
+threads, answering the paths of realtime.media.routes. At most `CONNECTIONS` connections are
+served at once (a thread each); past that a connection gets a 503 and is closed without a thread,
+and one that sends nothing for `IDLE_S` is closed.
 """
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from http.server import ThreadingHTTPServer
 
 import cv2
 import numpy as np
@@ -27,36 +23,25 @@ from realtime.addresses import family, is_loopback, url_host
 from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.serve")
-BOUNDARY = "deepdreamframe"
 CONNECTIONS = 100  # viewers and requests at once: a room full of phones, far below the threads a machine has
 IDLE_S = 30.0  # a connection silent this long (half a request, a stalled reader) is closed
 BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n"
         b"Connection: close\r\n\r\ntoo many viewers; try later\n")
 
-VIEWER = """<!doctype html><html><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>deepdream-live</title><style>
-html,body{margin:0;height:100%;background:#000;color:#ccc;font:13px sans-serif;overflow:hidden}
-#view{display:block;width:100%;height:100%;touch-action:none;cursor:grab}
-#bar{position:fixed;left:8px;bottom:8px;background:#0008;padding:4px 8px;border-radius:4px}
-button{background:#333;color:#ddd;border:0;padding:3px 8px;margin-left:8px}</style></head>
-<body><canvas id="view"></canvas>
-<div id="bar"><span id="status">connecting</span><button id="stereo">stereo</button>
-<button id="vr" hidden>Enter VR</button></div>
-<script type="module">
-import(`./viewer.js${location.search}`).catch((e) => {
-  document.getElementById("status").textContent = "this browser cannot show the stream: " + e.message; });
-</script></body></html>"""
-STATIC = {"viewer.js", "glview.js"}  # the page's own WebGL modules (realtime/media/static), no CDN
-
-
 class FrameHub:
+    """The newest JPEG and the show's figures, for every connection; and, for the control page, what the
+    show can be steered with (`schema`) and how (`control(kind, name, value) -> (ok, value or why)`,
+    set by the command that runs the show; None: the page is read-only)."""
+
     def __init__(self):
         self._cond = threading.Condition()
         self.jpeg: bytes | None = None
         self.count = 0
         self.status = {"fps": 0.0, "model": "", "frames": 0, "projection": "flat", "stereo": False}
+        self.status_count = 0  # figures published so far: the control page's events wait on it
         self.closed = False
+        self.schema: dict = {}
+        self.control = None
 
     def publish(self, jpeg: bytes):
         with self._cond:
@@ -68,7 +53,17 @@ class FrameHub:
         """The show's figures after a frame (model and scene switches included) for /status.json."""
         shown = {k: v for k, v in status.items() if isinstance(v, (str, int, float, bool)) and v == v}
         with self._cond:
-            self.status.update({**shown, "model": status["model_name"], "frames": self.count})
+            self.status.update({**shown, "model": status["model_name"], "frames": self.count,
+                                "model_number": status.get("model", 0)})
+            self.status_count += 1
+            self._cond.notify_all()
+
+    def next_status_after(self, seen: int, timeout: float) -> tuple[int, bytes] | None:
+        """(count, figures as JSON) once newer than `seen`, or None on timeout/close."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.status_count > seen or self.closed, timeout) or self.closed:
+                return None
+            return self.status_count, json.dumps(self.status).encode()
 
     def status_json(self) -> bytes:
         with self._cond:  # the loop updates it while a request reads it
@@ -80,6 +75,11 @@ class FrameHub:
             if not self._cond.wait_for(lambda: self.count > seen or self.closed, timeout):
                 return None
             return None if self.closed else (self.count, self.jpeg)
+
+    def wait_closed(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds, returning at once (True) when the hub closes."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.closed, timeout)
 
     def close(self):
         with self._cond:
@@ -101,12 +101,6 @@ class ServeSink:
 
     def close(self):
         self.hub.close()
-
-
-def _static(name: str) -> bytes:
-    from importlib.resources import files
-
-    return (files("realtime.media") / "static" / name).read_bytes()
 
 
 class _Server(ThreadingHTTPServer):
@@ -172,67 +166,20 @@ def check_serve(host: str, port: int, token: str | None) -> None:
 
 
 def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> ThreadingHTTPServer:
+    from realtime.media.routes import make_handler
+
     if not is_loopback(host) and not token:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
-
-    class Handler(BaseHTTPRequestHandler):
-        timeout = IDLE_S  # socket timeout: an idle or half-sent request does not hold its thread for ever
-
-        def log_message(self, fmt, *args):  # the default writes every request to stderr
-            log.debug(fmt, *args)
-
-        def do_GET(self):
-            url = urlparse(self.path)
-            # Bytes, not str: compare_digest refuses non-ASCII str, which failed every request.
-            given = parse_qs(url.query, errors="surrogateescape").get("token", [""])[0]
-            if token and not hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
-                                                 token.encode("utf-8", "surrogateescape")):
-                return self._send(403, "text/plain", b"forbidden\n")
-            if url.path in ("/", "/index.html"):
-                return self._send(200, "text/html; charset=utf-8", VIEWER.encode())
-            if url.path == "/status.json":
-                return self._send(200, "application/json", hub.status_json())
-            if url.path == "/stream.mjpg":
-                return self._stream()
-            if url.path.lstrip("/") in STATIC:
-                return self._send(200, "text/javascript; charset=utf-8", _static(url.path.lstrip("/")))
-            return self._send(404, "text/plain", b"not found\n")
-
-        def _send(self, code, kind, body):
-            self.send_response(code)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _stream(self):
-            self.send_response(200)
-            self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            seen = 0
-            try:
-                while True:
-                    item = hub.next_after(seen)
-                    if item is None:
-                        if hub.closed:
-                            return
-                        continue
-                    seen, jpeg = item
-                    self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}"
-                                     "\r\n\r\n".encode() + jpeg + b"\r\n")
-            except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                return
-
     try:
-        server = _Server((host, port), Handler) if family(host) == _Server.address_family else \
-            _Server6((host, port), Handler)
+        server = (_Server if family(host) == _Server.address_family else _Server6)(
+            (host, port), make_handler(hub, token, IDLE_S))
     except OSError as exc:
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()
     if not is_loopback(host):
         log.warning("serving beyond this machine on %s:%d; every request needs the token", host, port)
-    log.info("viewer at http://%s:%d/%s", url_host(host), server.server_address[1], f"?token={token}" if token else "")
+    address = f"http://{url_host(host)}:{server.server_address[1]}"
+    log.info("viewer at %s/%s", address, f"?token={token}" if token else "")
+    log.info("controls at %s/control%s", address, f"?token={token}" if token else "")
     return server

@@ -11,7 +11,7 @@ import os
 import cv2
 import numpy as np
 
-from realtime.errors import UserError
+from realtime.errors import UserError, reason
 from realtime.media.video import VideoWriter as VideoSink  # noqa: F401  (the sinks' name for it)
 
 KEYS = {  # key name -> (command, help)
@@ -92,7 +92,7 @@ class VirtualCamSink:
         try:
             self.cam = pyvirtualcam.Camera(width=size[0], height=size[1], fps=fps)
         except Exception as exc:  # pyvirtualcam raises RuntimeError/others when no backend exists
-            raise UserError(f"no virtual camera device ({str(exc).splitlines()[0][:150]}); on Linux load "
+            raise UserError(f"no virtual camera device ({reason(exc, 150)}); on Linux load "
                             "v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1), elsewhere install OBS") from None
         self.size = size
 

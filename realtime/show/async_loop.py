@@ -49,8 +49,8 @@ class AsyncStats(LoopStats):
 
     def rates(self) -> dict:
         """What the show's status adds in this mode (HUD, OSC, /status.json, the frame log)."""
-        return {"display_fps": self.fps(), "dream_hz": self.dream_hz(), "dream_update": self.shown_update,
-                "dream_age_ms": self.age_ms}
+        return {**super().rates(), "display_fps": self.fps(), "dream_hz": self.dream_hz(),
+                "dream_update": self.shown_update, "dream_age_ms": self.age_ms}
 
     def summary(self, show) -> dict:
         out = super().summary(show)
@@ -67,7 +67,7 @@ class AsyncStats(LoopStats):
 
 
 def run_async(reader, show, worker, display, sinks, window=None, max_frames: int = 0, present=None, frame_log=None,
-              remote=None, publish=None, fps: float = 30.0) -> AsyncStats:
+              controls=None, publish=None, fps: float = 30.0) -> AsyncStats:
     """As realtime.show.loop.run, for the asynchronous mode; every sink is closed on the way out, and the
     worker stopped. `fps` is the source's: a lost camera's last frame is shown again at that rate."""
     stats = AsyncStats(worker=worker, reader=reader, display=display)
@@ -79,6 +79,9 @@ def run_async(reader, show, worker, display, sinks, window=None, max_frames: int
                 time.sleep(max(0.0, next_lost - time.monotonic()))
             t1 = time.perf_counter()
             show.tick()
+            if controls is not None:  # what came in while the frame was awaited: this frame shows it
+                controls.apply(show, stats)
+                controls.modulate(show, frame, fps, stats.started)
             if not (show.paused and shown is not None):  # paused: the last frame again, the worker idles
                 shown = _show(frame, show, worker, display, present)
                 stats.shown_update = display.landed.number if display.landed else 0
@@ -87,7 +90,7 @@ def run_async(reader, show, worker, display, sinks, window=None, max_frames: int
             stats.spent["display"] += stats.last_sinks_s
             if frame_log is not None:
                 frame_log(frame, show.status(stats), stats.frames - 1, not show.paused)
-            if not steer(show, stats, window, remote, publish):
+            if not steer(show, stats, window, publish):
                 break
     return stats
 

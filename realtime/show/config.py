@@ -6,13 +6,14 @@ them that parser's defaults; `dump(parser, args)` writes the effective settings 
 from __future__ import annotations
 
 import argparse
+import sys
 import tomllib
 from pathlib import Path
 
 from realtime.errors import UserError
 
 SKIP = {"help", "config", "print_config", "func", "command", "heartbeat", "run"}  # the last two: the watchdog's
-PLAYLIST_KEYS = {"scene", "crossfade"}  # read by realtime.show.playlist, not flags
+TABLES = {"scene", "crossfade", "midi", "modulate"}  # read by the playlist, MIDI and the sound, not as flags
 
 
 def _actions(parser: argparse.ArgumentParser) -> dict:
@@ -32,19 +33,38 @@ def _read(path: Path) -> dict:
         raise UserError(f"{path} is not valid TOML: {exc}") from None
 
 
-def apply(parser: argparse.ArgumentParser, path: Path) -> None:
+def apply(parser: argparse.ArgumentParser, path: Path, also: argparse.ArgumentParser | None = None) -> None:
+    """The file's keys as `parser`'s defaults. Keys that only `also` knows (live's, in a file a render shares
+    with the show) are passed over with one note; a key neither knows is an error naming it."""
     data = _read(path)
     actions = _actions(parser)
-    defaults = {}
+    elsewhere = set(_actions(also)) - set(actions) if also is not None else set()
+    defaults, passed = {}, []
     for key, value in data.items():
-        if key in PLAYLIST_KEYS:
+        if key in TABLES:
             continue
         dest = key.replace("-", "_")
+        if dest in elsewhere:
+            passed.append(key)
+            continue
+        if also is not None and dest == "model" and isinstance(value, list) and value:
+            if len(value) > 1:  # live's list of models, in a file the render shares with the show
+                passed.append(f"the models after the first ({', '.join(map(str, value[1:]))})")
+            value = value[0]
         if dest not in actions:
-            raise UserError(f"{path}: unknown setting {key!r}; settings are the live flags: "
+            raise UserError(f"{path}: unknown setting {key!r}; settings are the {parser.prog.split()[-1]} flags: "
                             + ", ".join(sorted(a.replace("_", "-") for a in actions)))
         defaults[dest] = _convert(actions[dest], value, f"{path}: {key}")
+    ignored = passed + [f"[{t}]" for t in ("scene", "midi") if also is not None and t in data]
+    if ignored:
+        print(f"note: {path}: {', '.join(ignored)} steer a live show; {parser.prog} leaves them", file=sys.stderr)
     parser.set_defaults(**defaults)
+
+
+def tables(path: Path) -> dict:
+    """The config's tables for MIDI ([midi]) and the sound ([[modulate]]), as TOML gave them."""
+    data = _read(path)
+    return {key: data[key] for key in ("midi", "modulate") if key in data}
 
 
 def playlist(path: Path, base: dict):
@@ -52,12 +72,12 @@ def playlist(path: Path, base: dict):
     from realtime.show.playlist import Playlist, parse_scenes, seconds
 
     data = _read(path)
-    if "scene" not in data:
-        return None
     try:
-        crossfade = seconds(data.get("crossfade", 0.0), "crossfade")
+        crossfade = seconds(data.get("crossfade", 0.0), "crossfade")  # checked with or without scenes
     except ValueError as exc:
         raise UserError(f"{path}: {exc}") from None
+    if "scene" not in data:
+        return None
     return Playlist(parse_scenes(data["scene"], str(path)), crossfade, base)
 
 
@@ -99,8 +119,14 @@ def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path |
     data = _read(path) if path is not None else {}
     if "crossfade" in data:
         lines.append(f"crossfade = {_toml(data['crossfade'])}")
-    for scene in data.get("scene", []):  # tables last: TOML keys after a table would belong to it
+    scenes = data.get("scene") if isinstance(data.get("scene"), list) else []
+    for scene in (s for s in scenes if isinstance(s, dict)):  # tables last: keys after a table belong to it
         lines += ["", "[[scene]]", *(f"{key} = {_toml(value)}" for key, value in scene.items())]
+    if isinstance(data.get("midi"), dict):
+        lines += ["", "[midi]", *(f"{key} = {_toml(value)}" for key, value in data["midi"].items())]
+    rows = data.get("modulate") if isinstance(data.get("modulate"), list) else []
+    for row in (r for r in rows if isinstance(r, dict)):  # the run itself says what is wrong with the rest
+        lines += ["", "[[modulate]]", *(f"{key} = {_toml(value)}" for key, value in row.items())]
     return "\n".join(lines) + "\n"
 
 

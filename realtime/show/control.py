@@ -1,8 +1,11 @@
-"""What an OSC message does to the running show: set a parameter, switch scene, pause, snapshot,
-record, report status. Applied on the loop's thread, between frames; a bad message is logged and
-dropped. Parameters are the live ones of the parameter table (realtime.dream.params) plus `model`
-and `mix`, checked by the same rules as flags and TOML. The address space is documented in
-realtime/show/remote.py and the README.
+"""What a control request does to the running show, whoever sends it: OSC, the control page, MIDI.
+
+Two kinds: `set_param(show, name, value)` sets a live parameter of the table (realtime.dream.params),
+`model` (from 1) or `mix` (a layer), checked by the same rule as flags and TOML and then held against
+the playlist; `command(show, name, value)` runs one of COMMANDS. Both return what is now in force,
+or raise ValueError naming what is wrong. `handle(message, ...)` turns an OSC message (the address
+space is in realtime/show/remote.py) into those; a bad one is logged and dropped. Everything runs
+on the loop's thread, between frames.
 """
 from __future__ import annotations
 
@@ -15,13 +18,58 @@ log = logging.getLogger("deepdream.live")
 STATUS_KEYS = ("frame", "fps", "ms_per_step", "loss", *live_params(), "model", "model_name", "scene", "paused",
                "recording", "provider", "mix")
 RATE_KEYS = ("display_fps", "dream_hz")  # the asynchronous mode's (realtime.show.async_loop), when present
+COMMANDS = {  # name -> what its value is
+    "pause": "on/off, or nothing to toggle", "record": "on/off, or nothing to toggle", "snapshot": "nothing",
+    "scene": "a scene's number (from 1) or name", "next-scene": "nothing", "release": "nothing",
+}
 
 
 def parameters() -> tuple[str, ...]:
     return (*live_params(), "model", "mix")
 
 
+def set_param(show, name: str, value):
+    """An operator's change; returns the value now in force (as the show's status says it)."""
+    if name not in parameters():
+        raise ValueError(f"unknown parameter {name!r}; parameters: {', '.join(parameters())}")
+    if name == "model":  # models count from 1 over OSC and on the page, as on the HUD
+        models = show.stream.figures().models
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
+                or not 1 <= value <= models or value != int(value):
+            raise ValueError(f"model expects a number 1..{models}, got {value!r}")
+        value = int(value) - 1
+    show.set(name, value)  # held: a playlist leaves it alone until a release or a scene jump
+    figures = show.stream.figures()
+    return {"model": figures.model_index + 1, "mix": figures.mix_target}.get(name, figures.values.get(name))
+
+
+def command(show, name: str, value=None):
+    """pause, record, snapshot, scene, next-scene, release; returns what is now in force."""
+    if name == "pause":
+        show.pause(None if value is None else on_off(value))
+        return show.paused
+    if name == "record":
+        recording = show.recorder is not None and show.recorder.recording
+        if (not recording if value is None else on_off(value)) != recording:
+            show.key("record")
+        return bool(show.recorder is not None and show.recorder.recording)
+    if name == "snapshot":
+        show.key("snapshot")
+        return True
+    if name == "scene":
+        show.jump(value)
+        return show.scene
+    if name == "next-scene":
+        show.next_scene()
+        return show.scene
+    if name == "release":
+        show.release()
+        return True
+    raise ValueError(f"unknown command {name!r}; commands: {', '.join(COMMANDS)}")
+
+
 def handle(message, show, stats, remote) -> None:
+    """One OSC message, applied; a bad one is logged (with its address and arguments) and dropped."""
     action = message.address[len(PREFIX) + 1:]
     args = message.args
     try:
@@ -31,18 +79,8 @@ def handle(message, show, stats, remote) -> None:
             set_param(show, args[0], args[1])
         elif action in parameters():
             set_param(show, action, _one(args))
-        elif action == "scene":
-            show.jump(_one(args))
-        elif action == "release":
-            show.release()
-        elif action == "pause":
-            show.pause(on_off(_one(args)) if args else None)
-        elif action == "snapshot":
-            show.key("snapshot")
-        elif action == "record":
-            recording = show.recorder is not None and show.recorder.recording
-            if (on_off(_one(args)) if args else not recording) != recording:
-                show.key("record")
+        elif action in COMMANDS:
+            command(show, action, _one(args) if args or action == "scene" else None)
         elif action == "status":
             sender = (message.sender[0], _port(_one(args))) if args else message.sender
             remote.reply(sender, f"{PREFIX}/status", [v for pair in status_pairs(show, stats) for v in pair])
@@ -66,18 +104,6 @@ def _port(value) -> int:
             or value != int(value):
         raise ValueError(f"a reply port is 1..65535, got {value!r}")
     return int(value)
-
-
-def set_param(show, name: str, value) -> None:
-    if name not in parameters():
-        raise ValueError(f"unknown parameter {name!r}; parameters: {', '.join(parameters())}")
-    if name == "model":  # models count from 1 over OSC, as on the HUD
-        models = show.stream.figures().models
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
-                or not 1 <= value <= models or value != int(value):
-            raise ValueError(f"model expects a number 1..{models}, got {value!r}")
-        value = int(value) - 1
-    show.set(name, value)  # held: a playlist leaves it alone until /deepdream/release or /deepdream/scene
 
 
 def status_pairs(show, stats) -> list[tuple[str, object]]:

@@ -2,7 +2,8 @@
 
 Columns: wall-clock time (ISO 8601, UTC) and monotonic seconds, the displayed frame's index and
 its source frame's index, every live parameter in force, the loss and the ms per step; in the
-asynchronous mode also which dream update is on screen and how old it is (ms since its frame's capture).
+asynchronous mode also which dream update is on screen and how old it is (ms since its frame's capture);
+with --audio what the sound's features were (realtime.show.features).
 
 Days-long runs: past `max_mb` the log goes on in FILE.part2.csv, FILE.part3.csv, ... (each with
 the header; nothing is ever deleted: it is experiment data). A failing write (a full disk) stops
@@ -17,15 +18,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from realtime.dream.params import STREAM
+from realtime.show.features import FEATURES
 from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.live")
 
 # Every parameter of the table is a column (size aside: it is fixed for the run and in the header
 # of any recording); live ones hold the value in force at that frame, the others the run's setting.
+SOUND = tuple(f"sound_{name}" for name in FEATURES)  # with --audio: what the sound's features were at that frame
 COLUMNS = ["wall_time", "monotonic", "frame", "source_frame", "model", "scene",
            *(p.name for p in STREAM if p.name != "size"), "calm_strength", "mix_center", "paused", "loss", "ms_per_step",
-           "dream_update", "dream_age_ms"]  # the last two: asynchronous mode only (the dream on screen)
+           "dream_update", "dream_age_ms",  # asynchronous mode only (the dream on screen)
+           *SOUND]
 
 
 class FrameLog:
@@ -67,7 +71,8 @@ class FrameLog:
             frame.index, status["model_name"], status["scene"], *values, f"{status['calm_strength']:.4f}",
             _cell(status["mix"], "{:.3f}"), status["paused"], _cell(status["loss"]) if dreamed else "",
             _cell(status["ms_per_step"], "{:.2f}") if dreamed and status["steps_per_frame"] else "",
-            status.get("dream_update", ""), _cell(status.get("dream_age_ms"), "{:.1f}")])
+            status.get("dream_update", ""), _cell(status.get("dream_age_ms"), "{:.1f}"),
+            *(_cell(status.get(name), "{:.4f}") for name in SOUND)])
         self.fh.flush()
 
     def close(self):

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from realtime.dream.params import live_params
-from realtime.show.control import handle
 
 log = logging.getLogger("deepdream.live")
 
@@ -41,6 +40,10 @@ class LoopStats:
 
     def fps(self) -> float:
         return self.frames / self.elapsed()
+
+    def rates(self) -> dict:
+        """What the show's status adds (HUD, OSC, /status.json, the control page): the last frame's latency."""
+        return {"latency_ms": self.latencies_ms[-1]} if self.latencies_ms else {}
 
     def summary(self, show) -> dict:
         lat = np.array(list(self.latencies_ms) or [float("nan")])
@@ -75,6 +78,9 @@ def hud(show, stats: LoopStats, lost: bool) -> list[str]:
     mix = mix_line(s)
     if mix:
         lines.append(mix)
+    if "sound_level" in s:
+        lines.append("sound " + "  ".join(f"{k.removeprefix('sound_')} {'#' * round(8 * s[k]):<8}" for k in s
+                                          if k.startswith("sound_")))
     if lost:
         lines.append("CAMERA LOST: showing the last frame, reconnecting")
     if s["fell_back"]:
@@ -86,19 +92,23 @@ def _short(value) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def run(reader, show, sinks, window=None, max_frames: int = 0, present=None, frame_log=None, remote=None,
-        publish=None) -> LoopStats:
+def run(reader, show, sinks, window=None, max_frames: int = 0, present=None, frame_log=None, controls=None,
+        publish=None, fps: float = 30.0) -> LoopStats:
     """Run until done; every sink (the recorder among them) is closed on the way out.
 
-    `present` turns the dream into what the sinks show (side-by-side stereo, say); `remote`
-    (a realtime.show.remote.Remote) delivers OSC messages, applied between frames; `publish(status)`
-    hears the show's figures after every frame (the HTTP viewer's /status.json)."""
+    `present` turns the dream into what the sinks show (side-by-side stereo, say); `controls`
+    (realtime.show.controls.Controls) brings OSC, the control page, MIDI and the sound's modulation,
+    applied before each frame (`fps`: the source's, for the sound's timing); `publish(status)` hears the
+    show's figures after every frame (the HTTP viewer's /status.json and the control page)."""
     stats = LoopStats()
     shown = None
     with running(stats, sinks):
         for frame, t0 in frames(reader, stats, max_frames):
             t1 = time.perf_counter()
             show.tick()
+            if controls is not None:  # what came in while the frame was awaited: this frame shows it
+                controls.apply(show, stats)
+                controls.modulate(show, frame, fps, stats.started)
             dreamed = not (show.paused and shown is not None)  # paused: the last frame again, no dream
             if dreamed:
                 shown = show.stream(frame.image)
@@ -112,7 +122,7 @@ def run(reader, show, sinks, window=None, max_frames: int = 0, present=None, fra
             if frame_log is not None:
                 frame_log(frame, show.status(stats), stats.frames, dreamed)
             _count(stats, frame, show.stream.figures().last_flow_s if dreamed else 0.0, t0, t1, t2, t3)
-            if not steer(show, stats, window, remote, publish):
+            if not steer(show, stats, window, publish):
                 break
     return stats
 
@@ -133,13 +143,10 @@ def frames(reader, stats: LoopStats, max_frames: int = 0):
         yield frame, t0
 
 
-def steer(show, stats, window, remote, publish) -> bool:
-    """After a frame: the show's figures out, OSC messages and keys in; False when a key says quit."""
+def steer(show, stats, window, publish) -> bool:
+    """After a frame: the show's figures out, keys in; False when a key says quit."""
     if publish is not None:
         publish(show.status(stats))
-    if remote is not None:
-        for message in remote.messages():
-            handle(message, show, stats, remote)
     return window is None or all(show.key(c) for c in window.commands())
 
 

@@ -68,6 +68,8 @@ class Playlist:
     def start_of(self, ref: int | str) -> float:
         """Seconds into the cycle where a scene starts; `ref` is its number (from 1) or its name."""
         names = [s.name for s in self.scenes]
+        if isinstance(ref, float) and ref.is_integer():  # many OSC controllers send only floats
+            ref = int(ref)
         if isinstance(ref, str) and ref in names:
             index = names.index(ref)
         elif isinstance(ref, int) and not isinstance(ref, bool) and 1 <= ref <= len(self.scenes):

@@ -33,7 +33,7 @@ from realtime.errors import UserError
 log = logging.getLogger("deepdream.live")
 PREFIX = "/deepdream"
 LATEST_S = 3600.0  # a bundle timed further ahead than this is a mistake (or mischief): dropped, with a line
-WAITING = 1000  # timed messages held at most; more are dropped, with a line
+WAITING = 1000  # messages timed for later held at most; more are dropped, with a line (one a burst)
 
 
 @dataclass(frozen=True)
@@ -85,16 +85,19 @@ class Remote:
 
     def messages(self) -> list[Message]:
         """On the loop's thread: every message due by now, in the order due (arrival for ties)."""
+        now, dropped = time.monotonic(), 0
         while True:
             try:
                 message = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if len(self._later) >= WAITING:
-                log.warning("osc: %d timed messages already wait; %s dropped", WAITING, message.address)
+            if message.due > now and len(self._later) >= WAITING:  # only the future is capped: now always passes
+                dropped += 1
                 continue
             heapq.heappush(self._later, (message.due, next(self._order), message))
-        now, out = time.monotonic(), []
+        if dropped:
+            log.warning("osc: %d messages timed for later already wait; %d more dropped", WAITING, dropped)
+        out = []
         while self._later and self._later[0][0] <= now:
             out.append(heapq.heappop(self._later)[2])
         return out

@@ -1,9 +1,10 @@
 """The show: everything that steers a running dream, in one object.
 
 A `Show` holds the playlist and its clock, the parameters an operator holds against it, pause, and
-turns key and OSC commands into `DreamStream.set` calls. A parameter set by a key or over OSC is
-held: the playlist leaves it alone until `release()` or a scene jump. The loop calls `tick()` before
-each frame and `status()` for what HUD, OSC, /status.json, the frame log and --stats show.
+turns key and OSC commands into `DreamStream.set` calls. A parameter set by a key, over OSC, from the
+control page or MIDI is held: the playlist and the sound leave it alone until `release()` or a scene
+jump. The loop calls `tick()` before each frame, then `modulate()` with the sound's values, and
+`status()` for what HUD, OSC, /status.json, the control page, the frame log and --stats show.
 """
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ class Show:
         self.paused = False
         self.scene = ""
         self._refused: set[str] = set()  # what a scene asked and the stream refused, said once
+        self.base = dict(stream.figures().values)  # each parameter's value without the sound: flags, then scenes
+        self._modulated: set[str] = set()  # what the sound moved at the last frame
+        self.levels: dict = {}  # what the sound's features are (realtime.show.features), for status
         start = stream.figures().settings.flow
         self.flow_method = start if start != "off" else "dis"  # what "flow on" means
 
@@ -42,21 +46,33 @@ class Show:
             return
         numbers, model, self.scene = self.playlist.at(self.clock() - self.started)
         for name, value in numbers.items():
-            if name not in self.held:
-                self._from_scene(name, round(value) if live_params()[name].kind == "int" else value)
+            value = round(value) if live_params()[name].kind == "int" else value
+            self.base[name] = value
+            if name not in self.held and name not in self._modulated:
+                self._from_scene(name, value)
         if model is not None and "model" not in self.held:
             paths = [path.resolve() for path in self.stream.figures().model_paths]
             target = Path(model).resolve()
             if target in paths:
                 self.stream.set("model", paths.index(target))
 
-    def _from_scene(self, name: str, value) -> None:
+    def modulate(self, values: dict) -> None:
+        """The sound's values for the parameters it moves, each set unless an operator holds it; one it moved
+        and moves no more ({} once the sound has stopped) goes back to its value without the sound."""
+        for name in self._modulated - set(values) - self.held:
+            self._from_scene(name, self.base[name], "sound stopped")
+        for name, value in values.items():
+            if name not in self.held:
+                self._from_scene(name, value, "sound")
+        self._modulated = set(values)
+
+    def _from_scene(self, name: str, value, what: str = "") -> None:
         try:
             self.stream.set(name, value)
         except ValueError as exc:
             if str(exc) not in self._refused:  # once, not every frame of the scene
                 self._refused.add(str(exc))
-                log.warning("scene %s: %s (kept the value in force)", self.scene, exc)
+                log.warning("%s: %s (kept the value in force)", what or f"scene {self.scene}", exc)
 
     def set(self, name: str, value) -> None:
         """An operator's change (key or OSC): checked by the stream, then held against the playlist."""
@@ -77,6 +93,14 @@ class Show:
         self.started = self.clock() - self.playlist.start_of(scene)
         self.held.clear()
         self.tick()
+
+    def next_scene(self) -> None:
+        """Jump to the scene after the one playing (the first after the last)."""
+        if self.playlist is None:
+            raise ValueError("no playlist: add [[scene]] tables to the --config file")
+        names = [s.name for s in self.playlist.scenes]
+        here = names.index(self.scene) if self.scene in names else -1
+        self.jump((here + 1) % len(names) + 1)
 
     def pause(self, on: bool | None = None) -> None:
         self.paused = (not self.paused) if on is None else on
@@ -122,7 +146,7 @@ class Show:
                "model_name": f.model, "models": f.models, "scene": self.scene, "paused": self.paused,
                "recording": bool(self.recorder is not None and self.recorder.recording),
                "provider": f.provider, "fell_back": f.fell_back, "mix": f.mix_center, "mix_layers": f.mix_layers,
-               "calm_strength": f.calm_strength}
+               "calm_strength": f.calm_strength, **{f"sound_{k}": v for k, v in self.levels.items()}}
         out.update(getattr(stats, "rates", dict)())  # the asynchronous loop's: display_fps, dream_hz, ...
         return out
 

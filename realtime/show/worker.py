@@ -53,6 +53,10 @@ class StreamProxy:
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._snapshot = stream.figures()
 
+    @property
+    def engines(self) -> list:
+        return self._shadow.engines
+
     def set(self, name: str, value) -> None:
         self._shadow.set(name, value)  # ValueError names what is wrong, as the stream's own set does
         self._pending.put((name, value))

@@ -1,11 +1,11 @@
-"""TensorFlow's own lines kept out of the export's output: what it prints depends on the CPU and the build.
+"""Libraries' own lines kept out of a command's output: what C libraries print depends on the machine.
 
-TensorFlow, XLA and absl write banners from C++ straight to file descriptor 2 ("This TensorFlow
-binary is optimized to use...", "All log messages before absl::InitializeLog()...", oneDNN and CUDA
-notes), whatever TF_CPP_MIN_LOG_LEVEL a user's shell sets, and Python libraries add warnings.
-`only_our_lines()` sends descriptor 2 to a temporary file while the export works and gives Python's
-`sys.stderr` (where the export's own `[export]` lines go) the real one; if the export fails with an
-error that is not the user's to fix, what the libraries said is replayed after it, for the report.
+TensorFlow, XLA and absl write banners from C++ straight to file descriptor 2 ("This TensorFlow binary
+is optimized to use...", "All log messages before absl::InitializeLog()..."), whatever
+TF_CPP_MIN_LOG_LEVEL a user's shell sets; ALSA prints "ALSA lib seq_hw.c..." where a machine has no
+MIDI system; Python libraries add warnings. `only_our_lines()` sends descriptor 2 to a temporary file
+while the work runs and gives Python's `sys.stderr` (where our own lines go) the real one; if the work
+fails with an error that is not the user's to fix, what the libraries said is replayed after it.
 """
 from __future__ import annotations
 

@@ -1,0 +1,74 @@
+"""`deepdream live`'s outside controls, opened together: OSC (--osc), MIDI (--midi and the config's [midi]
+table), the sound (--audio and [[modulate]] rows), and the control page's description of the show (what
+it can be steered with, built from the parameter table), wired to the HTTP server of --serve.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from realtime.dream.params import live_params
+from realtime.show.control import COMMANDS
+from realtime.show.controls import Controls
+
+log = logging.getLogger("deepdream.live")
+
+
+def open_controls(options, config: dict) -> Controls:
+    """OSC, MIDI and sound as the options and the config's tables ask; what opened first is closed on a failure."""
+    controls = Controls()
+    try:
+        controls.remote = _remote(options.osc)
+        where = str(options.config or "--midi")
+        if "midi" in config or options.midi_port is not None:  # a bad table is said at start, used or not
+            from realtime.show.midi import open_midi, parse_mapping
+
+            mapping = parse_mapping(config.get("midi", {}), where)
+            if options.midi_port is not None:
+                controls.midi = open_midi(options.midi_port, mapping, where)
+        if "modulate" in config:
+            from realtime.show.modulate import open_sound
+
+            controls.sound = open_sound(options.audio, config["modulate"], str(options.config))
+        elif options.audio is not None:
+            log.warning("--audio %s: the config has no [[modulate]] rows, so the sound moves nothing", options.audio)
+    except BaseException:
+        controls.close()
+        raise
+    return controls
+
+
+def _remote(address: str | None):
+    if not address:
+        return None
+    from realtime.addresses import is_loopback, parse_address
+    from realtime.show.remote import Remote
+
+    host, port = parse_address(address, "--osc")
+    remote = Remote(host, port)
+    if not is_loopback(host):
+        log.warning("OSC on %s: anyone on that network can control the show (OSC has no passwords)", host)
+    log.info("OSC remote control on %s:%d (/deepdream/...)", *remote.address[:2])
+    return remote
+
+
+def wire_page(hub, show, controls: Controls) -> None:
+    """The control page's schema, and its requests handed to the show between frames."""
+    if hub is None:
+        return
+    hub.schema = schema(show, controls)
+    hub.control = controls.submit
+
+
+def schema(show, controls: Controls) -> dict:
+    """What the control page is built from: every live parameter of the table with its range and unit, the
+    commands, the playlist's scenes, the models (with their layers, for --mix models), the sound's features."""
+    params = [{"name": p.name, "label": p.name.replace("_", " "), "kind": p.kind, "low": p.low, "high": p.high,
+               "unit": p.unit, "choices": list(p.choices), "help": p.help,
+               "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100} for p in live_params().values()]
+    figures = show.stream.figures()
+    layers = [list(engine.info.mix_layers) for engine in show.stream.engines]
+    scenes = [] if show.playlist is None else [{"name": s.name, "duration": s.duration} for s in show.playlist.scenes]
+    return {"params": params, "commands": list(COMMANDS), "scenes": scenes,
+            "models": [{"name": Path(p).stem, "mix_layers": layer} for p, layer in zip(figures.model_paths, layers)],
+            "sound": list(controls.figures()) if controls.sound is not None else []}

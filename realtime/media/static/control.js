@@ -1,0 +1,207 @@
+// The control page: built from /control/state.json (the parameter table, commands, scenes, models, layers),
+// kept current by /control/events (server-sent figures), steering through POST /control/set and /command.
+"use strict";
+const query = location.search;
+const token = new URLSearchParams(query).get("token");
+const $ = (id) => document.getElementById(id);
+const controls = {};  // parameter name -> {set(value), busy}
+let schema = null, status = {};
+
+function post(kind, name, value) {
+  const headers = {"Content-Type": "application/json"};
+  if (token) headers["X-Deepdream-Token"] = token;
+  const body = JSON.stringify(value === undefined ? {name} : {name, value});
+  return fetch(`control/${kind}${query}`, {method: "POST", headers, body})
+    .then((r) => r.json().then((answer) => {
+      $("error").textContent = r.ok ? "" : answer.error;
+      return answer;
+    }))
+    .catch((e) => { $("error").textContent = `the show cannot be reached: ${e.message}`; });
+}
+
+// One request in flight per control, and only the newest value waiting behind it: a slider dragged fast sends
+// as often as the show answers (about once a frame), in order, and the last position always arrives last.
+function sender(kind, name) {
+  let inFlight = false, pending;
+  const flush = () => {
+    if (inFlight || pending === undefined) return;
+    const value = pending;
+    pending = undefined;
+    inFlight = true;
+    post(kind, name, value).finally(() => { inFlight = false; flush(); });
+  };
+  return (value) => { pending = value; flush(); };
+}
+
+function format(value, p) {
+  if (typeof value !== "number") return String(value);
+  const text = p.kind === "int" ? String(value) : Number(value.toPrecision(3)).toString();
+  return p.unit ? `${text} ${p.unit}` : text;
+}
+
+function slider(p, parent) {
+  const row = document.createElement("div");
+  row.className = "row";
+  const label = document.createElement("label");
+  const name = document.createElement("span");
+  const shown = document.createElement("output");
+  name.textContent = p.label;
+  label.title = p.help;
+  label.append(name, shown);
+  const input = document.createElement("input");
+  input.type = "range";
+  input.name = p.name;
+  // A parameter over two decades or more (step size) slides on a log scale: 1000 positions.
+  const toValue = p.log ? (x) => p.low * Math.pow(p.high / p.low, x / 1000) : (x) => Number(x);
+  const toSlider = p.log ? (v) => 1000 * Math.log(v / p.low) / Math.log(p.high / p.low) : (v) => v;
+  if (p.log) { input.min = 0; input.max = 1000; input.step = 1; }
+  else { input.min = p.low; input.max = p.high; input.step = p.kind === "int" ? 1 : (p.high - p.low) / 1000; }
+  const control = {busy: false};
+  const send = sender("set", p.name);
+  input.addEventListener("pointerdown", () => { control.busy = true; });
+  input.addEventListener("input", () => {
+    const v = p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value);
+    shown.textContent = format(v, p);
+    send(v);
+  });
+  input.addEventListener("change", () => {
+    control.busy = false;
+    const v = p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value);
+    send(v);
+  });
+  control.set = (v) => {
+    if (typeof v !== "number") return;
+    shown.textContent = format(v, p);
+    if (!control.busy) input.value = toSlider(v);
+  };
+  row.append(label, input);
+  parent.append(row);
+  controls[p.name] = control;
+}
+
+function choices(p, parent) {
+  const row = document.createElement("div");
+  row.className = "row";
+  const label = document.createElement("label");
+  label.textContent = p.label;
+  label.title = p.help;
+  const group = document.createElement("div");
+  group.className = "buttons";
+  group.dataset.name = p.name;
+  const values = p.kind === "bool" ? [true, false] : p.choices;
+  for (const value of values) {
+    const button = document.createElement("button");
+    button.textContent = String(value);
+    button.dataset.value = String(value);
+    button.addEventListener("click", () => post("set", p.name, value));
+    group.append(button);
+  }
+  row.append(label, group);
+  parent.append(row);
+  controls[p.name] = {set: (v) => mark(group, String(v))};
+}
+
+function mark(group, value) {
+  for (const button of group.children) button.classList.toggle("on", button.dataset.value === value);
+}
+
+function commandButton(label, name, value) {
+  const button = document.createElement("button");
+  button.textContent = label;
+  button.dataset.command = name;
+  button.addEventListener("click", () => post("command", name, typeof value === "function" ? value() : value));
+  return button;
+}
+
+function build() {
+  for (const p of schema.params) ((p.kind === "choice" || p.kind === "bool") ? choices : slider)(p, $("params"));
+  $("commands").append(commandButton("pause", "pause"), commandButton("snapshot", "snapshot"),
+                       commandButton("record", "record"));
+  if (schema.scenes.length) {
+    $("scenes-part").hidden = false;
+    schema.scenes.forEach((scene, i) => {
+      const button = commandButton(scene.name, "scene", i + 1);
+      button.dataset.scene = scene.name;
+      $("scenes").append(button);
+    });
+    $("scenes").append(commandButton("next", "next-scene"), commandButton("release held", "release"));
+  }
+  if (schema.models.length > 1) {
+    $("models-part").hidden = false;
+    schema.models.forEach((model, i) => {
+      const button = document.createElement("button");
+      button.textContent = model.name;
+      button.dataset.value = String(i + 1);
+      button.addEventListener("click", () => post("set", "model", i + 1));
+      $("models").append(button);
+    });
+  }
+  if (schema.sound.length) {
+    $("sound-part").hidden = false;
+    for (const name of schema.sound) {
+      const row = document.createElement("div");
+      row.className = "row";
+      row.innerHTML = `<label><span>${name}</span><output id="sound-${name}"></output></label>` +
+                      `<div class="meter"><div id="meter-${name}"></div></div>`;
+      $("sound").append(row);
+    }
+  }
+  $("viewer").href = "./" + query;
+}
+
+function mixSlider(layers) {
+  $("mix").innerHTML = "";
+  if (!layers.length) { $("mix-part").hidden = true; return; }
+  $("mix-part").hidden = false;
+  const p = {name: "mix", label: "toward layer", kind: "float", low: 0, high: layers.length - 1, unit: "", help:
+             "the layer mix glides toward this layer: low ones paint strokes, high ones eyes and animals"};
+  slider(p, $("mix"));
+  const set = controls.mix.set;
+  controls.mix.set = (v) => { set(v); $("mix").querySelector("output").textContent = layers[Math.round(v)] || ""; };
+}
+
+function show(s) {
+  status = s;
+  const fps = s.display_fps !== undefined ? s.display_fps : s.fps;
+  const figures = [["shown", `${(fps || 0).toFixed(1)} fps`], ["dreams", s.dream_hz !== undefined ?
+                    `${s.dream_hz.toFixed(1)} /s` : "each frame"], ["latency", s.latency_ms !== undefined ?
+                    `${Math.round(s.latency_ms)} ms` : "-"], ["scene", s.scene || "-"],
+                   ["model", s.model || "-"], ["on", s.provider ? s.provider.replace("ExecutionProvider", "") : "-"]];
+  $("figures").innerHTML = figures.map(([k, v]) => `<span>${k}</span><b>${v}</b>`).join("");
+  $("state").textContent = (s.paused ? "paused" : "") + (s.recording ? " recording" : "");
+  for (const [name, control] of Object.entries(controls)) if (name in s && name !== "mix") control.set(s[name]);
+  mark($("commands"), "");
+  for (const button of $("commands").children) {
+    button.classList.toggle("on", (button.dataset.command === "pause" && !!s.paused) ||
+                                  (button.dataset.command === "record" && !!s.recording));
+  }
+  for (const button of $("scenes").children) button.classList.toggle("on", button.dataset.scene === s.scene);
+  mark($("models"), String(s.model_number));
+  const model = schema.models[(s.model_number || 1) - 1];
+  const layers = model ? model.mix_layers : [];
+  if ((controls.mix ? controls.mix.layers : "") !== layers.join()) {
+    mixSlider(layers);
+    if (controls.mix) controls.mix.layers = layers.join();
+  }
+  if (controls.mix && typeof s.mix === "number") controls.mix.set(s.mix);
+  for (const name of schema.sound) {
+    const level = s[`sound_${name}`];
+    if (typeof level !== "number") continue;
+    $(`sound-${name}`).textContent = level.toFixed(2);
+    $(`meter-${name}`).style.width = `${Math.round(100 * Math.min(1, Math.max(0, level)))}%`;
+  }
+  window.controlPage = {status: s, updates: (window.controlPage ? window.controlPage.updates : 0) + 1};
+}
+
+fetch(`control/state.json${query}`)
+  .then((r) => { if (!r.ok) throw new Error(r.status === 403 ? "forbidden: a wrong or missing token" : r.statusText);
+                 return r.json(); })
+  .then((state) => {
+    schema = state.schema;
+    build();
+    show(state.status);
+    const events = new EventSource(`control/events${query}`);
+    events.onmessage = (e) => show(JSON.parse(e.data));
+    events.onerror = () => { $("state").textContent = "reconnecting"; };
+  })
+  .catch((e) => { $("state").textContent = e.message; });

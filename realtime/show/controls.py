@@ -1,0 +1,101 @@
+"""Every way a show is steered from outside, gathered and applied between frames on the loop's thread.
+
+OSC messages (realtime.show.remote), the control page's requests (`submit`, called on an HTTP
+thread, which waits for the answer), MIDI (realtime.show.midi) and the sound's modulation
+(realtime.show.modulate) all end in realtime.show.control's `set_param` / `command`: one check,
+one hold-and-release rule, whoever sends the change. `apply(show, stats)` runs after each shown
+frame; `modulate(show, t)` before each dream.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from realtime.show.control import command, handle, set_param
+
+log = logging.getLogger("deepdream.live")
+ANSWER_S = 10.0  # an HTTP request waits this long for the loop (a frame takes far less; a hung loop does not answer)
+
+
+@dataclass
+class Request:
+    kind: str  # "set" (a parameter) or "command"
+    name: str
+    value: object = None
+    origin: str = "http"  # for the log: http, midi
+    done: threading.Event = field(default_factory=threading.Event)
+    result: object = None
+    error: str | None = None
+    abandoned: bool = False  # the asker stopped waiting (and answered 503): it is not applied after all
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Controls:
+    def __init__(self, remote=None, midi=None, sound=None):
+        self.remote, self.midi, self.sound = remote, midi, sound
+        # A sound file plays along at the frames' times in the source (a file played twice is heard the same);
+        # beside a camera, whose frames come when they come, at the wall clock's.
+        self.media_time = True
+        self._queue: queue.SimpleQueue[Request] = queue.SimpleQueue()
+
+    def submit(self, kind: str, name: str, value=None) -> tuple[bool, object]:
+        """From another thread: apply a change at the next frame; (True, value in force) or (False, why)."""
+        request = Request(kind, name, value)
+        self._queue.put(request)
+        if not request.done.wait(ANSWER_S):
+            with request.lock:
+                if not request.done.is_set():  # not taken meanwhile: give it up, so a retry does not toggle twice
+                    request.abandoned = True
+                    return False, f"the show did not answer within {ANSWER_S:.0f} s"
+        return (True, request.result) if request.error is None else (False, request.error)
+
+    def apply(self, show, stats) -> None:
+        """After a frame: OSC, the control page's requests, MIDI."""
+        if self.remote is not None:
+            for message in self.remote.messages():
+                handle(message, show, stats, self.remote)
+        pending = [] if self.midi is None else self.midi.requests()
+        while True:
+            try:
+                pending.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for request in pending:
+            self._one(request, show)
+
+    def _one(self, request: Request, show) -> None:
+        with request.lock:
+            if request.abandoned:
+                return
+            self._apply(request, show)
+
+    def _apply(self, request: Request, show) -> None:
+        try:
+            apply = set_param if request.kind == "set" else command
+            request.result = apply(show, request.name, request.value)
+            # A slider or a knob sends many a second: the event log keeps commands, not every position.
+            (log.info if request.kind == "command" else log.debug)(  # %r: a name cannot forge a log line
+                "%s: %s %r %r", request.origin, request.kind, request.name[:80], request.value)
+        except (ValueError, TypeError, OverflowError, OSError) as exc:
+            request.error = str(exc)
+            log.warning("%s: %s %r %r: %s (ignored)", request.origin, request.kind, request.name[:80],
+                        request.value, str(exc)[:200])
+        finally:
+            request.done.set()
+
+    def modulate(self, show, frame, fps: float, started: float) -> None:
+        """Before a dream: the sound's features, heard at the frame's time, move the parameters mapped to them."""
+        if self.sound is not None:
+            self.sound.apply(show, frame.index / fps if self.media_time else frame.time - started)
+            show.levels = self.sound.levels()
+
+    def figures(self) -> dict:
+        """The sound's levels for the HUD, the page and the log (empty without sound)."""
+        return {} if self.sound is None else self.sound.levels()
+
+    def close(self) -> None:
+        for part in (self.remote, self.midi, self.sound):
+            if part is not None:
+                part.close()

@@ -1,0 +1,152 @@
+"""A MIDI controller steering the show: knobs and faders move parameters, pads run commands.
+
+The config's `[midi]` table maps a control change to a live parameter and a range, `cc21 = ["zoom",
+0.98, 1.05]` (0..127 spread over 0.98..1.05; a range may run downwards, and must lie within the
+parameter's own), and a note to a command, `note36 = "snapshot"` (`pause`, `record`, `snapshot`,
+`next-scene`, `release`, `scene 2`, `scene calm`). `MidiInput.requests()`, called between frames,
+turns what the port received into the same requests as the control page's (realtime.show.controls),
+so MIDI holds a parameter as OSC does. `parse_mapping` checks the table, `open_midi` opens the port (mido with
+python-rtmidi, the `[midi]` extra): each problem is one line at start. `deepdream midi-learn` prints
+the number of whatever is touched.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from realtime.dream.params import live_params
+from realtime.errors import UserError, reason
+from realtime.show.controls import Request
+
+log = logging.getLogger("deepdream.live")
+NOTE_COMMANDS = ("pause", "record", "snapshot", "next-scene", "release")  # and "scene N|NAME"
+INSTALL = "MIDI needs mido and python-rtmidi: pip install -e '.[midi]'"
+
+
+def parse_mapping(table, where: str) -> dict:
+    """The [midi] table -> {("control_change", n): (param, low, high), ("note_on", n): (command, value)}."""
+    if not isinstance(table, dict):
+        raise UserError(f"{where}: [midi] is a table of ccN = [PARAM, LOW, HIGH] and noteN = COMMAND")
+    numbers = {name: p for name, p in live_params().items() if p.kind in ("int", "float")}
+    mapping = {}
+    for key, value in table.items():
+        found = re.fullmatch(r"(cc|note)([0-9]{1,3})", key)
+        if not found or int(found.group(2)) > 127:
+            raise UserError(f"{where}: [midi] {key}: keys are cc0..cc127 and note0..note127")
+        number = int(found.group(2))
+        try:
+            if found.group(1) == "cc":
+                mapping["control_change", number] = _knob(value, numbers)
+            else:
+                mapping["note_on", number] = _pad(value)
+        except ValueError as exc:
+            raise UserError(f"{where}: [midi] {key}: {exc}") from None
+    return mapping
+
+
+def _knob(value, numbers: dict) -> tuple:
+    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)):
+        raise ValueError(f'expects ["PARAM", LOW, HIGH], got {value!r}')
+    name, low, high = value[0].replace("-", "_"), value[1], value[2]
+    if name not in numbers:
+        raise ValueError(f"unknown parameter {value[0]!r}; knobs move {', '.join(numbers)}")
+    return name, numbers[name].check(low), numbers[name].check(high)  # the parameter's own rule, its message
+
+
+def _pad(value) -> tuple:
+    if not isinstance(value, str):
+        raise ValueError(f"expects a command ({', '.join(NOTE_COMMANDS)}, scene N), got {value!r}")
+    command, _, argument = value.strip().partition(" ")
+    if command == "scene" and argument:
+        number = re.fullmatch(r"[0-9]+", argument)
+        if number and int(argument) < 1 or argument.lstrip("-").isdigit() and not number:
+            raise ValueError(f"scenes count from 1, got {argument!r}")
+        return "scene", int(argument) if number else argument
+    if command not in NOTE_COMMANDS or argument:
+        raise ValueError(f"unknown command {value!r}; pads run {', '.join(NOTE_COMMANDS)}, or scene N|NAME")
+    return command, None
+
+
+class MidiInput:
+    """A port's messages since the last call, as requests; unmapped controls are said once each."""
+
+    def __init__(self, port, mapping: dict):
+        self.port, self.mapping, self._unmapped = port, mapping, set()
+
+    def requests(self) -> list[Request]:
+        """Since the last call: each pad pressed, and each knob's last position (a sweep sends dozens a frame)."""
+        out, knobs = [], {}
+        for message in self.port.iter_pending():
+            if message.type == "note_on" and message.velocity == 0:
+                continue  # a note off, as many controllers send it
+            number = getattr(message, "control", getattr(message, "note", None))
+            target = self.mapping.get((message.type, number))
+            if target is None:
+                self._say_unmapped(message.type, number)
+            elif message.type == "control_change":
+                name, low, high = target
+                value = low + (high - low) * message.value / 127
+                kind = live_params()[name].kind
+                knobs[name] = Request("set", name, round(value) if kind == "int" else value, origin="midi")
+            else:
+                out.append(Request("command", target[0], target[1], origin="midi"))
+        return [*knobs.values(), *out]
+
+    def _say_unmapped(self, kind, number) -> None:
+        if kind in ("control_change", "note_on") and (kind, number) not in self._unmapped:
+            self._unmapped.add((kind, number))
+            log.info("midi: %s%s is not mapped in [midi] (ignored)", "cc" if kind == "control_change" else "note", number)
+
+    def close(self) -> None:
+        self.port.close()
+
+
+def open_port(name: str):
+    """The named MIDI input port ("": the first), or one line saying why not."""
+    from realtime.quiet import only_our_lines  # ALSA prints its own lines where there is no MIDI system
+
+    try:
+        import mido
+    except ImportError:
+        raise UserError(INSTALL) from None
+    with only_our_lines():
+        try:
+            names = mido.get_input_names()
+            if not names:
+                raise UserError("no MIDI input port here: plug in a controller (deepdream midi-learn lists what "
+                                "it sends)")
+            if name and name not in names:
+                raise UserError(f"no MIDI input port {name!r}; ports: {', '.join(names)}")
+            return mido.open_input(name or names[0])
+        except ImportError:
+            raise UserError(INSTALL) from None
+        except (OSError, SystemError, RuntimeError) as exc:  # rtmidi says so when the system has no MIDI at all
+            raise UserError(f"cannot open MIDI input: {reason(exc)}") from None
+
+
+def open_midi(name: str, mapping: dict, where: str) -> MidiInput:
+    """The port, with a mapping parse_mapping made (a bad table is refused before any port is opened)."""
+    if not mapping:
+        log.warning("--midi: no [midi] table in %s, so no knob moves anything",
+                    where if where != "--midi" else "a --config file")
+    port = open_port(name)
+    log.info("MIDI from %s: %d controls mapped", port.name, len(mapping))
+    return MidiInput(port, mapping)
+
+
+def learn(name: str) -> int:
+    """`deepdream midi-learn`: print the number of each knob, fader or pad touched, until Ctrl-C."""
+    port = open_port(name)
+    print(f"listening on {port.name}: touch a knob, fader or pad (Ctrl-C to stop)", flush=True)
+    try:
+        for message in port:
+            if message.type == "control_change":
+                print(f"cc{message.control} = {message.value}   ([midi] cc{message.control} = [\"zoom\", 0.98, 1.05])",
+                      flush=True)
+            elif message.type == "note_on" and message.velocity:
+                print(f"note{message.note}   ([midi] note{message.note} = \"snapshot\")", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        port.close()
+    return 0

@@ -1,0 +1,161 @@
+"""The control page and its HTTP API on a running show: the same checks and hold rules as OSC, the token, no
+steering from another origin, every open page kept current; in headless Chromium as a person uses it."""
+import csv
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import Running, wait_until
+
+TOKEN = "s3cret"
+PLAYLIST = """crossfade = 0.0
+[[scene]]
+name = "strokes"
+duration = 600
+feedback = 0.8
+[[scene]]
+name = "deep"
+duration = 600
+feedback = 0.6
+zoom = 1.01
+"""
+
+
+@pytest.fixture(scope="module")
+def show(random_model, tmp_path_factory):
+    """`deepdream live --serve` with a playlist, a token and a frame log: (base URL, log path)."""
+    folder = tmp_path_factory.mktemp("show")
+    (folder / "show.toml").write_text(PLAYLIST)
+    log = folder / "frames.csv"
+    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless",
+                   "--serve", "127.0.0.1:0", "--token", TOKEN, "--config", folder / "show.toml", "--log", log,
+                   "--snapshots", folder)
+    port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
+    live.wait_for(r"dreaming at")
+    yield f"http://127.0.0.1:{port}", log
+    code, said = live.interrupt()
+    assert code == 0 and "Traceback" not in said, said
+
+
+def post(base, kind, body, token=TOKEN, origin=None, raw=None):
+    headers = {"Content-Type": "application/json", **({"X-Deepdream-Token": token} if token else {}),
+               **({"Origin": origin} if origin else {})}
+    request = urllib.request.Request(f"{base}/control/{kind}", data=raw or json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.load(refused)
+
+
+def status(base):
+    return json.load(urllib.request.urlopen(f"{base}/status.json?token={TOKEN}", timeout=60))
+
+
+def test_a_change_is_answered_with_the_value_in_force_and_reaches_the_show(show):
+    base, log = show
+    assert post(base, "set", {"name": "zoom", "value": 1.03}) == (200, {"name": "zoom", "value": 1.03})
+    wait_until(lambda: status(base)["zoom"] == 1.03, what="the next shown frame's figures")
+    wait_until(lambda: any(r["zoom"] == "1.03" for r in csv.DictReader(open(log, newline=""))), what="the frame log")
+    assert post(base, "set", {"name": "flow", "value": "off"}) == (200, {"name": "flow", "value": "off"})
+    assert post(base, "set", {"name": "flow", "value": "dis"})[0] == 200
+
+
+@pytest.mark.parametrize("body, words", [({"name": "zoom", "value": 7}, "zoom must be within 0.5..2, got 7"),
+                                         ({"name": "zoom", "value": float("nan")}, "zoom must be a finite number"),
+                                         ({"name": "steps_per_frame", "value": 2.5}, "expects a whole number"),
+                                         ({"name": "volume", "value": 11}, "unknown parameter 'volume'"),
+                                         ({"value": 3}, 'expects {"name": ..., "value": ...}')])
+def test_a_bad_value_is_400_with_the_parameters_own_message_and_the_show_unaffected(show, body, words):
+    base, _ = show
+    before = status(base)
+    code, answer = post(base, "set", body)
+    assert code == 400 and words in answer["error"]
+    after = wait_until(lambda: (s := status(base))["frames"] > before["frames"] and s, what="the show going on")
+    assert {k: after[k] for k in ("zoom", "steps_per_frame", "feedback")} == \
+        {k: before[k] for k in ("zoom", "steps_per_frame", "feedback")}
+
+
+def test_no_token_a_wrong_one_another_origin_or_not_json_is_refused(show):
+    base, _ = show
+    assert post(base, "set", {"name": "zoom", "value": 1.5}, token=None)[0] == 403
+    assert post(base, "set", {"name": "zoom", "value": 1.5}, token="guess")[0] == 403
+    code, answer = post(base, "set", {"name": "zoom", "value": 1.5}, origin="http://evil.example")
+    assert code == 403 and "cross-origin" in answer["error"]
+    assert post(base, "set", None, raw=b"zoom=1.5")[0] == 400
+    shown = status(base)["frames"]
+    wait_until(lambda: status(base)["frames"] > shown + 1, what="a frame after the refusals")
+    assert status(base)["zoom"] != 1.5
+    assert post(base, "set", {"name": "zoom", "value": 1.01}, origin=base)[0] == 200  # the page's own origin
+
+
+def test_commands_jump_scenes_and_a_held_value_is_released_by_a_jump(show):
+    base, _ = show
+    assert post(base, "command", {"name": "scene", "value": "strokes"}) == (200, {"name": "scene", "value": "strokes"})
+    assert post(base, "set", {"name": "feedback", "value": 0.3})[1]["value"] == 0.3  # held against the playlist
+    wait_until(lambda: status(base)["feedback"] == 0.3, what="the held value shown")
+    assert post(base, "command", {"name": "next-scene"}) == (200, {"name": "next-scene", "value": "deep"})
+    now = wait_until(lambda: (s := status(base))["scene"] == "deep" and s, what="the jump shown")
+    assert now["feedback"] == 0.6  # a jump gives every parameter back
+    assert post(base, "command", {"name": "scene", "value": 9})[0] == 400
+    code, answer = post(base, "command", {"name": "dance"})
+    assert code == 400 and "unknown command 'dance'" in answer["error"]
+    assert post(base, "command", {"name": "snapshot"}) == (200, {"name": "snapshot", "value": True})
+
+
+def open_page(browser, base):
+    page = browser.new_page(viewport={"width": 390, "height": 900})  # a phone's
+    page.goto(f"{base}/control?token={TOKEN}")
+    page.wait_for_function("window.controlPage && window.controlPage.updates > 1", timeout=60000)
+    return page
+
+
+def drag(page, name: str, share: float) -> float:
+    """Drag a slider's thumb, as a finger does, to `share` of its track; the value the slider then holds."""
+    box = page.locator(f"input[name={name}]").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * share, y, steps=8)
+    page.mouse.up()
+    return float(page.locator(f"input[name={name}]").input_value())
+
+
+def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser, show):
+    base, log = show
+    first, second = open_page(browser, base), open_page(browser, base)
+    value = drag(first, "feedback", 0.25)  # feedback slides 0..1 linearly
+    assert 0.1 < value < 0.4
+    wait_until(lambda: abs(status(base)["feedback"] - value) < 1e-9, what="the dragged value in /status.json")
+    wait_until(lambda: any(abs(float(r["feedback"]) - value) < 1e-5 for r in csv.DictReader(open(log, newline=""))),
+               what="the dragged value in the frame log")
+    second.wait_for_function(f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9",
+                             timeout=60000)  # the other page follows, through the events
+    first.click("button[data-scene=strokes]")
+    wait_until(lambda: status(base)["scene"] == "strokes", what="the scene button's jump")
+    second.wait_for_function("document.querySelector('button[data-scene=strokes]').classList.contains('on')",
+                             timeout=60000)
+
+
+def test_the_page_is_behind_the_token_and_the_viewer_links_to_it(browser, show):
+    base, _ = show
+    page = browser.new_page()
+    assert page.goto(f"{base}/control").status == 403
+    assert page.goto(f"{base}/?token={TOKEN}").status == 200
+    assert page.get_attribute("#controls", "href") == f"{base}/control?token={TOKEN}"
+
+
+def test_json_nested_too_deep_or_an_unknown_method_is_a_json_error_not_a_traceback(show):
+    base, _ = show
+    code, answer = post(base, "set", None, raw=b"[" * 30000 + b"]" * 30000)
+    assert code == 400 and answer["error"].startswith("not JSON")
+    request = urllib.request.Request(f"{base}/control/set?token={TOKEN}", method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 405 and "POST the controls" in json.load(refused.value)["error"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{base}/control/set?token={TOKEN}", timeout=60)
+    assert refused.value.code == 405
+    assert post(base, "command", {"name": "scene", "value": 2.0})[1] == {"name": "scene", "value": "deep"}  # OSC floats

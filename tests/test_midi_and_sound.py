@@ -1,0 +1,354 @@
+"""MIDI (mido's in-memory ports, no hardware) and sound (generated tracks) steering the show: a knob through its
+range, a pad's command, the bands and onsets heard, parameters following them in the frame log and in a render
+that repeats byte for byte, a live input that stops, and bad [midi] / [[modulate]] tables in one line each."""
+import csv
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from realtime.cli import main
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
+from realtime.errors import UserError
+from realtime.show.controls import Controls
+from realtime.show.show import Show
+
+mido = pytest.importorskip("mido", reason="the MIDI tests need mido (the test extra)")
+
+
+class Engine:
+    """What Show and DreamStream read of an engine; it never dreams here."""
+    info = SimpleNamespace(mix_layers=(), name="stand-in", path="stand-in.onnx")
+    provider, fell_back, last_loss = "CPUExecutionProvider", None, 0.0
+
+
+class Recorder:
+    recording, snapshots = False, 0
+
+    def snapshot(self):
+        self.snapshots += 1
+
+    def toggle(self):
+        self.recording = not self.recording
+
+
+def a_show():
+    return Show(DreamStream([Engine()], StreamSettings(size=(96, 96))), recorder=Recorder())
+
+
+def test_a_knob_sweeps_its_parameter_through_the_mapped_range_and_a_pad_takes_a_snapshot():
+    from realtime.show.midi import MidiInput, parse_mapping
+
+    port = mido.ports.EchoPort()
+    mapping = parse_mapping({"cc21": ["zoom", 0.98, 1.05], "cc7": ["steps-per-frame", 1, 4],
+                             "note36": "snapshot", "note37": "pause"}, "show.toml")
+    controls, show = Controls(midi=MidiInput(port, mapping)), a_show()
+    seen = []
+    for value in (0, 32, 64, 96, 127):
+        port.send(mido.Message("control_change", control=21, value=value))
+        controls.apply(show, None)
+        seen.append(show.status()["zoom"])
+    assert seen == pytest.approx([0.98 + 0.07 * v / 127 for v in (0, 32, 64, 96, 127)])
+    assert seen[0] == pytest.approx(0.98) and seen[-1] == pytest.approx(1.05) and seen == sorted(seen)
+    for value in (10, 40, 64):  # a fader moved within one frame: only where it stopped counts
+        port.send(mido.Message("control_change", control=7, value=value))
+    port.send(mido.Message("note_on", note=36, velocity=90))
+    port.send(mido.Message("note_on", note=36, velocity=0))  # a note off as many controllers send it
+    port.send(mido.Message("control_change", control=99, value=1))  # not mapped: said once, ignored
+    controls.apply(show, None)
+    assert show.status()["steps_per_frame"] == 3 and show.recorder.snapshots == 1
+    assert {"zoom", "steps_per_frame"} <= show.held  # MIDI holds a parameter as OSC does
+
+
+@pytest.mark.parametrize("table, words", [
+    ({"cc21": ["volume", 0, 1]}, "unknown parameter 'volume'"),
+    ({"cc21": ["zoom", 0.1, 1.05]}, "zoom must be within 0.5..2, got 0.1"),
+    ({"cc21": ["zoom", float("nan"), 1.05]}, "finite"),
+    ({"cc21": "zoom"}, 'expects ["PARAM", LOW, HIGH]'),
+    ({"cc200": ["zoom", 1, 1.05]}, "cc0..cc127"), ({"knob": ["zoom", 1, 1.05]}, "cc0..cc127"),
+    ({"note36": "dance"}, "unknown command 'dance'"), ({"note36": 5}, "expects a command")])
+def test_a_bad_midi_table_is_one_line(table, words):
+    from realtime.show.midi import parse_mapping
+
+    with pytest.raises(UserError, match="show.toml: \\[midi\\] ") as refused:
+        parse_mapping(table, "show.toml")
+    assert words in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_midi_without_a_midi_system_is_one_line_at_start(random_model, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
+                             str(random_model), "--headless", "--frames", "2", "--midi", "no such port"],
+                            capture_output=True, text=True, timeout=300)
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "ALSA lib" not in result.stderr
+    assert last.startswith("deepdream live: error: ") and "MIDI" in last
+
+
+RATE = 48000
+
+
+def tone_track(seconds=3.0):
+    """Silence, a 60 Hz burst at 1.0 s, a 4 kHz burst at 2.0 s (each 0.4 s, with 10 ms ramps: no click)."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    track = np.zeros_like(t)
+    for start, freq in ((1.0, 60.0), (2.0, 4000.0)):
+        inside = (t >= start) & (t < start + 0.4)
+        ramp = np.clip(np.minimum(t - start, start + 0.4 - t) / 0.01, 0, 1)
+        track += np.where(inside, 0.5 * np.sin(2 * np.pi * freq * t) * ramp, 0.0)
+    return track.astype(np.float32)
+
+
+def write_wav(path, samples):
+    import av
+
+    with av.open(str(path), "w", format="wav") as out:
+        stream = out.add_stream("pcm_s16le", rate=RATE)
+        stream.layout = "mono"
+        for start in range(0, len(samples), 1024):
+            frame = av.AudioFrame.from_ndarray(samples[None, start:start + 1024], format="flt", layout="mono")
+            frame.sample_rate, frame.pts = RATE, start
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_the_bands_and_onsets_are_heard_where_they_are():
+    from realtime.media.sound import SoundTrack
+    from realtime.show.features import WINDOW, Listener
+
+    track, listener = SoundTrack(tone_track(), "tones"), Listener()
+    heard = {t: listener.hear(track.window(t, WINDOW)) for t in np.arange(0, 3.0, 1 / 30)}
+    at = lambda t: heard[min(heard, key=lambda k: abs(k - t))]  # noqa: E731
+    assert at(0.5) == {"level": 0, "bass": 0, "mid": 0, "treble": 0, "onset": 0}
+    assert at(1.2)["bass"] > 0.8 and at(1.2)["treble"] < 0.05 and at(1.2)["mid"] < 0.05
+    assert at(2.2)["treble"] > 0.8 and at(2.2)["bass"] < 0.05
+    assert max(at(t)["onset"] for t in (1.0, 1.0333, 1.0667)) > 0.5 > at(1.2)["onset"]  # new, then steady
+
+
+MODULATE = """[[modulate]]
+param = "step-size"
+source = "bass"
+range = [0.01, 0.05]
+curve = "exponential"
+attack = 0.0
+release = 0.05
+[[modulate]]
+param = "zoom"
+source = "treble"
+range = [1.0, 1.05]
+attack = 0.0
+release = 0.05
+"""
+
+
+def test_live_parameters_follow_their_band_within_two_frames_and_the_other_stays(random_model, tmp_path):
+    (tmp_path / "show.toml").write_text(MODULATE)
+    wav, log = write_wav(tmp_path / "tones.wav", tone_track()), tmp_path / "frames.csv"
+    clip = tmp_path / "clip.mp4"
+    make_clip(clip, 90)  # 3 s at 30 fps: the frames' times match the track's
+    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", str(clip), "--seed", "0",
+                             "--model", str(random_model), "--size", "96x80", "--headless", "--config",
+                             str(tmp_path / "show.toml"), "--audio", str(wav), "--log", str(log)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(log, newline="")))
+    assert len(rows) == 90 and float(rows[36]["sound_bass"]) > 0.8  # the features are logged
+    steps = [float(r["step_size"]) for r in rows]
+    zooms = [float(r["zoom"]) for r in rows]
+    # The frame at t shows what was heard up to t, in wall-clock time: within two frames of the burst.
+    assert steps[20] == pytest.approx(0.01) and zooms[20] == pytest.approx(1.0)  # silence
+    assert all(s > 0.03 for s in steps[33:42]) and all(z < 1.003 for z in zooms[25:55])  # bass: step size only
+    assert all(z > 1.03 for z in zooms[63:72]) and all(s < 0.012 for s in steps[58:88])  # treble: zoom only
+
+
+def make_clip(path, frames, sound=None):
+    import av
+
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 96, 80, "yuv420p"
+        audio = out.add_stream("aac", rate=RATE) if sound is not None else None
+        if audio is not None:
+            audio.layout = "mono"
+        for i in range(frames):
+            picture = av.VideoFrame.from_ndarray(np.full((80, 96, 3), (i * 7) % 255, np.uint8), format="rgb24")
+            picture.pts = i
+            out.mux(video.encode(picture))
+        if audio is not None:
+            for start in range(0, len(sound), 1024):
+                frame = av.AudioFrame.from_ndarray(sound[None, start:start + 1024], format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = RATE, start
+                out.mux(audio.encode(frame))
+            out.mux(audio.encode(None))
+        out.mux(video.encode(None))
+    return path
+
+
+def test_a_render_follows_its_own_soundtrack_and_repeats_byte_for_byte(random_model, tmp_path):
+    (tmp_path / "render.toml").write_text("feedback = 0.7\nosc = 9000\n" + MODULATE)  # osc: a live key, passed over
+    clip = make_clip(tmp_path / "clip.mp4", 90, tone_track())
+    outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    for out in outs:
+        result = subprocess.run([sys.executable, "-m", "realtime.cli", "render", str(clip), "-o", str(out),
+                                 "--model", str(random_model), "--config", str(tmp_path / "render.toml")],
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
+    assert "osc steer a live show; deepdream render leaves them" in result.stderr
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    plain = tmp_path / "plain.mp4"
+    assert main(["render", str(clip), "-o", str(plain), "--model", str(random_model), "--feedback", "0.7"]) == 0
+    assert plain.read_bytes() != outs[0].read_bytes()  # the sound did move the dream
+
+
+def test_a_render_schedule_gives_each_frame_the_rows_values_at_its_time():
+    from realtime.commands.steering import Steering
+    from realtime.media.sound import SoundTrack
+    from realtime.show.modulate import parse_rows
+    import tomllib
+
+    rows = parse_rows(tomllib.loads(MODULATE)["modulate"], "t")
+    steering = Steering(rows, SoundTrack(tone_track(), "tones"), fps=30)
+    at = [steering.values(i) for i in range(90)]
+    assert at[15] == {"step_size": pytest.approx(0.01), "zoom": pytest.approx(1.0)}
+    assert at[36]["step_size"] > 0.035 and at[66]["zoom"] > 1.04  # a half-scale burst: 0.85 of its band
+    again = Steering(rows, SoundTrack(tone_track(), "tones"), fps=30)
+    assert again.values(89) == at[89] and len(again._values) == 90  # computed in order, the same numbers
+
+
+class StoppingInput:
+    """A live input that answers for `frames` windows, then is unplugged."""
+
+    def __init__(self, frames):
+        self.left, self.name = frames, "stand-in input"
+
+    @property
+    def lost(self):
+        return None if self.left > 0 else "no sound from the stand-in input for 1 s"
+
+    def window(self, t, n):
+        self.left -= 1
+        return 0.5 * np.sin(2 * np.pi * 60 * np.arange(n) / RATE).astype(np.float32)
+
+    def close(self):
+        pass
+
+
+def test_a_live_input_that_stops_is_one_line_and_the_parameters_return(caplog):
+    from realtime.show.modulate import Sound, parse_rows
+    import tomllib
+
+    show = a_show()
+    sound = Sound(StoppingInput(3), parse_rows(tomllib.loads(MODULATE)["modulate"], "t"))
+    controls = Controls(sound=sound)
+    frame = lambda i: SimpleNamespace(index=i, time=0.0)  # noqa: E731
+    for i in range(3):
+        controls.modulate(show, frame(i), 30, 0.0)
+    assert show.status()["step_size"] > 0.035 and show.status()["sound_bass"] > 0.8
+    for i in range(3, 6):
+        controls.modulate(show, frame(i), 30, 0.0)
+    assert show.status()["step_size"] == pytest.approx(0.02) and show.status()["zoom"] == 1.0  # back to the flags'
+    assert caplog.text.count("sound input stopped") == 1 and "the show goes on" in caplog.text
+
+
+@pytest.mark.parametrize("row, words", [
+    ({"param": "volume", "source": "bass", "range": [0, 1]}, "param 'volume' is not one"),
+    ({"param": "zoom", "source": "drums", "range": [1, 1.1]}, "source 'drums'"),
+    ({"param": "zoom", "source": "bass", "range": [0.1, 1.1]}, "zoom must be within 0.5..2, got 0.1"),
+    ({"param": "zoom", "source": "bass", "range": [float("nan"), 1.1]}, "finite"),
+    ({"param": "zoom", "source": "bass", "range": 1.1}, "range is [LOW, HIGH]"),
+    ({"param": "feedback", "source": "bass", "range": [0, 1], "curve": "exponential"}, "above 0"),
+    ({"param": "zoom", "source": "bass", "range": [1, 1.1], "attack": -1}, "attack is seconds"),
+    ({"param": "zoom", "source": "bass", "range": [1, 1.1], "speed": 2}, "unknown key 'speed'")])
+def test_a_bad_modulate_row_is_one_line(row, words):
+    from realtime.show.modulate import parse_rows
+
+    with pytest.raises(UserError, match="show.toml: \\[\\[modulate\\]\\] row 1: ") as refused:
+        parse_rows([row], "show.toml")
+    assert words in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_modulating_live_without_a_sound_says_what_to_give(random_model, tmp_path, capsys):
+    (tmp_path / "show.toml").write_text(MODULATE)
+    assert main(["live", "--source", "synthetic", "--model", str(random_model), "--headless", "--frames", "2",
+                 "--config", str(tmp_path / "show.toml")]) == 2
+    assert "give --audio" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_a_request_given_up_on_is_not_applied_later(monkeypatch):
+    """A control-page request that timed out was answered 503; applied afterwards, a retried pause would toggle
+    twice. It is dropped instead."""
+    import threading
+
+    from realtime.show import controls as module
+
+    monkeypatch.setattr(module, "ANSWER_S", 0.05)
+    controls, show, answers = Controls(), a_show(), []
+    asker = threading.Thread(target=lambda: answers.append(controls.submit("command", "pause")))
+    asker.start()
+    asker.join(30)  # nobody applies it within 0.05 s: the loop is stuck in a long frame
+    assert answers == [(False, "the show did not answer within 0 s")]  # (0.05 s, rounded)
+    controls.apply(show, None)  # the loop comes back
+    assert show.paused is False
+    monkeypatch.setattr(module, "ANSWER_S", 30.0)
+    asker = threading.Thread(target=lambda: answers.append(controls.submit("command", "pause")))
+    asker.start()
+    import time
+
+    deadline = time.monotonic() + 30
+    while asker.is_alive() and time.monotonic() < deadline:
+        controls.apply(show, None)
+    assert answers[-1] == (True, True) and show.paused is True
+
+
+def test_messages_due_now_pass_however_many_wait_for_later(monkeypatch, caplog):
+    from pythonosc.osc_bundle_builder import OscBundleBuilder
+    from pythonosc.osc_message_builder import build_msg
+
+    from realtime.show import remote as module
+    from realtime.show.remote import Remote
+
+    monkeypatch.setattr(module, "WAITING", 3)
+    remote = Remote("127.0.0.1", 0)
+    try:
+        import socket
+        import time
+
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for _ in range(5):  # a flood timed half an hour ahead
+            bundle = OscBundleBuilder(time.time() + 1800)
+            bundle.add_content(build_msg("/deepdream/zoom", [1.5]))
+            sender.sendto(bundle.build().dgram, remote.address[:2])
+        sender.sendto(build_msg("/deepdream/pause", [1]).dgram, remote.address[:2])
+        from conftest import wait_until
+
+        got = wait_until(remote.messages, what="the message due now")
+        assert [m.address for m in got] == ["/deepdream/pause"]
+        import re
+
+        dropped = [int(n) for n in re.findall(r"3 messages timed for later already wait; (\d+) more dropped", caplog.text)]
+        assert sum(dropped) == 2  # said once a call, not once a message
+    finally:
+        remote.close()
+
+
+def test_a_sound_file_is_not_an_output_and_a_mistyped_one_is_not_a_device(random_model, tmp_path, capsys):
+    (tmp_path / "show.toml").write_text(MODULATE)
+    wav = write_wav(tmp_path / "tones.wav", tone_track(0.5))
+    kept = wav.read_bytes()
+    assert main(["live", "--source", "synthetic", "--model", str(random_model), "--headless", "--frames", "2",
+                 "--config", str(tmp_path / "show.toml"), "--audio", str(wav), "--log", str(wav)]) == 2
+    assert "--log" in capsys.readouterr().err and wav.read_bytes() == kept
+    assert main(["live", "--source", "synthetic", "--model", str(random_model), "--headless", "--frames", "2",
+                 "--config", str(tmp_path / "show.toml"), "--audio", str(tmp_path / "tones.wa")]) == 2
+    assert "no such file" in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("pad", ["scene 0", "scene -1", "scene ²"])
+def test_a_pad_for_a_scene_that_cannot_be_is_refused_at_start(pad):
+    from realtime.show.midi import parse_mapping
+
+    with pytest.raises(UserError, match="note36"):
+        parse_mapping({"note36": pad}, "show.toml")
