@@ -1,4 +1,5 @@
 """The asynchronous live mode: the display at the camera's rate, the dream beside it (realtime.show.async_loop)."""
+import csv
 import json
 import subprocess
 import sys
@@ -80,11 +81,12 @@ def panning(count, step=4, w=320, h=240):
 
 class EveryNth(ListSink):
     """A sink that lets the gated stand-in finish one step every `n` frames shown: dreams n frames long,
-    whatever the machine's speed."""
+    whatever the machine's speed. With the `worker`, it also waits until that dream has landed before the
+    next frame is shown, so a loaded machine cannot let the show run past it."""
 
-    def __init__(self, gate: threading.Semaphore, n: int, keep: bool = False):
+    def __init__(self, gate: threading.Semaphore, n: int, keep: bool = False, worker=None):
         super().__init__()
-        self.gate, self.n, self.keep, self.count = gate, n, keep, 0
+        self.gate, self.n, self.keep, self.count, self.worker = gate, n, keep, 0, worker
 
     def write(self, frame):
         self.count += 1
@@ -92,6 +94,9 @@ class EveryNth(ListSink):
             super().write(frame)
         if self.count % self.n == 0:
             self.gate.release()
+            if self.worker is not None:
+                landed = self.count // self.n
+                wait_until(lambda: self.worker.updates >= landed, what=f"dream {landed} to land")
 
 
 def test_a_slow_dream_leaves_the_display_at_the_source_rate():
@@ -100,12 +105,12 @@ def test_a_slow_dream_leaves_the_display_at_the_source_rate():
     closing = worker.close
     worker.close = lambda: (gate.release(2), closing())  # the dream in flight at the end may finish
     reader = Latest(ListFrames([SyntheticSource((160, 120)).render(i) for i in range(60)]), lockstep=True)
-    sink = EveryNth(gate, 15)  # each dream lasts 15 shown frames
+    sink = EveryNth(gate, 15, worker=worker)  # each dream lasts 15 shown frames
     stats = run_async(reader, show, worker, path, [sink], max_frames=60)
     reader.close()
     s = stats.summary(show)
     assert s["frames"] == 60 and s["dropped_frames"] == 0  # every camera frame shown as it came
-    assert s["dream_updates"] in (3, 4)  # while the dream landed every 15 frames (the 4th with the last frame)
+    assert s["dream_updates"] == 4  # while the dream landed every 15 frames (the 4th with the last frame)
     assert s["display_fps"] > 10 * s["dream_hz"] and s["fps"] == pytest.approx(s["display_fps"])
     for key in ("p50", "p95"):  # a dream on screen is older than the frame it is laid on
         assert s["dream_age_ms"][key] > s["latency_ms"][key] > 0
@@ -140,14 +145,14 @@ def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_siz
     closing = worker.close
     worker.close = lambda: (gate.release(2), closing())
     stats = run_async(reader, show, worker, path, [VideoSink(tmp_path / "out.mp4", source.fps, (480, 360)),
-                                                   EveryNth(gate, 10)], fps=source.fps)
+                                                   EveryNth(gate, 10, worker=worker)], fps=source.fps)
     reader.close()
     cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
     assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
     assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (480, 360)
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == stats.frames
     assert stats.frames == 90 and reader.dropped == 0  # one shown frame per source frame
-    assert worker.updates in (9, 10, 11)  # dreams ten frames long landed beside them, not once per frame
+    assert worker.updates in (9, 10, 11)  # dreams ten frames long landed beside them (+2 let go at the end)
 
 
 class ListFrames:
@@ -509,10 +514,13 @@ def test_live_cli_shows_at_the_display_size_and_writes_the_async_stats(tmp_path,
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 20 and cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
     assert (cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (320, 240)
     data = json.loads(stats.read_text())
-    assert data["mode"] == "async" and data["frames"] == 20 and data["dream_updates"] >= 1
+    assert data["mode"] == "async" and data["frames"] == 20
     assert {"display_fps", "dream_hz", "ms_per_step", "latency_ms", "dream_age_ms", "dropped_frames"} <= set(data)
-    rows = log.read_text().splitlines()
-    assert len(rows) == 21 and "dream_update,dream_age_ms" in rows[0]
+    rows = list(csv.DictReader(log.open()))
+    assert len(rows) == 20 and {"dream_update", "dream_age_ms"} <= set(rows[0])
+    # How many dreams land in 20 frames depends on the machine's load; that the figures agree does not.
+    shown = [int(row["dream_update"]) for row in rows if row["dream_update"]]
+    assert shown == sorted(shown) and data["dream_updates"] >= max(shown, default=0)
 
 
 def test_the_display_size_is_the_sources_capped_at_1080p_and_sync_keeps_the_processing_size():
