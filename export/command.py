@@ -10,7 +10,7 @@ import numpy as np
 from export.objectives import CHANNELS, Objective
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
-from realtime.store import file_for
+from realtime.store import file_for, name_of
 
 # (N, H, W) of the self-check: odd, non-square, and a batch; small enough to rarely land on a
 # max-pool near-tie (see export.verify) and to keep the export at a few seconds.
@@ -118,5 +118,5 @@ def _keep_trained(settings: ExportSettings, path: Path) -> None:
     except ModelError:
         return  # not a model of ours: replacing it is what `replacing existing` says
     if trained:
-        raise UserError(f"the store's {path.stem.removeprefix('inception_')} has trained weights; an export with "
+        raise UserError(f"the store's {name_of(path)} has trained weights; an export with "
                         f"random weights would replace it: give -o to write it elsewhere")

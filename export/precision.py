@@ -34,11 +34,9 @@ def half(model):
 
 def agreement(fp32: bytes, fp16: bytes, shapes, seed: int = 0) -> str:
     """JSON of the worst gradient cosine and loss error per shape; UserError below MIN_COSINE."""
-    from realtime.dream.runtime import onnxruntime
+    from realtime.dream.runtime import onnxruntime, session_options
 
-    ort = onnxruntime()
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
+    ort, options = onnxruntime(), session_options()
     reference = ort.InferenceSession(fp32, options, providers=["CPUExecutionProvider"])
     try:
         candidate = ort.InferenceSession(fp16, options, providers=["CPUExecutionProvider"])

@@ -61,11 +61,9 @@ def compare(reference, session, shape, rng, draws: int = 8) -> Check:
 
 
 def verify(reference, model_bytes: bytes, shapes, seed: int = 0, draws: int = 8) -> list[Check]:
-    from realtime.dream.runtime import onnxruntime
+    from realtime.dream.runtime import onnxruntime, session_options
 
-    ort = onnxruntime()
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # inputs with defaults are overridable initializers: ORT warns
+    ort, options = onnxruntime(), session_options()
     session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(seed)
     checks = [compare(reference, session, shape, rng, draws) for shape in shapes]

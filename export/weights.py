@@ -9,7 +9,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from realtime.errors import UserError
+from realtime.errors import UserError, reason
 
 NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + NOTOP_FILE)
@@ -45,7 +45,7 @@ def _imagenet(keras):
         return keras.applications.InceptionV3(include_top=False, weights="imagenet")
     except Exception as exc:  # Keras raises bare Exception for failed downloads
         raise WeightsError(
-            f"cannot get the ImageNet weights ({_first_line(exc)}); place {NOTOP_FILE} (from {NOTOP_URL}) "
+            f"cannot get the ImageNet weights ({reason(exc, 200)}); place {NOTOP_FILE} (from {NOTOP_URL}) "
             f"at {keras_cache_path()}, or pass --weights FILE (or --weights random for an untrained net)"
         ) from None
 
@@ -64,7 +64,7 @@ def _from_file(keras, path: Path):
         try:
             return keras.applications.InceptionV3(include_top=include_top, weights=str(path))
         except Exception as exc:  # h5py/keras raise many types for a wrong file
-            errors.append(_first_line(exc))
+            errors.append(reason(exc, 200))
     raise WeightsError(f"{path} is not an InceptionV3 weights file Keras can load ({errors[0]})")
 
 
@@ -74,8 +74,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__

@@ -9,10 +9,10 @@ import argparse
 import difflib
 
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
+from realtime.dream.runtime import PROVIDER_CHOICES
 from realtime.flags import GALLERY, SEED, add_params, flag_type
 from realtime.store import DEFAULT as DEFAULT_MODEL, GALLERY as GALLERY_MODEL
 
-PROVIDER_CHOICES = ("auto", "cpu", "cuda")  # realtime.dream.runtime.PROVIDERS, and auto: CUDA where it runs
 
 
 class Parser(argparse.ArgumentParser):

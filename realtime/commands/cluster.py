@@ -23,13 +23,13 @@ from realtime.commands.steering import Steering
 from realtime.dream.chunks import PLAN, Chunk, ChunkPlan, Joiner, decode, dream_chunk, encode
 from realtime.dream.engine import Engine
 from realtime.dream.params import CLUSTER
+from realtime.dream.runtime import PROVIDER_CHOICES
 from realtime.dream.settings import settings_class
 from realtime.dream.stream import DreamStream
 from realtime.errors import UserError, reason
 from realtime.files import write_atomic
 
 RETRIES = 3  # per task, for workers that die (Ray's max_retries)
-TASK_PROVIDERS = ("auto", "cpu", "cuda")
 
 
 ClusterOptions = settings_class(
@@ -44,8 +44,8 @@ ClusterOptions = settings_class(
 
 def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provider: str = "auto") -> Path:
     address = parse_ray_address(options.address)
-    if provider not in TASK_PROVIDERS:
-        raise UserError(f"--provider with --ray is one of {', '.join(TASK_PROVIDERS)}, got {provider!r}")
+    if provider not in PROVIDER_CHOICES:
+        raise UserError(f"--provider with --ray is one of {', '.join(PROVIDER_CHOICES)}, got {provider!r}")
     clip, size = prepare(job)
     Engine(job.model, "cpu", threads=1)  # a bad model fails here, in one line, not in every task
     ray = connect(address)

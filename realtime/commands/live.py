@@ -5,7 +5,7 @@ import logging
 import signal
 import tempfile
 import threading
-from dataclasses import field, replace
+from dataclasses import field, fields, replace
 from pathlib import Path
 
 from realtime.dream.params import LIVE, OUTPUT
@@ -17,7 +17,6 @@ from realtime.store import find
 log = logging.getLogger("deepdream.live")
 
 
-PATHS = ("record", "stats", "snapshots", "guide", "log", "config", "event_log", "heartbeat")  # text -> Path
 LiveOptions = settings_class(
     "LiveOptions", LIVE + OUTPUT, "How `live` runs beside its dream: the LIVE and OUTPUT parameters "
     "(realtime.dream.params: frames, window, sizes, fade, crf...), then where frames come from and go.",
@@ -38,7 +37,8 @@ LiveOptions = settings_class(
 def options_from_args(args, models: tuple[Path, ...]) -> "LiveOptions":
     """LiveOptions by name from parsed flags (paths made Paths)."""
     values = {**vars(args), "models": models}
-    values.update({name: Path(values[name]) for name in PATHS if values.get(name) is not None})
+    paths = [f.name for f in fields(LiveOptions) if f.type is Path]  # flags give text
+    values.update({name: Path(values[name]) for name in paths if values.get(name) is not None})
     return LiveOptions.from_values(values)
 
 

@@ -38,14 +38,13 @@ class ModelInfo:
     @classmethod
     def load(cls, path: Path) -> "ModelInfo":
         """A file's contract and provenance, read without dreaming (no graph optimisation: it opens fast)."""
-        from realtime.dream.runtime import onnxruntime
+        from realtime.dream.runtime import onnxruntime, session_options
 
         ort, path = onnxruntime(), Path(path)
         if not path.is_file():
             raise ModelError(f"model not found: {path}")
-        options = ort.SessionOptions()
+        options = session_options()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        options.log_severity_level = 3
         try:
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX

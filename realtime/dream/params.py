@@ -42,6 +42,10 @@ class Param:
     def flag(self) -> str:
         return "--" + self.key
 
+    def nearest(self, value):
+        """A number as the parameter holds it: whole for an int (a crossfade, a knob or the sound lands between)."""
+        return round(value) if self.kind == "int" else value
+
     def parse(self, text: str):
         """A value written as text (a flag, a TOML value) -> the checked value."""
         text = str(text).strip()
@@ -157,6 +161,11 @@ def param(params: tuple, name: str) -> Param:
 def live_params() -> dict[str, Param]:
     """The STREAM parameters that change while running (keys, OSC, scenes)."""
     return {p.name: p for p in STREAM if p.live}
+
+
+def live_numbers() -> dict[str, Param]:
+    """The live parameters that take a number: what scenes, knobs and the sound can move."""
+    return {name: p for name, p in live_params().items() if p.kind in ("int", "float")}
 
 
 def check_all(params: tuple, values: dict) -> dict:

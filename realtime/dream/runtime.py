@@ -48,6 +48,7 @@ def build() -> str:
 
 
 PROVIDERS = {"cuda": CUDA, "cpu": "CPUExecutionProvider"}
+PROVIDER_CHOICES = ("auto", *sorted(PROVIDERS))  # what --provider takes (auto, cpu, cuda); auto: CUDA where it runs
 
 
 def choose_provider(requested: str = "auto") -> str:

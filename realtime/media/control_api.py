@@ -17,6 +17,10 @@ from urllib.parse import urlparse
 
 from realtime.errors import reason
 
+
+class NoAnswer(str):
+    """Why `hub.control` gave no answer: the show did not take the request in time (busy, not wrong): 503."""
+
 MAX_BODY = 64 * 1024  # a request's JSON: a name and a value
 EVENTS_HZ = 15.0  # figures to each page, at most: the display changes them every frame
 KEEPALIVE_S = 15.0  # a comment line this often when nothing changes, so proxies keep the stream open
@@ -62,7 +66,7 @@ def post(handler, hub, kind: str) -> None:
     ok, result = hub.control(kind, request["name"], request.get("value"))
     if ok:
         return _answer(handler, 200, {"name": request["name"], "value": result})
-    return _answer(handler, 400 if "did not answer" not in str(result) else 503, {"error": result})
+    return _answer(handler, 503 if isinstance(result, NoAnswer) else 400, {"error": result})
 
 
 def _same_origin(handler) -> bool:

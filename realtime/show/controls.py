@@ -13,6 +13,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
+from realtime.media.control_api import NoAnswer
 from realtime.show.control import command, handle, set_param
 
 log = logging.getLogger("deepdream.live")
@@ -48,7 +49,7 @@ class Controls:
             with request.lock:
                 if not request.done.is_set():  # not taken meanwhile: give it up, so a retry does not toggle twice
                     request.abandoned = True
-                    return False, f"the show did not answer within {ANSWER_S:.0f} s"
+                    return False, NoAnswer(f"the show did not answer within {ANSWER_S:.0f} s")
         return (True, request.result) if request.error is None else (False, request.error)
 
     def apply(self, show, stats) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 
-from realtime.dream.params import live_params
+from realtime.dream.params import live_numbers
 from realtime.errors import UserError, reason
 from realtime.show.controls import Request
 
@@ -27,7 +27,7 @@ def parse_mapping(table, where: str) -> dict:
     """The [midi] table -> {("control_change", n): (param, low, high), ("note_on", n): (command, value)}."""
     if not isinstance(table, dict):
         raise UserError(f"{where}: [midi] is a table of ccN = [PARAM, LOW, HIGH] and noteN = COMMAND")
-    numbers = {name: p for name, p in live_params().items() if p.kind in ("int", "float")}
+    numbers = live_numbers()
     mapping = {}
     for key, value in table.items():
         found = re.fullmatch(r"(cc|note)([0-9]{1,3})", key)
@@ -72,6 +72,7 @@ class MidiInput:
 
     def __init__(self, port, mapping: dict):
         self.port, self.mapping, self._unmapped = port, mapping, set()
+        self._params = live_numbers()  # looked up once: knobs turn many times a frame
 
     def requests(self) -> list[Request]:
         """Since the last call: each pad pressed, and each knob's last position (a sweep sends dozens a frame)."""
@@ -86,8 +87,7 @@ class MidiInput:
             elif message.type == "control_change":
                 name, low, high = target
                 value = low + (high - low) * message.value / 127
-                kind = live_params()[name].kind
-                knobs[name] = Request("set", name, round(value) if kind == "int" else value, origin="midi")
+                knobs[name] = Request("set", name, self._params[name].nearest(value), origin="midi")
             else:
                 out.append(Request("command", target[0], target[1], origin="midi"))
         return [*knobs.values(), *out]

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from realtime.dream.params import live_params
+from realtime.dream.params import live_numbers
 from realtime.errors import UserError
 from realtime.show.features import FEATURES, WINDOW, Listener
 
@@ -48,7 +48,7 @@ def parse_rows(tables, where: str) -> list[Row]:
 
 
 def _row(table: dict, number: int, where: str) -> Row:
-    numbers = {name: p for name, p in live_params().items() if p.kind in ("int", "float")}
+    numbers = live_numbers()
     try:
         unknown = set(table) - {"param", "source", "range", "curve", "attack", "release"}
         if unknown:
@@ -86,6 +86,7 @@ class Modulation:
 
     def __init__(self, rows: list[Row]):
         self.rows, self.smooth = rows, [None] * len(rows)
+        self._params = live_numbers()  # looked up once, not every frame
 
     def values(self, features: dict, dt: float) -> dict:
         out = {}
@@ -95,7 +96,7 @@ class Modulation:
             y = x if y is None or tau == 0 else y + (x - y) * (1 - math.exp(-max(dt, 0.0) / tau))
             self.smooth[i] = y
             value = row.target(y)
-            out[row.param] = round(value) if live_params()[row.param].kind == "int" else value
+            out[row.param] = self._params[row.param].nearest(value)
         return out
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from realtime.dream.params import live_params
+from realtime.dream.params import live_numbers
 from realtime.errors import UserError
 
-NUMBERS = tuple(name for name, p in live_params().items() if p.kind in ("int", "float"))
+NUMBERS = tuple(live_numbers())
 LONGEST = 366 * 86400.0  # a scene (or a crossfade) longer than a year is a typo
 
 
@@ -49,7 +49,8 @@ def _scene(table: dict, number: int, where: str) -> Scene:
         duration = seconds(table.get("duration"), "duration")
         if duration <= 0:
             raise ValueError("duration must be > 0 seconds")
-        values = tuple((k, float(live_params()[k].check(table[k]))) for k in NUMBERS if k in table)
+        numbers = live_numbers()
+        values = tuple((k, float(p.check(table[k]))) for k, p in numbers.items() if k in table)
     except ValueError as exc:
         raise UserError(f"{where}: scene {number}: {exc}") from None
     model = table.get("model")

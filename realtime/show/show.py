@@ -45,8 +45,9 @@ class Show:
         if self.playlist is None or self.paused:
             return
         numbers, model, self.scene = self.playlist.at(self.clock() - self.started)
+        params = live_params()
         for name, value in numbers.items():
-            value = round(value) if live_params()[name].kind == "int" else value
+            value = params[name].nearest(value)
             self.base[name] = value
             if name not in self.held and name not in self._modulated:
                 self._from_scene(name, value)
