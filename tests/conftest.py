@@ -102,6 +102,13 @@ def wait_until(predicate, timeout: float = 120.0, what: str = "the condition"):
         time.sleep(0.02)
 
 
+def page_until(page, script: str, timeout: float = 120.0):
+    """Evaluate `script` in `page` from here until it is true (returned): Playwright's wait_for_function polls
+    inside the page on requestAnimationFrame, which a loaded machine's headless Chromium can starve (CI once
+    saw a second open page never re-checked in 60 s); Runtime.evaluate needs neither frames nor timers."""
+    return wait_until(lambda: page.evaluate(script), timeout, what=f"the page to say {script}")
+
+
 def spawn(argv, **kwargs) -> subprocess.Popen:
     """A child process as a user's shell starts one: Ctrl-C (SIGINT) stops it, even where this test run
     was started with SIGINT ignored (nohup, a background job, a service), which children inherit."""

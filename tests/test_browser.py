@@ -6,6 +6,8 @@ import threading
 import numpy as np
 import pytest
 
+from conftest import page_until
+
 # The canvas read back: the middle row, as RGB, through a 2D canvas (the WebGL one keeps its drawing).
 MIDDLE_ROW = """() => { const c = document.getElementById('view'), t = document.createElement('canvas');
   t.width = c.width; t.height = c.height; const x = t.getContext('2d'); x.drawImage(c, 0, 0);
@@ -24,20 +26,20 @@ def test_flat_view_draws_the_changing_stream_and_refuses_a_wrong_token(browser, 
     page = browser.new_page(viewport={"width": 256, "height": 192})
     assert page.goto(f"{served}/?token=wrong").status == 403
     assert page.goto(f"{served}/?token=s3cret").status == 200
-    page.wait_for_function("window.viewer && window.viewer.frames > 1", timeout=60000)
+    page_until(page, "window.viewer && window.viewer.frames > 1")
     first = _canvas(page)
     frames = page.evaluate("window.viewer.frames")
-    page.wait_for_function(f"window.viewer.frames > {frames + 5}", timeout=60000)  # five new stream frames drawn
+    page_until(page, f"window.viewer.frames > {frames + 5}")  # five new stream frames drawn
     second = _canvas(page)
     assert page.evaluate("window.viewer.mode") == "flat"
     assert first.std() > 5  # a picture, not a blank canvas
     assert np.abs(first - second).mean() > 1  # and it moves
-    page.wait_for_function("document.getElementById('status').textContent.includes('fps')", timeout=30000)
+    page_until(page, "document.getElementById('status').textContent.includes('fps')")
     assert page.locator("#vr").is_hidden()  # no WebXR in headless Chromium: no VR button
     page.click("#stereo")
-    page.wait_for_function("window.viewer.stereo", timeout=5000)
+    page_until(page, "window.viewer.stereo")
     frames = page.evaluate("window.viewer.frames")
-    page.wait_for_function(f"window.viewer.frames > {frames}", timeout=30000)
+    page_until(page, f"window.viewer.frames > {frames}")
     both = _canvas(page)
     half = both.shape[1] // 2
     assert both.std() > 5 and np.abs(both[:, :half] - both[:, half:2 * half]).mean() < 1  # one picture per eye
@@ -89,7 +91,7 @@ def _drag(page, dx: int):
 def test_360_view_turns_the_way_it_is_dragged(browser, served_360):
     page = browser.new_page(viewport={"width": 256, "height": 192})
     assert page.goto(f"{served_360}/?token=s3cret").status == 200
-    page.wait_for_function("window.viewer && window.viewer.frames > 0", timeout=60000)
+    page_until(page, "window.viewer && window.viewer.frames > 0")
     assert page.evaluate("window.viewer.mode") == "sphere"
     # Looking at longitude 0: green (-90..0) on the left of the view, blue (0..90) on the right.
     assert (_colour_at(page, 0.25), _colour_at(page, 0.75)) == ("green", "blue")
@@ -104,7 +106,7 @@ def test_360_view_follows_a_phone_turned_in_the_hand(browser, served_360):
     """deviceorientation as a phone sends it (held upright: beta 90); the first heading faces the centre."""
     page = browser.new_page(viewport={"width": 256, "height": 192})
     page.goto(f"{served_360}/?token=s3cret")
-    page.wait_for_function("window.viewer && window.viewer.frames > 0", timeout=60000)
+    page_until(page, "window.viewer && window.viewer.frames > 0")
     turn = "(a) => dispatchEvent(new DeviceOrientationEvent('deviceorientation', {alpha: a, beta: 90, gamma: 0}))"
     page.evaluate(turn, 200)
     assert (_colour_at(page, 0.25), _colour_at(page, 0.75)) == ("green", "blue")
@@ -120,7 +122,6 @@ def test_the_vr_button_shows_only_where_webxr_offers_immersive_vr(browser, serve
         page.add_init_script(f"Object.defineProperty(navigator, 'xr', {{value: {{isSessionSupported: "
                              f"async (mode) => mode === 'immersive-vr' && {str(supported).lower()}}}}})")
         page.goto(f"{served_360}/?token=s3cret")
-        page.wait_for_function("window.viewer && window.viewer.frames > 0", timeout=60000)
-        page.wait_for_timeout(300)
+        page_until(page, "window.viewer && window.viewer.vrOffered !== null")  # WebXR has answered
         assert page.locator("#vr").is_visible() == supported
         page.close()

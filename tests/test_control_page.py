@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Running, wait_until
+from conftest import Running, page_until, wait_until
 
 TOKEN = "s3cret"
 PLAYLIST = """crossfade = 0.0
@@ -108,7 +108,7 @@ def test_commands_jump_scenes_and_a_held_value_is_released_by_a_jump(show):
 def open_page(browser, base):
     page = browser.new_page(viewport={"width": 390, "height": 900})  # a phone's
     page.goto(f"{base}/control?token={TOKEN}")
-    page.wait_for_function("window.controlPage && window.controlPage.updates > 1", timeout=60000)
+    page_until(page, "window.controlPage && window.controlPage.updates > 1")
     return page
 
 
@@ -131,12 +131,11 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
     wait_until(lambda: abs(status(base)["feedback"] - value) < 1e-9, what="the dragged value in /status.json")
     wait_until(lambda: any(abs(float(r["feedback"]) - value) < 1e-5 for r in csv.DictReader(open(log, newline=""))),
                what="the dragged value in the frame log")
-    second.wait_for_function(f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9",
-                             timeout=60000)  # the other page follows, through the events
+    # the other page follows, through the events
+    page_until(second, f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9")
     first.click("button[data-scene=strokes]")
     wait_until(lambda: status(base)["scene"] == "strokes", what="the scene button's jump")
-    second.wait_for_function("document.querySelector('button[data-scene=strokes]').classList.contains('on')",
-                             timeout=60000)
+    page_until(second, "document.querySelector('button[data-scene=strokes]').classList.contains('on')")
 
 
 def test_the_page_is_behind_the_token_and_the_viewer_links_to_it(browser, show):

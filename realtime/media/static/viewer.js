@@ -13,6 +13,7 @@ const state = {
   mode: status.projection === "equirectangular" ? "sphere" : "flat",
   packed: !!status.stereo,  // frames are side by side already
   stereo: !!status.stereo, yaw: 0, pitch: 0, fovY: 75 * Math.PI / 180, orientation: null, frames: 0, xr: null,
+  vrOffered: null,  // null until WebXR answers whether immersive VR is on offer
 };
 window.viewer = state;  // for tests and the curious: mode, yaw, pitch, frames
 
@@ -87,7 +88,8 @@ function turnThePhone() {  // deviceorientation (W3C: Z-X'-Y'' Euler angles) -> 
 
 async function offerVR() {
   const button = $("vr");
-  if (!navigator.xr || !(await navigator.xr.isSessionSupported("immersive-vr").catch(() => false))) return;
+  state.vrOffered = !!navigator.xr && await navigator.xr.isSessionSupported("immersive-vr").catch(() => false);
+  if (!state.vrOffered) return;
   button.hidden = false;
   button.onclick = async () => {
     const session = await navigator.xr.requestSession("immersive-vr");
