@@ -102,11 +102,17 @@ def wait_until(predicate, timeout: float = 120.0, what: str = "the condition"):
         time.sleep(0.02)
 
 
-def page_until(page, script: str, timeout: float = 120.0):
+def page_until(page, script: str, timeout: float = 120.0, tell: str | None = None):
     """Evaluate `script` in `page` from here until it is true (returned): Playwright's wait_for_function polls
     inside the page on requestAnimationFrame, which a loaded machine's headless Chromium can starve (CI once
-    saw a second open page never re-checked in 60 s); Runtime.evaluate needs neither frames nor timers."""
-    return wait_until(lambda: page.evaluate(script), timeout, what=f"the page to say {script}")
+    saw a second open page never re-checked in 60 s); Runtime.evaluate needs neither frames nor timers.
+    On a timeout the failure quotes `tell`, evaluated then: what the page was showing instead."""
+    try:
+        return wait_until(lambda: page.evaluate(script), timeout, what=f"the page to say {script}")
+    except pytest.fail.Exception:
+        if tell is None:
+            raise
+        pytest.fail(f"waited {timeout:.0f} s for the page to say {script}; it said {page.evaluate(tell)}")
 
 
 def spawn(argv, **kwargs) -> subprocess.Popen:

@@ -105,6 +105,12 @@ def test_commands_jump_scenes_and_a_held_value_is_released_by_a_jump(show):
     assert post(base, "command", {"name": "snapshot"}) == (200, {"name": "snapshot", "value": True})
 
 
+# What a control page shows, quoted when a wait on one fails: did the events stop, or did it say why?
+SHOWN = """JSON.stringify({updates: window.controlPage && window.controlPage.updates, state: document.getElementById(
+  'state').textContent, error: document.getElementById('error').textContent, feedback: document.querySelector(
+  'input[name=feedback]').value, scene: (window.controlPage || {status: {}}).status.scene})"""
+
+
 def open_page(browser, base):
     page = browser.new_page(viewport={"width": 390, "height": 900})  # a phone's
     page.goto(f"{base}/control?token={TOKEN}")
@@ -132,10 +138,11 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
     wait_until(lambda: any(abs(float(r["feedback"]) - value) < 1e-5 for r in csv.DictReader(open(log, newline=""))),
                what="the dragged value in the frame log")
     # the other page follows, through the events
-    page_until(second, f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9")
+    page_until(second, f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9",
+               tell=SHOWN)
     first.click("button[data-scene=strokes]")
     wait_until(lambda: status(base)["scene"] == "strokes", what="the scene button's jump")
-    page_until(second, "document.querySelector('button[data-scene=strokes]').classList.contains('on')")
+    page_until(second, "document.querySelector('button[data-scene=strokes]').classList.contains('on')", tell=SHOWN)
 
 
 def test_the_page_is_behind_the_token_and_the_viewer_links_to_it(browser, show):
