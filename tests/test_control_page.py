@@ -1,6 +1,7 @@
 """The control page and its HTTP API on a running show: the same checks and hold rules as OSC, the token, no
 steering from another origin, every open page kept current; in headless Chromium as a person uses it."""
 import csv
+import itertools
 import json
 import urllib.error
 import urllib.request
@@ -39,7 +40,15 @@ def show(random_model, tmp_path_factory):
     assert code == 0 and "Traceback" not in said, said
 
 
-def post(base, kind, body, token=TOKEN, origin=None, raw=None):
+def post(base, kind, body, token=TOKEN, origin=None, raw=None, frame=False):
+    """(HTTP status, answer); an answer's `frame` (a 200 carries one) is left out unless `frame` asks for it."""
+    code, answer = _post(base, kind, body, token, origin, raw)
+    if code == 200:
+        assert isinstance(answer["frame"], int) and answer["frame"] >= 0, answer
+    return (code, answer) if frame else (code, {k: v for k, v in answer.items() if k != "frame"})
+
+
+def _post(base, kind, body, token, origin, raw):
     headers = {"Content-Type": "application/json", **({"X-Deepdream-Token": token} if token else {}),
                **({"Origin": origin} if origin else {})}
     request = urllib.request.Request(f"{base}/control/{kind}", data=raw or json.dumps(body).encode(), headers=headers)
@@ -56,9 +65,13 @@ def status(base):
 
 def test_a_change_is_answered_with_the_value_in_force_and_reaches_the_show(show):
     base, log = show
-    assert post(base, "set", {"name": "zoom", "value": 1.03}) == (200, {"name": "zoom", "value": 1.03})
+    code, answer = post(base, "set", {"name": "zoom", "value": 1.03}, frame=True)
+    assert (code, answer["name"], answer["value"]) == (200, "zoom", 1.03)
     wait_until(lambda: status(base)["zoom"] == 1.03, what="the next shown frame's figures")
-    wait_until(lambda: any(r["zoom"] == "1.03" for r in csv.DictReader(open(log, newline=""))), what="the frame log")
+    rows = wait_until(lambda: [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) >= answer["frame"]],
+                      what="the frame log")
+    first = [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) == answer["frame"] - 1]
+    assert rows[0]["zoom"] == "1.03" and (answer["frame"] == 0 or first[0]["zoom"] != "1.03")  # it is the first
     assert post(base, "set", {"name": "flow", "value": "off"}) == (200, {"name": "flow", "value": "off"})
     assert post(base, "set", {"name": "flow", "value": "dis"})[0] == 200
 
@@ -129,9 +142,17 @@ def drag(page, name: str, share: float) -> float:
     return float(page.locator(f"input[name={name}]").input_value())
 
 
+# From the finger's lift on, every position the slider takes (sampled): figures made before the last position
+# reached the show must not move it back.
+WATCH_AFTER_LIFT = """() => { const input = document.querySelector('input[name=feedback]');
+  window.afterLift = []; input.addEventListener('change', () => {
+    setInterval(() => window.afterLift.push(input.value), 5); }, {once: true}); }"""
+
+
 def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser, show):
     base, log = show
     first, second = open_page(browser, base), open_page(browser, base)
+    first.evaluate(WATCH_AFTER_LIFT)
     value = drag(first, "feedback", 0.25)  # feedback slides 0..1 linearly
     assert 0.1 < value < 0.4
     wait_until(lambda: abs(status(base)["feedback"] - value) < 1e-9, what="the dragged value in /status.json")
@@ -140,9 +161,59 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
     # the other page follows, through the events
     page_until(second, f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9",
                tell=SHOWN)
+    assert set(map(float, first.evaluate("window.afterLift"))) == {value}  # the dragging page stayed put
     first.click("button[data-scene=strokes]")
     wait_until(lambda: status(base)["scene"] == "strokes", what="the scene button's jump")
     page_until(second, "document.querySelector('button[data-scene=strokes]').classList.contains('on')", tell=SHOWN)
+
+
+@pytest.fixture
+def scripted():
+    """A control page whose show is the test: it publishes the figures, and `answer(value)` answers each request
+    (values asked are kept). (base URL, publish(frame, feedback), asked, answer holder)."""
+    from realtime.commands.live_controls import param_schema
+    from realtime.media.serve import FrameHub, start_server
+
+    hub, asked, answer = FrameHub(), [], {"with": lambda value: (True, {"value": value, "frame": 20})}
+    hub.schema = {"params": param_schema(), "commands": [], "scenes": [], "models": [], "sound": []}
+    hub.control = lambda kind, name, value: (asked.append(value), answer["with"](value))[1]
+
+    def publish(frame: int, feedback: float) -> None:
+        hub.publish_status({"frame": frame, "feedback": feedback, "model_name": "m", "model": 1})
+
+    publish(10, 0.9)
+    server = start_server(hub, "127.0.0.1", 0, TOKEN)
+    yield f"http://127.0.0.1:{server.server_address[1]}", publish, asked, answer
+    server.shutdown()
+    hub.close()
+
+
+def test_figures_made_before_the_answer_do_not_move_a_slider_back(browser, scripted):
+    """The show answers a change with the first frame showing it (20 here); figures of an earlier frame, sent
+    before the answer and arriving after it, leave the slider where the finger left it; later ones place it."""
+    base, publish, asked, answer = scripted
+    page = open_page(browser, base)
+    slider = "Number(document.querySelector('input[name=feedback]').value)"
+    later = itertools.count(21)
+
+    def shows(frame: int, feedback: float) -> float:
+        seen = page.evaluate("window.controlPage.updates")
+        publish(frame, feedback)
+        page_until(page, f"window.controlPage.updates > {seen}")
+        return page.evaluate(slider)
+
+    def follows(feedback: float) -> None:  # later figures, until the page has the answer and places the slider
+        wait_until(lambda: shows(next(later), feedback) == feedback, what=f"the slider placed at {feedback}")
+
+    value = drag(page, "feedback", 0.25)
+    wait_until(lambda: asked and asked[-1] == value, what="the last position asked of the show")
+    assert shows(15, 0.9) == value  # from before the change: the old value, not to be shown
+    follows(0.6)  # changed elsewhere after it (another page, OSC): followed
+    answer["with"] = lambda value: (False, "feedback refused here")
+    refused = drag(page, "feedback", 0.75)
+    wait_until(lambda: asked[-1] == refused, what="the refused position asked")
+    follows(0.6)  # a refused position goes back to the value in force
+    assert page.evaluate("document.getElementById('error').textContent") == "feedback refused here"
 
 
 def test_the_page_is_behind_the_token_and_the_viewer_links_to_it(browser, show):

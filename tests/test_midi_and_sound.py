@@ -300,7 +300,7 @@ def test_a_request_given_up_on_is_not_applied_later(monkeypatch):
     deadline = time.monotonic() + 30
     while asker.is_alive() and time.monotonic() < deadline:
         controls.apply(show, None)
-    assert answers[-1] == (True, True) and show.paused is True
+    assert answers[-1] == (True, {"value": True, "frame": None}) and show.paused is True
 
 
 def test_messages_due_now_pass_however_many_wait_for_later(monkeypatch, caplog):

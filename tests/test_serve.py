@@ -272,7 +272,7 @@ def test_without_a_token_only_a_loopback_host_is_answered():
     import http.client
 
     hub = FrameHub()
-    hub.control = lambda kind, name, value: (True, value)
+    hub.control = lambda kind, name, value: (True, {"value": value, "frame": 0})
     server = start_server(hub, "127.0.0.1", 0, None)
     port = server.server_address[1]
 

@@ -63,12 +63,16 @@ def wire_page(hub, show, controls: Controls) -> None:
 def schema(show, controls: Controls) -> dict:
     """What the control page is built from: every live parameter of the table with its range and unit, the
     commands, the playlist's scenes, the models (with their layers, for --mix models), the sound's features."""
-    params = [{"name": p.name, "label": p.name.replace("_", " "), "kind": p.kind, "low": p.low, "high": p.high,
-               "unit": p.unit, "choices": list(p.choices), "help": p.help,
-               "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100} for p in live_params().values()]
     figures = show.stream.figures()
     layers = [list(engine.info.mix_layers) for engine in show.stream.engines]
     scenes = [] if show.playlist is None else [{"name": s.name, "duration": s.duration} for s in show.playlist.scenes]
-    return {"params": params, "commands": list(COMMANDS), "scenes": scenes,
+    return {"params": param_schema(), "commands": list(COMMANDS), "scenes": scenes,
             "models": [{"name": Path(p).stem, "mix_layers": layer} for p, layer in zip(figures.model_paths, layers)],
             "sound": list(controls.figures()) if controls.sound is not None else []}
+
+
+def param_schema() -> list[dict]:
+    """The live parameters as the page draws them: a slider (on a log scale over two decades or more), or buttons."""
+    return [{"name": p.name, "label": p.name.replace("_", " "), "kind": p.kind, "low": p.low, "high": p.high,
+             "unit": p.unit, "choices": list(p.choices), "help": p.help,
+             "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100} for p in live_params().values()]

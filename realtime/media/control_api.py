@@ -3,7 +3,8 @@
 `POST /control/set` with `{"name": "feedback", "value": 0.5}` and `POST /control/command` with
 `{"name": "snapshot"}` (optionally a "value": a scene, on/off) hand the change to the show
 (`hub.control`, which applies it between frames through the same check and hold rules as OSC) and
-answer 200 with the value now in force, or 400 with the parameter's own message. A POST whose
+answer 200 with the value now in force and the number of the first frame showing it (the frame log's
+`frame`; the figures' `frame` is past it once they carry the change), or 400 with the parameter's own message. A POST whose
 `Origin` is not the server's own (a page elsewhere, trying to steer the show) is refused with 403,
 as is one that is not JSON. `state` is what the page is built from (the schema: parameters from the
 table, commands, scenes, models, layers; and the figures); `events` sends the figures as
@@ -65,7 +66,7 @@ def post(handler, hub, kind: str) -> None:
         return _answer(handler, 503, {"error": "this show takes no control requests"})
     ok, result = hub.control(kind, request["name"], request.get("value"))
     if ok:
-        return _answer(handler, 200, {"name": request["name"], "value": result})
+        return _answer(handler, 200, {"name": request["name"], **result})
     return _answer(handler, 503 if isinstance(result, NoAnswer) else 400, {"error": result})
 
 

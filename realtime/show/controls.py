@@ -28,6 +28,7 @@ class Request:
     origin: str = "http"  # for the log: http, midi
     done: threading.Event = field(default_factory=threading.Event)
     result: object = None
+    frame: int | None = None  # the frame log's number of the first frame that shows it
     error: str | None = None
     abandoned: bool = False  # the asker stopped waiting (and answered 503): it is not applied after all
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,7 +43,8 @@ class Controls:
         self._queue: queue.SimpleQueue[Request] = queue.SimpleQueue()
 
     def submit(self, kind: str, name: str, value=None) -> tuple[bool, object]:
-        """From another thread: apply a change at the next frame; (True, value in force) or (False, why)."""
+        """From another thread: apply a change at the next frame; (True, {"value": in force, "frame": the
+        first frame showing it}) or (False, why). The frame lets a page tell figures from before it."""
         request = Request(kind, name, value)
         self._queue.put(request)
         if not request.done.wait(ANSWER_S):
@@ -50,7 +52,9 @@ class Controls:
                 if not request.done.is_set():  # not taken meanwhile: give it up, so a retry does not toggle twice
                     request.abandoned = True
                     return False, NoAnswer(f"the show did not answer within {ANSWER_S:.0f} s")
-        return (True, request.result) if request.error is None else (False, request.error)
+        if request.error is not None:
+            return False, request.error
+        return True, {"value": request.result, "frame": request.frame}
 
     def apply(self, show, stats) -> None:
         """After a frame: OSC, the control page's requests, MIDI."""
@@ -64,12 +68,13 @@ class Controls:
             except queue.Empty:
                 break
         for request in pending:
-            self._one(request, show)
+            self._one(request, show, None if stats is None else stats.frames)
 
-    def _one(self, request: Request, show) -> None:
+    def _one(self, request: Request, show, frame: int | None) -> None:
         with request.lock:
             if request.abandoned:
                 return
+            request.frame = frame  # applied before frame number `frame` is made: it is the first to show it
             self._apply(request, show)
 
     def _apply(self, request: Request, show) -> None:

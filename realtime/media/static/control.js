@@ -4,7 +4,7 @@
 const query = location.search;
 const token = new URLSearchParams(query).get("token");
 const $ = (id) => document.getElementById(id);
-const controls = {};  // parameter name -> {set(value), busy}
+const controls = {};  // parameter name -> {set(value, frame)}
 let schema = null, status = {};
 
 function post(kind, name, value) {
@@ -21,16 +21,22 @@ function post(kind, name, value) {
 
 // One request in flight per control, and only the newest value waiting behind it: a slider dragged fast sends
 // as often as the show answers (about once a frame), in order, and the last position always arrives last.
+// `settled(frame)`: nothing is on its way and figures of `frame` already show the last answer. Figures made
+// before it (an event already sent when the answer came) would move a slider back to where it was.
 function sender(kind, name) {
-  let inFlight = false, pending;
+  let inFlight = false, pending, shownAfter = -1;
   const flush = () => {
     if (inFlight || pending === undefined) return;
     const value = pending;
     pending = undefined;
     inFlight = true;
-    post(kind, name, value).finally(() => { inFlight = false; flush(); });
+    post(kind, name, value)
+      .then((answer) => { shownAfter = answer && typeof answer.frame === "number" ? answer.frame : -1; })
+      .finally(() => { inFlight = false; flush(); });
   };
-  return (value) => { pending = value; flush(); };
+  const send = (value) => { pending = value; flush(); };
+  send.settled = (frame) => !inFlight && pending === undefined && !(frame <= shownAfter);
+  return send;
 }
 
 function format(value, p) {
@@ -56,23 +62,24 @@ function slider(p, parent) {
   const toSlider = p.log ? (v) => 1000 * Math.log(v / p.low) / Math.log(p.high / p.low) : (v) => v;
   if (p.log) { input.min = 0; input.max = 1000; input.step = 1; }
   else { input.min = p.low; input.max = p.high; input.step = p.kind === "int" ? 1 : (p.high - p.low) / 1000; }
-  const control = {busy: false};
+  const control = {held: false};  // held: a finger on it
   const send = sender("set", p.name);
-  input.addEventListener("pointerdown", () => { control.busy = true; });
+  input.addEventListener("pointerdown", () => { control.held = true; });
   input.addEventListener("input", () => {
     const v = p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value);
     shown.textContent = format(v, p);
     send(v);
   });
   input.addEventListener("change", () => {
-    control.busy = false;
+    control.held = false;
     const v = p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value);
     send(v);
   });
-  control.set = (v) => {
-    if (typeof v !== "number") return;
+  control.set = (v, frame) => {  // the show's figures: where the slider is left alone, they place it
+    if (typeof v !== "number" || control.held || !send.settled(frame)) return false;
     shown.textContent = format(v, p);
-    if (!control.busy) input.value = toSlider(v);
+    input.value = toSlider(v);
+    return true;
   };
   row.append(label, input);
   parent.append(row);
@@ -157,7 +164,9 @@ function mixSlider(layers) {
              "the layer mix glides toward this layer: low ones paint strokes, high ones eyes and animals"};
   slider(p, $("mix"));
   const set = controls.mix.set;
-  controls.mix.set = (v) => { set(v); $("mix").querySelector("output").textContent = layers[Math.round(v)] || ""; };
+  controls.mix.set = (v, frame) => {
+    if (set(v, frame)) $("mix").querySelector("output").textContent = layers[Math.round(v)] || "";
+  };
 }
 
 function show(s) {
@@ -169,7 +178,7 @@ function show(s) {
                    ["model", s.model || "-"], ["on", s.provider ? s.provider.replace("ExecutionProvider", "") : "-"]];
   $("figures").innerHTML = figures.map(([k, v]) => `<span>${k}</span><b>${v}</b>`).join("");
   $("state").textContent = (s.paused ? "paused" : "") + (s.recording ? " recording" : "");
-  for (const [name, control] of Object.entries(controls)) if (name in s && name !== "mix") control.set(s[name]);
+  for (const [name, control] of Object.entries(controls)) if (name in s && name !== "mix") control.set(s[name], s.frame);
   mark($("commands"), "");
   for (const button of $("commands").children) {
     button.classList.toggle("on", (button.dataset.command === "pause" && !!s.paused) ||
@@ -183,7 +192,7 @@ function show(s) {
     mixSlider(layers);
     if (controls.mix) controls.mix.layers = layers.join();
   }
-  if (controls.mix && typeof s.mix === "number") controls.mix.set(s.mix);
+  if (controls.mix && typeof s.mix === "number") controls.mix.set(s.mix, s.frame);
   for (const name of schema.sound) {
     const level = s[`sound_${name}`];
     if (typeof level !== "number") continue;
