@@ -35,6 +35,7 @@ def test_flat_view_draws_the_changing_stream_and_refuses_a_wrong_token(browser, 
     assert first.std() > 5  # a picture, not a blank canvas
     assert np.abs(first - second).mean() > 1  # and it moves
     page_until(page, "document.getElementById('status').textContent.includes('fps')")
+    page_until(page, "window.viewer.vrOffered !== null")  # WebXR has answered
     assert page.locator("#vr").is_hidden()  # no WebXR in headless Chromium: no VR button
     page.click("#stereo")
     page_until(page, "window.viewer.stereo")
@@ -99,6 +100,7 @@ def test_360_view_turns_the_way_it_is_dragged(browser, served_360):
     assert [_colour_at(page, s) for s in (0.25, 0.5, 0.75)] == ["green", "green", "blue"]
     _drag(page, -96)  # and back past the start, to the right: into blue
     assert [_colour_at(page, s) for s in (0.25, 0.5, 0.75)] == ["green", "blue", "blue"]
+    page_until(page, "window.viewer.vrOffered !== null")
     assert page.locator("#vr").is_hidden()
 
 

@@ -63,15 +63,22 @@ def status(base):
     return json.load(urllib.request.urlopen(f"{base}/status.json?token={TOKEN}", timeout=60))
 
 
-def test_a_change_is_answered_with_the_value_in_force_and_reaches_the_show(show):
-    base, log = show
-    code, answer = post(base, "set", {"name": "zoom", "value": 1.03}, frame=True)
-    assert (code, answer["name"], answer["value"]) == (200, "zoom", 1.03)
-    wait_until(lambda: status(base)["zoom"] == 1.03, what="the next shown frame's figures")
+def answer_names_the_first_frame(base, log, name, value) -> None:
+    """A change's answer: the value in force, and the frame log's number of the first frame showing it; the
+    figures carry it once they are past that frame."""
+    code, answer = post(base, "set", {"name": name, "value": value}, frame=True)
+    assert (code, answer["name"], answer["value"]) == (200, name, value)
+    now = wait_until(lambda: (s := status(base))[name] == value and s, what="the next shown frame's figures")
+    assert now["frame"] > answer["frame"]
     rows = wait_until(lambda: [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) >= answer["frame"]],
                       what="the frame log")
-    first = [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) == answer["frame"] - 1]
-    assert rows[0]["zoom"] == "1.03" and (answer["frame"] == 0 or first[0]["zoom"] != "1.03")  # it is the first
+    before = [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) == answer["frame"] - 1]
+    assert rows[0][name] == str(value) and (answer["frame"] == 0 or before[0][name] != str(value))
+
+
+def test_a_change_is_answered_with_the_value_in_force_and_reaches_the_show(show):
+    base, log = show
+    answer_names_the_first_frame(base, log, "zoom", 1.03)
     assert post(base, "set", {"name": "flow", "value": "off"}) == (200, {"name": "flow", "value": "off"})
     assert post(base, "set", {"name": "flow", "value": "dis"})[0] == 200
 
@@ -119,9 +126,9 @@ def test_commands_jump_scenes_and_a_held_value_is_released_by_a_jump(show):
 
 
 # What a control page shows, quoted when a wait on one fails: did the events stop, or did it say why?
-SHOWN = """JSON.stringify({updates: window.controlPage && window.controlPage.updates, state: document.getElementById(
-  'state').textContent, error: document.getElementById('error').textContent, feedback: document.querySelector(
-  'input[name=feedback]').value, scene: (window.controlPage || {status: {}}).status.scene})"""
+SHOWN = """JSON.stringify({updates: window.controlPage?.updates, state: document.getElementById('state')?.textContent,
+  error: document.getElementById('error')?.textContent, feedback: document.querySelector('input[name=feedback]')?.value,
+  scene: window.controlPage?.status.scene})"""
 
 
 def open_page(browser, base):
@@ -167,6 +174,19 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
     page_until(second, "document.querySelector('button[data-scene=strokes]').classList.contains('on')", tell=SHOWN)
 
 
+def test_with_sync_too_the_answer_names_the_first_frame_showing_the_change(random_model, tmp_path):
+    """--sync: the display waits for each dream, on another loop than the module's show; the same answer."""
+    log = tmp_path / "frames.csv"
+    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless", "--sync",
+                   "--serve", "127.0.0.1:0", "--token", TOKEN, "--log", log)
+    port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
+    base = f"http://127.0.0.1:{port}"
+    wait_until(lambda: status(base)["frames"] > 1, what="the show's first frames")
+    answer_names_the_first_frame(base, log, "zoom", 1.02)
+    code, said = live.interrupt()
+    assert code == 0 and "Traceback" not in said, said
+
+
 @pytest.fixture
 def scripted():
     """A control page whose show is the test: it publishes the figures, and `answer(value)` answers each request
@@ -208,12 +228,20 @@ def test_figures_made_before_the_answer_do_not_move_a_slider_back(browser, scrip
     value = drag(page, "feedback", 0.25)
     wait_until(lambda: asked and asked[-1] == value, what="the last position asked of the show")
     assert shows(15, 0.9) == value  # from before the change: the old value, not to be shown
+    assert shows(20, 0.9) == value  # 20 frames shown, numbers 0..19: still without it
     follows(0.6)  # changed elsewhere after it (another page, OSC): followed
     answer["with"] = lambda value: (False, "feedback refused here")
     refused = drag(page, "feedback", 0.75)
     wait_until(lambda: asked[-1] == refused, what="the refused position asked")
     follows(0.6)  # a refused position goes back to the value in force
     assert page.evaluate("document.getElementById('error').textContent") == "feedback refused here"
+    box, asked_before = page.locator("input[name=feedback]").bounding_box(), len(asked)
+    point = box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2
+    page.mouse.click(*point)  # the thumb jumps there: a position asked
+    wait_until(lambda: len(asked) > asked_before, what="the tapped position asked")
+    page.mouse.click(*point)  # a tap on the thumb: no change, so no change event
+    follows(0.3)  # the finger is off all the same: figures place the slider again
+    assert shows(1, 0.7) == 0.7  # a restarted show counts from frame 0: its figures are followed at once
 
 
 def test_the_page_is_behind_the_token_and_the_viewer_links_to_it(browser, show):

@@ -293,3 +293,18 @@ def test_without_a_token_only_a_loopback_host_is_answered():
     finally:
         server.shutdown()
         hub.close()
+
+
+def test_figures_that_json_cannot_carry_are_left_out_not_sent():
+    """A page's JSON.parse refuses NaN and Infinity: one such figure would stop every update of every page."""
+    hub = FrameHub()
+    hub.publish_status({"model_name": "m", "loss": float("inf"), "dream_age_ms": float("nan"), "fps": 29.5,
+                        "ms_per_step": float("-inf"), "scene": "a", "paused": False})
+
+    def refuse(name):
+        raise ValueError(f"{name} in the figures")
+
+    figures = json.loads(hub.status_json(), parse_constant=refuse)
+    assert figures["fps"] == 29.5 and figures["scene"] == "a" and figures["paused"] is False
+    assert not {"loss", "dream_age_ms", "ms_per_step"} & set(figures)
+    hub.close()

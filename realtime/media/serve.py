@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import socket
 import threading
 import time
@@ -30,8 +31,8 @@ BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConten
 
 class FrameHub:
     """The newest JPEG and the show's figures, for every connection; and, for the control page, what the
-    show can be steered with (`schema`) and how (`control(kind, name, value) -> (ok, value or why)`,
-    set by the command that runs the show; None: the page is read-only)."""
+    show can be steered with (`schema`) and how (`control(kind, name, value) -> (True, {"value": in force,
+    "frame": first showing it}) or (False, why)`, set by the command that runs the show; None: read-only)."""
 
     def __init__(self):
         self._cond = threading.Condition()
@@ -51,7 +52,8 @@ class FrameHub:
 
     def publish_status(self, status: dict) -> None:
         """The show's figures after a frame (model and scene switches included) for /status.json."""
-        shown = {k: v for k, v in status.items() if isinstance(v, (str, int, float, bool)) and v == v}
+        # Only what JSON can carry: a page's JSON.parse refuses NaN and Infinity, and would drop every update.
+        shown = {k: v for k, v in status.items() if isinstance(v, (str, int)) or isinstance(v, float) and math.isfinite(v)}
         with self._cond:
             self.status.update({**shown, "model": status["model_name"], "frames": self.count,
                                 "model_number": status.get("model", 0)})

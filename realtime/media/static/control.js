@@ -22,7 +22,8 @@ function post(kind, name, value) {
 // One request in flight per control, and only the newest value waiting behind it: a slider dragged fast sends
 // as often as the show answers (about once a frame), in order, and the last position always arrives last.
 // `settled(frame)`: nothing is on its way and figures of `frame` already show the last answer. Figures made
-// before it (an event already sent when the answer came) would move a slider back to where it was.
+// before it (an event already sent when the answer came) would move a slider back to where it was. A refusal
+// keeps the last answer's frame; `forget()` drops it (a restarted show counts its frames from 0 again).
 function sender(kind, name) {
   let inFlight = false, pending, shownAfter = -1;
   const flush = () => {
@@ -31,11 +32,13 @@ function sender(kind, name) {
     pending = undefined;
     inFlight = true;
     post(kind, name, value)
-      .then((answer) => { shownAfter = answer && typeof answer.frame === "number" ? answer.frame : -1; })
+      .then((answer) => { if (answer && typeof answer.frame === "number") shownAfter = answer.frame; })
       .finally(() => { inFlight = false; flush(); });
   };
   const send = (value) => { pending = value; flush(); };
-  send.settled = (frame) => !inFlight && pending === undefined && !(frame <= shownAfter);
+  send.settled = (frame) => !inFlight && pending === undefined &&
+    (shownAfter < 0 || (typeof frame === "number" && frame > shownAfter));
+  send.forget = () => { shownAfter = -1; };
   return send;
 }
 
@@ -62,9 +65,11 @@ function slider(p, parent) {
   const toSlider = p.log ? (v) => 1000 * Math.log(v / p.low) / Math.log(p.high / p.low) : (v) => v;
   if (p.log) { input.min = 0; input.max = 1000; input.step = 1; }
   else { input.min = p.low; input.max = p.high; input.step = p.kind === "int" ? 1 : (p.high - p.low) / 1000; }
-  const control = {held: false};  // held: a finger on it
   const send = sender("set", p.name);
+  const control = {held: false, forget: send.forget};  // held: a finger on it
   input.addEventListener("pointerdown", () => { control.held = true; });
+  // A tap that moves nothing fires no change, and a touch may turn into a scroll: the finger is off all the same.
+  for (const off of ["pointerup", "pointercancel"]) input.addEventListener(off, () => { control.held = false; });
   input.addEventListener("input", () => {
     const v = p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value);
     shown.textContent = format(v, p);
@@ -170,6 +175,9 @@ function mixSlider(layers) {
 }
 
 function show(s) {
+  if (typeof s.frame === "number" && s.frame < status.frame) {  // the show restarted: its frames count from 0
+    for (const control of Object.values(controls)) if (control.forget) control.forget();
+  }
   status = s;
   const fps = s.display_fps !== undefined ? s.display_fps : s.fps;
   const figures = [["shown", `${(fps || 0).toFixed(1)} fps`], ["dreams", s.dream_hz !== undefined ?
