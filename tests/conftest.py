@@ -155,6 +155,15 @@ class Running:
     def _find(self, pattern: str):
         return next((m for m in (re.search(pattern, line) for line in self.lines if line) if m), None)
 
+    def __enter__(self) -> "Running":
+        return self
+
+    def __exit__(self, *failed) -> None:
+        """A test that failed before its interrupt() leaves no show behind (it would load the rest of the run)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=60)
+
     def interrupt(self, timeout: float = 120.0) -> tuple[int, str]:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)

@@ -30,13 +30,13 @@ def show(random_model, tmp_path_factory):
     folder = tmp_path_factory.mktemp("show")
     (folder / "show.toml").write_text(PLAYLIST)
     log = folder / "frames.csv"
-    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless",
-                   "--serve", "127.0.0.1:0", "--token", TOKEN, "--config", folder / "show.toml", "--log", log,
-                   "--snapshots", folder)
-    port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
-    live.wait_for(r"dreaming at")
-    yield f"http://127.0.0.1:{port}", log
-    code, said = live.interrupt()
+    with Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless",
+                 "--serve", "127.0.0.1:0", "--token", TOKEN, "--config", folder / "show.toml", "--log", log,
+                 "--snapshots", folder) as live:
+        port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
+        live.wait_for(r"dreaming at")
+        yield f"http://127.0.0.1:{port}", log
+        code, said = live.interrupt()
     assert code == 0 and "Traceback" not in said, said
 
 
@@ -177,13 +177,13 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
 def test_with_sync_too_the_answer_names_the_first_frame_showing_the_change(random_model, tmp_path):
     """--sync: the display waits for each dream, on another loop than the module's show; the same answer."""
     log = tmp_path / "frames.csv"
-    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless", "--sync",
-                   "--serve", "127.0.0.1:0", "--token", TOKEN, "--log", log)
-    port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: status(base)["frames"] > 1, what="the show's first frames")
-    answer_names_the_first_frame(base, log, "zoom", 1.02)
-    code, said = live.interrupt()
+    with Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless", "--sync",
+                 "--serve", "127.0.0.1:0", "--token", TOKEN, "--log", log) as live:
+        port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: status(base)["frames"] > 1, what="the show's first frames")
+        answer_names_the_first_frame(base, log, "zoom", 1.02)
+        code, said = live.interrupt()
     assert code == 0 and "Traceback" not in said, said
 
 

@@ -159,11 +159,11 @@ def test_zoom_carries_the_dream_outward_from_the_centre(engine, zoom):
 
 def test_ctrl_c_finalises_a_playable_recording(random_model, tmp_path):
     out, log = tmp_path / "rec.mp4", tmp_path / "frames.csv"
-    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x96", "--headless",
-                   "--record", out, "--log", log)
-    live.wait_for(r"dreaming at")
-    wait_until(lambda: log.is_file() and len(log.read_text().splitlines()) > 10, what="ten frames shown")
-    code, err = live.interrupt()
+    with Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x96", "--headless",
+                 "--record", out, "--log", log) as live:
+        live.wait_for(r"dreaming at")
+        wait_until(lambda: log.is_file() and len(log.read_text().splitlines()) > 10, what="ten frames shown")
+        code, err = live.interrupt()
     assert code == 0 and "Traceback" not in err, err
     cap = cv2.VideoCapture(str(out))
     count = 0
