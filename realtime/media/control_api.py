@@ -4,11 +4,11 @@
 `{"name": "snapshot"}` (optionally a "value": a scene, on/off) hand the change to the show
 (`hub.control`, which applies it between frames through the same check and hold rules as OSC) and
 answer 200 with the value now in force and the number of the first frame showing it (the frame log's
-`frame`; the figures' `frame` is past it once they carry the change), or 400 with the parameter's own message. A POST whose
-`Origin` is not the server's own (a page elsewhere, trying to steer the show) is refused with 403,
-as is one that is not JSON. `state` is what the page is built from (the schema: parameters from the
-table, commands, scenes, models, layers; and the figures); `events` sends the figures as
-server-sent events whenever they change, at most EVENTS_HZ a second, to every open page.
+`frame`; the figures' `frame` is past it once they carry the change), or 400 with the parameter's own
+message. A POST whose `Origin` is not the server's own (a page elsewhere, trying to steer the show) is
+refused with 403, as is one that is not JSON. `state` is what the page is built from (the schema:
+parameters from the table, commands, scenes, models, layers; and the figures); `events` sends the
+figures as server-sent events whenever they change, at most EVENTS_HZ a second, to every open page.
 """
 from __future__ import annotations
 

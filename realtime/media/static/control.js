@@ -70,15 +70,14 @@ function slider(p, parent) {
   input.addEventListener("pointerdown", () => { control.held = true; });
   // A tap that moves nothing fires no change, and a touch may turn into a scroll: the finger is off all the same.
   for (const off of ["pointerup", "pointercancel"]) input.addEventListener(off, () => { control.held = false; });
+  const value = () => (p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value));
   input.addEventListener("input", () => {
-    const v = p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value);
-    shown.textContent = format(v, p);
-    send(v);
+    shown.textContent = format(value(), p);
+    send(value());
   });
   input.addEventListener("change", () => {
     control.held = false;
-    const v = p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value);
-    send(v);
+    send(value());
   });
   control.set = (v, frame) => {  // the show's figures: where the slider is left alone, they place it
     if (typeof v !== "number" || control.held || !send.settled(frame)) return false;
