@@ -79,6 +79,17 @@ def random_model(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def half_model(tmp_path_factory) -> Path:
+    """random_model's float16 twin (the same seed's weights), exported through the CLI with its checks."""
+    pytest.importorskip("tensorflow", reason="export needs TensorFlow: pip install -e '.[export]'")
+    from realtime.cli import main
+
+    path = tmp_path_factory.mktemp("fp16") / "inception_mixed3_mixed5_fp16.onnx"
+    assert main(["export", "--weights", "random", "--precision", "fp16", "-o", str(path)]) == 0
+    return path
+
+
 @pytest.fixture
 def closed_port() -> int:
     """A port held (bound, not listening) for the test's length: a connection to it is refused."""
@@ -121,6 +132,24 @@ def spawn(argv, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **kwargs.pop("env", {})}
     return subprocess.Popen([str(a) for a in argv], env=env, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
+
+
+PERTURB = (17, 238, 99)  # heap fills for runs that must give the same bytes: each run gets another one
+
+
+def run_perturbed(argv, perturb: int, timeout: float = 600, python=("-m", "realtime.cli")) -> str:
+    """`deepdream ARGV` (or `python PYTHON ARGV`) in a child process whose heap glibc fills with `perturb`
+    (MALLOC_PERTURB_), so that runs meant to give the same bytes hold different garbage: a read of
+    uninitialised memory shows instead of passing by luck (two runs on a quiet machine often get the
+    same heap). Returns what it said."""
+    proc = spawn([sys.executable, *python, *argv], env={"MALLOC_PERTURB_": str(perturb)},
+                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    finally:
+        proc.kill()  # nothing when it ended; a hung one does not outlive the test
+    assert proc.returncode == 0, err
+    return err
 
 
 class Running:

@@ -1,5 +1,9 @@
 """`deepdream render --ray` on a local Ray with 2 CPUs: the input's frames, the same file whatever
-ran it (one worker or two, a worker killed), resume, and Ray missing or unreachable in one line."""
+ran it (one worker or two, a worker killed), resume, and Ray missing or unreachable in one line.
+
+Renders compared byte for byte run their drivers in child processes with different heaps (conftest's
+run_perturbed), joined to this module's Ray: the driver is where the file is encoded (tasks return lossless
+frames), so its heap is the one that matters; the workers are Ray's, started with this process's environment."""
 import os
 import re
 import signal
@@ -10,14 +14,23 @@ from pathlib import Path
 import cv2
 import pytest
 
+from conftest import PERTURB, run_perturbed
 from realtime.cli import main
 from realtime.commands import cluster
-from realtime.commands.render import RenderJob
-from realtime.dream.chunks import ChunkPlan
-from realtime.dream.settings import StreamSettings
 from realtime.media.clip import Clip
 
 PLAN = ["--chunk-frames", "6", "--warmup-frames", "3", "--blend-frames", "2"]
+ONE_WORKER = (  # the reference: one chunk in flight at a time, so one worker dreams them all, in order
+    "import sys; from pathlib import Path; from realtime.commands import cluster; "
+    "from realtime.commands.render import RenderJob; from realtime.dream.chunks import ChunkPlan; "
+    "from realtime.dream.settings import StreamSettings; clip, out, model, address = sys.argv[1:]; "
+    "cluster.render_on_ray(RenderJob(input=Path(clip), output=Path(out), model=Path(model)), "
+    "lambda s: StreamSettings(size=s), cluster.ClusterOptions(address=address, in_flight=1, "
+    "plan=ChunkPlan(chunk_frames=6, warmup_frames=3, blend_frames=2)), 'cpu')")
+COUNTING = (  # deepdream, saying each chunk it submits
+    "import sys; from realtime.cli import main; from realtime.commands import cluster; "
+    "submit = cluster._Run._submit; cluster._Run._submit = lambda run, chunk, frames: "
+    "print('submitted chunk', chunk.index, file=sys.stderr) or submit(run, chunk, frames); sys.exit(main(sys.argv[1:]))")
 
 
 def _frames(path):
@@ -43,7 +56,8 @@ def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, r
 @pytest.fixture(scope="module")
 def ray_session():
     ray = pytest.importorskip("ray", reason="--ray needs Ray: pip install -e '.[cluster]'")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    # address "local": a Ray of its own, even where another is running (None would join that one)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -61,22 +75,30 @@ def clip30(testdata, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def one_worker(ray_session, random_model, clip30, tmp_path_factory):
-    """The reference: one chunk in flight at a time, so one worker dreams them all, in order."""
+def address(ray_session) -> str:
+    """Where a driver in another process joins this module's Ray."""
+    return ray_session.get_runtime_context().gcs_address
+
+
+@pytest.fixture(scope="module")
+def one_worker(address, random_model, clip30, tmp_path_factory):
     out = tmp_path_factory.mktemp("ref") / "one.mp4"
-    options = cluster.ClusterOptions(plan=ChunkPlan(chunk_frames=6, warmup_frames=3, blend_frames=2), in_flight=1)
-    cluster.render_on_ray(RenderJob(input=clip30, output=out, model=random_model), lambda s: StreamSettings(size=s),
-                          options, "cpu")
+    run_perturbed([clip30, out, random_model, address], PERTURB[0], python=("-c", ONE_WORKER))
     return out
 
 
+def _args(clip, out, model, ray="local"):
+    return ["render", str(clip), "-o", str(out), "--model", str(model), "--provider", "cpu", "--ray", ray, *PLAN]
+
+
 def _render(clip, out, model):
-    return main(["render", str(clip), "-o", str(out), "--model", str(model), "--provider", "cpu", "--ray", *PLAN])
+    return main(_args(clip, out, model))
 
 
-def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, random_model, clip30):
+@pytest.mark.exact
+def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, address, random_model, clip30):
     out = tmp_path / "two.mp4"
-    assert _render(clip30, out, random_model) == 0
+    run_perturbed(_args(clip30, out, random_model, address), PERTURB[1])
     frames, fps = _frames(out)
     source, source_fps = _frames(clip30)
     assert len(frames) == len(source) == 30 and fps == source_fps and frames[0].shape == source[0].shape
@@ -84,7 +106,8 @@ def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, random_model
     assert all((a == b).all() for a, b in zip(frames, _frames(one_worker)[0]))
 
 
-def test_a_worker_killed_mid_render(tmp_path, one_worker, random_model, clip30):
+@pytest.mark.exact
+def test_a_worker_killed_mid_render(tmp_path, one_worker, address, random_model, clip30):
     killed = []
 
     def kill_one():  # Ray names a worker's process after the task it runs
@@ -101,13 +124,14 @@ def test_a_worker_killed_mid_render(tmp_path, one_worker, random_model, clip30):
                     return
     threading.Thread(target=kill_one, daemon=True).start()
     out = tmp_path / "killed.mp4"
-    assert _render(clip30, out, random_model) == 0
+    run_perturbed(_args(clip30, out, random_model, address), PERTURB[2])
     assert killed and out.read_bytes() == one_worker.read_bytes()
 
 
-def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeypatch, one_worker, random_model,
-                                                               clip30):
-    saved, submitted = [], []
+@pytest.mark.exact
+def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeypatch, one_worker, address,
+                                                               random_model, clip30):
+    saved = []
     write = cluster.write_atomic
 
     def write_then_stop(path, data):
@@ -120,20 +144,18 @@ def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeyp
         patch.setattr(cluster, "write_atomic", write_then_stop)
         assert _render(clip30, out, random_model) == 130
     assert not out.exists() and len(list((tmp_path / ".resumed.mp4.partial").glob("part-*"))) == 2
-    submit = cluster._Run._submit
-    monkeypatch.setattr(cluster._Run, "_submit", lambda self, chunk, frames: (submitted.append(chunk.index),
-                                                                              submit(self, chunk, frames)))
-    assert _render(clip30, out, random_model) == 0
-    assert len(submitted) == 5 - 2 and out.read_bytes() == one_worker.read_bytes()
+    said = run_perturbed(_args(clip30, out, random_model, address), PERTURB[1], python=("-c", COUNTING))
+    assert said.count("submitted chunk") == 5 - 2 and out.read_bytes() == one_worker.read_bytes()
 
 
-def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_path, one_worker, random_model, clip30):
+@pytest.mark.exact
+def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_path, one_worker, address, random_model,
+                                                                         clip30):
     import tempfile
 
     before = set(Path(tempfile.gettempdir()).glob("deepdream-*"))
     out = tmp_path / "two-threads.mp4"
-    assert main(["render", str(clip30), "-o", str(out), "--model", str(random_model), "--provider", "cpu", "--ray",
-                 *PLAN, "--cpus-per-task", "2"]) == 0
+    run_perturbed([*_args(clip30, out, random_model, address), "--cpus-per-task", "2"], PERTURB[2])
     assert out.read_bytes() == one_worker.read_bytes()  # onnxruntime's thread count changes no value
     assert set(Path(tempfile.gettempdir()).glob("deepdream-*")) == before  # each task's model file went with it
 

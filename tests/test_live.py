@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import wait_until
+from conftest import PERTURB, run_perturbed, wait_until
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.show.loop import run
@@ -72,6 +72,17 @@ def test_headless_run_on_the_clip_records_n_frames_that_differ(tmp_path, random_
     data = json.loads(stats.read_text())
     assert data["frames"] == 12 and data["fps"] > 0 and data["ms_per_step"] > 0
     assert data["latency_ms"]["p50"] > 0 and data["latency_ms"]["p95"] >= data["latency_ms"]["p50"]
+
+
+@pytest.mark.exact
+def test_a_seeded_recording_of_a_file_repeats_byte_for_byte(tmp_path, random_model, testdata):
+    """`live --seed` on a file dreams every frame in order: the same bytes in another process with another heap."""
+    outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    for out, perturb in zip(outs, PERTURB):
+        run_perturbed(["live", "--source", testdata / "pan_coffee_320x240.mp4", "--seed", "0", "--model",
+                       random_model, "--size", "112x80", "--headless", "--frames", "30", "--record", out], perturb)
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    assert cv2.VideoCapture(str(outs[0])).get(cv2.CAP_PROP_FRAME_COUNT) == 30  # every frame, none dropped
 
 
 def test_feedback_0_with_0_steps_reproduces_the_source(engine):

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import spawn, wait_until
+from conftest import PERTURB, run_perturbed, spawn, wait_until
 from realtime.cli import main
 from realtime.commands import render as render_module
 from realtime.media.video import VideoWriter
@@ -62,10 +62,11 @@ def _faststart_truncated(data: bytes, keep: float) -> bytes:
     return boxes[b"ftyp"] + bytes(moov) + boxes[b"free"] + boxes[b"mdat"][:int(len(boxes[b"mdat"]) * keep)]
 
 
+@pytest.mark.exact
 def test_every_frame_at_the_input_rate_and_reproducible(tmp_path, random_model, clip):
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
-    for out in (a, b):
-        assert main(["render", str(clip), "-o", str(out), "--model", str(random_model), "--size", "100x76"]) == 0
+    for out, perturb in zip((a, b), PERTURB):  # two processes, two heaps
+        run_perturbed(["render", clip, "-o", out, "--model", random_model, "--size", "100x76"], perturb)
     frames, fps = _frames(a)
     source, source_fps = _frames(clip)
     assert len(frames) == len(source) == 90 and fps == source_fps
@@ -74,11 +75,13 @@ def test_every_frame_at_the_input_rate_and_reproducible(tmp_path, random_model, 
     assert not list(tmp_path.glob(".*partial"))
 
 
+@pytest.mark.exact
 def test_an_interrupted_render_continues_where_it_stopped(tmp_path, random_model, clip):
     whole, resumed = tmp_path / "whole.mp4", tmp_path / "resumed.mp4"
     args = ["--model", str(random_model), "--size", "320x240"]
-    assert main(["render", str(clip), "-o", str(whole), *args]) == 0
-    proc = spawn([sys.executable, "-m", "realtime.cli", "render", clip, "-o", resumed, *args], stderr=subprocess.PIPE)
+    run_perturbed(["render", clip, "-o", whole, *args], PERTURB[0])
+    proc = spawn([sys.executable, "-m", "realtime.cli", "render", clip, "-o", resumed, *args], stderr=subprocess.PIPE,
+                 env={"MALLOC_PERTURB_": str(PERTURB[2])})
     progress = tmp_path / ".resumed.mp4.partial" / "progress.json"
     wait_until(lambda: progress.exists() or proc.poll() is not None, what="the first chunk saved")
     proc.send_signal(signal.SIGINT)
@@ -86,7 +89,7 @@ def test_an_interrupted_render_continues_where_it_stopped(tmp_path, random_model
     if proc.returncode == 0:
         pytest.skip("the render finished before it could be interrupted")
     assert proc.returncode == 130 and not resumed.exists() and progress.exists()
-    assert main(["render", str(clip), "-o", str(resumed), *args]) == 0
+    run_perturbed(["render", clip, "-o", resumed, *args], PERTURB[1])
     assert resumed.read_bytes() == whole.read_bytes()
 
 
@@ -192,20 +195,22 @@ def clip_160(clip, tmp_path_factory):
     return _write_clip(tmp_path_factory.mktemp("clips") / "c160.mp4", frames)
 
 
+@pytest.mark.exact
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pinning a process to one core is Linux's")
 def test_a_render_on_one_busy_core_gives_the_bytes_of_one_on_every_core(tmp_path, random_model, clip_160):
     """The promise is the same bytes in any process on this machine, loaded or not: a render pinned to one
     core with a busy process beside it (x264 picks its thread count from the cores it may use) matches one
-    made here on all of them."""
+    made on all of them (each in its own process, with its own heap)."""
     here, pinned = tmp_path / "here.mp4", tmp_path / "pinned.mp4"
     args = ["--model", random_model, "--size", "160x120"]
-    assert main(["render", str(clip_160), "-o", str(here), *map(str, args)]) == 0
+    run_perturbed(["render", clip_160, "-o", here, *args], PERTURB[0])
     core = min(os.sched_getaffinity(0))
     pin = lambda: os.sched_setaffinity(0, {core})  # noqa: E731
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pin)
     try:
         result = subprocess.run([sys.executable, "-m", "realtime.cli", "render", clip_160, "-o", pinned, *args],
-                                capture_output=True, text=True, timeout=600, preexec_fn=pin)
+                                capture_output=True, text=True, timeout=600, preexec_fn=pin,
+                                env={**os.environ, "MALLOC_PERTURB_": str(PERTURB[1])})
     finally:
         hog.kill()
     assert result.returncode == 0, result.stderr

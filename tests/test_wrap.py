@@ -1,8 +1,9 @@
-"""360-degree panoramas (--wrap): nothing marks where the left and right edges meet."""
+"""360-degree panoramas (--wrap): nothing marks where the left and right edges meet, and a render repeats."""
 import cv2
 import numpy as np
 import pytest
 
+from conftest import PERTURB, run_perturbed
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.dream.transforms import blur, compose, wrapped
@@ -30,6 +31,22 @@ def test_dream_of_a_rolled_panorama_is_the_rolled_dream(engine):
             assert diff.mean() < 0.15 * change and diff.max() < 0.1
         else:  # without --wrap the seam shows: the check above has teeth
             assert diff.max() > 0.2
+
+
+@pytest.mark.exact
+def test_a_wrapped_render_repeats_byte_for_byte(tmp_path, random_model, testdata):
+    """A 2:1 clip rendered with --wrap (dream, seam and 360-degree metadata): the same bytes in another process
+    with another heap."""
+    source = cv2.VideoCapture(str(testdata / "pan_coffee_320x240.mp4"))
+    clip = tmp_path / "pano.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (160, 80))
+    for _ in range(12):
+        writer.write(cv2.resize(source.read()[1][40:200], (160, 80), interpolation=cv2.INTER_AREA))
+    writer.release()
+    outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
+    for out, perturb in zip(outs, PERTURB):
+        run_perturbed(["render", clip, "-o", out, "--model", random_model, "--wrap"], perturb)
+    assert outs[0].read_bytes() == outs[1].read_bytes() and b"sv3d" in outs[0].read_bytes()
 
 
 def test_blur_wraps_around():

@@ -6,10 +6,11 @@ Odd sizes are padded to even (4:2:0 chroma needs even sides). Pictures are conve
 here, by swscale (BT.601, limited range, and tagged so, so players do not take HD for BT.709). The
 encoder is the first of `ENCODERS` that opens here (h264_nvenc on an NVIDIA machine with an
 encoder, else libx264). An `exact` file (render, `live --seed`) is converted and encoded on one
-thread, libx264 always, so the same frames give the same bytes on any machine with the same build,
-whatever its core count or load (the x264 bitstream depends on its thread count); a live recording
-keeps the machine's threads. (OpenCV's conversion is 4x faster, but its 2x2 chroma average lets a
-dream's fine colour texture flicker: the warping error of a recording rose from 1.28 to 1.75.) Audio (realtime.media.audio) and 360-degree metadata
+thread, libx264 always, without x264's macroblock tree, so the same frames give the same bytes on
+any machine with the same build, whatever its core count, load or heap (the x264 bitstream depends
+on its thread count, and its macroblock tree reads uninitialised stack memory); a live recording
+keeps the machine's threads and the macroblock tree. (OpenCV's conversion is 4x faster, but its 2x2
+chroma average lets a dream's fine colour texture flicker: the warping error of a recording rose from 1.28 to 1.75.) Audio (realtime.media.audio) and 360-degree metadata
 (realtime.media.spherical) are added on request.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from realtime.media.spherical import not_360
 log = logging.getLogger("deepdream.video")
 ENCODERS = ("h264_nvenc", "libx264")
 CRF = table(OUTPUT)["crf"]
+EXACT_X264 = "mbtree=0"  # the exact writer's x264 settings beyond the preset (see encoder_options)
 BT601, LIMITED = 6, 1  # FFmpeg's AVCOL_SPC_SMPTE170M and AVCOL_RANGE_MPEG: what swscale makes of RGB by default
 
 
@@ -40,7 +42,7 @@ class VideoFormat:
     crf: int = CRF.default  # constant quality: 0 lossless, 18 visually clean, 23 x264's default, 51 worst
     spherical: bool = False  # equirectangular 360-degree frames: metadata for players and headsets
     stereo: bool = False  # frames are [left eye | right eye] (recorded in the 360-degree metadata)
-    exact: bool = False  # same frames, same bytes: libx264 on one thread (render, live --seed)
+    exact: bool = False  # same frames, same bytes: libx264 on one thread, no mbtree (render, live --seed)
 
     def encoders(self) -> tuple[str, ...]:
         # NVENC's output is the driver's and the chip's business: an exact file is libx264's.
@@ -58,9 +60,14 @@ def as_rate(fps) -> Fraction:
 def encoder_options(name: str, crf: int, exact: bool = False) -> dict[str, str]:
     if name == "h264_nvenc":  # constant-quality VBR: the nvenc counterpart of x264's crf
         return {"rc": "vbr", "cq": str(crf), "b": "0", "preset": "p5"}
-    # x264's output depends on its thread count (auto: the machine's cores), so an exact file
-    # takes one thread (benchmarks/video_writer.py measures what that costs).
-    return {"crf": str(crf), "preset": "medium", **({"threads": "1"} if exact else {})}
+    options = {"crf": str(crf), "preset": "medium"}
+    if exact:  # what these cost: benchmarks/video_writer.py
+        # x264's output depends on its thread count (auto: the machine's cores): one thread. Its macroblock
+        # tree (mbtree, on in preset medium) reads uninitialised stack memory (valgrind: "created by a stack
+        # allocation" in x264_encoder_encode), so the same frames gave other bytes in a process whose heap
+        # held other garbage (MALLOC_PERTURB_): off, which valgrind finds clean.
+        options.update({"threads": "1", "x264-params": EXACT_X264})
+    return options
 
 
 def choose_encoder(size, rate: Fraction, crf: int, candidates=ENCODERS) -> str:
