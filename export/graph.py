@@ -9,6 +9,15 @@ recipe: grad / (std + 1e-8) * step_size added, clipped to [-1, 1], std per image
 deepest layer) and `guide_weight`, and an extra output `features` (that layer's activations).
 Loss = sum_l w_l mean(act_l) + guide_weight * mean over positions of <act, best-matching guide row>,
 google/deepdream's guide objective.
+
+Two things keep the graph fit for a GPU. Every run-time scalar is computed on the device: a mean is
+a ReduceMean, and the spatial count the seeds need is a ReduceSum of ones (`_positions`), never a
+Shape cast to float, which onnxruntime's CUDA provider computes on the host and copies up on every
+run (and then refuses CUDA graphs; export.placement replays its rule). And the tape is seeded with
+loss scaling: d mean / d activation is 1/(C h w), about 4e-6 at 640x360, below float16's smallest
+normal, so the seeds are multiplied by R (LOSS_SCALE times the deepest layer's positions) and the
+gradient divided by R after the backward pass, where the std and the step are computed: in float32
+also in a float16 model (names under TAIL and SCALE stay float32 there, see export.precision).
 """
 from __future__ import annotations
 
@@ -17,6 +26,12 @@ import numpy as np
 from export.objectives import CHANNELS, LAYERS, Objective
 
 IMAGE = ("image", [None, None, None, 3])
+SCALE = "loss_scale"  # name scope of the loss scale and the per-layer seed ratios (scalars)
+TAIL = "float32_tail"  # name scope of the unscaled gradient, its std and the step
+# Times the positions: the image gradient of a mean objective is ~1e-4 of its seeds (random weights), which
+# would sit among float16's subnormals; 64 puts it in the normal range with the backward's largest values
+# (~1e-2 of the seeds) still far below float16's 65504. export.precision's check measures both ends.
+LOSS_SCALE = 64.0
 
 
 def channel_weights(objective: Objective) -> dict[str, np.ndarray]:
@@ -40,18 +55,30 @@ def _features(base, names):
     return keras.Model(base.input, [base.get_layer(n).output for n in names])
 
 
-def _ascend(tf, tape, image, step_size, acts, seeds, loss, extra=None):
-    """Backpropagate the seeds (d loss / d activation) to the image, and take one step."""
+def _ascend(tf, tape, image, step_size, acts, seeds, scale, loss, extra=None):
+    """Backpropagate the seeds (d loss / d activation, times `scale`) to the image, unscale, and take one step."""
     # Seeding the tape with d loss / d activation (constant over space for mean objectives) keeps
     # the dynamic-shape Mean gradient (DynamicStitch, Reshape with 0s) out of the graph.
-    grad = tape.gradient(acts, image, output_gradients=seeds)
-    std = tf.math.reduce_std(grad, axis=[1, 2, 3], keepdims=True)
-    stepped = tf.clip_by_value(image + grad / (std + 1e-8) * step_size, -1.0, 1.0)
+    scaled = tape.gradient(acts, image, output_gradients=seeds)
+    with tf.name_scope(TAIL):
+        grad = scaled / scale
+        std = tf.math.reduce_std(grad, axis=[1, 2, 3], keepdims=True)
+        stepped = tf.clip_by_value(image + grad / (std + 1e-8) * step_size, -1.0, 1.0)
     return {"loss": loss, "grad": grad, "stepped": stepped, **(extra or {})}
 
 
-def _spatial_count(tf, act):
-    return tf.cast(tf.shape(act)[1] * tf.shape(act)[2], tf.float32)
+def _positions(tf, act):
+    """The spatial positions of `act`, a float computed on the device (a sum of ones)."""
+    return tf.reduce_sum(tf.ones_like(act[:1, :, :, :1]))
+
+
+def _loss_scale(tf, acts):
+    """(R, [R / positions of each layer]): R is LOSS_SCALE times the deepest layer's positions, so the
+    ratios stay within LOSS_SCALE times the strides' squares (1/16 .. 1) whatever the image size."""
+    with tf.name_scope(SCALE):
+        positions = [_positions(tf, a) for a in acts]
+        scale = positions[-1] * LOSS_SCALE
+        return scale, [scale / p for p in positions]
 
 
 def dream_function(base, objective: Objective):
@@ -68,9 +95,10 @@ def dream_function(base, objective: Objective):
             tape.watch(image)
             acts = sub(image, training=False)
             acts = acts if isinstance(acts, (list, tuple)) else [acts]
-        per_pixel = [coefs[n] / _spatial_count(tf, a) for n, a in zip(names, acts)]
-        loss = tf.add_n([tf.reduce_sum(tf.reduce_sum(a, axis=[1, 2]) * w, axis=1) for a, w in zip(acts, per_pixel)])
-        return _ascend(tf, tape, image, step_size, acts, [tf.ones_like(a) * w for a, w in zip(acts, per_pixel)], loss)
+        scale, ratios = _loss_scale(tf, acts)
+        loss = tf.add_n([tf.reduce_sum(tf.reduce_mean(a, axis=[1, 2]) * coefs[n], axis=1) for n, a in zip(names, acts)])
+        seeds = [tf.ones_like(a) * (coefs[n] * r) for n, a, r in zip(names, acts, ratios)]
+        return _ascend(tf, tape, image, step_size, acts, seeds, scale, loss)
 
     return dream
 
@@ -107,18 +135,18 @@ def mix_function(base, objective: Objective):
             tape.watch(image)
             acts = sub(image, training=False)
             acts = acts if isinstance(acts, (list, tuple)) else [acts]
+        scale, ratios = _loss_scale(tf, acts)
         seeds, losses = [], []
-        for i, act in enumerate(acts):
-            w = layer_weights[i] / (_spatial_count(tf, act) * act.shape[-1])
-            losses.append(tf.reduce_sum(act, axis=[1, 2, 3]) * w)
-            seeds.append(tf.ones_like(act) * w)
+        for i, (act, ratio) in enumerate(zip(acts, ratios)):
+            losses.append(tf.reduce_mean(act, axis=[1, 2, 3]) * layer_weights[i])
+            seeds.append(tf.ones_like(act) * (layer_weights[i] * ratio / act.shape[-1]))
         last = acts[-1]
         flat = tf.reshape(last, [tf.shape(last)[0], -1, guide_channels])
         # For each position, the guide feature it best matches (largest dot product).
         best = tf.gather(guide, tf.argmax(tf.matmul(flat, guide, transpose_b=True), axis=2))
-        scale = guide_weight / _spatial_count(tf, last)
-        losses.append(tf.reduce_sum(flat * best, axis=[1, 2]) * scale)
-        seeds[-1] = seeds[-1] + tf.reshape(best, tf.shape(last)) * scale
-        return _ascend(tf, tape, image, step_size, acts, seeds, tf.add_n(losses), {"features": last})
+        losses.append(tf.reduce_mean(tf.reduce_sum(flat * best, axis=2), axis=1) * guide_weight)
+        # d/d last of the mean over positions, times R (LOSS_SCALE times those positions).
+        seeds[-1] = seeds[-1] + tf.reshape(best, tf.shape(last)) * (guide_weight * LOSS_SCALE)
+        return _ascend(tf, tape, image, step_size, acts, seeds, scale, tf.add_n(losses), {"features": last})
 
     return dream

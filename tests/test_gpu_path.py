@@ -65,7 +65,7 @@ def test_no_onnxruntime_is_one_line_naming_both_builds(tmp_path, monkeypatch, ca
     finally:
         runtime.onnxruntime.cache_clear()
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "deepdream-live[cpu]" in err and "deepdream-live[gpu]" in err
+    assert len(err.splitlines()) == 1 and "[cpu]'" in err and "[gpu]'" in err  # pip install, as it works here
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +123,9 @@ def test_a_refused_graph_capture_is_one_line_and_the_steps_go_on_without(engine,
 def test_a_session_that_will_not_open_with_graphs_steps_without_them(random_model, monkeypatch, caplog):
     real, asked = Engine._session, []
 
-    def picky(self, provider, options=None):  # CUDA refusing enable_cuda_graph at session creation, stood in
-        asked.append(options)
-        if options:
+    def picky(self, provider, graphs=False):  # CUDA refusing enable_cuda_graph at session creation, stood in
+        asked.append(graphs)
+        if graphs:
             from realtime.dream.model import ModelError
 
             raise ModelError("cannot load it") from RuntimeError("CUDA graph is not supported: some nodes are on the CPU")
@@ -134,7 +134,7 @@ def test_a_session_that_will_not_open_with_graphs_steps_without_them(random_mode
     monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
     monkeypatch.setattr(Engine, "_session", picky)
     engine = Engine(random_model, "cpu")
-    assert asked == [None, {"enable_cuda_graph": "1"}]  # the plain session first: a bad file says so, not "graphs"
+    assert asked == [False, True]  # the plain session first: a bad file says so, not "graphs"
     assert engine.graphs is False and "some nodes" in engine.graphs_refused and engine.stepper.graphs is False
     assert engine.step(np.zeros((75, 75, 3), np.float32), 1, 0.02).shape == (75, 75, 3)
     assert caplog.text.count("CUDA graphs refused") == 1
@@ -159,8 +159,8 @@ def test_runs_other_than_the_fused_steps_never_touch_the_graph_session(random_mo
             raise AssertionError(f"the graph session was used for {name}")
 
     monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
-    monkeypatch.setattr(Engine, "_session", lambda self, provider, options=None:
-                        Tracked(real(self, provider)) if options else real(self, provider))
+    monkeypatch.setattr(Engine, "_session", lambda self, provider, graphs=False:
+                        Tracked(real(self, provider)) if graphs else real(self, provider))
     engine = Engine(random_model, "cpu")
     image = np.random.default_rng(2).uniform(-1, 1, (80, 96, 3)).astype(np.float32)
     from realtime.dream.transforms import jitter
@@ -215,14 +215,6 @@ def test_doctor_with_nothing_to_dream_with_exits_non_zero_naming_why(tmp_path, m
     assert main(["doctor"]) == 2  # an empty store, and no TensorFlow to export one for the check
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("deepdream doctor: error: no mixed3_mixed5 model in the store")
-
-
-@pytest.fixture(scope="module")
-def half_model(tmp_path_factory):
-    pytest.importorskip("tensorflow", reason="export needs TensorFlow")
-    path = tmp_path_factory.mktemp("fp16") / "inception_mixed3_mixed5_fp16.onnx"
-    assert main(["export", "--weights", "random", "--precision", "fp16", "-o", str(path)]) == 0
-    return path
 
 
 def test_a_float16_export_is_a_valid_model_with_float32_io_that_agrees_with_float32(half_model, random_model):

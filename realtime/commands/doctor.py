@@ -81,13 +81,16 @@ def gpu_finding() -> None:
 
 
 def cuda_libraries_finding() -> None:
-    """Whether the CUDA runtime, cuBLAS and cuDNN are loaded (onnxruntime.preload_dlls) or can be found."""
-    loaded = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
-    for lib in ("cudart", "cublas", "cudnn"):
-        where = next((line.split()[-1] for line in loaded.splitlines() if f"lib{lib}" in line.split("/")[-1]), None)
-        where = where or ctypes.util.find_library(lib)
-        say("cuda libs", f"lib{lib}: {where}" if where else f"lib{lib} not found: pip install 'deepdream-live[gpu]' "
-            "brings it (onnxruntime-gpu[cuda,cudnn])")
+    """Which CUDA and cuDNN libraries this process loaded (realtime.dream.cuda_libs, from every nvidia/*/lib
+    folder on sys.path), or where the system would find them."""
+    from realtime.dream.cuda_libs import LIBRARIES, loaded, summary
+
+    found = loaded()
+    for lib in LIBRARIES:
+        where = ctypes.util.find_library(lib.removeprefix("lib")) if lib not in found else None
+        if where:  # not loaded, but the system's loader knows one: the session may still find it
+            found[lib] = where
+    say("cuda libs", summary(found))
 
 
 def cameras_finding() -> None:
@@ -103,7 +106,14 @@ def cameras_finding() -> None:
 def disk_finding() -> None:
     from realtime.store import store
 
-    for what, folder in (("model store", store()), ("this folder", Path.cwd())):
+    try:
+        here = Path.cwd()
+    except OSError as exc:  # started in a folder deleted since: a finding, not a traceback
+        say("disk", f"this folder is gone ({exc.strerror or exc}): recordings and snapshots need one that exists")
+        here = None
+    for what, folder in (("model store", store()), ("this folder", here)):
+        if folder is None:
+            continue
         existing = next(p for p in (folder, *folder.parents) if p.exists())
         say("disk", f"{shutil.disk_usage(existing).free / 2**30:.1f} GiB free at {folder} ({what})")
 
@@ -128,7 +138,7 @@ def model_finding(model: str | None, scratch: Path) -> Path:
 
 def export_random(scratch: Path) -> Path:
     out = subprocess.run([sys.executable, "-m", "realtime.cli", "export", "--weights", "random", "--no-verify", "-o",
-                          str(scratch / "inception_mixed3_mixed5.onnx")], capture_output=True, text=True)
+                          str(scratch / "inception_mixed3_mixed5.onnx")], capture_output=True, text=True, cwd=scratch)
     if out.returncode != 0:
         raise UserError(f"could not export a model for the check: {out.stderr.strip().splitlines()[-1:]}")
     return Path(out.stdout.strip())
@@ -137,7 +147,6 @@ def export_random(scratch: Path) -> Path:
 def dream_finding(path: Path, provider: str) -> bool:
     """A 3-step dream at 640x360 on one provider, timed after a first step; whether it ran there."""
     from realtime.dream.engine import Engine
-    from realtime.dream.runtime import provider_errors
 
     short = provider.removesuffix("ExecutionProvider")
     image = np.random.default_rng(0).uniform(-1, 1, (*SIZE, 3)).astype(np.float32)
@@ -147,7 +156,7 @@ def dream_finding(path: Path, provider: str) -> bool:
         start = time.perf_counter()
         engine.step(image, STEPS, 0.02)
         seconds = time.perf_counter() - start
-    except (UserError, *provider_errors()) as exc:
+    except Exception as exc:  # whatever stops a provider (a driver's RuntimeError too) is a finding, not a crash
         say("dream", f"{short}: failed ({reason(exc)})")
         return False
     if engine.fell_back:

@@ -24,6 +24,11 @@ class GraphRefused(RuntimeError):
     """onnxruntime could not capture or replay a CUDA graph for this model (the reason is the message)."""
 
 
+class BoundRunFailed(RuntimeError):
+    """A bound run failed: onnxruntime's run_with_iobinding raises a plain RuntimeError where session.run
+    raises its provider errors, so the engine catches this as one of those (and falls back to the CPU)."""
+
+
 @dataclass
 class _Buffers:
     images: tuple  # two OrtValues [1, H, W, 3]: the steps go back and forth between them
@@ -60,8 +65,13 @@ class BoundSteps:
         for k in range(n):
             self._run(buffers, k % 2)
         self.last_loss = float(buffers.loss.numpy()[0])
-        # A copy: on the CPU numpy() is a view of the bound buffer, which the next call overwrites.
-        return buffers.images[n % 2].numpy()[0].copy()
+        return self._read(buffers.images[n % 2])
+
+    def _read(self, value) -> np.ndarray:
+        """The [H, W, 3] result, the caller's own: on the CPU numpy() is a view of the bound buffer (which the
+        next call overwrites), so it is copied; from CUDA numpy() is already a fresh host copy."""
+        out = value.numpy()[0]
+        return out.copy() if self.device == "cpu" else out
 
     def _run(self, buffers: _Buffers, direction: int) -> None:
         ort = onnxruntime()
@@ -72,10 +82,12 @@ class BoundSteps:
             options.add_run_config_entry("gpu_graph_id", str(graph))
         try:
             self.session.run_with_iobinding(buffers.bindings[direction], options)
-        except Exception as exc:  # onnxruntime's own types: a capture refused mid-run
-            if graph == -1:
-                raise
-            raise GraphRefused(reason(exc, 200)) from None
+        except Exception as exc:  # run_with_iobinding's plain RuntimeError, or onnxruntime's own types
+            if graph != -1:  # a capture refused mid-run
+                raise GraphRefused(reason(exc, 200)) from None
+            if type(exc) is RuntimeError:
+                raise BoundRunFailed(reason(exc, 200)) from exc
+            raise
 
     def _buffers(self, size: tuple[int, int]) -> _Buffers:
         ort = onnxruntime()

@@ -16,26 +16,37 @@ from typing import Callable
 
 import numpy as np
 
-from realtime.dream.binding import BoundSteps, GraphRefused
+from realtime.dream.binding import BoundRunFailed, BoundSteps, GraphRefused
 from realtime.dream.model import ModelError, ModelInfo
 from realtime.dream.runtime import CUDA, PROVIDERS, choose_provider, onnxruntime, provider_errors, session_options
-from realtime.errors import UserError, reason
+from realtime.errors import UserError, reason, shown
+from realtime.store import is_file
 
 Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
 log = logging.getLogger("deepdream.engine")
 
 
+def cuda_options(exact: bool = False, graphs: bool = False) -> dict[str, str]:
+    """The CUDA provider's options. `exact`: no TF32 (its 10-bit mantissa in convolutions and GEMMs, on by
+    default) and cuDNN's heuristic algorithm choice instead of its timed search, which may pick another
+    algorithm, with other roundings, each run. `graphs`: capture the steps as CUDA graphs."""
+    options = {"use_tf32": "0", "cudnn_conv_algo_search": "HEURISTIC"} if exact else {}
+    return {**options, "enable_cuda_graph": "1"} if graphs else options
+
+
 class Engine:
     def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None,
                  exact: bool = False, graphs: bool = True):
-        """`exact`: deterministic kernels, for renders (realtime.dream.runtime.session_options). `spin_us`: how
+        """`exact`: deterministic kernels, for renders (realtime.dream.runtime.session_options; on CUDA also
+        no TF32 and no timed algorithm search: cuda_options). `spin_us`: how
         long onnxruntime's idle pool threads spin before they sleep (None: its default, 0: they sleep at
         once; onnxruntime 1.26 and later); realtime.commands.live_async.beside_display says why a dream
         beside the display wants a short spin. `graphs`: on CUDA, capture the steps as CUDA graphs."""
         path = Path(path)
-        if not path.is_file():
-            raise ModelError(f"model not found: {path} (export one with `deepdream export`)")
+        if not is_file(path):  # a name too long for the system is no file either: one line, not a traceback
+            raise ModelError(f"model not found: {shown(str(path), 200)} (export one with `deepdream export`)")
         self.path, self.options, self.graphs = path, session_options(threads, spin_us, exact), graphs
+        self.exact = exact
         self.fell_back: str | None = None  # why the engine left its GPU provider, if it did
         self.graphs_refused: str | None = None  # why CUDA graphs were refused, if they were
         self.extra: dict[str, np.ndarray] = {}  # run-time objective inputs of a mix model
@@ -57,7 +68,7 @@ class Engine:
         steps = self.session
         if self._wants_graphs():
             try:
-                steps = self._session(self.provider, {"enable_cuda_graph": "1"})
+                steps = self._session(self.provider, graphs=True)
             except ModelError as exc:  # CUDA graphs need every node on CUDA
                 self._refuse_graphs(exc.__cause__ or exc)
         self.stepper = BoundSteps(steps, self.device, graphs=steps is not self.session)
@@ -68,7 +79,8 @@ class Engine:
     def _wants_graphs(self) -> bool:
         return self.graphs and self.provider == CUDA
 
-    def _session(self, provider: str, options: dict | None = None):
+    def _session(self, provider: str, graphs: bool = False):
+        options = cuda_options(self.exact, graphs) if provider == CUDA else {}
         try:
             return onnxruntime().InferenceSession(str(self.path), self.options,
                                                   providers=[(provider, options) if options else provider])
@@ -83,7 +95,7 @@ class Engine:
         """Run `work()` (which reads self.session); if the GPU provider fails, reopen on the CPU and redo it."""
         try:
             return work()
-        except provider_errors() as exc:
+        except (*provider_errors(), BoundRunFailed) as exc:
             if self.provider == PROVIDERS["cpu"]:
                 raise
             log.warning("%s failed (%s): falling back to the CPU", self.provider, reason(exc))

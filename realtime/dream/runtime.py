@@ -3,9 +3,9 @@
 The CPU and GPU builds are two wheels (`onnxruntime`, `onnxruntime-gpu`) that install the same
 package, so the project depends on neither and its `cpu` and `gpu` extras choose one (scripts/setup
 asks `nvidia-smi`). `onnxruntime()` returns the module, or says in one line which to install. Where
-it is the GPU build, `onnxruntime.preload_dlls()` (1.21 and later) loads the CUDA and cuDNN libraries
-that `onnxruntime-gpu[cuda,cudnn]` brought from the package registry, so they are found without
-LD_LIBRARY_PATH; if they are missing after all, the CUDA session says so and the engine goes on on
+it is the GPU build, realtime.dream.cuda_libs loads the CUDA and cuDNN libraries that
+`onnxruntime-gpu[cuda,cudnn]` brought from the package registry (wherever pip put them), so they are
+found without LD_LIBRARY_PATH; if they are missing after all, the CUDA session says so and the engine goes on on
 the CPU (realtime.dream.engine).
 """
 from __future__ import annotations
@@ -14,11 +14,16 @@ import logging
 from functools import cache
 
 from realtime.errors import UserError
+from realtime.install import pip_install
 
 log = logging.getLogger("deepdream.engine")
 CUDA = "CUDAExecutionProvider"
-MISSING = ("onnxruntime is not installed: pip install 'deepdream-live[cpu]', or 'deepdream-live[gpu]' on a machine "
-           "with an NVIDIA GPU (scripts/setup chooses for you)")
+
+
+def missing() -> str:
+    """Which extra brings onnxruntime, said the way that installs it here (realtime.install)."""
+    return (f"onnxruntime is not installed: {pip_install('cpu')}, or {pip_install('gpu')} on a machine with an "
+            "NVIDIA GPU (scripts/setup chooses for you)")
 
 
 @cache
@@ -26,12 +31,11 @@ def onnxruntime():
     try:
         import onnxruntime as ort
     except ImportError:
-        raise UserError(MISSING) from None
+        raise UserError(missing()) from None
     if CUDA in ort.get_available_providers() and hasattr(ort, "preload_dlls"):
-        try:
-            ort.preload_dlls()
-        except Exception as exc:  # a missing library: the CUDA session then fails to start, and says so
-            log.debug("preloading the CUDA libraries: %s", exc)
+        from realtime.dream.cuda_libs import preload
+
+        preload(ort)  # from every nvidia/*/lib folder on sys.path; says in one line what it loaded
     return ort
 
 
@@ -57,8 +61,8 @@ def choose_provider(requested: str = "auto") -> str:
         return CUDA if CUDA in available else PROVIDERS["cpu"]
     name = PROVIDERS.get(requested, requested)
     if name not in available:
-        hint = (" (this is the CPU build of onnxruntime: scripts/setup --gpu, or pip install "
-                "'deepdream-live[gpu]' after pip uninstall onnxruntime)") if name == CUDA else ""
+        hint = (" (this is the CPU build of onnxruntime: scripts/setup --gpu, or "
+                f"{pip_install('gpu')} after pip uninstall onnxruntime)") if name == CUDA else ""
         raise UserError(f"provider {requested!r} is not available{hint}; available: {', '.join(available)}")
     return name
 
