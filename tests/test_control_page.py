@@ -264,3 +264,87 @@ def test_json_nested_too_deep_or_an_unknown_method_is_a_json_error_not_a_traceba
         urllib.request.urlopen(f"{base}/control/set?token={TOKEN}", timeout=60)
     assert refused.value.code == 405
     assert post(base, "command", {"name": "scene", "value": 2.0})[1] == {"name": "scene", "value": "deep"}  # OSC floats
+
+
+NAMED_TO_INJECT = '<img src=x onerror="window.injected=1">'
+
+
+@pytest.fixture
+def stand_in():
+    """A server on a stand-in show, built per test: `stand_in(token, scenes=[...], models=[...])` -> (base URL,
+    publish(figures), asked). Every request is answered with its value."""
+    from realtime.commands.live_controls import param_schema
+    from realtime.media.serve import FrameHub, start_server
+
+    made = []
+
+    def make(token, scenes=(), models=()):
+        hub, asked = FrameHub(), []
+        hub.schema = {"params": param_schema(), "commands": [], "scenes": [{"name": s, "duration": 60} for s in scenes],
+                      "models": [{"name": m, "mix_layers": []} for m in models], "sound": ["bass"]}
+        hub.control = lambda kind, name, value: (asked.append((kind, name, value)),
+                                                 (True, {"value": value, "frame": 0}))[1]
+
+        def publish(**figures):
+            hub.publish_status({"frame": 1, "model_name": "m", "model": 1, **figures})
+
+        publish()
+        server = start_server(hub, "127.0.0.1", 0, token)
+        made.append((hub, server))
+        return f"http://127.0.0.1:{server.server_address[1]}", publish, asked
+
+    yield make
+    for hub, server in made:
+        hub.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_names_from_the_show_reach_both_pages_as_text_never_as_html(browser, stand_in):
+    """A scene named, or a model file named, like an HTML tag with a script: shown as its letters on the control
+    page and the viewer, never made into an element (which would run script where the URL holds the token)."""
+    base, publish, _ = stand_in(TOKEN, scenes=[NAMED_TO_INJECT, "calm"], models=[NAMED_TO_INJECT, "other"])
+    publish(scene=NAMED_TO_INJECT, model_name=NAMED_TO_INJECT, sound_bass=0.5)
+    page = open_page(browser, base)
+    page_until(page, "window.controlPage.status.scene !== undefined")
+    figures = page.evaluate("document.getElementById('figures').textContent")
+    assert figures.count(NAMED_TO_INJECT) == 2  # the scene and the model, as text
+    assert page.evaluate("document.querySelector('button[data-scene=\"calm\"]').previousSibling.textContent") == \
+        NAMED_TO_INJECT
+    assert page.locator("#models button").first.text_content() == NAMED_TO_INJECT
+    viewer = browser.new_page(viewport={"width": 256, "height": 192})
+    viewer.goto(f"{base}/?token={TOKEN}")
+    page_until(viewer, "document.getElementById('status').textContent.includes('fps')")
+    assert NAMED_TO_INJECT in viewer.evaluate("document.getElementById('status').textContent")
+    for shown in (page, viewer):
+        assert shown.evaluate("document.querySelectorAll('img').length") == 0
+        assert shown.evaluate("window.injected") is None
+
+
+def test_a_token_in_any_utf8_steers_from_the_page(browser, stand_in):
+    """Fetch refuses a header that is not ISO-8859-1: a token such as this one once failed every button."""
+    from urllib.parse import quote
+
+    token = "s\u00e9same-\u263a"
+    base, _, asked = stand_in(token)
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    page.goto(f"{base}/control?token={quote(token)}")
+    page_until(page, "window.controlPage && window.controlPage.updates > 0")
+    page.click("button[data-command=snapshot]")
+    page.click("div[data-name=flow] button[data-value=off]")
+    wait_until(lambda: len(asked) == 2, what="both buttons' requests answered")
+    assert asked == [("command", "snapshot", None), ("set", "flow", "off")]
+    assert page.evaluate("document.getElementById('error').textContent") == ""
+
+
+def test_release_is_offered_while_anything_is_held_even_without_a_playlist(browser, stand_in):
+    """A slider took a parameter from the sound (or MIDI): without scenes there was no way to give it back."""
+    base, publish, asked = stand_in(TOKEN)
+    page = open_page(browser, base)
+    assert page.locator("#release").is_hidden()
+    publish(held="feedback zoom")
+    page_until(page, "!document.getElementById('release').hidden")
+    page.click("#release")
+    wait_until(lambda: asked == [("command", "release", None)], what="the release asked of the show")
+    publish(held="")
+    page_until(page, "document.getElementById('release').hidden")

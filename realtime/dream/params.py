@@ -158,6 +158,11 @@ def param(params: tuple, name: str) -> Param:
     raise KeyError(f"no parameter {name!r} in this table")
 
 
+def canonical(name: str) -> str:
+    """A parameter's name as the tables hold it, however it came: TOML, [midi] and [[modulate]] write step-size."""
+    return name.replace("-", "_")
+
+
 def live_params() -> dict[str, Param]:
     """The STREAM parameters that change while running (keys, OSC, scenes)."""
     return {p.name: p for p in STREAM if p.live}

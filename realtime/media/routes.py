@@ -8,11 +8,13 @@ control page); POST `/control/set` and `/control/command` (realtime.media.contro
 token, every request carries it, `?token=...` or an `X-Deepdream-Token` header (403 otherwise).
 Without one the server listens on loopback only, and a request must also name a loopback host
 (`Host:`), so a web page whose name was made to point at 127.0.0.1 (DNS rebinding) gets 403 too.
-Anything else is 404.
+A request whose URL, Host or Origin cannot be read is a 400; anything else is 404. Streams and
+everything else take their slots (realtime.media.slots) only once the token is checked.
 """
 from __future__ import annotations
 
 import hmac
+import io
 import logging
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
@@ -23,6 +25,7 @@ log = logging.getLogger("deepdream.serve")
 BOUNDARY = "deepdreamframe"
 PAGES = {"/": "viewer.html", "/index.html": "viewer.html", "/control": "control.html"}  # realtime/media/static
 SCRIPTS = {"/viewer.js", "/glview.js", "/control.js"}
+STREAMS = {"/stream.mjpg", "/control/events"}  # held open: they take a stream slot, never a command's
 
 
 def static(name: str) -> bytes:
@@ -31,20 +34,47 @@ def static(name: str) -> bytes:
     return (files("realtime.media") / "static" / name).read_bytes()
 
 
-def make_handler(hub, token: str | None, idle_s: float):
-    """The request handler for one server: `idle_s` is its sockets' timeout (a silent connection is closed)."""
+def make_handler(hub, token: str | None, limits):
+    """The request handler for one server, within `limits` (realtime.media.slots.Limits)."""
     from realtime.media import control_api
+    from realtime.media.slots import DeadlineReader
 
     class Handler(BaseHTTPRequestHandler):
-        timeout = idle_s  # an idle or half-sent request does not hold a thread for ever
+        timeout = limits.idle_s  # a reply nobody reads does not hold a thread for ever
+
+        def setup(self):
+            super().setup()
+            self.rfile.close()  # reads go by one deadline for the whole request instead
+            self.rfile = io.BufferedReader(DeadlineReader(self.connection, limits))
 
         def log_message(self, fmt, *args):  # the default writes every request to stderr
             log.debug(fmt, *args)
 
+        def parse_request(self) -> bool:
+            """The head, read; one that names no readable URL, host or origin is a 400 and one log line."""
+            if not super().parse_request():
+                return False
+            try:
+                self.url = urlparse(self.path)
+                self.host = urlparse(f"//{self.headers.get('Host') or 'localhost'}").hostname or ""
+                urlparse(self.headers.get("Origin") or "")
+            except ValueError as exc:
+                log.warning("serve: a request from %s that names no readable address (%s): answered 400",
+                            self.client_address[0], str(exc)[:80])
+                self.send_body(400, "text/plain", b"bad request: an unreadable URL, Host or Origin\n")
+                return False
+            self.server.head_read(self.request)
+            return True
+
         def do_GET(self):
-            url = urlparse(self.path)
-            if not self._allowed(url):
+            if not self._allowed(self.url):
                 return self.send_body(403, "text/plain", b"forbidden\n")
+            with self.server.slot("stream" if self.url.path in STREAMS else "request") as got:
+                if not got:
+                    return self.send_body(503, "text/plain", b"too many viewers; try later\n")
+                self._get(self.url)
+
+        def _get(self, url):
             if url.path in PAGES:
                 return self.send_body(200, "text/html; charset=utf-8", static(PAGES[url.path]))
             if url.path in SCRIPTS:
@@ -62,12 +92,14 @@ def make_handler(hub, token: str | None, idle_s: float):
             return self.send_body(404, "text/plain", b"not found\n")
 
         def do_POST(self):
-            url = urlparse(self.path)
-            if not self._allowed(url):
+            if not self._allowed(self.url):
                 return self.send_body(403, "application/json", b'{"error": "forbidden: no or a wrong token"}\n')
-            if url.path in ("/control/set", "/control/command"):
-                return control_api.post(self, hub, url.path.rsplit("/", 1)[1])
-            return self.send_body(404, "application/json", b'{"error": "not found"}\n')
+            if self.url.path not in ("/control/set", "/control/command"):
+                return self.send_body(404, "application/json", b'{"error": "not found"}\n')
+            with self.server.slot("request") as got:
+                if not got:
+                    return self.send_body(503, "application/json", b'{"error": "busy; try again"}\n')
+                control_api.post(self, hub, self.url.path.rsplit("/", 1)[1])
 
         def do_HEAD(self):
             self.send_response(405)
@@ -82,8 +114,7 @@ def make_handler(hub, token: str | None, idle_s: float):
             """The token (query or header) where one is set, else a loopback Host. Bytes, not str: compare_digest
             refuses non-ASCII str."""
             if not token:
-                host = urlparse(f"//{self.headers.get('Host') or 'localhost'}").hostname or ""
-                return is_loopback(host)
+                return is_loopback(self.host)
             header = self.headers.get("X-Deepdream-Token")  # http.server decodes headers as latin-1: undo that
             given = header.encode("latin-1").decode("utf-8", "surrogateescape") if header else \
                 parse_qs(url.query, errors="surrogateescape").get("token", [""])[0]

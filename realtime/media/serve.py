@@ -3,9 +3,8 @@
 `FrameHub` keeps only the newest JPEG and the show's figures; each connection waits for the next
 and sends it, so a slow viewer skips frames and never holds up the loop or other viewers.
 `ServeSink` is the loop's side (encode and publish); `start_server` runs the HTTP server on its own
-threads, answering the paths of realtime.media.routes. At most `CONNECTIONS` connections are
-served at once (a thread each); past that a connection gets a 503 and is closed without a thread,
-and one that sends nothing for `IDLE_S` is closed.
+threads, answering the paths of realtime.media.routes, within the bounds of realtime.media.slots
+(a deadline for each request, separate slots for streams and for commands).
 """
 from __future__ import annotations
 
@@ -15,19 +14,16 @@ import math
 import socket
 import threading
 import time
-from http.server import ThreadingHTTPServer
+from urllib.parse import quote
 
 import cv2
 import numpy as np
 
 from realtime.addresses import family, is_loopback, url_host
 from realtime.errors import UserError
+from realtime.media.slots import BoundedServer, BoundedServer6, Limits
 
 log = logging.getLogger("deepdream.serve")
-CONNECTIONS = 100  # viewers and requests at once: a room full of phones, far below the threads a machine has
-IDLE_S = 30.0  # a connection silent this long (half a request, a stalled reader) is closed
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n"
-        b"Connection: close\r\n\r\ntoo many viewers; try later\n")
 
 class FrameHub:
     """The newest JPEG and the show's figures, for every connection; and, for the control page, what the
@@ -105,56 +101,6 @@ class ServeSink:
         self.hub.close()
 
 
-class _Server(ThreadingHTTPServer):
-    def __init__(self, *args, **kwargs):
-        self._slots = threading.BoundedSemaphore(CONNECTIONS)
-        self._open, self._counting = 0, threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def open_connections(self) -> int:
-        """Connections being served now (each on its thread)."""
-        with self._counting:
-            return self._open
-
-    def process_request(self, request, client_address) -> None:
-        """A thread per connection while there are slots; past that a 503, with no thread."""
-        if not self._slots.acquire(blocking=False):
-            try:
-                request.settimeout(1.0)
-                request.sendall(BUSY)
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            if not getattr(self, "_said_busy", False):
-                self._said_busy = True
-                log.warning("serve: %d connections open; more are refused with 503 until some close", CONNECTIONS)
-            return
-        with self._counting:
-            self._open += 1
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request, client_address) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self._counting:
-                self._open -= 1
-            self._slots.release()
-
-    def handle_error(self, request, client_address) -> None:
-        """A viewer that leaves mid-reply is normal (a closed tab, a phone asleep): no traceback for it."""
-        import sys
-
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)):
-            log.debug("viewer %s left mid-reply", client_address[0])
-        else:
-            log.exception("serve: error answering %s", client_address[0])
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
 def check_serve(host: str, port: int, token: str | None) -> None:
     """Everything that can refuse --serve, before the model loads: the host, the port, the token rule."""
     try:
@@ -167,21 +113,22 @@ def check_serve(host: str, port: int, token: str | None) -> None:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
 
 
-def start_server(hub: FrameHub, host: str, port: int, token: str | None) -> ThreadingHTTPServer:
+def start_server(hub: FrameHub, host: str, port: int, token: str | None,
+                 limits: Limits = Limits()) -> BoundedServer:
     from realtime.media.routes import make_handler
 
     if not is_loopback(host) and not token:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
     try:
-        server = (_Server if family(host) == _Server.address_family else _Server6)(
-            (host, port), make_handler(hub, token, IDLE_S))
+        server = (BoundedServer if family(host) == BoundedServer.address_family else BoundedServer6)(
+            (host, port), make_handler(hub, token, limits), limits)
     except OSError as exc:
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
-    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()
     if not is_loopback(host):
         log.warning("serving beyond this machine on %s:%d; every request needs the token", host, port)
     address = f"http://{url_host(host)}:{server.server_address[1]}"
-    log.info("viewer at %s/%s", address, f"?token={token}" if token else "")
-    log.info("controls at %s/control%s", address, f"?token={token}" if token else "")
+    query = f"?token={quote(token, safe='')}" if token else ""  # any UTF-8, & and # too, survives the URL
+    log.info("viewer at %s/%s", address, query)
+    log.info("controls at %s/control%s", address, query)
     return server

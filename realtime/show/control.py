@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from realtime.dream.params import live_params, on_off
+from realtime.dream.params import canonical, live_params, on_off
+from realtime.errors import shown
 from realtime.show.remote import PREFIX
 
 log = logging.getLogger("deepdream.live")
@@ -29,9 +30,11 @@ def parameters() -> tuple[str, ...]:
 
 
 def set_param(show, name: str, value):
-    """An operator's change; returns the value now in force (as the show's status says it)."""
-    if name not in parameters():
-        raise ValueError(f"unknown parameter {name!r}; parameters: {', '.join(parameters())}")
+    """An operator's change; returns the value now in force (as the show's status says it). A name is taken as
+    the table writes it or as TOML does (step_size, step-size), from wherever it comes."""
+    if canonical(name) not in parameters():
+        raise ValueError(f"unknown parameter {shown(name)}; parameters: {', '.join(parameters())}")
+    name = canonical(name)
     if name == "model":  # models count from 1 over OSC and on the page, as on the HUD
         models = show.stream.figures().models
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
@@ -77,7 +80,7 @@ def handle(message, show, stats, remote) -> None:
             if len(args) != 2 or not isinstance(args[0], str):
                 raise ValueError("expects NAME VALUE")
             set_param(show, args[0], args[1])
-        elif action in parameters():
+        elif canonical(action) in parameters():
             set_param(show, action, _one(args))
         elif action in COMMANDS:
             command(show, action, _one(args) if args or action == "scene" else None)
@@ -88,9 +91,10 @@ def handle(message, show, stats, remote) -> None:
         else:
             raise ValueError("unknown address")
     except (ValueError, TypeError, OverflowError, OSError) as exc:
-        log.warning("osc: %s %s: %s (ignored)", message.address, list(args), exc)
+        log.warning("osc: %s %s: %s (ignored)", message.address[:80], shown(list(args)), str(exc)[:200])
         return
     log.info("osc: %s %s", message.address, " ".join(map(str, args)))
+
 
 
 def _one(args):

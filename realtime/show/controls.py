@@ -13,6 +13,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
+from realtime.errors import shown
 from realtime.media.control_api import NoAnswer
 from realtime.show.control import command, handle, set_param
 
@@ -82,12 +83,12 @@ class Controls:
             apply = set_param if request.kind == "set" else command
             request.result = apply(show, request.name, request.value)
             # A slider or a knob sends many a second: the event log keeps commands, not every position.
-            (log.info if request.kind == "command" else log.debug)(  # %r: a name cannot forge a log line
-                "%s: %s %r %r", request.origin, request.kind, request.name[:80], request.value)
+            (log.info if request.kind == "command" else log.debug)(  # a repr: a name cannot forge a log line
+                "%s: %s %s %s", request.origin, request.kind, shown(request.name), shown(request.value))
         except (ValueError, TypeError, OverflowError, OSError) as exc:
             request.error = str(exc)
-            log.warning("%s: %s %r %r: %s (ignored)", request.origin, request.kind, request.name[:80],
-                        request.value, str(exc)[:200])
+            log.warning("%s: %s %s %s: %s (ignored)", request.origin, request.kind, shown(request.name),
+                        shown(request.value), str(exc)[:200])
         finally:
             request.done.set()
 

@@ -145,6 +145,7 @@ class Show:
         out = {"frame": stats.frames if stats else f.frame, "fps": stats.fps() if stats else float("nan"),
                "ms_per_step": f.ms_per_step, "loss": f.loss, **asdict(f.settings), **f.values, "model": f.model_index + 1,
                "model_name": f.model, "models": f.models, "scene": self.scene, "paused": self.paused,
+               "held": " ".join(sorted(self.held)),  # what a release gives back (the control page offers it)
                "recording": bool(self.recorder is not None and self.recorder.recording),
                "provider": f.provider, "fell_back": f.fell_back, "mix": f.mix_center, "mix_layers": f.mix_layers,
                "calm_strength": f.calm_strength, **{f"sound_{k}": v for k, v in self.levels.items()}}

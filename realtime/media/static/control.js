@@ -1,15 +1,15 @@
 // The control page: built from /control/state.json (the parameter table, commands, scenes, models, layers),
 // kept current by /control/events (server-sent figures), steering through POST /control/set and /command.
+// Names from the show (scenes, models, figures) are put on the page as text, never as HTML: a scene named
+// <img onerror=...> must not run script where the page's address holds the token.
 "use strict";
-const query = location.search;
-const token = new URLSearchParams(query).get("token");
+const query = location.search;  // carries the token: any UTF-8, which a header could not (ISO-8859-1 only)
 const $ = (id) => document.getElementById(id);
 const controls = {};  // parameter name -> {set(value, frame)}
 let schema = null, status = {};
 
 function post(kind, name, value) {
   const headers = {"Content-Type": "application/json"};
-  if (token) headers["X-Deepdream-Token"] = token;
   const body = JSON.stringify(value === undefined ? {name} : {name, value});
   return fetch(`control/${kind}${query}`, {method: "POST", headers, body})
     .then((r) => r.json().then((answer) => {
@@ -126,8 +126,11 @@ function commandButton(label, name, value) {
 
 function build() {
   for (const p of schema.params) ((p.kind === "choice" || p.kind === "bool") ? choices : slider)(p, $("params"));
+  const release = commandButton("release held", "release");
+  release.id = "release";
+  release.hidden = true;  // offered while anything is held, with a playlist or without
   $("commands").append(commandButton("pause", "pause"), commandButton("snapshot", "snapshot"),
-                       commandButton("record", "record"));
+                       commandButton("record", "record"), release);
   if (schema.scenes.length) {
     $("scenes-part").hidden = false;
     schema.scenes.forEach((scene, i) => {
@@ -135,7 +138,7 @@ function build() {
       button.dataset.scene = scene.name;
       $("scenes").append(button);
     });
-    $("scenes").append(commandButton("next", "next-scene"), commandButton("release held", "release"));
+    $("scenes").append(commandButton("next", "next-scene"));
   }
   if (schema.models.length > 1) {
     $("models-part").hidden = false;
@@ -150,18 +153,25 @@ function build() {
   if (schema.sound.length) {
     $("sound-part").hidden = false;
     for (const name of schema.sound) {
-      const row = document.createElement("div");
-      row.className = "row";
-      row.innerHTML = `<label><span>${name}</span><output id="sound-${name}"></output></label>` +
-                      `<div class="meter"><div id="meter-${name}"></div></div>`;
+      const row = element("div", {className: "row"});
+      const label = element("label", {}, element("span", {textContent: name}),
+                            element("output", {id: `sound-${name}`}));
+      row.append(label, element("div", {className: "meter"}, element("div", {id: `meter-${name}`})));
       $("sound").append(row);
     }
   }
   $("viewer").href = "./" + query;
 }
 
+// An element with its properties (textContent for text: never parsed as HTML) and children.
+function element(tag, properties, ...children) {
+  const made = Object.assign(document.createElement(tag), properties);
+  made.append(...children);
+  return made;
+}
+
 function mixSlider(layers) {
-  $("mix").innerHTML = "";
+  $("mix").replaceChildren();
   if (!layers.length) { $("mix-part").hidden = true; return; }
   $("mix-part").hidden = false;
   const p = {name: "mix", label: "toward layer", kind: "float", low: 0, high: layers.length - 1, unit: "", help:
@@ -183,7 +193,10 @@ function show(s) {
                     `${s.dream_hz.toFixed(1)} /s` : "each frame"], ["latency", s.latency_ms !== undefined ?
                     `${Math.round(s.latency_ms)} ms` : "-"], ["scene", s.scene || "-"],
                    ["model", s.model || "-"], ["on", s.provider ? s.provider.replace("ExecutionProvider", "") : "-"]];
-  $("figures").innerHTML = figures.map(([k, v]) => `<span>${k}</span><b>${v}</b>`).join("");
+  $("figures").replaceChildren(...figures.flatMap(([k, v]) => [element("span", {textContent: k}),
+                                                                 element("b", {textContent: v})]));
+  $("release").hidden = !s.held;
+  $("release").title = s.held ? `give ${s.held} back to the playlist and the sound` : "";
   $("state").textContent = (s.paused ? "paused" : "") + (s.recording ? " recording" : "");
   for (const [name, control] of Object.entries(controls)) if (name in s && name !== "mix") control.set(s[name], s.frame);
   mark($("commands"), "");
