@@ -247,11 +247,32 @@ def test_a_stalled_source_shows_its_last_frame_and_a_silent_one_is_an_error():
         Latest(_Slow(30)).get(first_timeout=0.3)
 
 
-@pytest.mark.parametrize("folder, words", [("missing", "is not a folder"), ("/sys", "cannot write there")])
-def test_snapshots_folder_is_checked_before_work(folder, words, tmp_path, capsys):
-    target = tmp_path / folder if folder == "missing" else folder
-    fails_with_one_line(["live", "--model", tmp_path / "missing.onnx", "--snapshots", target], capsys, "--snapshots",
-                        words)
+@pytest.mark.parametrize("folder, words", [("a-file/shots", "is a file, not a folder"), ("/sys", "cannot write there")])
+def test_snapshots_folder_is_checked_before_work(folder, words, random_model, tmp_path, capsys, monkeypatch):
+    from realtime.commands import live
+
+    monkeypatch.setattr(live, "_run_live", lambda *a: pytest.fail("ran before --snapshots was checked"))
+    (tmp_path / "a-file").write_text("taken")
+    target = tmp_path / folder if folder.startswith("a-file") else folder
+    fails_with_one_line(_live(random_model, "--snapshots", target), capsys, "--snapshots", words)
+
+
+def test_a_snapshots_folder_that_does_not_exist_yet_is_taken(random_model, tmp_path, capsys):
+    folder = tmp_path / "night" / "shots"
+    argv = _live(random_model, "--source", "synthetic", "--snapshots", folder)
+    assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
+    assert not (tmp_path / "night").exists()  # made at the first snapshot; none was taken
+
+
+@pytest.mark.parametrize("table, words", [
+    ('[midi]\ncc21 = ["zoom", 0.98, 1.05]\ncc021 = ["feedback", 0.5, 0.9]\n', ["cc21 and cc021"]),
+    ('[midi]\nnote1 = "scene ' + "9" * 5000 + '"\n', ["note1", "scenes count from 1"]),
+    ('[midi]\ncc1 = ["zoom", ' + "9" * 5000 + ', 1]\n', ["thousands of digits"])])
+def test_a_bad_midi_table_stops_a_show_at_start(table, words, random_model, tmp_path, capsys):
+    cfg = tmp_path / "show.toml"
+    cfg.write_text(table)
+    fails_with_one_line(_live(random_model, "--source", "synthetic", "--config", cfg, "--midi"), capsys,
+                        str(cfg), *words)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")

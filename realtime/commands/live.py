@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import tempfile
 import threading
 from dataclasses import field, fields, replace
 from pathlib import Path
@@ -71,13 +70,9 @@ def check_outputs(options: LiveOptions) -> None:
             raise UserError(f"{flag} {path} is the {taken[path.resolve()]} file; it would be overwritten: "
                             "choose another name")
         taken[path.resolve()] = flag
-    if not options.snapshots.is_dir():  # found out now, not when someone presses `s` at the opening
-        raise UserError(f"--snapshots {options.snapshots} is not a folder; give one that exists")
-    try:
-        with tempfile.NamedTemporaryFile(dir=options.snapshots, prefix=".probe-"):
-            pass
-    except OSError as exc:
-        raise UserError(f"--snapshots {options.snapshots}: cannot write there ({exc.strerror or exc})") from None
+    from realtime.media.recorder import check_folder
+
+    check_folder(options.snapshots)  # found out now, not when someone presses `s` at the opening
 
 
 def run_live(options: LiveOptions, settings) -> int:

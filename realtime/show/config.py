@@ -1,36 +1,32 @@
 """Installation settings in TOML: any `live` flag as a key (dashes or underscores), flags override it.
 
-`apply(parser, path)` checks every key and value against the `live` parser's own flags and makes
-them that parser's defaults; `dump(parser, args)` writes the effective settings back as TOML.
+`apply(parser, path)` checks every key and value against the `live` parser's own flags (a number by
+its rule in the parameter table) and makes them that parser's defaults; `check(path)` checks the
+playlist, [midi] and [[modulate]] as the show would; `dump(parser, args)` writes the effective
+settings back as TOML (tomli-w: any name or path, control characters too, reads back the same).
+The file itself is read within bounds by realtime.show.tomlfile.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 
-from realtime.errors import UserError
+import tomli_w
+
+from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STREAM
+from realtime.errors import UserError, reason, shown
+from realtime.show.tomlfile import read as _read
 
 SKIP = {"help", "config", "print_config", "func", "command", "heartbeat", "run"}  # the last two: the watchdog's
 TABLES = {"scene", "crossfade", "midi", "modulate"}  # read by the playlist, MIDI and the sound, not as flags
 
 
+PARAMS = {p.name: p for p in STREAM + LIVE + OUTPUT + CLUSTER}
+
+
 def _actions(parser: argparse.ArgumentParser) -> dict:
-    return {a.dest: a for a in parser._actions if a.dest not in SKIP}
-
-
-def _read(path: Path) -> dict:
-    try:
-        return tomllib.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise UserError(f"config file not found: {path}") from None
-    except IsADirectoryError:
-        raise UserError(f"--config {path} is a directory; give a .toml file") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not valid TOML: {exc}") from None
+    return {a.dest: a for a in parser._actions if a.dest not in SKIP}  # argparse lists its actions nowhere else
 
 
 def apply(parser: argparse.ArgumentParser, path: Path, also: argparse.ArgumentParser | None = None) -> None:
@@ -52,7 +48,7 @@ def apply(parser: argparse.ArgumentParser, path: Path, also: argparse.ArgumentPa
                 passed.append(f"the models after the first ({', '.join(map(str, value[1:]))})")
             value = value[0]
         if dest not in actions:
-            raise UserError(f"{path}: unknown setting {key!r}; settings are the {parser.prog.split()[-1]} flags: "
+            raise UserError(f"{path}: unknown setting {shown(key)}; settings are the {parser.prog.split()[-1]} flags: "
                             + ", ".join(sorted(a.replace("_", "-") for a in actions)))
         defaults[dest] = _convert(actions[dest], value, f"{path}: {key}")
     ignored = passed + [f"[{t}]" for t in ("scene", "midi") if also is not None and t in data]
@@ -81,62 +77,71 @@ def playlist(path: Path, base: dict):
     return Playlist(parse_scenes(data["scene"], str(path)), crossfade, base)
 
 
+def check(path: Path) -> None:
+    """The tables as the show reads them, refused in one line now rather than when the show opens them."""
+    from realtime.show.midi import parse_mapping
+    from realtime.show.modulate import parse_rows
+
+    playlist(path, {name: 0.0 for name in PARAMS if PARAMS[name].live})
+    found = tables(path)
+    if "midi" in found:
+        parse_mapping(found["midi"], str(path))
+    if "modulate" in found:
+        parse_rows(found["modulate"], str(path))
+
+
 def _convert(action, value, where: str):
-    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+    if action.nargs == 0:  # a switch (store_true, store_false)
         if not isinstance(value, bool):
-            raise UserError(f"{where} must be true or false, got {value!r}")
+            raise UserError(f"{where} must be true or false, got {shown(value)}")
         return value
-    if isinstance(action, argparse._AppendAction):
+    if isinstance(action, argparse._AppendAction):  # no public name tells an appending flag
         items = value if isinstance(value, list) else [value]
         return [_one(action, v, where) for v in items]
-    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
-        value = f"{value[0]}x{value[1]}"  # a size written as [640, 360]
+    if action.dest in PARAMS:  # the TOML value as it is typed, by the table's rule
+        param = PARAMS[action.dest]
+        try:
+            return param.check(value)
+        except ValueError as exc:
+            raise UserError(f"{where}: {reason(exc, 200).removeprefix(param.key + ' ')}") from None
     return _one(action, value, where)
 
 
 def _one(action, value, where: str):
     if isinstance(value, (dict, list)):
-        raise UserError(f"{where}: expected a single value, got {value!r}")
+        raise UserError(f"{where}: expected a single value, got {shown(value)}")
     try:
         converted = action.type(str(value)) if action.type else str(value)
     except (argparse.ArgumentTypeError, ValueError) as exc:
-        raise UserError(f"{where}: bad value {value!r} ({exc})") from None
+        raise UserError(f"{where}: bad value {shown(value)} ({reason(exc)})") from None
     if action.choices and converted not in action.choices:
-        raise UserError(f"{where}: {value!r} is not one of {', '.join(map(str, action.choices))}")
+        raise UserError(f"{where}: {shown(value)} is not one of {', '.join(map(str, action.choices))}")
     return converted
 
 
 def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path | None = None) -> str:
-    """The effective settings as TOML; with the config `path`, its playlist too (crossfade, scenes)."""
+    """The effective settings as TOML; with the config `path` (checked first), its playlist, [midi] and
+    [[modulate]] too. Keys come before the tables: a key after a table header would belong to it."""
     lines = ["# deepdream live settings (deepdream live --config FILE.toml)"]
     for dest in _actions(parser):
-        value = getattr(args, dest, None)
-        key = dest.replace("_", "-")
-        if value is None:
-            lines.append(f"# {key} = (not set)")
-        else:
-            lines.append(f"{key} = {_toml(value)}")
+        value, key = getattr(args, dest, None), dest.replace("_", "-")
+        lines.append(f"# {key} = (not set)" if value is None else _toml({key: _plain(value)}))
+    if path is not None:
+        check(path)
     data = _read(path) if path is not None else {}
     if "crossfade" in data:
-        lines.append(f"crossfade = {_toml(data['crossfade'])}")
-    scenes = data.get("scene") if isinstance(data.get("scene"), list) else []
-    for scene in (s for s in scenes if isinstance(s, dict)):  # tables last: keys after a table belong to it
-        lines += ["", "[[scene]]", *(f"{key} = {_toml(value)}" for key, value in scene.items())]
-    if isinstance(data.get("midi"), dict):
-        lines += ["", "[midi]", *(f"{key} = {_toml(value)}" for key, value in data["midi"].items())]
-    rows = data.get("modulate") if isinstance(data.get("modulate"), list) else []
-    for row in (r for r in rows if isinstance(r, dict)):  # the run itself says what is wrong with the rest
-        lines += ["", "[[modulate]]", *(f"{key} = {_toml(value)}" for key, value in row.items())]
+        lines.append(_toml({"crossfade": data["crossfade"]}))
+    for header, tables_ in (("[[scene]]", data.get("scene", [])), ("[midi]", [data.get("midi", {})]),
+                            ("[[modulate]]", data.get("modulate", []))):
+        for table in (t for t in tables_ if t or header != "[midi]"):  # checked above: flat tables of values
+            lines += ["", header, _toml(table)]
     return "\n".join(lines) + "\n"
 
 
-def _toml(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return f'"{value[0]}x{value[1]}"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _toml(table: dict) -> str:
+    return tomli_w.dumps(table).rstrip("\n")
+
+
+def _plain(value):
+    """A parsed flag's value as TOML holds it: a size as its flag writes it."""
+    return f"{value[0]}x{value[1]}" if isinstance(value, tuple) else value

@@ -16,11 +16,13 @@ import re
 
 from realtime.dream.params import live_numbers
 from realtime.errors import UserError, reason
+from realtime.install import pip_install
 from realtime.show.controls import Request
 
 log = logging.getLogger("deepdream.live")
 NOTE_COMMANDS = ("pause", "record", "snapshot", "next-scene", "release")  # and "scene N|NAME"
-INSTALL = "MIDI needs mido and python-rtmidi: pip install -e '.[midi]'"
+SCENE_DIGITS = 6  # a longer number is no playlist's (and int() refuses thousands of digits)
+INSTALL = f"MIDI needs mido and python-rtmidi: {pip_install('midi')}"
 
 
 def parse_mapping(table, where: str) -> dict:
@@ -28,17 +30,17 @@ def parse_mapping(table, where: str) -> dict:
     if not isinstance(table, dict):
         raise UserError(f"{where}: [midi] is a table of ccN = [PARAM, LOW, HIGH] and noteN = COMMAND")
     numbers = live_numbers()
-    mapping = {}
+    mapping, keys = {}, {}
     for key, value in table.items():
         found = re.fullmatch(r"(cc|note)([0-9]{1,3})", key)
         if not found or int(found.group(2)) > 127:
             raise UserError(f"{where}: [midi] {key}: keys are cc0..cc127 and note0..note127")
-        number = int(found.group(2))
+        control = ("control_change" if found.group(1) == "cc" else "note_on", int(found.group(2)))
+        if control in keys:  # cc21 and cc021: the second would silently replace the first
+            raise UserError(f"{where}: [midi] {keys[control]} and {key} are the same control; map it once")
+        keys[control] = key
         try:
-            if found.group(1) == "cc":
-                mapping["control_change", number] = _knob(value, numbers)
-            else:
-                mapping["note_on", number] = _pad(value)
+            mapping[control] = _knob(value, numbers) if found.group(1) == "cc" else _pad(value)
         except ValueError as exc:
             raise UserError(f"{where}: [midi] {key}: {exc}") from None
     return mapping
@@ -58,9 +60,9 @@ def _pad(value) -> tuple:
         raise ValueError(f"expects a command ({', '.join(NOTE_COMMANDS)}, scene N), got {value!r}")
     command, _, argument = value.strip().partition(" ")
     if command == "scene" and argument:
-        number = re.fullmatch(r"[0-9]+", argument)
-        if number and int(argument) < 1 or argument.lstrip("-").isdigit() and not number:
-            raise ValueError(f"scenes count from 1, got {argument!r}")
+        number = re.fullmatch(r"[0-9]{1,%d}" % SCENE_DIGITS, argument)  # checked before int(): it refuses
+        if number and int(argument) < 1 or argument.lstrip("-").isdigit() and not number:  # thousands of digits
+            raise ValueError(f"scenes count from 1 (at most {SCENE_DIGITS} digits), got {argument[:20]!r}")
         return "scene", int(argument) if number else argument
     if command not in NOTE_COMMANDS or argument:
         raise ValueError(f"unknown command {value!r}; pads run {', '.join(NOTE_COMMANDS)}, or scene N|NAME")

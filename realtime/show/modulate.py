@@ -44,7 +44,14 @@ class Row:
 def parse_rows(tables, where: str) -> list[Row]:
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise UserError(f"{where}: [[modulate]] rows are tables with param, source and range")
-    return [_row(table, i + 1, where) for i, table in enumerate(tables)]
+    rows = [_row(table, i + 1, where) for i, table in enumerate(tables)]
+    first = {}
+    for number, row in enumerate(rows, 1):  # two rows on one parameter: only the last would be heard
+        if row.param in first:
+            raise UserError(f"{where}: [[modulate]] rows {first[row.param]} and {number} both move "
+                            f"{row.param.replace('_', '-')}; give it one row")
+        first[row.param] = number
+    return rows
 
 
 def _row(table: dict, number: int, where: str) -> Row:
@@ -81,6 +88,12 @@ def _seconds(value, what: str) -> float:
     return float(value)
 
 
+def _unit(feature: float) -> float:
+    """A feature kept within 0..1: a sound that decodes to NaN (a broken float WAV) is heard as silence, so the
+    smoothed value, and the parameter it sets, stay numbers."""
+    return min(max(feature, 0.0), 1.0) if math.isfinite(feature) else 0.0
+
+
 class Modulation:
     """The rows' smoothed values, frame after frame (`dt`: seconds since the previous frame)."""
 
@@ -91,7 +104,7 @@ class Modulation:
     def values(self, features: dict, dt: float) -> dict:
         out = {}
         for i, row in enumerate(self.rows):
-            x, y = features[row.source], self.smooth[i]
+            x, y = _unit(features[row.source]), self.smooth[i]
             tau = row.attack if y is None or x > y else row.release
             y = x if y is None or tau == 0 else y + (x - y) * (1 - math.exp(-max(dt, 0.0) / tau))
             self.smooth[i] = y

@@ -8,6 +8,7 @@ per frame rounded); the model switches halfway through the fade.
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import dataclass
 
 from realtime.dream.params import live_numbers
@@ -56,7 +57,10 @@ def _scene(table: dict, number: int, where: str) -> Scene:
     model = table.get("model")
     if model is not None and not isinstance(model, str):
         raise UserError(f"{where}: scene {number}: model must be a path, got {model!r}")
-    return Scene(duration, values, model, str(table.get("name", f"scene {number}")))
+    name = table.get("name", f"scene {number}")
+    if not isinstance(name, str):
+        raise UserError(f"{where}: scene {number}: name must be text, got {name!r}")
+    return Scene(duration, values, model, name)
 
 
 class Playlist:
@@ -76,7 +80,8 @@ class Playlist:
         elif isinstance(ref, int) and not isinstance(ref, bool) and 1 <= ref <= len(self.scenes):
             index = ref - 1
         else:
-            raise ValueError(f"no scene {ref!r}: scenes are 1..{len(self.scenes)} or " + ", ".join(map(repr, names)))
+            raise ValueError(f"no scene {reprlib.repr(ref)}: scenes are 1..{len(self.scenes)} or "  # reprlib: an
+                             + ", ".join(map(repr, names)))  # OSC array nested 3000 deep is cut, not recursed
         return sum(s.duration for s in self.scenes[:index])
 
     def _values(self, scene: Scene) -> dict:

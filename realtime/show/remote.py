@@ -76,6 +76,9 @@ class Remote:
             ahead = timed.time - now
             if not address.startswith(PREFIX + "/"):
                 log.warning("osc: unknown address %s from %s:%s (ignored)", address, *sender[:2])
+            elif any(isinstance(arg, list) for arg in args):  # no address takes one; nested deep, it defeats repr
+                log.warning("osc: %s from %s:%s holds an array; addresses take numbers and text (ignored)", address,
+                            *sender[:2])
             elif ahead > LATEST_S:
                 log.warning("osc: %s %s from %s:%s is timed %.0f s ahead, more than %.0f s (ignored)", address,
                             list(args), *sender[:2], ahead, LATEST_S)
