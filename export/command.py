@@ -1,6 +1,12 @@
-"""`deepdream export`: build, convert, verify, and only then write the model and its metadata."""
+"""`deepdream export`: build, convert, verify, and only then write the model and its metadata.
+
+Both outputs' places are checked before any work, and the pair is written so that a failure leaves the
+old pair as it was. The default name is the store's (realtime.store) for the objective: its layers,
+and its weights where they are not all 1.
+"""
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +16,10 @@ import numpy as np
 from export.objectives import CHANNELS, Objective
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
+from realtime.install import pip_install
 from realtime.store import file_for, name_of
+
+NEEDS = ("tensorflow", "keras", "tf2onnx", "onnx")  # the export extra's packages
 
 # (N, H, W) of the self-check: odd, non-square, and a batch; small enough to rarely land on a
 # max-pool near-tie (see export.verify) and to keep the export at a few seconds.
@@ -34,15 +43,36 @@ class ExportSettings:
 
 def default_model_path(objective: Objective, mix: bool = False, precision: str = "fp32") -> Path:
     """In the model store (realtime.store), named after the layers: mixed3_mixed5, mix_mixed10, mixed3_mixed5_fp16."""
-    name = f"mix_{objective.layers[-1]}" if mix else objective.slug()
+    name = f"mix_{objective.layers[-1]}" if mix else objective_name(objective)
     return file_for(name if precision == "fp32" else f"{name}_{precision}")
+
+
+def objective_name(objective: Objective) -> str:
+    """The layers (mixed3_mixed5), and the weights where one is not 1 (mixed3_mixed5_w1-0.5): a differently
+    weighted objective dreams differently, so it must not replace the default model of the same layers."""
+    weights = [term.weight for term in objective.terms]
+    if all(w == 1.0 for w in weights):
+        return objective.slug()
+    return f"{objective.slug()}_w{'-'.join(f'{w:g}' for w in weights)}"
+
+
+def require() -> None:
+    """The export extra, imported first: an install without it is told in one line which extra to add."""
+    for name in NEEDS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise UserError(f"export needs TensorFlow, Keras, tf2onnx and onnx ({name} is missing here): "
+                            f"{pip_install('export')}") from None
 
 
 def run(settings: ExportSettings, progress=print) -> Path:
     path = settings.path
     if path.suffix != ".onnx":  # the metadata goes to PATH.json: a .json model would be overwritten by it
         raise UserError(f"-o {path}: a model file name ends in .onnx (its metadata goes beside it as .json)")
+    require()
     check_writable(path, make_parent=True)  # before minutes of work, not after
+    check_writable(path.with_suffix(".json"))  # its metadata's place too: a folder there is refused now
     _keep_trained(settings, path)
     progress(f"loading InceptionV3 ({settings.weights} weights)")
     from export.convert import base_metadata, stamp, to_onnx
@@ -83,9 +113,24 @@ def run(settings: ExportSettings, progress=print) -> Path:
         stamp(model, meta)
     if settings.precision == "fp16":
         model = _half(model, meta, settings, progress)
-    write_atomic(path, model.SerializeToString())
-    write_atomic(path.with_suffix(".json"), (json.dumps(meta, indent=2) + "\n").encode())
+    _write_both(path, model.SerializeToString(), (json.dumps(meta, indent=2) + "\n").encode())
     return path
+
+
+def _write_both(path: Path, model: bytes, meta: bytes) -> None:
+    """The metadata, then the model, each atomically; if the model cannot be written, the old metadata is put
+    back, so the pair on disk is always the old one or the new one."""
+    sidecar = path.with_suffix(".json")
+    old = sidecar.read_bytes() if sidecar.is_file() else None
+    write_atomic(sidecar, meta)
+    try:
+        write_atomic(path, model)
+    except BaseException:
+        if old is None:
+            sidecar.unlink(missing_ok=True)
+        else:
+            write_atomic(sidecar, old)
+        raise
 
 
 def _half(model, meta: dict, settings: ExportSettings, progress):

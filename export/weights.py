@@ -1,6 +1,7 @@
 """Where InceptionV3's weights come from: Keras' ImageNet download, a seeded random init, or a file.
 
-`load_base(spec, seed)` returns the Keras model and a provenance dict for the ONNX metadata. Every
+`load_base(spec, seed)` returns the Keras model and a provenance dict for the ONNX metadata: a file's
+weights count as trained (someone trained them); only `random` is untrained. Every
 failure is a `WeightsError` with one line a user can act on; nothing falls back silently.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ def load_base(spec: str, seed: int = 0):
         return _imagenet(keras), {"weights": "imagenet", "trained": "true",
                                   "weights_sha256": _sha256(keras_cache_path())}
     return _from_file(keras, Path(spec)), {"weights": "file", "weights_file": Path(spec).name,
-                                          "weights_sha256": _sha256(Path(spec)), "trained": "unknown"}
+                                          "weights_sha256": _sha256(Path(spec)), "trained": "true"}
 
 
 def _imagenet(keras):

@@ -20,8 +20,10 @@ def _export(args) -> int:
         from export.objectives import parse
         from realtime.quiet import only_our_lines
     except ImportError as exc:
-        raise UserError(f"export needs TensorFlow and tf2onnx ({exc.name} is missing): "
-                        "pip install -e '.[export]'") from None
+        from realtime.install import pip_install
+
+        raise UserError(f"export needs TensorFlow and tf2onnx ({exc.name} is missing): {pip_install('export')}") \
+            from None
     settings = ExportSettings(parse(args.layers), args.weights, args.seed, Path(args.output) if args.output else None,
                               verify=not args.no_verify, mix=args.mix, precision=args.precision)
     say = lambda msg: print(f"[export] {msg}", file=sys.stderr, flush=True)  # noqa: E731

@@ -42,7 +42,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError as exc:
             raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # a read-only folder, a name too long for the system
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

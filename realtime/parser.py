@@ -11,8 +11,10 @@ import difflib
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
 from realtime.dream.runtime import PROVIDER_CHOICES
 from realtime.flags import GALLERY, SEED, add_params, flag_type
+from realtime.install import pip_install
 from realtime.store import DEFAULT as DEFAULT_MODEL, GALLERY as GALLERY_MODEL
 
+DEFAULT_HELP = f"default: {DEFAULT_MODEL}, else the store's only model"
 
 
 class Parser(argparse.ArgumentParser):
@@ -51,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="LAYER[/CHANNEL][:WEIGHT],... from mixed0..mixed10 (default: mixed3,mixed5)")
     p.add_argument("--weights", default="imagenet",
                    help="imagenet (Keras download/cache), random (untrained, from --seed), or a weights FILE")
-    p.add_argument("--seed", type=int, default=0, help="seed for random weights and the self-check")
+    p.add_argument("--seed", type=flag_type(SEED), default=0, help="seed for random weights and the self-check")
     p.add_argument("-o", "--output", help="model path (default: the model store, named after the layers)")
     p.add_argument("--no-verify", action="store_true", help="skip the check against TensorFlow (not advised)")
     p.add_argument("--precision", choices=("fp32", "fp16"), default="fp32",
@@ -61,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="layer weights (mixed0..deepest of --layers) and a guide become inputs, set at run time")
 
     p = _still(sub, "dream", "dream a still image", STILL, output="output image (.png, .jpg, ...)",
-               model=f"a model's name in the store or a .onnx path (default: {DEFAULT_MODEL})")
+               model=f"a model's name in the store or a .onnx path ({DEFAULT_HELP})")
     p.add_argument("--guide", help="guide image: dream toward its features (needs a --mix model)")
     _still(sub, "gallery", "one dream per layer mixed0..mixed10, labelled, on one contact sheet", GALLERY,
            output="sheet image (.png)", model=f"a mix model up to mixed10, by name or path (default: {GALLERY_MODEL})")
@@ -72,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fallback", help="source to use if --source cannot be opened at start (e.g. synthetic)")
     p.add_argument("--loop", action="store_true", help="loop a video file")
     p.add_argument("--model", action="append", help="a model's name in the store or a .onnx path; repeat to cycle "
-                   f"with 'm' (default: {DEFAULT_MODEL})")
+                   f"with 'm' ({DEFAULT_HELP})")
     add_params(p, STREAM)
     add_params(p, LIVE)
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
@@ -88,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stereo", action="store_true", help="side-by-side frames for a headset")
     p.add_argument("--pipe", action="store_true", help="raw RGB24 frames to stdout (size on stderr)")
     p.add_argument("--virtualcam", action="store_true", help="also send frames to a virtual webcam "
-                   "(pip install -e '.[virtualcam]')")
+                   f"({pip_install('virtualcam')})")
     p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     p.add_argument("--log", help="experiment log: one CSV row per displayed frame (times, frame indices, "
                    "every parameter, loss, ms per step)")
@@ -99,10 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--osc", metavar="[HOST:]PORT", help="remote control over OSC (127.0.0.1 unless a host is given); "
                    "addresses in the README")
     p.add_argument("--midi", dest="midi_port", nargs="?", const="", metavar="PORT", help="steer from a MIDI controller (the first input "
-                   "port unless one is named), mapped by the config's [midi] table (pip install -e '.[midi]')")
+                   "port unless one is named), mapped by the config's [midi] table "
+                   f"({pip_install('midi')})")
     p.add_argument("--audio", nargs="?", const="default", metavar="DEVICE|FILE", help="the sound that moves the "
                    "config's [[modulate]] rows: an input device (name or number; default: the system's), or a sound "
-                   "or video file played along (pip install -e '.[audio]' for a device)")
+                   f"or video file played along ({pip_install('audio')} for a device)")
     p.add_argument("--event-log", help="also write what the loop says, with timestamps, to this file "
                    "(rotated at 10 MiB, 5 kept)")
     p.add_argument("--heartbeat", help=argparse.SUPPRESS)  # the watchdog's, for the loop it supervises
@@ -112,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="dream every frame of a clip offline, with the live loop's dream")
     p.add_argument("input", help="video file")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
-    p.add_argument("--model", help=f"a model's name in the store or a .onnx path (default: {DEFAULT_MODEL})")
+    p.add_argument("--model", help=f"a model's name in the store or a .onnx path ({DEFAULT_HELP})")
     add_params(p, STREAM, defaults={"size": None})
     add_params(p, OUTPUT)
     p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
@@ -123,11 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="what this machine has for dreaming (onnxruntime build, GPU, CUDA libraries, "
                        "cameras, disk) and a timed dream on each provider: one line per finding, for a bug report")
-    p.add_argument("--model", help=f"a model's name in the store or a .onnx path (default: {DEFAULT_MODEL}, else one "
+    p.add_argument("--model", help=f"a model's name in the store or a .onnx path ({DEFAULT_HELP}, else one "
                    "exported on the spot with random weights where TensorFlow is installed)")
 
     p = sub.add_parser("midi-learn", help="print the number of each knob, fader or pad touched on a MIDI controller, "
-                       "for the config's [midi] table (pip install -e '.[midi]')")
+                       f"for the config's [midi] table ({pip_install('midi')})")
     p.add_argument("port", nargs="?", default="", help="an input port's name (default: the first)")
 
     p = sub.add_parser("models", help="the models in the store (name, layers, weights, kind, size, path); "

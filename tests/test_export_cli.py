@@ -68,14 +68,24 @@ def test_the_exported_model_has_no_unused_initializers(random_model):
     assert [init.name for init in graph.initializer if init.name not in read] == []
 
 
-def test_weights_file_is_recorded_by_hash(tmp_path, base_model):
+def test_weights_file_is_recorded_by_hash_and_counts_as_trained(tmp_path, base_model, capsys, monkeypatch):
+    import hashlib
+
+    from realtime.dream.model import ModelInfo
+
     weights = tmp_path / "mine.weights.h5"
-    base_model.save_weights(str(weights))
+    base_model.save_weights(str(weights))  # random values, but a FILE: someone's training, as far as we can tell
     out = tmp_path / "m.onnx"
     assert main(["export", "--weights", str(weights), "--layers", "mixed0", "-o", str(out), "--no-verify"]) == 0
     meta = json.loads(out.with_suffix(".json").read_text())
-    import hashlib
     assert meta["weights"] == "file" and meta["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert meta["trained"] == "true" and "untrained" not in capsys.readouterr().err
+    assert ModelInfo.load(out).trained and "untrained" not in ModelInfo.load(out).describe()
+    monkeypatch.setenv("DEEPDREAM_MODELS", str(tmp_path / "store"))
+    assert main(["models", "add", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["models"]) == 0
+    assert "file (trained)" in capsys.readouterr().out
 
 
 def _cli(*args, env=None):

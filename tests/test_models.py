@@ -46,7 +46,7 @@ def test_export_then_live_from_another_folder_with_no_model_flag(home, tmp_path)
     other.mkdir()
     shown = _cli("live", "--source", "synthetic", "--size", "96x80", "--headless", "--frames", "3", cwd=other)
     assert shown.returncode == 0, shown.stderr
-    assert "model inception_mixed3_mixed5" in shown.stderr and not list(other.iterdir())  # nothing left in the folder
+    assert "model mixed3_mixed5:" in shown.stderr and not list(other.iterdir())  # nothing left in the folder
 
 
 def test_a_name_finds_its_model_and_an_unknown_one_says_what_the_store_holds(home, random_model, capsys):

@@ -5,11 +5,11 @@ it can be steered with, built from the parameter table), wired to the HTTP serve
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from realtime.dream.params import live_params
 from realtime.show.control import COMMANDS
 from realtime.show.controls import Controls
+from realtime.store import name_of
 
 log = logging.getLogger("deepdream.live")
 
@@ -67,7 +67,7 @@ def schema(show, controls: Controls) -> dict:
     layers = [list(engine.info.mix_layers) for engine in show.stream.engines]
     scenes = [] if show.playlist is None else [{"name": s.name, "duration": s.duration} for s in show.playlist.scenes]
     return {"params": param_schema(), "commands": list(COMMANDS), "scenes": scenes,
-            "models": [{"name": Path(p).stem, "mix_layers": layer} for p, layer in zip(figures.model_paths, layers)],
+            "models": [{"name": name_of(p), "mix_layers": layer} for p, layer in zip(figures.model_paths, layers)],
             "sound": list(controls.figures()) if controls.sound is not None else []}
 
 

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from realtime.errors import UserError, reason
+from realtime.install import pip_install
 from realtime.media.video import VideoWriter as VideoSink  # noqa: F401  (the sinks' name for it)
 
 KEYS = {  # key name -> (command, help)
@@ -88,7 +89,7 @@ class VirtualCamSink:
         try:
             import pyvirtualcam
         except ImportError:
-            raise UserError("--virtualcam needs pyvirtualcam: pip install -e '.[virtualcam]'") from None
+            raise UserError(f"--virtualcam needs pyvirtualcam: {pip_install('virtualcam')}") from None
         try:
             self.cam = pyvirtualcam.Camera(width=size[0], height=size[1], fps=fps)
         except Exception as exc:  # pyvirtualcam raises RuntimeError/others when no backend exists

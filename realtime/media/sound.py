@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.errors import UserError
+from realtime.install import pip_install
 
 RATE = 48000
 LOST_S = 1.0  # a live input silent (no callback at all) this long has stopped
@@ -70,7 +71,7 @@ class Microphone:
         try:
             import sounddevice
         except ImportError:
-            raise UserError("--audio from a device needs sounddevice: pip install -e '.[audio]'") from None
+            raise UserError(f"--audio from a device needs sounddevice: {pip_install('audio')}") from None
         except OSError as exc:  # sounddevice found no PortAudio library
             raise UserError(f"--audio: {exc} (on Linux: apt-get install libportaudio2)") from None
         self.ring = np.zeros(int(seconds * RATE), np.float32)
