@@ -55,11 +55,11 @@ def overheads(model: Path, frame: np.ndarray, tasks: int = 8) -> None:
     settings, chunk = StreamSettings(size=frame.shape[1::-1]), Chunk(0, 0, 0, 1, 1)
     task = ray.remote(_dream_task).options(num_cpus=1)
     model_ref, frames = ray.put(model.read_bytes()), encode(frame[None])
-    ray.get(task.remote(model_ref, settings, 1, "cpu", chunk, frames))  # start a worker, import everything
+    ray.get(task.remote(model_ref, settings, 1, "cpu", chunk, frames, None))  # start a worker, import everything
     trips = []
     for _ in range(tasks):
         t0 = time.perf_counter()
-        ray.get(task.remote(model_ref, settings, 1, "cpu", chunk, frames))
+        ray.get(task.remote(model_ref, settings, 1, "cpu", chunk, frames, None))
         trips.append(time.perf_counter() - t0)
     ray.shutdown()
     engine = Engine(model, "cpu", threads=1)

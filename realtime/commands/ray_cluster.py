@@ -10,13 +10,15 @@ leave the render at 0 % forever. Ray is imported only here and in commands/clust
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
-import warnings
 
 from realtime.addresses import parse_address, url_host
 from realtime.errors import UserError, reason
+from realtime.install import pip_install
+from realtime.quiet import only_our_lines
 
 SAY_S = 30.0  # how often the wait for a first worker is reported
 GIVE_UP_S = 900.0  # a cluster that adds nodes on demand takes minutes; none takes a quarter of an hour
@@ -46,19 +48,33 @@ def connect(address: str):
     try:
         import ray
     except ImportError:
-        raise UserError("--ray needs Ray: pip install -e '.[cluster]'") from None
+        raise UserError(f"--ray needs Ray: {pip_install('cluster')}") from None
     # Chunks still in flight when one fails are cancelled and their errors dropped: the failure is said once.
     os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
     if not ray.is_initialized():  # a caller (a test, a notebook) may have connected already
-        try:
-            _check_reachable(address)
-            with warnings.catch_warnings():  # Ray Client warns as well as raising: one line is enough
-                warnings.simplefilter("ignore")
+        # Ray's C++ core writes straight to descriptor 2 (a refused connection: a warning a second for 20 s),
+        # and Ray Client warns as well as raising: one line of ours is enough.
+        # A local Ray's own processes would inherit that descriptor for the whole run: they keep their own logs.
+        with only_our_lines() if address != "local" else contextlib.nullcontext():
+            try:
+                _check_reachable(address)
                 ray.init(address=address, logging_level="ERROR", log_to_driver=False,
                          **({"include_dashboard": False} if address == "local" else {}))
-        except Exception as exc:  # ConnectionError, TimeoutError, ValueError for a bad address, Ray's own
-            raise UserError(f"cannot reach the Ray cluster at {address}: {reason(exc, 200)}") from None
+            except Exception as exc:  # ConnectionError, TimeoutError, ValueError for a bad address, Ray's own
+                raise UserError(f"cannot reach the Ray cluster at {address}: {reason(exc, 200)}{_likely(exc)}") from None
     return ray
+
+
+def _likely(exc: BaseException) -> str:
+    """What to do when the refusal was the cluster's token authentication (a head started with
+    RAY_AUTH_MODE=token, as `ray start --head` urges): Ray's ConnectionError says only "Failed to connect to
+    Ray cluster at HOST:PORT"; the AuthenticationError behind it is in its chain."""
+    while exc is not None:
+        if type(exc).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(exc):
+            return ("; the cluster asks for a token (token authentication): set RAY_AUTH_MODE=token and its token "
+                    "here (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token copied from the head node)")
+        exc = exc.__cause__ or exc.__context__
+    return ""
 
 
 def _check_reachable(address: str) -> None:
