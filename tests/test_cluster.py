@@ -183,7 +183,7 @@ def test_waiting_for_a_worker_says_what_for_and_gives_up(ray_session, monkeypatc
         ray_cluster.first_worker(ray_session, 64, 0)  # a cluster that may grow (joined, not started here)
     assert "waiting" in capsys.readouterr().err
     monkeypatch.undo()  # the real patience: a loaded machine may take more than 0.5 s to start a worker
-    ray_cluster.first_worker(ray_session, 1, 0)  # one it can run starts, and nothing is said of waiting
+    ray_cluster.first_worker(ray_session, 1, 0)  # one it can run starts
 
 
 def test_a_task_that_fails_on_a_worker_is_one_line(tmp_path, monkeypatch, capsys, ray_session, random_model, clip30):
