@@ -10,7 +10,7 @@ cost the display path, and the sound's feature extraction per frame.
 2. The same show with 0 and 5 pages open (5 readers of /control/events, as 5 phones would keep it
    open), alternating, each run in its own process, --seconds each: the display path's ms a frame
    from --stats, and display fps.
-3. realtime.show.features: ms per frame to hear a 2048-sample window at 48 kHz (median of 2000).
+3. realtime.steer.features: ms per frame to hear a 2048-sample window at 48 kHz (median of 2000).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from timing import MODEL_HELP, model_or_exit
 
-from realtime.show.features import WINDOW, Listener
+from realtime.steer.features import WINDOW, Listener
 
 
 def start(model: Path, folder: Path, seconds: float | None):

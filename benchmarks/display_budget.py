@@ -29,7 +29,7 @@ from realtime.commands.live_async import beside_display
 from realtime.dream.engine import Engine
 from realtime.dream.settings import StreamSettings
 from realtime.errors import UserError
-from realtime.show.system import keep_freed_memory, lower_this_thread, lowered
+from realtime.run.system import keep_freed_memory, lower_this_thread, lowered
 from timing import MODEL_HELP, model_or_exit
 
 FPS = 30.0

@@ -33,8 +33,8 @@ from realtime.dream.engine import Engine
 from realtime.dream.reproject import fit
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
-from realtime.show.display import DisplayPath
-from realtime.show.system import keep_freed_memory, lowered
+from realtime.run.display import DisplayPath
+from realtime.run.system import keep_freed_memory, lowered
 
 
 class Alternating(DisplayPath):

@@ -39,7 +39,7 @@ import numpy as np
 from realtime.dream.engine import Engine
 from realtime.dream.runtime import build, choose_provider
 from realtime.errors import UserError
-from realtime.show.system import keep_freed_memory
+from realtime.run.system import keep_freed_memory
 from gpu_live import live_figures, make_clip
 from timing import MODEL_HELP, model_or_exit
 

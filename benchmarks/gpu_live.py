@@ -16,11 +16,11 @@ from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink
 from realtime.media.sources import CaptureSource, Latest
-from realtime.show.async_loop import run_async
-from realtime.show.display import DisplayPath
-from realtime.show.show import Show
-from realtime.show.system import lowered
-from realtime.show.worker import DreamWorker, StreamProxy
+from realtime.run.async_loop import run_async
+from realtime.run.display import DisplayPath
+from realtime.steer.show import Show
+from realtime.run.system import lowered
+from realtime.run.worker import DreamWorker, StreamProxy
 
 
 def make_clip(path: Path, wh: tuple[int, int], seconds: float = 4.0, fps: int = 60) -> Path:

@@ -31,12 +31,12 @@ from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Latest
-from realtime.show.async_loop import run_async
-from realtime.show.display import DisplayPath
-from realtime.show.loop import run
-from realtime.show.show import Show
-from realtime.show.system import keep_freed_memory, lowered
-from realtime.show.worker import DreamWorker, StreamProxy
+from realtime.run.async_loop import run_async
+from realtime.run.display import DisplayPath
+from realtime.run.loop import run
+from realtime.steer.show import Show
+from realtime.run.system import keep_freed_memory, lowered
+from realtime.run.worker import DreamWorker, StreamProxy
 from timing import MODEL_HELP, model_or_exit
 
 SIZES = [((320, 240), (640, 480)), ((640, 360), (1280, 720))]

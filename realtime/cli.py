@@ -55,8 +55,8 @@ def _live(args) -> int:
 
 
 def _supervised(args) -> int:
-    from realtime.show.eventlog import remove, setup
-    from realtime.show.watchdog import supervise
+    from realtime.run.eventlog import remove, setup
+    from realtime.run.watchdog import supervise
 
     handler = setup("watchdog", Path(args.event_log) if args.event_log else None)
     try:
@@ -67,7 +67,7 @@ def _supervised(args) -> int:
 
 def _configured(parser, argv, args) -> int:
     """live or render with --config: the file's keys become the command's defaults (flags given here win)."""
-    from realtime.show import config
+    from realtime import config
 
     command = parser.commands[args.command]
     if args.config:
@@ -92,7 +92,7 @@ def _gallery(args) -> int:
 
 
 def _midi_learn(args) -> int:
-    from realtime.show.midi import learn
+    from realtime.steer.midi import learn
 
     return learn(args.port)
 

@@ -1,9 +1,11 @@
-"""The layers of `realtime/`: the dream computes, media moves frames, the show steers, commands assemble.
+"""The layers of `realtime/`: the dream computes, media moves frames, steer changes a show, run runs it,
+commands assemble.
 
 The dream part (model, engine, transforms, octaves, flow, stream) must stay free of threads,
-sockets, processes and windows: it imports nothing from media, show or commands, nor threading,
-socket, http, subprocess or pygame; media imports no show or command module. Checked on the
-source (what a module names), not on what happens to be loaded.
+sockets, processes and windows: it imports nothing from media, steer, run or commands, nor threading,
+socket, http, subprocess or pygame; media imports no steer, run or command module; steer imports nothing
+from run (what runs a show uses what steers it, never the other way). Checked on the source (what a
+module names), not on what happens to be loaded.
 """
 import ast
 from pathlib import Path
@@ -15,7 +17,8 @@ ALLOWED = {  # package -> the realtime packages and modules it may import
     # store (where models live, their one name) and install (how to add an extra) are leaves like errors
     "dream": {"dream", "errors", "store", "install"},
     "media": {"dream", "media", "errors", "files", "addresses", "quiet", "install"},
-    "show": {"dream", "media", "show", "errors", "files", "addresses", "quiet", "install"},
+    "steer": {"dream", "media", "steer", "errors", "files", "addresses", "quiet", "install"},
+    "run": {"dream", "media", "steer", "run", "errors", "files", "addresses", "quiet", "install"},
 }
 
 
@@ -57,6 +60,6 @@ def test_the_dream_has_no_threads_sockets_processes_or_windows(package):
 
 def test_the_checker_sees_a_forbidden_import(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("def f():\n    from realtime.show.loop import run\n    import threading, http.server\n")
-    assert imported(bad) == {"show"}
+    bad.write_text("def f():\n    from realtime.run.loop import run\n    import threading, http.server\n")
+    assert imported(bad) == {"run"}
     assert {m.split(".")[0] for m in modules(bad)} & FORBIDDEN["dream"] == {"threading", "http"}

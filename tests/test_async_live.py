@@ -1,4 +1,4 @@
-"""The asynchronous live mode: the display at the camera's rate, the dream beside it (realtime.show.async_loop)."""
+"""The asynchronous live mode: the display at the camera's rate, the dream beside it (realtime.run.async_loop)."""
 import csv
 import json
 import subprocess
@@ -19,12 +19,12 @@ from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
-from realtime.show.async_loop import run_async
-from realtime.show.control import status_pairs
-from realtime.show.display import NEAR, DisplayPath
-from realtime.show.loop import hud
-from realtime.show.show import Show
-from realtime.show.worker import DreamUpdate, DreamWorker, StreamProxy
+from realtime.run.async_loop import run_async
+from realtime.steer.requests import status_pairs
+from realtime.run.display import NEAR, DisplayPath
+from realtime.run.loop import hud
+from realtime.steer.show import Show
+from realtime.run.worker import DreamUpdate, DreamWorker, StreamProxy
 
 
 class StandIn:
@@ -366,7 +366,7 @@ def test_a_dream_a_few_frames_behind_follows_the_measured_motions_and_one_furthe
 
 
 def test_a_late_dream_takes_the_per_frame_motions_oldest_first(monkeypatch):
-    import realtime.show.display as display
+    import realtime.run.display as display
     applied, made = [], iter(range(100))
 
     def numbered(motion, around=False):  # a carrier that says when it is applied

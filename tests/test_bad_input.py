@@ -295,7 +295,7 @@ def test_an_event_log_that_fails_later_is_said_once_and_the_show_goes_on(tmp_pat
     import errno
     import logging
 
-    from realtime.show.eventlog import remove, setup
+    from realtime.run.eventlog import remove, setup
 
     class Full:
         def write(self, text):

@@ -14,14 +14,14 @@ from realtime.dream.stream import DreamStream
 @pytest.fixture
 def show(random_model):
     from realtime.dream.engine import Engine
-    from realtime.show.show import Show
+    from realtime.steer.show import Show
 
     return Show(DreamStream([Engine(random_model, "cpu")], StreamSettings(size=(96, 96))))
 
 
 def submit(show, kind: str, name: str, value=None):
     """As the control page asks: from an HTTP thread, answered between frames (here: whenever the test applies)."""
-    from realtime.show.controls import Controls
+    from realtime.steer.controls import Controls
 
     controls, answers = Controls(), []
     asker = threading.Thread(target=lambda: answers.append(controls.submit(kind, name, value)), daemon=True)
@@ -32,9 +32,9 @@ def submit(show, kind: str, name: str, value=None):
 
 
 def osc(show, address: str, *args) -> None:
-    from realtime.show.control import handle
-    from realtime.show.loop import LoopStats
-    from realtime.show.remote import Message
+    from realtime.steer.requests import handle
+    from realtime.run.loop import LoopStats
+    from realtime.steer.remote import Message
 
     handle(Message(address, args, ("127.0.0.1", 9)), show, LoopStats(), remote=None)
 

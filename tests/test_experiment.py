@@ -3,7 +3,7 @@ import csv
 import subprocess
 import sys
 
-from realtime.show.framelog import COLUMNS
+from realtime.run.framelog import COLUMNS
 
 
 def _run(model, clip, tmp_path, tag):

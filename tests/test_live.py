@@ -12,8 +12,8 @@ import pytest
 from conftest import PERTURB, run_perturbed, wait_until
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
-from realtime.show.loop import run
-from realtime.show.show import Show
+from realtime.run.loop import run
+from realtime.steer.show import Show
 from realtime.media.sinks import ListSink
 from realtime.media.sources import Frame, Latest, SyntheticSource
 from realtime.dream.settings import StreamSettings

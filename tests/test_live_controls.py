@@ -13,10 +13,10 @@ from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import KEYS, ListSink, WindowSink, help_lines
 from realtime.media.sources import Frame, SyntheticSource
-from realtime.show.framelog import FrameLog
-from realtime.show.loop import hud, run
-from realtime.show.playlist import Playlist, parse_scenes
-from realtime.show.show import Show
+from realtime.run.framelog import FrameLog
+from realtime.run.loop import hud, run
+from realtime.steer.playlist import Playlist, parse_scenes
+from realtime.steer.show import Show
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from realtime.cli import main
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.errors import UserError
-from realtime.show.controls import Controls
-from realtime.show.show import Show
+from realtime.steer.controls import Controls
+from realtime.steer.show import Show
 
 mido = pytest.importorskip("mido", reason="the MIDI tests need mido (the test extra)")
 
@@ -41,7 +41,7 @@ def a_show():
 
 
 def test_a_knob_sweeps_its_parameter_through_the_mapped_range_and_a_pad_takes_a_snapshot():
-    from realtime.show.midi import MidiInput, parse_mapping
+    from realtime.steer.midi import MidiInput, parse_mapping
 
     port = mido.ports.EchoPort()
     mapping = parse_mapping({"cc21": ["zoom", 0.98, 1.05], "cc7": ["steps-per-frame", 1, 4],
@@ -72,7 +72,7 @@ def test_a_knob_sweeps_its_parameter_through_the_mapped_range_and_a_pad_takes_a_
     ({"cc200": ["zoom", 1, 1.05]}, "cc0..cc127"), ({"knob": ["zoom", 1, 1.05]}, "cc0..cc127"),
     ({"note36": "dance"}, "unknown command 'dance'"), ({"note36": 5}, "expects a command")])
 def test_a_bad_midi_table_is_one_line(table, words):
-    from realtime.show.midi import parse_mapping
+    from realtime.steer.midi import parse_mapping
 
     with pytest.raises(UserError, match="show.toml: \\[midi\\] ") as refused:
         parse_mapping(table, "show.toml")
@@ -118,7 +118,7 @@ def write_wav(path, samples):
 
 def test_the_bands_and_onsets_are_heard_where_they_are():
     from realtime.media.sound import SoundTrack
-    from realtime.show.features import WINDOW, Listener
+    from realtime.steer.features import WINDOW, Listener
 
     track, listener = SoundTrack(tone_track(), "tones"), Listener()
     heard = {t: listener.hear(track.window(t, WINDOW)) for t in np.arange(0, 3.0, 1 / 30)}
@@ -206,7 +206,7 @@ def test_a_render_follows_its_own_soundtrack_and_repeats_byte_for_byte(random_mo
 def test_a_render_schedule_gives_each_frame_the_rows_values_at_its_time():
     from realtime.commands.steering import Steering
     from realtime.media.sound import SoundTrack
-    from realtime.show.modulate import parse_rows
+    from realtime.steer.modulate import parse_rows
     import tomllib
 
     rows = parse_rows(tomllib.loads(MODULATE)["modulate"], "t")
@@ -237,7 +237,7 @@ class StoppingInput:
 
 
 def test_a_live_input_that_stops_is_one_line_and_the_parameters_return(caplog):
-    from realtime.show.modulate import Sound, parse_rows
+    from realtime.steer.modulate import Sound, parse_rows
     import tomllib
 
     show = a_show()
@@ -263,7 +263,7 @@ def test_a_live_input_that_stops_is_one_line_and_the_parameters_return(caplog):
     ({"param": "zoom", "source": "bass", "range": [1, 1.1], "attack": -1}, "attack is seconds"),
     ({"param": "zoom", "source": "bass", "range": [1, 1.1], "speed": 2}, "unknown key 'speed'")])
 def test_a_bad_modulate_row_is_one_line(row, words):
-    from realtime.show.modulate import parse_rows
+    from realtime.steer.modulate import parse_rows
 
     with pytest.raises(UserError, match="show.toml: \\[\\[modulate\\]\\] row 1: ") as refused:
         parse_rows([row], "show.toml")
@@ -282,7 +282,7 @@ def test_a_request_given_up_on_is_not_applied_later(monkeypatch):
     twice. It is dropped instead."""
     import threading
 
-    from realtime.show import controls as module
+    from realtime.steer import controls as module
 
     monkeypatch.setattr(module, "ANSWER_S", 0.05)
     controls, show, answers = Controls(), a_show(), []
@@ -307,8 +307,8 @@ def test_messages_due_now_pass_however_many_wait_for_later(monkeypatch, caplog):
     from pythonosc.osc_bundle_builder import OscBundleBuilder
     from pythonosc.osc_message_builder import build_msg
 
-    from realtime.show import remote as module
-    from realtime.show.remote import Remote
+    from realtime.steer import remote as module
+    from realtime.steer.remote import Remote
 
     monkeypatch.setattr(module, "WAITING", 3)
     remote = Remote("127.0.0.1", 0)
@@ -348,7 +348,7 @@ def test_a_sound_file_is_not_an_output_and_a_mistyped_one_is_not_a_device(random
 
 @pytest.mark.parametrize("pad", ["scene 0", "scene -1", "scene ²"])
 def test_a_pad_for_a_scene_that_cannot_be_is_refused_at_start(pad):
-    from realtime.show.midi import parse_mapping
+    from realtime.steer.midi import parse_mapping
 
     with pytest.raises(UserError, match="note36"):
         parse_mapping({"note36": pad}, "show.toml")

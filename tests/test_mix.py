@@ -160,12 +160,12 @@ def test_gallery_cli_end_to_end(tmp_path, testdata):
 
 
 def test_osc_moves_the_mix_and_it_glides(mix_engine):
-    from realtime.show.control import handle
-    from realtime.show.loop import LoopStats
-    from realtime.show.remote import Message
+    from realtime.steer.requests import handle
+    from realtime.run.loop import LoopStats
+    from realtime.steer.remote import Message
     from realtime.dream.settings import StreamSettings
     from realtime.dream.stream import DreamStream
-    from realtime.show.show import Show
+    from realtime.steer.show import Show
 
     mix_engine.set_inputs(guide_weight=np.array(0.0, np.float32))
     stream = DreamStream([mix_engine], StreamSettings(size=(96, 96), flow="off"))

@@ -157,7 +157,7 @@ class _Remote:
 @pytest.fixture(scope="module")
 def show(random_model):
     from realtime.dream.engine import Engine
-    from realtime.show.show import Show
+    from realtime.steer.show import Show
 
     return Show(DreamStream([Engine(random_model, "cpu")], StreamSettings(size=(96, 96))))
 
@@ -168,10 +168,10 @@ def show(random_model):
                                             ("/deepdream/status", 99999), ("/deepdream/status", math.inf),
                                             ("/deepdream/status", -5), ("/deepdream/model", math.nan)])
 def test_osc_values_follow_the_same_rule(show, caplog, address, value):
-    from realtime.show import control
-    from realtime.show.control import handle
-    from realtime.show.loop import LoopStats
-    from realtime.show.remote import Message
+    from realtime.steer import requests as control
+    from realtime.steer.requests import handle
+    from realtime.run.loop import LoopStats
+    from realtime.steer.remote import Message
 
     before, remote = show.status(), _Remote()
     with caplog.at_level(logging.WARNING):
@@ -183,9 +183,9 @@ def test_osc_values_follow_the_same_rule(show, caplog, address, value):
 
 
 def test_osc_status_reply_goes_to_a_good_port(show):
-    from realtime.show.control import handle
-    from realtime.show.loop import LoopStats
-    from realtime.show.remote import Message
+    from realtime.steer.requests import handle
+    from realtime.run.loop import LoopStats
+    from realtime.steer.remote import Message
 
     remote = _Remote()
     handle(Message("/deepdream/status", (9001,), ("127.0.0.1", 9)), show, LoopStats(), remote)
@@ -199,8 +199,8 @@ def test_status_json_follows_model_switches(random_model, tmp_path):
     from realtime.media.serve import FrameHub
     from realtime.media.sinks import ListSink
     from realtime.media.sources import Frame
-    from realtime.show.loop import run
-    from realtime.show.show import Show
+    from realtime.run.loop import run
+    from realtime.steer.show import Show
 
     other = tmp_path / "second.onnx"
     shutil.copy(random_model, other)

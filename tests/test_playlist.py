@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from realtime.errors import UserError
-from realtime.show.playlist import Playlist, parse_scenes
+from realtime.steer.playlist import Playlist, parse_scenes
 
 BASE = {"steps_per_frame": 1.0, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0}
 
@@ -70,7 +70,7 @@ class Recording:
 
 
 def _show_in_crossfade(stream):
-    from realtime.show.show import Show
+    from realtime.steer.show import Show
 
     scenes = parse_scenes([{"duration": 10, "steps-per-frame": 1, "zoom": 1.0},
                            {"duration": 10, "steps-per-frame": 4, "zoom": 1.2}], "t")

@@ -10,14 +10,14 @@ from pythonosc.osc_message_builder import build_msg
 from pythonosc.osc_server import BlockingOSCUDPServer
 
 from conftest import Running, wait_until
-from realtime.show.control import handle
+from realtime.steer.requests import handle
 from realtime.dream.engine import Engine
-from realtime.show.loop import LoopStats
-from realtime.show.playlist import Playlist, parse_scenes
-from realtime.show.remote import Message
+from realtime.run.loop import LoopStats
+from realtime.steer.playlist import Playlist, parse_scenes
+from realtime.steer.remote import Message
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
-from realtime.show.show import Show
+from realtime.steer.show import Show
 
 
 class Operator:
@@ -97,7 +97,7 @@ def test_a_running_loop_obeys_osc_and_survives_garbage(random_model, tmp_path):
 
 
 def test_timed_bundles_wait_until_due_and_a_closing_server_returns_at_once(caplog):
-    from realtime.show.remote import Remote
+    from realtime.steer.remote import Remote
 
     remote = Remote("127.0.0.1", 0)
     operator = Operator(remote.address[1])

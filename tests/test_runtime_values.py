@@ -21,7 +21,7 @@ def _osc(address: str, typetags: str) -> bytes:
 
 
 def test_an_osc_array_nested_thousands_deep_is_dropped_with_a_line(caplog):
-    from realtime.show.remote import Remote
+    from realtime.steer.remote import Remote
 
     remote = Remote("127.0.0.1", 0)
     try:
@@ -35,7 +35,7 @@ def test_an_osc_array_nested_thousands_deep_is_dropped_with_a_line(caplog):
 
 
 def test_a_scene_asked_for_by_a_deep_array_is_refused_as_a_value():
-    from realtime.show.playlist import Playlist, parse_scenes
+    from realtime.steer.playlist import Playlist, parse_scenes
 
     playlist = Playlist(parse_scenes([{"duration": 5, "name": "calm"}], "test"), 0.0, {})
     deep = []
@@ -47,7 +47,7 @@ def test_a_scene_asked_for_by_a_deep_array_is_refused_as_a_value():
 
 @pytest.mark.parametrize("heard", [math.nan, math.inf, -math.inf, 7.0])
 def test_a_sound_heard_as_nan_or_beyond_moves_parameters_within_their_rows(heard):
-    from realtime.show.modulate import Modulation, parse_rows
+    from realtime.steer.modulate import Modulation, parse_rows
 
     rows = parse_rows([{"param": "steps-per-frame", "source": "bass", "range": [1, 4], "attack": 0},
                        {"param": "zoom", "source": "bass", "range": [1.0, 1.05], "curve": "exponential"}], "show.toml")

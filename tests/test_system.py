@@ -1,4 +1,4 @@
-"""What the live loop asks of the OS (realtime.show.system): the dream's threads below the display's."""
+"""What the live loop asks of the OS (realtime.run.system): the dream's threads below the display's."""
 import os
 import platform
 import subprocess
@@ -12,8 +12,8 @@ from conftest import wait_until
 from realtime.dream.engine import Engine, ModelError
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
-from realtime.show.system import NICENESS, can_lower, keep_freed_memory, lowered
-from realtime.show.worker import DreamWorker, StreamProxy
+from realtime.run.system import NICENESS, can_lower, keep_freed_memory, lowered
+from realtime.run.worker import DreamWorker, StreamProxy
 
 
 def niceness(tid: int) -> int:
@@ -74,7 +74,7 @@ def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(random_model
 def test_opencvs_threads_keep_the_callers_priority_though_a_lowered_thread_uses_opencv_first():
     # A fresh process: OpenCV starts its pool on first use, and its threads inherit the starter's niceness.
     code = ("import os, cv2, numpy as np\n"
-            "from realtime.show.system import lowered\n"
+            "from realtime.run.system import lowered\n"
             "import threading\n"
             "before, builder = set(os.listdir('/proc/self/task')), []\n"
             "lowered(lambda below: builder.append(str(threading.get_native_id())) or\n"

@@ -21,15 +21,15 @@ from conftest import wait_until
 from realtime.media.diskguard import DiskGuard
 from realtime.dream.engine import Engine
 from realtime.dream.runtime import PROVIDERS
-from realtime.show.eventlog import remove, setup
-from realtime.show.framelog import COLUMNS, FrameLog
-from realtime.show.loop import hud, run, LoopStats
-from realtime.show.show import Show
+from realtime.run.eventlog import remove, setup
+from realtime.run.framelog import COLUMNS, FrameLog
+from realtime.run.loop import hud, run, LoopStats
+from realtime.steer.show import Show
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import Frame, SyntheticSource
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
-from realtime.show.watchdog import DREAM_GRACE_S, FIRST_FRAME_S, Heartbeat, numbered
+from realtime.run.watchdog import DREAM_GRACE_S, FIRST_FRAME_S, Heartbeat, numbered
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -76,8 +76,8 @@ def check_outputs(options: LiveOptions) -> None:
 
 
 def run_live(options: LiveOptions, settings) -> int:
-    from realtime.show.eventlog import remove, setup
-    from realtime.show.watchdog import numbered
+    from realtime.run.eventlog import remove, setup
+    from realtime.run.watchdog import numbered
 
     options = replace(options, record=numbered(options.record, options.run), log=numbered(options.log, options.run),
                       stats=numbered(options.stats, options.run))
@@ -96,7 +96,7 @@ def run_live(options: LiveOptions, settings) -> int:
     controls = None
     try:
         from realtime.commands.live_controls import open_controls
-        from realtime.show.config import tables
+        from realtime.config import tables
 
         controls = open_controls(options, tables(options.config) if options.config else {})
         return _run_live(options, settings, controls)
@@ -112,9 +112,9 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
     from realtime.commands.outputs import Outputs, quietly
     from realtime.dream.stream import DreamStream
     from realtime.media.sources import Latest
-    from realtime.show.loop import run, write_stats
-    from realtime.show.show import Show
-    from realtime.show.system import keep_freed_memory
+    from realtime.run.loop import run, write_stats
+    from realtime.steer.show import Show
+    from realtime.run.system import keep_freed_memory
 
     keep_freed_memory()  # before the first frame's buffers: no page faults per frame
     playlist = _playlist(options, settings)
@@ -164,8 +164,8 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
 def _playlist(options: LiveOptions, settings):
     if options.config is None:
         return None
-    from realtime.show.config import playlist as read_playlist
-    from realtime.show.playlist import NUMBERS
+    from realtime.config import playlist as read_playlist
+    from realtime.steer.playlist import NUMBERS
 
     playlist = read_playlist(options.config, {name: getattr(settings, name) for name in NUMBERS})
     if playlist:  # a scene's model, like --model, is a path or a name in the store
@@ -178,7 +178,7 @@ def _playlist(options: LiveOptions, settings):
 def _engines(options: LiveOptions, playlist) -> list:
     from realtime.commands.live_async import beside_display
     from realtime.dream.engine import Engine
-    from realtime.show.system import lowered
+    from realtime.run.system import lowered
 
     models = list(options.models)
     for scene in (playlist.scenes if playlist else []):

@@ -3,7 +3,7 @@
 `display_size` decides what the outputs show (the source's size, capped at 1920x1080, unless
 --display-size says; with --sync the processing size, as before); `run_async_live` builds the
 proxy, worker and display path around an opened stream and outputs and runs the loop
-(realtime.show.async_loop); `report` logs the summary of either mode.
+(realtime.run.async_loop); `report` logs the summary of either mode.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ SPIN_US = 1000  # onnxruntime's idle threads spin this long, then sleep (realtim
 
 def beside_display(below: bool) -> dict:
     """Engine options for a dream beside the display path. `below`: it runs at a lower priority than the
-    display (built with realtime.show.system.lowered): onnxruntime's default threads (on 2 cores,
+    display (built with realtime.run.system.lowered): onnxruntime's default threads (on 2 cores,
     1.3-1.4x the dreams of one thread); else one core left to the display and capture.
 
     Idle pool threads spin for SPIN_US, then sleep. Sleeping at once costs a wake-up per operator:
@@ -42,10 +42,10 @@ def beside_display(below: bool) -> dict:
 
 def run_async_live(options, stream, playlist, outputs, reader, controls, fps: float, display, wire=None):
     """`wire(show)` is told the show once it exists (the control page is wired to it)."""
-    from realtime.show.async_loop import run_async
-    from realtime.show.display import DisplayPath
-    from realtime.show.show import Show
-    from realtime.show.worker import DreamWorker, StreamProxy
+    from realtime.run.async_loop import run_async
+    from realtime.run.display import DisplayPath
+    from realtime.steer.show import Show
+    from realtime.run.worker import DreamWorker, StreamProxy
 
     proxy = StreamProxy(stream)
     show = Show(proxy, playlist, outputs.recorder, outputs.window)

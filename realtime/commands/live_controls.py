@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 
 from realtime.dream.params import live_params
-from realtime.show.control import COMMANDS
-from realtime.show.controls import Controls
+from realtime.steer.requests import COMMANDS
+from realtime.steer.controls import Controls
 from realtime.store import name_of
 
 log = logging.getLogger("deepdream.live")
@@ -21,13 +21,13 @@ def open_controls(options, config: dict) -> Controls:
         controls.remote = _remote(options.osc)
         where = str(options.config or "--midi")
         if "midi" in config or options.midi_port is not None:  # a bad table is said at start, used or not
-            from realtime.show.midi import open_midi, parse_mapping
+            from realtime.steer.midi import open_midi, parse_mapping
 
             mapping = parse_mapping(config.get("midi", {}), where)
             if options.midi_port is not None:
                 controls.midi = open_midi(options.midi_port, mapping, where)
         if "modulate" in config:
-            from realtime.show.modulate import open_sound
+            from realtime.steer.modulate import open_sound
 
             controls.sound = open_sound(options.audio, config["modulate"], str(options.config))
         elif options.audio is not None:
@@ -42,7 +42,7 @@ def _remote(address: str | None):
     if not address:
         return None
     from realtime.addresses import is_loopback, parse_address
-    from realtime.show.remote import Remote
+    from realtime.steer.remote import Remote
 
     host, port = parse_address(address, "--osc")
     remote = Remote(host, port)

@@ -51,12 +51,12 @@ class Outputs:
         self.recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb, video_format)
         self.sinks.append(self.recorder)
         if options.heartbeat is not None:
-            from realtime.show.watchdog import Heartbeat
+            from realtime.run.watchdog import Heartbeat
 
             self.heartbeat = Heartbeat(options.heartbeat)
             self.sinks.append(self.heartbeat)
         if options.log is not None:
-            from realtime.show.framelog import FrameLog
+            from realtime.run.framelog import FrameLog
 
             self.frame_log = FrameLog(options.log)
 

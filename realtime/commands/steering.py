@@ -2,7 +2,7 @@
 
 `Steering.of(job, fps)` reads the rows from the render's --config and the track they follow (--audio,
 else the clip's own sound), and `values(i)` gives frame i's parameters, computed in frame order from
-the track at i / fps seconds (realtime.show.modulate's rows, heard by realtime.show.features), so a
+the track at i / fps seconds (realtime.steer.modulate's rows, heard by realtime.steer.features), so a
 render, a resumed one and `--ray` chunks get the same numbers for the same frame. Without rows it
 steers nothing.
 """
@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from realtime.errors import UserError
-from realtime.show.features import WINDOW, Listener
-from realtime.show.modulate import Modulation, Row, parse_rows
+from realtime.steer.features import WINDOW, Listener
+from realtime.steer.modulate import Modulation, Row, parse_rows
 
 
 class Steering:
@@ -24,7 +24,7 @@ class Steering:
 
     @classmethod
     def of(cls, job, fps: float) -> "Steering":
-        from realtime.show.config import tables
+        from realtime.config import tables
 
         config = tables(job.config) if job.config is not None else {}
         rows = parse_rows(config["modulate"], str(job.config)) if "modulate" in config else []

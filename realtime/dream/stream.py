@@ -7,7 +7,7 @@ moving and static pixels), optionally zoomed, and laid on the new frame; then K 
 at one octave of the pyramid per frame when --octaves > 1. `--calm` fades the dream out while the
 scene moves. Feedback state, the live parameters and timing EMAs live on the object; callers change
 parameters with `set()` and read what it is doing from `figures()`. What steers it (a playlist,
-keys, OSC, pause) is the show's business (realtime.show.show), not the stream's.
+keys, OSC, pause) is the show's business (realtime.steer.show), not the stream's.
 """
 from __future__ import annotations
 

@@ -97,7 +97,7 @@ def run(reader, show, sinks, window=None, max_frames: int = 0, present=None, fra
     """Run until done; every sink (the recorder among them) is closed on the way out.
 
     `present` turns the dream into what the sinks show (side-by-side stereo, say); `controls`
-    (realtime.show.controls.Controls) brings OSC, the control page, MIDI and the sound's modulation,
+    (realtime.steer.controls.Controls) brings OSC, the control page, MIDI and the sound's modulation,
     applied before each frame (`fps`: the source's, for the sound's timing); `publish(status)` hears the
     show's figures after every frame (the HTTP viewer's /status.json and the control page)."""
     stats = LoopStats()

@@ -1,7 +1,7 @@
 """A dream that follows the sound: the config's [[modulate]] rows map what is heard onto parameters.
 
 A row: `param` (a live number of the table), `source` (level, bass, mid, treble, onset:
-realtime.show.features), `range = [LOW, HIGH]` within the parameter's own, `curve` (linear, or
+realtime.steer.features), `range = [LOW, HIGH]` within the parameter's own, `curve` (linear, or
 exponential for ranges that multiply, such as zoom or step size), `attack` and `release` (seconds
 to follow a rise and a fall; 0 follows at once). Per frame the source's feature (0..1) sets the
 parameter to LOW + (HIGH - LOW) * f (or LOW * (HIGH / LOW) ** f), smoothed. A parameter an operator
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from realtime.dream.params import live_numbers
 from realtime.errors import UserError
-from realtime.show.features import FEATURES, WINDOW, Listener
+from realtime.steer.features import FEATURES, WINDOW, Listener
 
 log = logging.getLogger("deepdream.live")
 LONGEST_S = 60.0  # an attack or release beyond a minute is a typo

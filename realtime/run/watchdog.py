@@ -36,7 +36,7 @@ class Heartbeat:
         self._dream = None
 
     def watch(self, dream) -> None:
-        """Also hold the beat to a dream worker's (realtime.show.worker.DreamWorker: `updates`,
+        """Also hold the beat to a dream worker's (realtime.run.worker.DreamWorker: `updates`,
         `dreaming_since()`): a dream may run DREAM_GRACE_S longer than a frame may take, the first
         (onnxruntime warming up) FIRST_FRAME_S more."""
         self._dream = dream

@@ -4,7 +4,7 @@
 its rule in the parameter table) and makes them that parser's defaults; `check(path)` checks the
 playlist, [midi] and [[modulate]] as the show would; `dump(parser, args)` writes the effective
 settings back as TOML (tomli-w: any name or path, control characters too, reads back the same).
-The file itself is read within bounds by realtime.show.tomlfile.
+The file itself is read within bounds by realtime.tomlfile.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import tomli_w
 
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STREAM
 from realtime.errors import UserError, reason, shown
-from realtime.show.tomlfile import read as _read
+from realtime.tomlfile import read as _read
 
 SKIP = {"help", "config", "print_config", "func", "command", "heartbeat", "run"}  # the last two: the watchdog's
 TABLES = {"scene", "crossfade", "midi", "modulate"}  # read by the playlist, MIDI and the sound, not as flags
@@ -65,7 +65,7 @@ def tables(path: Path) -> dict:
 
 def playlist(path: Path, base: dict):
     """The config's [[scene]] tables as a Playlist, or None when it has none."""
-    from realtime.show.playlist import Playlist, parse_scenes, seconds
+    from realtime.steer.playlist import Playlist, parse_scenes, seconds
 
     data = _read(path)
     try:
@@ -79,8 +79,8 @@ def playlist(path: Path, base: dict):
 
 def check(path: Path) -> None:
     """The tables as the show reads them, refused in one line now rather than when the show opens them."""
-    from realtime.show.midi import parse_mapping
-    from realtime.show.modulate import parse_rows
+    from realtime.steer.midi import parse_mapping
+    from realtime.steer.modulate import parse_rows
 
     playlist(path, {name: 0.0 for name in PARAMS if PARAMS[name].live})
     found = tables(path)

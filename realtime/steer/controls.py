@@ -1,8 +1,8 @@
 """Every way a show is steered from outside, gathered and applied between frames on the loop's thread.
 
-OSC messages (realtime.show.remote), the control page's requests (`submit`, called on an HTTP
-thread, which waits for the answer), MIDI (realtime.show.midi) and the sound's modulation
-(realtime.show.modulate) all end in realtime.show.control's `set_param` / `command`: one check,
+OSC messages (realtime.steer.remote), the control page's requests (`submit`, called on an HTTP
+thread, which waits for the answer), MIDI (realtime.steer.midi) and the sound's modulation
+(realtime.steer.modulate) all end in realtime.steer.requests's `set_param` / `command`: one check,
 one hold-and-release rule, whoever sends the change. `apply(show, stats)` runs after each shown
 frame; `modulate(show, t)` before each dream.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from realtime.errors import shown
 from realtime.media.control_api import NoAnswer
-from realtime.show.control import command, handle, set_param
+from realtime.steer.requests import command, handle, set_param
 
 log = logging.getLogger("deepdream.live")
 ANSWER_S = 10.0  # an HTTP request waits this long for the loop (a frame takes far less; a hung loop does not answer)

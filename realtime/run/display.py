@@ -8,7 +8,7 @@ display only adds this frame's motion; from up to NEAR frames back, along the pe
 since, already measured; from an older frame, one flow between the two, started from the per-frame
 flows since then composed: realtime.dream.chain), and the camera frame at the display size gets
 the detail, scaled up, laid on it. The camera stays sharp and on time; the dream sticks to
-what moves. Runs on the loop's thread; the worker (realtime.show.worker) never touches it.
+what moves. Runs on the loop's thread; the worker (realtime.run.worker) never touches it.
 """
 from __future__ import annotations
 

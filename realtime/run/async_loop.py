@@ -1,8 +1,8 @@
 """The asynchronous live loop: the display at the camera's rate, the dream beside it on its own thread.
 
-Every camera frame is shown as it arrives (realtime.show.display.DisplayPath: flow, carry the dream
+Every camera frame is shown as it arrives (realtime.run.display.DisplayPath: flow, carry the dream
 detail along it, compose at the display size) and offered to the dream worker
-(realtime.show.worker.DreamWorker), which dreams the newest frame as fast as the steps allow; its
+(realtime.run.worker.DreamWorker), which dreams the newest frame as fast as the steps allow; its
 finished dreams land on the display path. The show (playlist, keys, OSC, pause) steers a
 StreamProxy whose changes the worker applies between dreams. `AsyncStats` keeps both rates,
 latency, the age of the dream on screen, dropped frames and where each path's time goes.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from realtime.show.loop import LoopStats, frames, hud, running, steer
+from realtime.run.loop import LoopStats, frames, hud, running, steer
 
 
 def _percentiles(values) -> dict:
@@ -68,7 +68,7 @@ class AsyncStats(LoopStats):
 
 def run_async(reader, show, worker, display, sinks, window=None, max_frames: int = 0, present=None, frame_log=None,
               controls=None, publish=None, fps: float = 30.0) -> AsyncStats:
-    """As realtime.show.loop.run, for the asynchronous mode; every sink is closed on the way out, and the
+    """As realtime.run.loop.run, for the asynchronous mode; every sink is closed on the way out, and the
     worker stopped. `fps` is the source's: a lost camera's last frame is shown again at that rate."""
     stats = AsyncStats(worker=worker, reader=reader, display=display)
     shown, next_lost = None, 0.0

@@ -4,7 +4,7 @@ Two kinds: `set_param(show, name, value)` sets a live parameter of the table (re
 `model` (from 1) or `mix` (a layer), checked by the same rule as flags and TOML and then held against
 the playlist; `command(show, name, value)` runs one of COMMANDS. Both return what is now in force,
 or raise ValueError naming what is wrong. `handle(message, ...)` turns an OSC message (the address
-space is in realtime/show/remote.py) into those; a bad one is logged and dropped. Everything runs
+space is in realtime/steer/remote.py) into those; a bad one is logged and dropped. Everything runs
 on the loop's thread, between frames.
 """
 from __future__ import annotations
@@ -13,12 +13,12 @@ import logging
 
 from realtime.dream.params import canonical, live_params, on_off
 from realtime.errors import shown
-from realtime.show.remote import PREFIX
+from realtime.steer.remote import PREFIX
 
 log = logging.getLogger("deepdream.live")
 STATUS_KEYS = ("frame", "fps", "ms_per_step", "loss", *live_params(), "model", "model_name", "scene", "paused",
                "recording", "provider", "mix")
-RATE_KEYS = ("display_fps", "dream_hz")  # the asynchronous mode's (realtime.show.async_loop), when present
+RATE_KEYS = ("display_fps", "dream_hz")  # the asynchronous mode's (realtime.run.async_loop), when present
 COMMANDS = {  # name -> what its value is
     "pause": "on/off, or nothing to toggle", "record": "on/off, or nothing to toggle", "snapshot": "nothing",
     "scene": "a scene's number (from 1) or name", "next-scene": "nothing", "release": "nothing",

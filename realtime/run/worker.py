@@ -9,7 +9,7 @@ motions composed, realtime.dream.chain), carries the detail onto the newest fram
 meanwhile (so the display path only adds one frame's motion and keeps a steady time per frame;
 the same flow carries the feedback when the next dream takes that frame), and posts a
 `DreamUpdate` that `take()` hands back once. The worker runs below the display's priority
-(realtime.show.system). Nothing mutable crosses threads: frames, motions and details are handed
+(realtime.run.system). Nothing mutable crosses threads: frames, motions and details are handed
 off through a condition, changes through a queue, figures as frozen snapshots (`StreamProxy`).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from realtime.dream.flow import Flow, following
 from realtime.dream.pixels import frozen
 from realtime.dream.reproject import carrier, detail_of, padded
 from realtime.dream.stream import DreamStream
-from realtime.show.system import lower_this_thread
+from realtime.run.system import lower_this_thread
 
 log = logging.getLogger("deepdream.live")
 
@@ -116,7 +116,7 @@ class DreamWorker:
 
     def dreaming_since(self) -> float | None:
         """When the dream in flight began (time.monotonic()), None while waiting for a frame: the
-        watchdog's sign of life (realtime.show.watchdog.Heartbeat.watch)."""
+        watchdog's sign of life (realtime.run.watchdog.Heartbeat.watch)."""
         with self._cond:
             return self._since
 

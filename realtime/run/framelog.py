@@ -3,7 +3,7 @@
 Columns: wall-clock time (ISO 8601, UTC) and monotonic seconds, the displayed frame's index and
 its source frame's index, every live parameter in force, the loss and the ms per step; in the
 asynchronous mode also which dream update is on screen and how old it is (ms since its frame's capture);
-with --audio what the sound's features were (realtime.show.features).
+with --audio what the sound's features were (realtime.steer.features).
 
 Days-long runs: past `max_mb` the log goes on in FILE.part2.csv, FILE.part3.csv, ... (each with
 the header; nothing is ever deleted: it is experiment data). A failing write (a full disk) stops
@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from realtime.dream.params import STREAM
-from realtime.show.features import FEATURES
+from realtime.steer.features import FEATURES
 from realtime.errors import UserError
 
 log = logging.getLogger("deepdream.live")
@@ -47,7 +47,7 @@ class FrameLog:
         self.writer.writerow(COLUMNS)
 
     def __call__(self, frame, status: dict, index: int, dreamed: bool = True) -> None:
-        """One row: `status` is the show's (realtime.show.show.Show.status); `dreamed` False while paused
+        """One row: `status` is the show's (realtime.steer.show.Show.status); `dreamed` False while paused
         (the frame shown again, so no loss and no time per step)."""
         if self.failed:
             return

@@ -35,7 +35,7 @@ class Show:
         self._refused: set[str] = set()  # what a scene asked and the stream refused, said once
         self.base = dict(stream.figures().values)  # each parameter's value without the sound: flags, then scenes
         self._modulated: set[str] = set()  # what the sound moved at the last frame
-        self.levels: dict = {}  # what the sound's features are (realtime.show.features), for status
+        self.levels: dict = {}  # what the sound's features are (realtime.steer.features), for status
         start = stream.figures().settings.flow
         self.flow_method = start if start != "off" else "dis"  # what "flow on" means
 

@@ -4,7 +4,7 @@ The config's `[midi]` table maps a control change to a live parameter and a rang
 0.98, 1.05]` (0..127 spread over 0.98..1.05; a range may run downwards, and must lie within the
 parameter's own), and a note to a command, `note36 = "snapshot"` (`pause`, `record`, `snapshot`,
 `next-scene`, `release`, `scene 2`, `scene calm`). `MidiInput.requests()`, called between frames,
-turns what the port received into the same requests as the control page's (realtime.show.controls),
+turns what the port received into the same requests as the control page's (realtime.steer.controls),
 so MIDI holds a parameter as OSC does. `parse_mapping` checks the table, `open_midi` opens the port (mido with
 python-rtmidi, the `[midi]` extra): each problem is one line at start. `deepdream midi-learn` prints
 the number of whatever is touched.
@@ -17,7 +17,7 @@ import re
 from realtime.dream.params import live_numbers
 from realtime.errors import UserError, reason
 from realtime.install import pip_install
-from realtime.show.controls import Request
+from realtime.steer.controls import Request
 
 log = logging.getLogger("deepdream.live")
 NOTE_COMMANDS = ("pause", "record", "snapshot", "next-scene", "release")  # and "scene N|NAME"

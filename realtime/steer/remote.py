@@ -7,7 +7,7 @@ change halfway through a frame and need no lock. A bundle with a time tag is app
 dropped: the show goes on.
 
 Address space (all under /deepdream; scenes and models count from 1, as in the HUD):
-  /deepdream/set NAME VALUE        set a live parameter (realtime.show.control.parameters()); /deepdream/NAME too
+  /deepdream/set NAME VALUE        set a live parameter (realtime.steer.requests.parameters()); /deepdream/NAME too
   /deepdream/scene N|NAME          jump to a playlist scene (and give every parameter back to the playlist)
   /deepdream/release               give parameters set over OSC back to the playlist
   /deepdream/pause [0|1]           pause / resume (no argument: toggle)
