@@ -27,7 +27,7 @@ import numpy as np
 from live import SIZES, run_beside
 from timing import MODEL_HELP, model_or_exit
 
-from realtime.commands.live_async import beside_display
+from realtime.run.mode import beside_display
 from realtime.dream.chain import Chain
 from realtime.dream.engine import Engine
 from realtime.dream.reproject import fit

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.commands.live_async import beside_display
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink
 from realtime.media.sources import CaptureSource, Latest
-from realtime.run.async_loop import run_async
 from realtime.run.display import DisplayPath
+from realtime.run.loop import run
+from realtime.run.mode import beside_display
+from realtime.run.steps import BesideDisplay
 from realtime.steer.show import Show
 from realtime.run.system import lowered
 from realtime.run.worker import DreamWorker, StreamProxy
@@ -65,8 +66,8 @@ def live_figures(open_engine, clip: Path, processing, display, frames: int) -> d
         def write(self, frame):
             self.frames.append(None)
 
-    stats = run_async(reader, Show(proxy), DreamWorker(stream, proxy), DisplayPath(processing, display, 4),
-                      [Counting()], max_frames=frames, fps=source.fps)
+    stats = run(reader, Show(proxy), [Counting()], max_frames=frames, fps=source.fps,
+                step=BesideDisplay(DreamWorker(stream, proxy), DisplayPath(processing, display, 4)))
     reader.close()
     s = stats.summary(Show(proxy))
     return {"size": f"{processing[0]}x{processing[1]}", "display": f"{display[0]}x{display[1]}",

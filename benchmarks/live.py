@@ -23,7 +23,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.commands.live_async import beside_display
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.dream.reproject import fit
@@ -31,9 +30,10 @@ from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Latest
-from realtime.run.async_loop import run_async
 from realtime.run.display import DisplayPath
 from realtime.run.loop import run
+from realtime.run.mode import beside_display
+from realtime.run.steps import BesideDisplay
 from realtime.steer.show import Show
 from realtime.run.system import keep_freed_memory, lowered
 from realtime.run.worker import DreamWorker, StreamProxy
@@ -74,8 +74,8 @@ def run_beside(engine, clip, size, display, frames, fade=4, record=False, loop=T
     outs = sinks(record, source.fps, display) + ([keep] if keep is not None else [])
     indices = []
     path = DisplayPath(size, display, fade) if path is None else path
-    stats = run_async(reader, show, DreamWorker(stream, proxy), path, outs,
-                      max_frames=frames, frame_log=lambda frame, *_: indices.append(frame.index), fps=source.fps)
+    stats = run(reader, show, outs, max_frames=frames, frame_log=lambda frame, *_: indices.append(frame.index),
+                fps=source.fps, step=BesideDisplay(DreamWorker(stream, proxy), path))
     reader.close()
     return stats.summary(show), indices
 

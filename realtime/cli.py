@@ -113,6 +113,14 @@ def _models(args) -> int:
     return 0
 
 
+def _service(args) -> int:
+    from realtime.commands import service
+
+    if args.verb == "install":
+        return service.install(args.config, args.name, args.force, args.start)
+    return service.status(args.name) if args.verb == "status" else service.remove(args.name)
+
+
 def _render(args) -> int:
     import signal
     import threading
@@ -164,7 +172,7 @@ def main(argv=None) -> int:
 
 
 COMMANDS = {"export": _export, "dream": _dream, "gallery": _gallery, "live": _live, "render": _render,
-            "doctor": _doctor, "midi-learn": _midi_learn, "models": _models}
+            "doctor": _doctor, "midi-learn": _midi_learn, "models": _models, "service": _service}
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Installation settings in TOML: any `live` flag as a key (dashes or underscores), flags override it.
 
-`apply(parser, path)` checks every key and value against the `live` parser's own flags (a number by
-its rule in the parameter table) and makes them that parser's defaults; `check(path)` checks the
+`apply(parser, path)` checks every key and value against the settings the command's flags were built
+from (realtime.flags.add_settings: a number by its rule in the parameter table, a switch, text) and
+makes them that parser's defaults (argparse's set_defaults, so flags given still win); `check(path)` checks the
 playlist, [midi] and [[modulate]] as the show would; `dump(parser, args)` writes the effective
 settings back as TOML (tomli-w: any name or path, control characters too, reads back the same).
 The file itself is read within bounds by realtime.tomlfile.
@@ -14,47 +15,54 @@ from pathlib import Path
 
 import tomli_w
 
-from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STREAM
+from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STREAM, Param
 from realtime.errors import UserError, reason, shown
+from realtime.flags import Option
 from realtime.tomlfile import read as _read
 
-SKIP = {"help", "config", "print_config", "func", "command", "heartbeat", "run"}  # the last two: the watchdog's
 TABLES = {"scene", "crossfade", "midi", "modulate"}  # read by the playlist, MIDI and the sound, not as flags
 
 
 PARAMS = {p.name: p for p in STREAM + LIVE + OUTPUT + CLUSTER}
 
 
-def _actions(parser: argparse.ArgumentParser) -> dict:
-    return {a.dest: a for a in parser._actions if a.dest not in SKIP}  # argparse lists its actions nowhere else
+def settings(parser: argparse.ArgumentParser) -> dict:
+    """The keys a command's --config file takes, by name: the settings its flags were built from
+    (realtime.flags.add_settings), parameters of the table and Options."""
+    return {s.name: s for s in getattr(parser, "settings", ())}
 
 
 def apply(parser: argparse.ArgumentParser, path: Path, also: argparse.ArgumentParser | None = None) -> None:
-    """The file's keys as `parser`'s defaults. Keys that only `also` knows (live's, in a file a render shares
-    with the show) are passed over with one note; a key neither knows is an error naming it."""
+    """The file's keys, checked, as `parser`'s defaults (set_defaults: flags given still win). Keys that only
+    `also` knows (live's, in a file a render shares with the show) are passed over with one note; a key
+    neither knows is an error naming it."""
     data = _read(path)
-    actions = _actions(parser)
-    elsewhere = set(_actions(also)) - set(actions) if also is not None else set()
+    known = settings(parser)
+    others = settings(also) if also is not None else {}
     defaults, passed = {}, []
     for key, value in data.items():
+        name = key.replace("-", "_")
         if key in TABLES:
             continue
-        dest = key.replace("-", "_")
-        if dest in elsewhere:
+        if name in others and name not in known:
             passed.append(key)
             continue
-        if also is not None and dest == "model" and isinstance(value, list) and value:
+        if name not in known:
+            raise UserError(f"{path}: unknown setting {shown(key)}; settings are the {parser.prog.split()[-1]} flags: "
+                            + ", ".join(sorted(a.replace("_", "-") for a in known)))
+        if _many(others.get(name)) and not _many(known[name]) and isinstance(value, list) and value:
             if len(value) > 1:  # live's list of models, in a file the render shares with the show
                 passed.append(f"the models after the first ({', '.join(map(str, value[1:]))})")
             value = value[0]
-        if dest not in actions:
-            raise UserError(f"{path}: unknown setting {shown(key)}; settings are the {parser.prog.split()[-1]} flags: "
-                            + ", ".join(sorted(a.replace("_", "-") for a in actions)))
-        defaults[dest] = _convert(actions[dest], value, f"{path}: {key}")
+        defaults[name] = _convert(known[name], value, f"{path}: {key}")
     ignored = passed + [f"[{t}]" for t in ("scene", "midi") if also is not None and t in data]
     if ignored:
         print(f"note: {path}: {', '.join(ignored)} steer a live show; {parser.prog} leaves them", file=sys.stderr)
     parser.set_defaults(**defaults)
+
+
+def _many(setting) -> bool:
+    return isinstance(setting, Option) and setting.kind == "list"
 
 
 def tables(path: Path) -> dict:
@@ -90,32 +98,31 @@ def check(path: Path) -> None:
         parse_rows(found["modulate"], str(path))
 
 
-def _convert(action, value, where: str):
-    if action.nargs == 0:  # a switch (store_true, store_false)
+def _convert(setting, value, where: str):
+    """A TOML value as its setting holds it: a number by its row's rule, a switch true or false, text as text."""
+    if getattr(setting, "kind", "") in ("bool", "switch"):
         if not isinstance(value, bool):
             raise UserError(f"{where} must be true or false, got {shown(value)}")
         return value
-    if isinstance(action, argparse._AppendAction):  # no public name tells an appending flag
-        items = value if isinstance(value, list) else [value]
-        return [_one(action, v, where) for v in items]
-    if action.dest in PARAMS:  # the TOML value as it is typed, by the table's rule
-        param = PARAMS[action.dest]
+    if isinstance(setting, Param):  # the TOML value as it is typed, by the table's rule
         try:
-            return param.check(value)
+            return setting.check(value)
         except ValueError as exc:
-            raise UserError(f"{where}: {reason(exc, 200).removeprefix(param.key + ' ')}") from None
-    return _one(action, value, where)
+            raise UserError(f"{where}: {reason(exc, 200).removeprefix(setting.key + ' ')}") from None
+    if setting.kind == "list":
+        return [_one(setting, v, where) for v in (value if isinstance(value, list) else [value])]
+    return _one(setting, value, where)
 
 
-def _one(action, value, where: str):
+def _one(option: Option, value, where: str):
     if isinstance(value, (dict, list)):
         raise UserError(f"{where}: expected a single value, got {shown(value)}")
     try:
-        converted = action.type(str(value)) if action.type else str(value)
-    except (argparse.ArgumentTypeError, ValueError) as exc:
-        raise UserError(f"{where}: bad value {shown(value)} ({reason(exc)})") from None
-    if action.choices and converted not in action.choices:
-        raise UserError(f"{where}: {shown(value)} is not one of {', '.join(map(str, action.choices))}")
+        converted = option.param.parse(str(value)) if option.param else str(value)
+    except ValueError as exc:
+        raise UserError(f"{where}: bad value {shown(value)} ({reason(exc).removeprefix(option.param.key + ' ')})") from None
+    if option.choices and converted not in option.choices:
+        raise UserError(f"{where}: {shown(value)} is not one of {', '.join(map(str, option.choices))}")
     return converted
 
 
@@ -123,7 +130,7 @@ def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path |
     """The effective settings as TOML; with the config `path` (checked first), its playlist, [midi] and
     [[modulate]] too. Keys come before the tables: a key after a table header would belong to it."""
     lines = ["# deepdream live settings (deepdream live --config FILE.toml)"]
-    for dest in _actions(parser):
+    for dest in settings(parser):
         value, key = getattr(args, dest, None), dest.replace("_", "-")
         lines.append(f"# {key} = (not set)" if value is None else _toml({key: _plain(value)}))
     if path is not None:

@@ -10,7 +10,7 @@ import difflib
 
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
 from realtime.dream.runtime import PROVIDER_CHOICES
-from realtime.flags import GALLERY, SEED, add_params, flag_type
+from realtime.flags import GALLERY, SEED, Option, add_params, add_settings, flag_type
 from realtime.install import pip_install
 from realtime.store import DEFAULT as DEFAULT_MODEL, GALLERY as GALLERY_MODEL
 
@@ -22,13 +22,17 @@ class Parser(argparse.ArgumentParser):
     nearest flag named for a mistyped one; no abbreviations (`--weight` would quietly be `--weights`)."""
 
     def __init__(self, *args, **kwargs):
+        self.flags: list[str] = []  # every option string added, for the nearest to a mistyped one
         super().__init__(*args, allow_abbrev=False, **kwargs)
+
+    def add_argument(self, *names, **kwargs):
+        self.flags += [name for name in names if name.startswith("-")]
+        return super().add_argument(*names, **kwargs)
 
     def error(self, message: str):
         unknown = message.removeprefix("unrecognized arguments: ")
         if unknown != message:
-            flags = [s for a in self._actions for s in a.option_strings]
-            near = difflib.get_close_matches(unknown.split()[0].split("=")[0], flags, n=1)
+            near = difflib.get_close_matches(unknown.split()[0].split("=")[0], self.flags, n=1)
             message += f" (did you mean {near[0]}?)" if near else ""
         self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
@@ -69,45 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
            output="sheet image (.png)", model=f"a mix model up to mixed10, by name or path (default: {GALLERY_MODEL})")
 
     p = sub.add_parser("live", help="webcam (or clip) -> dream -> screen, in real time, with feedback")
-    p.add_argument("--source", default="webcam:0", help="webcam:N (or webcam:/dev/videoN), a video or image file, "
-                   "or synthetic (default webcam:0)")
-    p.add_argument("--fallback", help="source to use if --source cannot be opened at start (e.g. synthetic)")
-    p.add_argument("--loop", action="store_true", help="loop a video file")
-    p.add_argument("--model", action="append", help="a model's name in the store or a .onnx path; repeat to cycle "
-                   f"with 'm' ({DEFAULT_HELP})")
-    add_params(p, STREAM)
-    add_params(p, LIVE)
-    p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
-    p.add_argument("--fullscreen", action="store_true")
-    p.add_argument("--record", help="record every displayed frame to this .mp4")
-    add_params(p, OUTPUT)
-    p.add_argument("--stats", help="write fps, ms_per_step, latency_ms and frames here as JSON at exit")
-    p.add_argument("--snapshots", default=".", help="folder for snapshots and key-started recordings")
-    p.add_argument("--guide", help="guide image: dream toward its features (needs --mix models)")
-    p.add_argument("--serve", metavar="[HOST:]PORT", help="also serve an MJPEG stream and a viewer page over HTTP "
-                   "(127.0.0.1 unless a host is given)")
-    p.add_argument("--token", help="secret every HTTP request must carry as ?token=... (required beyond loopback)")
-    p.add_argument("--stereo", action="store_true", help="side-by-side frames for a headset")
-    p.add_argument("--pipe", action="store_true", help="raw RGB24 frames to stdout (size on stderr)")
-    p.add_argument("--virtualcam", action="store_true", help="also send frames to a virtual webcam "
-                   f"({pip_install('virtualcam')})")
-    p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
-    p.add_argument("--log", help="experiment log: one CSV row per displayed frame (times, frame indices, "
-                   "every parameter, loss, ms per step)")
-    p.add_argument("--seed", type=flag_type(SEED), help="reproducible runs: with a video file, every frame in order "
-                   "(not real time)")
-    p.add_argument("--config", help="TOML file with any of these flags as keys (flags given here win)")
-    p.add_argument("--print-config", action="store_true", help="print the effective settings as TOML and exit")
-    p.add_argument("--osc", metavar="[HOST:]PORT", help="remote control over OSC (127.0.0.1 unless a host is given); "
-                   "addresses in the README")
-    p.add_argument("--midi", dest="midi_port", nargs="?", const="", metavar="PORT", help="steer from a MIDI controller (the first input "
-                   "port unless one is named), mapped by the config's [midi] table "
-                   f"({pip_install('midi')})")
-    p.add_argument("--audio", nargs="?", const="default", metavar="DEVICE|FILE", help="the sound that moves the "
-                   "config's [[modulate]] rows: an input device (name or number; default: the system's), or a sound "
-                   f"or video file played along ({pip_install('audio')} for a device)")
-    p.add_argument("--event-log", help="also write what the loop says, with timestamps, to this file "
-                   "(rotated at 10 MiB, 5 kept)")
+    add_settings(p, live_settings())
     p.add_argument("--heartbeat", help=argparse.SUPPRESS)  # the watchdog's, for the loop it supervises
     p.add_argument("--run", type=int, default=1, help=argparse.SUPPRESS)  # the watchdog's run number
     parser.live_parser = p
@@ -115,14 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="dream every frame of a clip offline, with the live loop's dream")
     p.add_argument("input", help="video file")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
-    p.add_argument("--model", help=f"a model's name in the store or a .onnx path ({DEFAULT_HELP})")
-    add_params(p, STREAM, defaults={"size": None})
-    add_params(p, OUTPUT)
-    p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
-    p.add_argument("--config", help="TOML file with any of these flags as keys (flags given here win) and "
-                   "[[modulate]] rows: the dream follows the sound")
-    p.add_argument("--audio", metavar="FILE", help="the sound the [[modulate]] rows follow (default: the clip's own)")
-    _add_cluster_flags(p)
+    add_settings(p, render_settings(), defaults={"size": None})
 
     p = sub.add_parser("doctor", help="what this machine has for dreaming (onnxruntime build, GPU, CUDA libraries, "
                        "cameras, disk) and a timed dream on each provider: one line per finding, for a bug report")
@@ -138,7 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = p.add_subparsers(dest="verb")
     add = verbs.add_parser("add", help="check that FILE.onnx is a deepdream-live model, then copy it into the store")
     add.add_argument("file", help="a model exported elsewhere (deepdream export)")
+    _service(sub)
     return parser
+
+
+def _service(sub) -> None:
+    """`service install|status|remove`: a show started at boot and restarted (realtime/commands/service.py)."""
+    p = sub.add_parser("service", help="start a show with the system and keep it running: a systemd user unit "
+                       "(on macOS and Windows: the launchd agent or Task Scheduler command, printed)")
+    verbs = p.add_subparsers(dest="verb", required=True)
+    install = verbs.add_parser("install", help="write and enable deepdream-NAME.service running live --config FILE")
+    install.add_argument("--config", required=True, help="the show's TOML file (its `watchdog`, else 30 s)")
+    install.add_argument("--name", help="NAME (default: the config's file name without .toml)")
+    install.add_argument("--start", action="store_true", help="also (re)start it now")
+    install.add_argument("--force", action="store_true", help="replace a unit of that name not written here")
+    for verb, summary in (("status", "state, since when, restarts"), ("remove", "stop, disable and delete it")):
+        verbs.add_parser(verb, help=summary).add_argument("--name", help="NAME (default: the only one installed)")
 
 
 def _still(sub, name: str, summary: str, table, *, output: str, model: str):
@@ -152,11 +126,63 @@ def _still(sub, name: str, summary: str, table, *, output: str, model: str):
     return p
 
 
-def _add_cluster_flags(p) -> None:
-    """`render --ray`: chunks of the clip as Ray tasks (realtime/commands/cluster.py)."""
-    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
-                   help="dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster")
-    add_params(p, CLUSTER)
+def live_settings() -> tuple:
+    """`live`'s flags, in --help's order: the table's numbers and the Options; all but config and
+    print-config are --config keys too."""
+    return (
+        Option("source", "webcam:N (or webcam:/dev/videoN), a video or image file, or synthetic (default webcam:0)",
+               default="webcam:0"),
+        Option("fallback", "source to use if --source cannot be opened at start (e.g. synthetic)"),
+        Option("loop", "loop a video file", "switch"),
+        Option("model", "a model's name in the store or a .onnx path; repeat to cycle with 'm' "
+               f"({DEFAULT_HELP})", "list"),
+        *STREAM, *LIVE,
+        Option("headless", "no window (servers, tests)", "switch"),
+        Option("fullscreen", None, "switch"),
+        Option("record", "record every displayed frame to this .mp4"),
+        *OUTPUT,
+        Option("stats", "write fps, ms_per_step, latency_ms and frames here as JSON at exit"),
+        Option("snapshots", "folder for snapshots and key-started recordings", default="."),
+        Option("guide", "guide image: dream toward its features (needs --mix models)"),
+        Option("serve", "also serve an MJPEG stream and a viewer page over HTTP (127.0.0.1 unless a host is given)",
+               reads={"metavar": "[HOST:]PORT"}),
+        Option("token", "secret every HTTP request must carry as ?token=... (required beyond loopback)"),
+        Option("stereo", "side-by-side frames for a headset", "switch"),
+        Option("pipe", "raw RGB24 frames to stdout (size on stderr)", "switch"),
+        Option("virtualcam", f"also send frames to a virtual webcam ({pip_install('virtualcam')})", "switch"),
+        Option("provider", "auto, cpu or cuda", default="auto", choices=PROVIDER_CHOICES),
+        Option("log", "experiment log: one CSV row per displayed frame (times, frame indices, every parameter, "
+               "loss, ms per step)"),
+        Option("seed", "reproducible runs: with a video file, every frame in order (not real time)", param=SEED),
+        Option("config", "TOML file with any of these flags as keys (flags given here win)", file=False),
+        Option("print_config", "print the effective settings as TOML and exit", "switch", file=False),
+        Option("osc", "remote control over OSC (127.0.0.1 unless a host is given); addresses in the README",
+               reads={"metavar": "[HOST:]PORT"}),
+        Option("midi_port", "steer from a MIDI controller (the first input port unless one is named), mapped by the "
+               f"config's [midi] table ({pip_install('midi')})", flag="--midi",
+               reads={"nargs": "?", "const": "", "metavar": "PORT"}),
+        Option("audio", "the sound that moves the config's [[modulate]] rows: an input device (name or number; "
+               "default: the system's), or a sound or video file played along "
+               f"({pip_install('audio')} for a device)", reads={"nargs": "?", "const": "default",
+                                                                "metavar": "DEVICE|FILE"}),
+        Option("event_log", "also write what the loop says, with timestamps, to this file (rotated at 10 MiB, 5 kept)"),
+    )
+
+
+def render_settings() -> tuple:
+    """`render`'s flags after its input and output; `--ray` runs chunks of the clip as Ray tasks
+    (realtime/commands/cluster.py)."""
+    return (
+        Option("model", f"a model's name in the store or a .onnx path ({DEFAULT_HELP})"),
+        *STREAM, *OUTPUT,
+        Option("provider", "auto, cpu or cuda", default="auto", choices=PROVIDER_CHOICES),
+        Option("config", "TOML file with any of these flags as keys (flags given here win) and [[modulate]] rows: "
+               "the dream follows the sound", file=False),
+        Option("audio", "the sound the [[modulate]] rows follow (default: the clip's own)", reads={"metavar": "FILE"}),
+        Option("ray", "dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster",
+               reads={"nargs": "?", "const": "local", "metavar": "ADDRESS"}),
+        *CLUSTER,
+    )
 
 
 def _version() -> str:

@@ -1,7 +1,14 @@
-"""Shared fixtures: the test data folder (tests/data), one random-weights InceptionV3 per session (TensorFlow
-only), and the ways tests run and wait for `deepdream` processes without timing them (no sleeps as hand-offs)."""
+"""Shared fixtures: the test data folder (tests/data), the tiny model (tests/tiny.py: no TensorFlow), one
+random-weights InceptionV3 per session (TensorFlow only), and the ways tests run and wait for `deepdream`
+processes without timing them (no sleeps as hand-offs).
+
+Two tiers (tests/fast_tier.py): a test that exports a model or runs TensorFlow is marked `export`, one that starts
+a child process `child`, Ray `ray`, Chromium `browser`, by its fixtures or by hand; `pytest --fast`
+(`scripts/test --fast`) runs the rest."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -20,6 +27,7 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 TESTDATA = Path(__file__).resolve().parent / "data"  # carried in the repository: see data/README.md
+pytest_plugins = ["fast_tier"]  # the two tiers: `--fast`, the marks its fixtures give a test, and the guard
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -31,6 +39,52 @@ def empty_model_store(tmp_path_factory):
 @pytest.fixture(scope="session")
 def testdata() -> Path:
     return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A model with the exported models' contract (tests/tiny.py) for the tests where InceptionV3 is not the point,
+    named as random_model is (the store's default name), so the one stands in for the other."""
+    from tiny import write
+
+    return write(tmp_path_factory.mktemp("tiny") / "inception_mixed3_mixed5.onnx")
+
+
+@pytest.fixture
+def tiny_store(tiny_model, tmp_path, monkeypatch) -> Path:
+    """A model store (DEEPDREAM_MODELS, for this test and the processes it starts) holding the tiny model under the
+    default name: commands find it without --model."""
+    for path in (tiny_model, tiny_model.with_suffix(".json")):
+        shutil.copy(path, tmp_path / path.name)
+    monkeypatch.setenv("DEEPDREAM_MODELS", str(tmp_path))
+    return tmp_path
+
+
+def deepdream(*args, block=(), env=None, timeout: float = 300, text: bool = True,
+              **kwargs) -> subprocess.CompletedProcess:
+    """`deepdream ARGS` in a child process (mark the test `child`): what it said (text, unless `text` is False)
+    and its exit code. `block`: modules made unimportable there (an installation without them); `env`: added to
+    this one's; the rest goes to subprocess.run (cwd, input)."""
+    argv = [str(a) for a in args]
+    run = ["-m", "realtime.cli", *argv] if not block else [
+        "-c", f"import sys; sys.modules.update(dict.fromkeys({list(block)!r})); from realtime.cli import main; "
+              f"sys.exit(main({argv!r}))"]
+    return subprocess.run([sys.executable, *run], capture_output=True, text=text, timeout=timeout,
+                          env={**os.environ, **(env or {})}, **kwargs)
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    """`deepdream ARGS` run here (realtime.cli.main) with what it prints captured, as `deepdream(...)` answers:
+    for tests whose point is the exit code and the words, not the process around them (the fast tier)."""
+    from realtime.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="session")
@@ -206,9 +260,9 @@ class Running:
 
 
 @pytest.fixture
-def served(random_model):
+def served(tiny_model):
     """`deepdream live --serve` on the synthetic source, token s3cret, on a port the server chose: the base URL."""
-    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "128x96", "--headless",
+    live = Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "128x96", "--headless",
                    "--serve", "127.0.0.1:0", "--token", "s3cret")
     port = live.wait_for(r"viewer at http://127\.0\.0\.1:(\d+)/").group(1)
     base = f"http://127.0.0.1:{port}"

@@ -1,8 +1,6 @@
-"""The asynchronous live mode: the display at the camera's rate, the dream beside it (realtime.run.async_loop)."""
+"""The asynchronous live mode: the display at the camera's rate, the dream beside it (realtime.run.steps.BesideDisplay)."""
 import csv
 import json
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -12,17 +10,17 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import wait_until
+from conftest import deepdream, wait_until
 from realtime.dream.flow import Motion
 from realtime.dream.reproject import Fade, carrier, fit
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
-from realtime.run.async_loop import run_async
 from realtime.steer.requests import status_pairs
 from realtime.run.display import NEAR, DisplayPath
-from realtime.run.loop import hud
+from realtime.run.loop import hud, run
+from realtime.run.steps import BesideDisplay
 from realtime.steer.show import Show
 from realtime.run.worker import DreamUpdate, DreamWorker, StreamProxy
 
@@ -106,7 +104,7 @@ def test_a_slow_dream_leaves_the_display_at_the_source_rate():
     worker.close = lambda: (gate.release(2), closing())  # the dream in flight at the end may finish
     reader = Latest(ListFrames([SyntheticSource((160, 120)).render(i) for i in range(60)]), lockstep=True)
     sink = EveryNth(gate, 15, worker=worker)  # each dream lasts 15 shown frames
-    stats = run_async(reader, show, worker, path, [sink], max_frames=60)
+    stats = run(reader, show, [sink], max_frames=60, step=BesideDisplay(worker, path))
     reader.close()
     s = stats.summary(show)
     assert s["frames"] == 60 and s["dropped_frames"] == 0  # every camera frame shown as it came
@@ -129,7 +127,7 @@ def test_the_rates_are_the_shows_not_the_wait_for_the_last_dream_at_the_end():
     closing = worker.close
     worker.close = lambda: (gate.release(2), closing())  # the dream of frame 0 ends only once the show has
     reader = Latest(ListFrames([SyntheticSource((160, 120)).render(i) for i in range(30)]), lockstep=True)
-    stats = run_async(reader, show, worker, path, [ListSink()], max_frames=30)
+    stats = run(reader, show, [ListSink()], max_frames=30, step=BesideDisplay(worker, path))
     reader.close()
     s = stats.summary(show)
     assert finished and stats.stopped < finished[0]  # the show's clock stopped before that dream ended
@@ -144,8 +142,8 @@ def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_siz
     reader = Latest(source, lockstep=True)  # a file beside the dream: every frame shown (realtime.commands.live)
     closing = worker.close
     worker.close = lambda: (gate.release(2), closing())
-    stats = run_async(reader, show, worker, path, [VideoSink(tmp_path / "out.mp4", source.fps, (480, 360)),
-                                                   EveryNth(gate, 10, worker=worker)], fps=source.fps)
+    stats = run(reader, show, [VideoSink(tmp_path / "out.mp4", source.fps, (480, 360)), EveryNth(gate, 10, worker=worker)],
+                fps=source.fps, step=BesideDisplay(worker, path))
     reader.close()
     cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
     assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
@@ -331,6 +329,7 @@ def test_the_worker_lands_its_dream_on_the_newest_frame_offered_meanwhile():
         wait_until(lambda: worker.updates >= 1, what="the dream")
         update = worker.take()
     finally:
+        gate.release(100)  # the next dream (on frame 4) waits on the gate too: let it end, so close() need not wait
         worker.close()
     assert update.index == 0 and update.frame is procs[-1]  # made from frame 0, aligned with frame 4
     assert stripes_shift(update.detail) == pytest.approx(8, abs=1)  # carried with the pan
@@ -478,7 +477,7 @@ def test_camera_loss_keeps_the_last_frame_and_the_worker_dreaming():
         if len(lost) >= 5 and lost[-1] - lost[0] >= 3:
             source.back.set()  # plugged in again once the show has gone on a while without it
 
-    stats = run_async(Latest(source, retry_s=0.05), show, worker, path, [ListSink()], frame_log=log)
+    stats = run(Latest(source, retry_s=0.05), show, [ListSink()], frame_log=log, step=BesideDisplay(worker, path))
     lost_updates = [update for lost, update in seen if lost]
     assert stats.lost_frames >= 5 and len(lost_updates) == stats.lost_frames
     assert lost_updates[-1] - lost_updates[0] >= 3  # new dreams kept landing while the camera was gone
@@ -496,19 +495,19 @@ def test_pause_holds_the_picture_and_stops_the_worker():
                 self.updates = worker.updates
 
     sink = Pausing()
-    run_async(Latest(SyntheticSource((160, 120), fps=30)), show, worker, path, [sink], max_frames=30)
+    run(Latest(SyntheticSource((160, 120), fps=30)), show, [sink], max_frames=30, step=BesideDisplay(worker, path))
     assert all(np.array_equal(f, sink.frames[9]) for f in sink.frames[10:])
     assert worker.updates <= sink.updates + 2  # the dream in flight and the frame offered before may finish
     assert not np.array_equal(sink.frames[0], sink.frames[9])
 
 
-def test_live_cli_shows_at_the_display_size_and_writes_the_async_stats(tmp_path, random_model, testdata):
+@pytest.mark.child
+def test_live_cli_shows_at_the_display_size_and_writes_the_async_stats(tmp_path, tiny_model, testdata):
     out, stats, log = tmp_path / "rec.mp4", tmp_path / "stats.json", tmp_path / "log.csv"
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source",
-                             str(testdata / "pan_coffee_320x240.mp4"), "--loop", "--model", str(random_model),
-                             "--size", "160x120", "--display-size", "320x240", "--headless", "--frames", "20",
-                             "--record", str(out), "--stats", str(stats), "--log", str(log)],
-                            capture_output=True, text=True, timeout=300)
+    result = deepdream("live", "--source",
+                       str(testdata / "pan_coffee_320x240.mp4"), "--loop", "--model", str(tiny_model),
+                       "--size", "160x120", "--display-size", "320x240", "--headless", "--frames", "20",
+                       "--record", str(out), "--stats", str(stats), "--log", str(log), timeout=300)
     assert result.returncode == 0, result.stderr
     cap = cv2.VideoCapture(str(out))
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 20 and cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
@@ -524,7 +523,7 @@ def test_live_cli_shows_at_the_display_size_and_writes_the_async_stats(tmp_path,
 
 
 def test_the_display_size_is_the_sources_capped_at_1080p_and_sync_keeps_the_processing_size():
-    from realtime.commands.live_async import display_size
+    from realtime.run.display import display_size
 
     camera = SimpleNamespace(size=(3840, 2160))
     assert display_size(None, False, camera, (640, 360)) == (1920, 1080)
@@ -545,14 +544,15 @@ def test_sync_with_a_display_size_scales_the_dream_and_stereo_doubles_it():
     assert presenter(LiveOptions(stereo=True), (160, 120), (320, 240))(np.zeros((240, 320, 3), np.uint8)).shape == (240, 640, 3)
 
 
-def test_a_file_beside_the_dream_records_every_frame(tmp_path, random_model, testdata):
+@pytest.mark.child
+def test_a_file_beside_the_dream_records_every_frame(tmp_path, tiny_model, testdata):
     """A paced clip shown at the camera's rate with a recording beside it once kept 87-89 of its 90 frames:
     a file's frames now wait to be shown (a camera's cannot), so the recording has no hole."""
     out, stats = tmp_path / "rec.mp4", tmp_path / "stats.json"
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source",
-                             str(testdata / "pan_coffee_320x240.mp4"), "--model", str(random_model), "--size",
-                             "100x76", "--display-size", "640x480", "--headless", "--record", str(out), "--stats",
-                             str(stats)], capture_output=True, text=True, timeout=300)
+    result = deepdream("live", "--source",
+                       str(testdata / "pan_coffee_320x240.mp4"), "--model", str(tiny_model), "--size",
+                       "100x76", "--display-size", "640x480", "--headless", "--record", str(out), "--stats",
+                       str(stats), timeout=300)
     assert result.returncode == 0, result.stderr
     data = json.loads(stats.read_text())
     assert data["mode"] == "async" and data["frames"] == 90 and data["dropped_frames"] == 0

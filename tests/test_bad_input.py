@@ -57,21 +57,21 @@ def _live(model, *extra):
 
 
 @pytest.mark.parametrize("where", ["dream", "dream --guide", "live --source", "live --guide"])
-def test_a_decompression_bomb_is_one_line(where, bomb, random_model, tmp_path, capsys):
-    argv = {"dream": ["dream", bomb, "-o", tmp_path / "out.png", "--model", random_model],
+def test_a_decompression_bomb_is_one_line(where, bomb, tiny_model, tmp_path, capsys):
+    argv = {"dream": ["dream", bomb, "-o", tmp_path / "out.png", "--model", tiny_model],
             "dream --guide": ["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png",
-                              "--model", random_model, "--guide", bomb],
-            "live --source": _live(random_model, "--source", bomb),
-            "live --guide": _live(random_model, "--source", "synthetic", "--guide", bomb)}[where]
+                              "--model", tiny_model, "--guide", bomb],
+            "live --source": _live(tiny_model, "--source", bomb),
+            "live --guide": _live(tiny_model, "--source", "synthetic", "--guide", bomb)}[where]
     fails_with_one_line(argv, capsys, str(bomb), "decompression bomb")
     assert not (tmp_path / "out.png").exists()
 
 
 @pytest.mark.parametrize("command", ["dream", "live"])
-def test_a_guide_under_75_pixels_is_refused(command, random_model, tmp_path, capsys):
+def test_a_guide_under_75_pixels_is_refused(command, tiny_model, tmp_path, capsys):
     tiny = photo(tmp_path / "tiny.png", 10, 10)
-    argv = (["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png", "--model", random_model]
-            if command == "dream" else _live(random_model, "--source", "synthetic"))
+    argv = (["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png", "--model", tiny_model]
+            if command == "dream" else _live(tiny_model, "--source", "synthetic"))
     fails_with_one_line(argv + ["--guide", tiny], capsys, str(tiny), "10x10", "75")
 
 
@@ -105,14 +105,14 @@ class FullDisk:
         return Full()
 
 
-def test_dream_onto_a_full_disk_is_one_line_and_leaves_nothing(random_model, tmp_path, capsys, monkeypatch):
+def test_dream_onto_a_full_disk_is_one_line_and_leaves_nothing(tiny_model, tmp_path, capsys, monkeypatch):
     import os
 
     source = photo(tmp_path / "in.png", 80, 80)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     monkeypatch.setattr("realtime.files.os.fdopen", FullDisk(os.fdopen))
-    fails_with_one_line(["dream", source, "-o", out_dir / "dream.png", "--model", random_model, "--steps", "1"],
+    fails_with_one_line(["dream", source, "-o", out_dir / "dream.png", "--model", tiny_model, "--steps", "1"],
                         capsys, str(out_dir / "dream.png"), "No space left")
     assert list(out_dir.iterdir()) == []  # no temporary file, no half image
 
@@ -129,29 +129,30 @@ def _pipe_run(model, stdout):
     return proc.returncode, err
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("reader", ["closed", "/dev/full"])
-def test_pipe_into_a_closed_or_full_stdout_is_one_line(reader, random_model):
+def test_pipe_into_a_closed_or_full_stdout_is_one_line(reader, tiny_model):
     import subprocess
 
     if reader == "/dev/full" and not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     if reader == "closed":
-        rc, err = _pipe_run(random_model, subprocess.PIPE)
+        rc, err = _pipe_run(tiny_model, subprocess.PIPE)
     else:
         with open("/dev/full", "wb") as full:
-            rc, err = _pipe_run(random_model, full)
+            rc, err = _pipe_run(tiny_model, full)
     assert rc == 2, err
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert err.strip().splitlines()[-1].startswith("deepdream live: error: --pipe: cannot write"), err
 
 
 @pytest.mark.parametrize("flags, refused", [([], True), (["--max-dim", "100"], False), (["--tile", "128"], False)])
-def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, random_model, tmp_path, capsys,
+def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, tiny_model, tmp_path, capsys,
                                                            monkeypatch):
     # Stand-in for a 10000x10000 photo (a step would need ~60 GB): a 600x450 one with 100 MB free.
     # 600x450 needs ~162 MB; 100x75 (--max-dim) ~5 MB; a 128-pixel tile and its context 320x320, ~61 MB.
     monkeypatch.setattr("realtime.commands.dream.available_memory", lambda: 100 * 2**20)
-    argv = ["dream", photo(tmp_path / "in.png", 600, 450), "-o", tmp_path / "out.png", "--model", random_model,
+    argv = ["dream", photo(tmp_path / "in.png", 600, 450), "-o", tmp_path / "out.png", "--model", tiny_model,
             "--steps", "1", *flags]
     if refused:
         fails_with_one_line(argv, capsys, "600x450", "GiB", "--tile", "--max-dim")
@@ -187,12 +188,12 @@ def test_export_output_must_be_onnx(name, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_outputs_opened_before_a_failing_one_leave_nothing(random_model, tmp_path, capsys, monkeypatch):
+def test_outputs_opened_before_a_failing_one_leave_nothing(tiny_model, tmp_path, capsys, monkeypatch):
     """--record opens its temporary file first; a virtual camera that cannot open must not orphan it."""
     import sys
 
     monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # not installed
-    fails_with_one_line(_live(random_model, "--source", "synthetic", "--record", tmp_path / "rec.mp4",
+    fails_with_one_line(_live(tiny_model, "--source", "synthetic", "--record", tmp_path / "rec.mp4",
                               "--virtualcam"), capsys, "pyvirtualcam")
     assert list(tmp_path.iterdir()) == []
 
@@ -204,62 +205,92 @@ def test_serve_is_refused_before_the_model_loads(address, words, tmp_path, capsy
 
 
 @pytest.mark.parametrize("spec", ["webcam:²", "webcam:99999999999999999999"])
-def test_odd_camera_numbers_are_one_line(spec, random_model, capsys):
-    fails_with_one_line(_live(random_model, "--source", spec), capsys, "camera")
+def test_odd_camera_numbers_are_one_line(spec, tiny_model, capsys):
+    fails_with_one_line(_live(tiny_model, "--source", spec), capsys, "camera")
 
 
-def test_a_replaced_output_is_announced(random_model, tmp_path, capsys):
+def test_a_replaced_output_is_announced(tiny_model, tmp_path, capsys):
     out = tmp_path / "out.png"
     out.write_bytes(b"yesterday's dream")
-    assert main(["dream", str(photo(tmp_path / "in.png")), "-o", str(out), "--model", str(random_model),
+    assert main(["dream", str(photo(tmp_path / "in.png")), "-o", str(out), "--model", str(tiny_model),
                  "--steps", "1"]) == 0
     assert f"replacing existing {out}" in capsys.readouterr().err and out.read_bytes() != b"yesterday's dream"
 
 
-class _Slow:
-    """A source whose first frame comes after `first_s`, then one frame and a stall."""
+class _Gated:
+    """A source whose one frame comes once `go` is set, then stalls until `end` is set."""
 
-    def __init__(self, first_s):
-        self.first_s = first_s
+    def __init__(self):
+        import threading
+
+        self.go, self.end = threading.Event(), threading.Event()
 
     def frames(self):
-        import time
-
         from realtime.media.sources import Frame
 
-        time.sleep(self.first_s)
-        yield Frame(np.zeros((80, 80, 3), np.uint8), time.monotonic(), 0)
-        time.sleep(30)
+        if self.go.wait(60):
+            yield Frame(np.zeros((80, 80, 3), np.uint8), 0.0, 0)
+        self.end.wait(60)
+
+    def release(self):
+        """Lets the capture thread end at once (before the reader closes, which waits for it)."""
+        self.end.set()
+        self.go.set()
 
     def close(self):
-        pass
+        self.release()
+
+
+def _condition_that_sets(event):
+    """A condition that sets `event` when a thread first waits on it: the reader's get() is waiting."""
+    import threading
+
+    class Heard(threading.Condition):
+        def wait(self, timeout=None):
+            event.set()
+            return super().wait(timeout)
+    return Heard()
 
 
 def test_a_stalled_source_shows_its_last_frame_and_a_silent_one_is_an_error():
+    """The first frame is given `first_timeout`, not the stall's `timeout`: here it comes only once get() waits,
+    with no time at all allowed for a stall. Then the source stalls: the last frame again, marked lost."""
     from realtime.errors import UserError
     from realtime.media.sources import Latest
 
-    reader = Latest(_Slow(0.3))
-    first = reader.get(timeout=0.2, first_timeout=5.0)  # the first frame may take longer than a stall
-    stalled = reader.get(timeout=0.2)
+    source = _Gated()
+    reader = Latest(source)
+    reader._cond = _condition_that_sets(source.go)  # the capture thread waits on `go` before it takes the lock
+    try:
+        first = reader.get(timeout=0.0, first_timeout=60.0)
+        stalled = reader.get(timeout=0.0)
+    finally:
+        source.release()
+        reader.close()
     assert first.index == 0 and not first.lost and stalled.index == 0 and stalled.lost
-    with pytest.raises(UserError, match="no frame from the source"):
-        Latest(_Slow(30)).get(first_timeout=0.3)
+    quiet = _Gated()
+    silent = Latest(quiet)
+    try:
+        with pytest.raises(UserError, match="no frame from the source"):
+            silent.get(first_timeout=0.0)
+    finally:
+        quiet.release()
+        silent.close()
 
 
 @pytest.mark.parametrize("folder, words", [("a-file/shots", "is a file, not a folder"), ("/sys", "cannot write there")])
-def test_snapshots_folder_is_checked_before_work(folder, words, random_model, tmp_path, capsys, monkeypatch):
+def test_snapshots_folder_is_checked_before_work(folder, words, tiny_model, tmp_path, capsys, monkeypatch):
     from realtime.commands import live
 
     monkeypatch.setattr(live, "_run_live", lambda *a: pytest.fail("ran before --snapshots was checked"))
     (tmp_path / "a-file").write_text("taken")
     target = tmp_path / folder if folder.startswith("a-file") else folder
-    fails_with_one_line(_live(random_model, "--snapshots", target), capsys, "--snapshots", words)
+    fails_with_one_line(_live(tiny_model, "--snapshots", target), capsys, "--snapshots", words)
 
 
-def test_a_snapshots_folder_that_does_not_exist_yet_is_taken(random_model, tmp_path, capsys):
+def test_a_snapshots_folder_that_does_not_exist_yet_is_taken(tiny_model, tmp_path, capsys):
     folder = tmp_path / "night" / "shots"
-    argv = _live(random_model, "--source", "synthetic", "--snapshots", folder)
+    argv = _live(tiny_model, "--source", "synthetic", "--snapshots", folder)
     assert main([str(a) for a in argv]) == 0, capsys.readouterr().err
     assert not (tmp_path / "night").exists()  # made at the first snapshot; none was taken
 
@@ -268,26 +299,26 @@ def test_a_snapshots_folder_that_does_not_exist_yet_is_taken(random_model, tmp_p
     ('[midi]\ncc21 = ["zoom", 0.98, 1.05]\ncc021 = ["feedback", 0.5, 0.9]\n', ["cc21 and cc021"]),
     ('[midi]\nnote1 = "scene ' + "9" * 5000 + '"\n', ["note1", "scenes count from 1"]),
     ('[midi]\ncc1 = ["zoom", ' + "9" * 5000 + ', 1]\n', ["thousands of digits"])])
-def test_a_bad_midi_table_stops_a_show_at_start(table, words, random_model, tmp_path, capsys):
+def test_a_bad_midi_table_stops_a_show_at_start(table, words, tiny_model, tmp_path, capsys):
     cfg = tmp_path / "show.toml"
     cfg.write_text(table)
-    fails_with_one_line(_live(random_model, "--source", "synthetic", "--config", cfg, "--midi"), capsys,
+    fails_with_one_line(_live(tiny_model, "--source", "synthetic", "--config", cfg, "--midi"), capsys,
                         str(cfg), *words)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-def test_stats_on_a_full_device_is_one_line_at_the_end_and_the_device_stays(random_model, capsys):
-    fails_with_one_line(["live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless",
+def test_stats_on_a_full_device_is_one_line_at_the_end_and_the_device_stays(tiny_model, capsys):
+    fails_with_one_line(["live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless",
                          "--frames", "3", "--stats", "/dev/full"], capsys, "/dev/full", "No space left")
     assert Path("/dev/full").is_char_device()  # written to, not replaced by a file
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
-def test_an_event_log_that_cannot_be_written_is_one_line_at_start(random_model, capsys, monkeypatch):
+def test_an_event_log_that_cannot_be_written_is_one_line_at_start(tiny_model, capsys, monkeypatch):
     from realtime.commands import live
 
     monkeypatch.setattr(live, "_run_live", lambda *a: pytest.fail("ran before the event log was checked"))
-    fails_with_one_line(["live", "--source", "synthetic", "--model", random_model, "--headless", "--event-log",
+    fails_with_one_line(["live", "--source", "synthetic", "--model", tiny_model, "--headless", "--event-log",
                          "/dev/full"], capsys, "--event-log /dev/full", "No space left")
 
 

@@ -56,17 +56,17 @@ def _joined(engine, settings, frames, plan):
     return out
 
 
-def test_a_warm_up_back_to_the_first_frame_gives_the_continuous_render(random_model, clip_frames):
-    engine, settings = Engine(random_model, "cpu", threads=1), StreamSettings(size=(96, 80))
+def test_a_warm_up_back_to_the_first_frame_gives_the_continuous_render(tiny_model, clip_frames):
+    engine, settings = Engine(tiny_model, "cpu", threads=1), StreamSettings(size=(96, 80))
     frames = clip_frames[:20]
     whole = _joined(engine, settings, frames, ChunkPlan(chunk_frames=20, warmup_frames=0, blend_frames=0))
     apart = _joined(engine, settings, frames, ChunkPlan(chunk_frames=7, warmup_frames=20, blend_frames=0))
     assert len(apart) == 20 and all(np.array_equal(a, b) for a, b in zip(whole, apart))
 
 
-def test_warm_up_and_blend_hide_the_seams_that_chunks_joined_apart_show(random_model, clip_frames):
+def test_warm_up_and_blend_hide_the_seams_that_chunks_joined_apart_show(tiny_model, clip_frames):
     """The seam measure (benchmarks/seams.py): 90 frames in chunks of 30, 2 steps per frame, step 0.03."""
-    engine = Engine(random_model, "cpu", threads=1)
+    engine = Engine(tiny_model, "cpu", threads=1)
     settings = StreamSettings(size=(100, 76), steps_per_frame=2, step_size=0.03)
     apart = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(chunk_frames=30, warmup_frames=0, blend_frames=0)), [30, 60])
     ours = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(chunk_frames=30)), [30, 60])

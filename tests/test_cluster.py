@@ -38,7 +38,8 @@ def _frames(path):
     return list(clip.frames()), clip.fps
 
 
-def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, random_model, testdata, closed_port):
+@pytest.mark.ray
+def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, tiny_model, testdata, closed_port):
     clip = testdata / "pan_coffee_320x240.mp4"
     for address, expected in ((None, "pip install -e '.[cluster]'"), (f"127.0.0.1:{closed_port}", "cannot reach"),
                               ("127.0.0.1:abc", "the port must be a number 1..65535"),
@@ -47,7 +48,7 @@ def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, r
         with monkeypatch.context() as patch:
             if address is None:
                 patch.setitem(sys.modules, "ray", None)
-            assert main(["render", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model),
+            assert main(["render", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model),
                          "--ray", *([address] if address else [])]) == 2
         assert expected in capsys.readouterr().err.strip().splitlines()[-1]
         assert not list(tmp_path.iterdir())
@@ -81,9 +82,9 @@ def address(ray_session) -> str:
 
 
 @pytest.fixture(scope="module")
-def one_worker(address, random_model, clip30, tmp_path_factory):
+def one_worker(address, tiny_model, clip30, tmp_path_factory):
     out = tmp_path_factory.mktemp("ref") / "one.mp4"
-    run_perturbed([clip30, out, random_model, address], PERTURB[0], python=("-c", ONE_WORKER))
+    run_perturbed([clip30, out, tiny_model, address], PERTURB[0], python=("-c", ONE_WORKER))
     return out
 
 
@@ -96,9 +97,9 @@ def _render(clip, out, model):
 
 
 @pytest.mark.exact
-def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, address, random_model, clip30):
+def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, address, tiny_model, clip30):
     out = tmp_path / "two.mp4"
-    run_perturbed(_args(clip30, out, random_model, address), PERTURB[1])
+    run_perturbed(_args(clip30, out, tiny_model, address), PERTURB[1])
     frames, fps = _frames(out)
     source, source_fps = _frames(clip30)
     assert len(frames) == len(source) == 30 and fps == source_fps and frames[0].shape == source[0].shape
@@ -107,7 +108,7 @@ def test_two_workers_give_the_one_worker_file(tmp_path, one_worker, address, ran
 
 
 @pytest.mark.exact
-def test_a_worker_killed_mid_render(tmp_path, one_worker, address, random_model, clip30):
+def test_a_worker_killed_mid_render(tmp_path, one_worker, address, tiny_model, clip30):
     killed = []
 
     def kill_one():  # Ray names a worker's process after the task it runs
@@ -124,13 +125,13 @@ def test_a_worker_killed_mid_render(tmp_path, one_worker, address, random_model,
                     return
     threading.Thread(target=kill_one, daemon=True).start()
     out = tmp_path / "killed.mp4"
-    run_perturbed(_args(clip30, out, random_model, address), PERTURB[2])
+    run_perturbed(_args(clip30, out, tiny_model, address), PERTURB[2])
     assert killed and out.read_bytes() == one_worker.read_bytes()
 
 
 @pytest.mark.exact
 def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeypatch, one_worker, address,
-                                                               random_model, clip30):
+                                                               tiny_model, clip30):
     saved = []
     write = cluster.write_atomic
 
@@ -142,20 +143,20 @@ def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeyp
     out = tmp_path / "resumed.mp4"
     with monkeypatch.context() as patch:
         patch.setattr(cluster, "write_atomic", write_then_stop)
-        assert _render(clip30, out, random_model) == 130
+        assert _render(clip30, out, tiny_model) == 130
     assert not out.exists() and len(list((tmp_path / ".resumed.mp4.partial").glob("part-*"))) == 2
-    said = run_perturbed(_args(clip30, out, random_model, address), PERTURB[1], python=("-c", COUNTING))
+    said = run_perturbed(_args(clip30, out, tiny_model, address), PERTURB[1], python=("-c", COUNTING))
     assert said.count("submitted chunk") == 5 - 2 and out.read_bytes() == one_worker.read_bytes()
 
 
 @pytest.mark.exact
-def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_path, one_worker, address, random_model,
+def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_path, one_worker, address, tiny_model,
                                                                          clip30):
     import tempfile
 
     before = set(Path(tempfile.gettempdir()).glob("deepdream-*"))
     out = tmp_path / "two-threads.mp4"
-    run_perturbed([*_args(clip30, out, random_model, address), "--cpus-per-task", "2"], PERTURB[2])
+    run_perturbed([*_args(clip30, out, tiny_model, address), "--cpus-per-task", "2"], PERTURB[2])
     assert out.read_bytes() == one_worker.read_bytes()  # onnxruntime's thread count changes no value
     # each task's model file went with it (another render on this machine may hold a folder for a while: wait)
     wait_until(lambda: set(Path(tempfile.gettempdir()).glob("deepdream-*")) <= before, what="the tasks' folders gone")
@@ -164,9 +165,9 @@ def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_pat
 @pytest.mark.parametrize("flags, words", [(["--cpus-per-task", "999"], "999 CPUs per task"),
                                           (["--gpus-per-task", "1"], "1 GPUs per task"),
                                           (["--provider", "cuda", "--gpus-per-task", "0"], "--provider cuda")])
-def test_a_task_the_cluster_can_never_run_is_refused_at_once(tmp_path, capsys, ray_session, random_model, clip30,
+def test_a_task_the_cluster_can_never_run_is_refused_at_once(tmp_path, capsys, ray_session, tiny_model, clip30,
                                                             flags, words):
-    args = ["render", str(clip30), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model), "--ray", *flags]
+    args = ["render", str(clip30), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model), "--ray", *flags]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and len(err.splitlines()) == 1 and "Traceback" not in err
@@ -186,12 +187,12 @@ def test_waiting_for_a_worker_says_what_for_and_gives_up(ray_session, monkeypatc
     ray_cluster.first_worker(ray_session, 1, 0)  # one it can run starts
 
 
-def test_a_task_that_fails_on_a_worker_is_one_line(tmp_path, monkeypatch, capsys, ray_session, random_model, clip30):
+def test_a_task_that_fails_on_a_worker_is_one_line(tmp_path, monkeypatch, capsys, ray_session, tiny_model, clip30):
     def broken(*args):
         raise RuntimeError("CUDA failure 999: unknown error\n  (and a stack of details)")
     monkeypatch.setattr(cluster, "_dream_task", broken)
     out = tmp_path / "o.mp4"
-    assert _render(clip30, out, random_model) == 2
+    assert _render(clip30, out, tiny_model) == 2
     err = capsys.readouterr().err
     said = [line for line in err.splitlines() if "error" in line.lower()]
     assert len(said) == 1 and re.fullmatch(

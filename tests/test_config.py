@@ -1,16 +1,15 @@
 """`deepdream live --config FILE.toml` and `--print-config`."""
 import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from conftest import cli
+
 
 def _live(*args):
-    return subprocess.run([sys.executable, "-m", "realtime.cli", "live", *args], capture_output=True, text=True,
-                          timeout=60)
+    return cli("live", *args)  # in this process: the words and exit code are the point (the fast tier)
 
 
 def test_config_sets_flags_and_flags_win(tmp_path):
@@ -139,3 +138,16 @@ def test_a_config_that_is_not_a_small_file_is_one_line(tmp_path, kind, needle):
             pytest.skip(f"no {kind} here")
     out = _live("--config", str(path), "--print-config")
     assert out.returncode == 2 and "Traceback" not in out.stderr and needle in out.stderr, out.stderr
+
+
+def test_a_config_takes_exactly_the_flags_a_command_is_built_from():
+    """One list makes a command's flags and the keys its --config takes (none read from argparse's insides)."""
+    from realtime.config import settings
+    from realtime.parser import build_parser
+
+    parser = build_parser()
+    for command in ("live", "render"):
+        built = parser.commands[command]
+        flags = {a.dest for a in built._actions if a.option_strings and not a.required} - {
+            "help", "config", "print_config", "heartbeat", "run"}  # the last two: the watchdog's
+        assert set(settings(built)) == flags, command

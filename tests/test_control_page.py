@@ -25,12 +25,12 @@ zoom = 1.01
 
 
 @pytest.fixture(scope="module")
-def show(random_model, tmp_path_factory):
+def show(tiny_model, tmp_path_factory):
     """`deepdream live --serve` with a playlist, a token and a frame log: (base URL, log path)."""
     folder = tmp_path_factory.mktemp("show")
     (folder / "show.toml").write_text(PLAYLIST)
     log = folder / "frames.csv"
-    with Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless",
+    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless",
                  "--serve", "127.0.0.1:0", "--token", TOKEN, "--config", folder / "show.toml", "--log", log,
                  "--snapshots", folder) as live:
         port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
@@ -76,6 +76,7 @@ def answer_names_the_first_frame(base, log, name, value) -> None:
     assert rows[0][name] == str(value) and (answer["frame"] == 0 or before[0][name] != str(value))
 
 
+@pytest.mark.child
 def test_a_change_is_answered_with_the_value_in_force_and_reaches_the_show(show):
     base, log = show
     answer_names_the_first_frame(base, log, "zoom", 1.03)
@@ -83,6 +84,7 @@ def test_a_change_is_answered_with_the_value_in_force_and_reaches_the_show(show)
     assert post(base, "set", {"name": "flow", "value": "dis"})[0] == 200
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("body, words", [({"name": "zoom", "value": 7}, "zoom must be within 0.5..2, got 7"),
                                          ({"name": "zoom", "value": float("nan")}, "zoom must be a finite number"),
                                          ({"name": "steps_per_frame", "value": 2.5}, "expects a whole number"),
@@ -98,6 +100,7 @@ def test_a_bad_value_is_400_with_the_parameters_own_message_and_the_show_unaffec
         {k: before[k] for k in ("zoom", "steps_per_frame", "feedback")}
 
 
+@pytest.mark.child
 def test_no_token_a_wrong_one_another_origin_or_not_json_is_refused(show):
     base, _ = show
     assert post(base, "set", {"name": "zoom", "value": 1.5}, token=None)[0] == 403
@@ -111,6 +114,7 @@ def test_no_token_a_wrong_one_another_origin_or_not_json_is_refused(show):
     assert post(base, "set", {"name": "zoom", "value": 1.01}, origin=base)[0] == 200  # the page's own origin
 
 
+@pytest.mark.child
 def test_commands_jump_scenes_and_a_held_value_is_released_by_a_jump(show):
     base, _ = show
     assert post(base, "command", {"name": "scene", "value": "strokes"}) == (200, {"name": "scene", "value": "strokes"})
@@ -174,10 +178,11 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
     page_until(second, "document.querySelector('button[data-scene=strokes]').classList.contains('on')", tell=SHOWN)
 
 
-def test_with_sync_too_the_answer_names_the_first_frame_showing_the_change(random_model, tmp_path):
+@pytest.mark.child
+def test_with_sync_too_the_answer_names_the_first_frame_showing_the_change(tiny_model, tmp_path):
     """--sync: the display waits for each dream, on another loop than the module's show; the same answer."""
     log = tmp_path / "frames.csv"
-    with Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless", "--sync",
+    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless", "--sync",
                  "--serve", "127.0.0.1:0", "--token", TOKEN, "--log", log) as live:
         port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
         base = f"http://127.0.0.1:{port}"
@@ -252,6 +257,7 @@ def test_the_page_is_behind_the_token_and_the_viewer_links_to_it(browser, show):
     assert page.get_attribute("#controls", "href") == f"{base}/control?token={TOKEN}"
 
 
+@pytest.mark.child
 def test_json_nested_too_deep_or_an_unknown_method_is_a_json_error_not_a_traceback(show):
     base, _ = show
     code, answer = post(base, "set", None, raw=b"[" * 30000 + b"]" * 30000)

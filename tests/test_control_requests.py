@@ -12,11 +12,11 @@ from realtime.dream.stream import DreamStream
 
 
 @pytest.fixture
-def show(random_model):
+def show(tiny_model):
     from realtime.dream.engine import Engine
     from realtime.steer.show import Show
 
-    return Show(DreamStream([Engine(random_model, "cpu")], StreamSettings(size=(96, 96))))
+    return Show(DreamStream([Engine(tiny_model, "cpu")], StreamSettings(size=(96, 96))))
 
 
 def submit(show, kind: str, name: str, value=None):

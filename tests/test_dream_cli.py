@@ -1,11 +1,9 @@
 """`deepdream dream` on stills: parity with a TensorFlow run of the seed's loop, image modes, bad input."""
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import deepdream
 from realtime.cli import main
 from realtime.media.images import load_image
 
@@ -46,10 +44,10 @@ def test_simple_loop_matches_tensorflow(tmp_path, random_model, base_model, test
     assert np.abs(got - np.asarray(Image.open(source).convert("RGB"))).mean() > 1  # it did dream
 
 
-def test_output_keeps_the_input_size_with_octaves_and_max_dim(tmp_path, random_model):
+def test_output_keeps_the_input_size_with_octaves_and_max_dim(tmp_path, tiny_model):
     src = _photo(tmp_path, size=(203, 131))
     out = tmp_path / "o.jpg"
-    assert main(["dream", str(src), "-o", str(out), "--model", str(random_model), "--steps", "2",
+    assert main(["dream", str(src), "-o", str(out), "--model", str(tiny_model), "--steps", "2",
                  "--octaves", "2", "--max-dim", "120", "--jitter", "8", "--blur", "1", "--tile", "128"]) == 0
     assert Image.open(out).size == (203, 131)
 
@@ -81,8 +79,7 @@ def test_exif_orientation_is_honoured(tmp_path):
 
 
 def _dream(*args):
-    return subprocess.run([sys.executable, "-m", "realtime.cli", "dream", *args], capture_output=True, text=True,
-                          timeout=120)
+    return deepdream("dream", *args, timeout=120)
 
 
 def _fails_cleanly(result, *needles):
@@ -94,8 +91,9 @@ def _fails_cleanly(result, *needles):
         assert needle in line
 
 
-def test_bad_inputs(tmp_path, random_model):
-    model = ["--model", str(random_model), "--steps", "1"]
+@pytest.mark.child
+def test_bad_inputs(tmp_path, tiny_model):
+    model = ["--model", str(tiny_model), "--steps", "1"]
     src = _photo(tmp_path)
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "empty.png").write_bytes(b"")
@@ -115,9 +113,10 @@ def test_bad_inputs(tmp_path, random_model):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.png", "in.png", "notes.txt", "tiny.png"]
 
 
-def test_existing_output_survives_a_failed_run(tmp_path, random_model):
+@pytest.mark.child
+def test_existing_output_survives_a_failed_run(tmp_path, tiny_model):
     out = tmp_path / "keep.png"
     out.write_bytes(b"the user's picture")
     (tmp_path / "bad.png").write_bytes(b"garbage")
-    _fails_cleanly(_dream(str(tmp_path / "bad.png"), "-o", str(out), "--model", str(random_model)))
+    _fails_cleanly(_dream(str(tmp_path / "bad.png"), "-o", str(out), "--model", str(tiny_model)))
     assert out.read_bytes() == b"the user's picture"

@@ -8,8 +8,8 @@ from realtime.dream.transforms import compose, jitter, tile_spans, tiled
 
 
 @pytest.fixture(scope="module")
-def engine(random_model):
-    return Engine(random_model, "cpu")
+def engine(tiny_model):
+    return Engine(tiny_model, "cpu")
 
 
 def _image(h, w, seed=0):

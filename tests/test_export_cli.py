@@ -11,9 +11,10 @@ pytest.importorskip("tensorflow")
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
+from conftest import deepdream  # noqa: E402
 from realtime.cli import main  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.export]
 
 
 def test_model_meets_the_contract(random_model):
@@ -89,8 +90,7 @@ def test_weights_file_is_recorded_by_hash_and_counts_as_trained(tmp_path, base_m
 
 
 def _cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "realtime.cli", "export", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=300)
+    return deepdream("export", *args, env=env)
 
 
 def _one_line_error(result, *needles):
@@ -104,16 +104,19 @@ def _one_line_error(result, *needles):
     return last
 
 
+@pytest.mark.child
 def test_unknown_layer_lists_the_valid_names(tmp_path):
     result = _cli("--layers", "mixed3,mixed11", "-o", str(tmp_path / "m.onnx"))
     _one_line_error(result, "mixed11", "mixed0", "mixed10")
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.child
 def test_channel_out_of_range(tmp_path):
     _one_line_error(_cli("--layers", "mixed0/256", "-o", str(tmp_path / "m.onnx")), "mixed0", "0..255")
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("content", [None, b"", b"not an hdf5 file"])
 def test_bad_weights_file(tmp_path, content):
     weights = tmp_path / "w.h5"
@@ -123,6 +126,7 @@ def test_bad_weights_file(tmp_path, content):
     assert not (tmp_path / "m.onnx").exists()
 
 
+@pytest.mark.child
 def test_wrong_network_weights_file(tmp_path):
     import keras
     weights = tmp_path / "small.weights.h5"
@@ -130,6 +134,7 @@ def test_wrong_network_weights_file(tmp_path):
     _one_line_error(_cli("--weights", str(weights), "-o", str(tmp_path / "m.onnx")), "not an InceptionV3 weights")
 
 
+@pytest.mark.child
 def test_offline_imagenet_names_the_file_and_the_alternative(tmp_path):
     result = _cli("--weights", "imagenet", "-o", str(tmp_path / "m.onnx"), env={"KERAS_HOME": str(tmp_path / "keras")})
     if result.returncode == 0:
@@ -137,6 +142,7 @@ def test_offline_imagenet_names_the_file_and_the_alternative(tmp_path):
     _one_line_error(result, "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", "--weights FILE")
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("where", ["file_parent", "directory"])
 def test_unwritable_output(tmp_path, where):
     blocker = tmp_path / "blocker"
@@ -156,6 +162,7 @@ def test_failed_verification_writes_nothing(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
 
 
+@pytest.mark.child
 def test_export_prints_only_its_own_lines(tmp_path):
     # TensorFlow at its chattiest (a user's shell may set this): its C++ banners, which differ by
     # CPU and build, print on every machine at level 0; none may reach the user.

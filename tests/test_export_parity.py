@@ -15,7 +15,7 @@ from export.verify import TOLERANCE, compare, reference, relative_error  # noqa:
 OBJECTIVES = ["mixed0", "mixed3,mixed5", "mixed8", "mixed4/97:2,mixed5:0.5"]
 SHAPES = [(1, 75, 75), (1, 181, 303), (2, 75, 75)]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.export]
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)

@@ -7,7 +7,7 @@ tf = pytest.importorskip("tensorflow")
 
 from export.verify import compare, reference  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.export]
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import deepdream
 from realtime.cli import main
 from realtime.dream.binding import BoundSteps, GraphRefused
 from realtime.dream.engine import Engine
@@ -31,6 +32,7 @@ def _build(tmp_path, nvidia_smi: str | None, *flags) -> str:
     return out.stdout.strip()
 
 
+@pytest.mark.child
 def test_the_build_follows_nvidia_smi_and_the_flags_force_it(tmp_path):
     gpu = 'echo "GPU 0: NVIDIA H200 (UUID: GPU-5f1e0c9a)"'
     broken = 'echo "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver." >&2; exit 9'
@@ -54,14 +56,14 @@ def test_installing_the_project_never_brings_an_onnxruntime_of_its_own():
             assert not names(deps) & {"onnxruntime", "onnxruntime-gpu"}, name
 
 
-def test_no_onnxruntime_is_one_line_naming_both_builds(tmp_path, monkeypatch, capsys, random_model, testdata):
+def test_no_onnxruntime_is_one_line_naming_both_builds(tmp_path, monkeypatch, capsys, tiny_model, testdata):
     from realtime.dream import runtime
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     runtime.onnxruntime.cache_clear()
     try:
         assert main(["dream", str(testdata / "chelsea.png"), "-o", str(tmp_path / "o.png"), "--model",
-                     str(random_model)]) == 2
+                     str(tiny_model)]) == 2
     finally:
         runtime.onnxruntime.cache_clear()
     err = capsys.readouterr().err.strip()
@@ -69,8 +71,8 @@ def test_no_onnxruntime_is_one_line_naming_both_builds(tmp_path, monkeypatch, ca
 
 
 @pytest.fixture(scope="module")
-def engine(random_model):
-    return Engine(random_model, "cpu")
+def engine(tiny_model):
+    return Engine(tiny_model, "cpu")
 
 
 def test_bound_steps_give_the_numbers_of_plain_runs_and_never_alias_what_they_returned(engine):
@@ -120,7 +122,7 @@ def test_a_refused_graph_capture_is_one_line_and_the_steps_go_on_without(engine,
     assert caplog.text.count("CUDA graphs refused") == 1
 
 
-def test_a_session_that_will_not_open_with_graphs_steps_without_them(random_model, monkeypatch, caplog):
+def test_a_session_that_will_not_open_with_graphs_steps_without_them(tiny_model, monkeypatch, caplog):
     real, asked = Engine._session, []
 
     def picky(self, provider, graphs=False):  # CUDA refusing enable_cuda_graph at session creation, stood in
@@ -133,14 +135,14 @@ def test_a_session_that_will_not_open_with_graphs_steps_without_them(random_mode
 
     monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
     monkeypatch.setattr(Engine, "_session", picky)
-    engine = Engine(random_model, "cpu")
+    engine = Engine(tiny_model, "cpu")
     assert asked == [False, True]  # the plain session first: a bad file says so, not "graphs"
     assert engine.graphs is False and "some nodes" in engine.graphs_refused and engine.stepper.graphs is False
     assert engine.step(np.zeros((75, 75, 3), np.float32), 1, 0.02).shape == (75, 75, 3)
     assert caplog.text.count("CUDA graphs refused") == 1
 
 
-def test_runs_other_than_the_fused_steps_never_touch_the_graph_session(random_model, monkeypatch):
+def test_runs_other_than_the_fused_steps_never_touch_the_graph_session(tiny_model, monkeypatch):
     """onnxruntime replays a captured graph for any run of a graph session: guides and transforms use the other."""
     real, graph_runs = Engine._session, []
 
@@ -161,7 +163,7 @@ def test_runs_other_than_the_fused_steps_never_touch_the_graph_session(random_mo
     monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
     monkeypatch.setattr(Engine, "_session", lambda self, provider, graphs=False:
                         Tracked(real(self, provider)) if graphs else real(self, provider))
-    engine = Engine(random_model, "cpu")
+    engine = Engine(tiny_model, "cpu")
     image = np.random.default_rng(2).uniform(-1, 1, (80, 96, 3)).astype(np.float32)
     from realtime.dream.transforms import jitter
 
@@ -182,14 +184,14 @@ def _doctor(tmp_path, *args, nvidia_smi=None, env=None):
     if nvidia_smi is not None:
         (bin_dir / "nvidia-smi").write_text(f"#!/bin/sh\n{nvidia_smi}\n")
         (bin_dir / "nvidia-smi").chmod(0o755)
-    return subprocess.run([sys.executable, "-m", "realtime.cli", "doctor", *map(str, args)], capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path,
-                          env={**os.environ, "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin",
-                               "PYTHONPATH": str(ROOT), **(env or {})})
+    return deepdream("doctor", *args, timeout=600, cwd=tmp_path,
+                     env={"PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                          **(env or {})})
 
 
-def test_doctor_on_a_cpu_machine_says_one_line_per_finding_and_dreams(tmp_path, random_model):
-    out = _doctor(tmp_path, "--model", random_model)
+@pytest.mark.child
+def test_doctor_on_a_cpu_machine_says_one_line_per_finding_and_dreams(tmp_path, tiny_model):
+    out = _doctor(tmp_path, "--model", tiny_model)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     topics = [line.split(":")[0].strip() for line in lines]
@@ -198,15 +200,17 @@ def test_doctor_on_a_cpu_machine_says_one_line_per_finding_and_dreams(tmp_path, 
     assert lines[-1].startswith("      dream: CPU: 3 steps at 640x360 in ") and "ms a step" in lines[-1]
 
 
-def test_doctor_names_the_gpu_nvidia_smi_reports(tmp_path, random_model):
+@pytest.mark.child
+def test_doctor_names_the_gpu_nvidia_smi_reports(tmp_path, tiny_model):
     fake = ('case "$1" in -L) echo "GPU 0: NVIDIA H200 (UUID: GPU-1)";; *) echo "NVIDIA H200, 143771 MiB, 580.65";; '
             'esac')
-    out = _doctor(tmp_path, "--model", random_model, nvidia_smi=fake)
+    out = _doctor(tmp_path, "--model", tiny_model, nvidia_smi=fake)
     assert out.returncode == 0, out.stderr
     assert "        gpu: 0: NVIDIA H200, 143771 MiB, driver 580.65" in out.stdout.splitlines()
     assert "dream: CPU:" in out.stdout  # this onnxruntime has no CUDA provider: the CPU dreamed
 
 
+@pytest.mark.child
 def test_doctor_with_nothing_to_dream_with_exits_non_zero_naming_why(tmp_path, monkeypatch, capsys):
     import importlib.util
 

@@ -29,8 +29,8 @@ class Failing:
         raise RuntimeError("Error in execution: CUDA failure 700: an illegal memory access was encountered")
 
 
-def test_a_bound_run_that_fails_on_the_gpu_falls_back_to_the_cpu(random_model, monkeypatch, caplog):
-    engine = Engine(random_model, "cpu")
+def test_a_bound_run_that_fails_on_the_gpu_falls_back_to_the_cpu(tiny_model, monkeypatch, caplog):
+    engine = Engine(tiny_model, "cpu")
     image = np.random.default_rng(1).uniform(-1, 1, (80, 96, 3)).astype(np.float32)
     expected = engine.step(image, 2, 0.02)
     monkeypatch.setattr(engine, "provider", CUDA)  # as if on CUDA, with its bound runs failing
@@ -40,11 +40,11 @@ def test_a_bound_run_that_fails_on_the_gpu_falls_back_to_the_cpu(random_model, m
     assert "falling back to the CPU" in caplog.text
 
 
-def test_exact_turns_tf32_and_the_timed_algorithm_search_off_on_cuda(random_model, monkeypatch):
+def test_exact_turns_tf32_and_the_timed_algorithm_search_off_on_cuda(tiny_model, monkeypatch):
     assert cuda_options() == {} and cuda_options(graphs=True) == {"enable_cuda_graph": "1"}
     exact = {"use_tf32": "0", "cudnn_conv_algo_search": "HEURISTIC"}
     assert cuda_options(exact=True) == exact
-    engine, asked = Engine(random_model, "cpu", exact=True), []
+    engine, asked = Engine(tiny_model, "cpu", exact=True), []
 
     class Recording:
         def InferenceSession(self, path, options, providers):  # noqa: N802 (onnxruntime's name)
@@ -99,14 +99,14 @@ def test_the_loaded_libraries_are_read_from_the_process_maps():
     assert "libcudart.so.12 (/site/nvidia/cuda_runtime/lib)" in line and "not loaded: libcublasLt, libcublas" in line
 
 
-def test_doctor_reports_a_provider_that_raises_a_plain_runtime_error(random_model, monkeypatch, capsys):
+def test_doctor_reports_a_provider_that_raises_a_plain_runtime_error(tiny_model, monkeypatch, capsys):
     from realtime.commands import doctor
 
     def broken(*args, **kwargs):
         raise RuntimeError("CUDA driver version is insufficient for CUDA runtime version")
 
     monkeypatch.setattr("realtime.dream.engine.Engine", broken)
-    assert doctor.dream_finding(random_model, CUDA) is False
+    assert doctor.dream_finding(tiny_model, CUDA) is False
     said = capsys.readouterr().out.strip()
     assert said == "dream: CUDA: failed (CUDA driver version is insufficient for CUDA runtime version)"
 
@@ -119,9 +119,9 @@ def gpu_script(monkeypatch):
     return gpu
 
 
-def test_gpu_script_rows_say_where_and_how_they_ran(gpu_script, random_model, tmp_path, monkeypatch):
+def test_gpu_script_rows_say_where_and_how_they_ran(gpu_script, tiny_model, tmp_path, monkeypatch):
     out = tmp_path / "gpu.json"
-    monkeypatch.setattr(sys, "argv", ["gpu.py", "--model", str(random_model), "--provider", "cpu", "--sizes", "96x80",
+    monkeypatch.setattr(sys, "argv", ["gpu.py", "--model", str(tiny_model), "--provider", "cpu", "--sizes", "96x80",
                                       "--check-size", "160x160", "--repeats", "1", "--live-size", "96x80",
                                       "--live-display", "128x96", "--live-frames", "8", "--json", str(out)])
     assert gpu_script.main() == 0
@@ -135,13 +135,13 @@ def test_gpu_script_rows_say_where_and_how_they_ran(gpu_script, random_model, tm
     assert result["live"]["provider"] == "CPUExecutionProvider"
 
 
-def test_gpu_script_refuses_cuda_rows_from_a_session_that_runs_on_the_cpu(gpu_script, random_model, tmp_path,
+def test_gpu_script_refuses_cuda_rows_from_a_session_that_runs_on_the_cpu(gpu_script, tiny_model, tmp_path,
                                                                           monkeypatch, capsys):
     """onnxruntime falls back to the CPU by itself where CUDA cannot start: no figure may say CUDA then."""
     out = tmp_path / "gpu.json"
     monkeypatch.setattr(gpu_script, "choose_provider", lambda requested: CUDA)
     monkeypatch.setattr("realtime.dream.engine.choose_provider", lambda requested: requested)
-    monkeypatch.setattr(sys, "argv", ["gpu.py", "--model", str(random_model), "--json", str(out)])
+    monkeypatch.setattr(sys, "argv", ["gpu.py", "--model", str(tiny_model), "--json", str(out)])
     assert gpu_script.main() == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "asked for CUDAExecutionProvider, the session runs on CPUExecutionProvider" in err[0]

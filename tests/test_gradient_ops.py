@@ -13,6 +13,8 @@ ort = pytest.importorskip("onnxruntime")
 from export.convert import unconverted_ops  # noqa: E402
 from export.gradient_ops import HANDLERS  # noqa: E402
 
+pytestmark = pytest.mark.export
+
 RNG = np.random.default_rng(0)
 W33 = RNG.normal(size=(3, 3, 5, 4)).astype(np.float32)
 W17 = RNG.normal(size=(1, 7, 5, 4)).astype(np.float32)

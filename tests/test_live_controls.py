@@ -20,8 +20,8 @@ from realtime.steer.show import Show
 
 
 @pytest.fixture(scope="module")
-def engine(random_model):
-    return Engine(random_model, "cpu")
+def engine(tiny_model):
+    return Engine(tiny_model, "cpu")
 
 
 def test_keys_become_commands_that_change_the_controls(engine):
@@ -157,9 +157,10 @@ def test_zoom_carries_the_dream_outward_from_the_centre(engine, zoom):
     assert abs(y - (75 - 4 * zoom)) < 1 and abs(x - (100 + 41 * zoom)) < 1  # zoomed about the centre
 
 
-def test_ctrl_c_finalises_a_playable_recording(random_model, tmp_path):
+@pytest.mark.child
+def test_ctrl_c_finalises_a_playable_recording(tiny_model, tmp_path):
     out, log = tmp_path / "rec.mp4", tmp_path / "frames.csv"
-    with Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x96", "--headless",
+    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x96", "--headless",
                  "--record", out, "--log", log) as live:
         live.wait_for(r"dreaming at")
         wait_until(lambda: log.is_file() and len(log.read_text().splitlines()) > 10, what="ten frames shown")

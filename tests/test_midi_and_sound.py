@@ -2,14 +2,12 @@
 range, a pad's command, the bands and onsets heard, parameters following them in the frame log and in a render
 that repeats byte for byte, a live input that stops, and bad [midi] / [[modulate]] tables in one line each."""
 import csv
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from conftest import PERTURB, run_perturbed
+from conftest import PERTURB, deepdream, run_perturbed
 from realtime.cli import main
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
@@ -79,10 +77,10 @@ def test_a_bad_midi_table_is_one_line(table, words):
     assert words in str(refused.value) and "\n" not in str(refused.value)
 
 
-def test_midi_without_a_midi_system_is_one_line_at_start(random_model, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
-                             str(random_model), "--headless", "--frames", "2", "--midi", "no such port"],
-                            capture_output=True, text=True, timeout=300)
+@pytest.mark.child
+def test_midi_without_a_midi_system_is_one_line_at_start(tiny_model, tmp_path):
+    result = deepdream("live", "--source", "synthetic", "--model",
+                       str(tiny_model), "--headless", "--frames", "2", "--midi", "no such port", timeout=300)
     last = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 2 and "Traceback" not in result.stderr and "ALSA lib" not in result.stderr
     assert last.startswith("deepdream live: error: ") and "MIDI" in last
@@ -145,15 +143,15 @@ release = 0.05
 """
 
 
-def test_live_parameters_follow_their_band_within_two_frames_and_the_other_stays(random_model, tmp_path):
+@pytest.mark.child
+def test_live_parameters_follow_their_band_within_two_frames_and_the_other_stays(tiny_model, tmp_path):
     (tmp_path / "show.toml").write_text(MODULATE)
     wav, log = write_wav(tmp_path / "tones.wav", tone_track()), tmp_path / "frames.csv"
     clip = tmp_path / "clip.mp4"
     make_clip(clip, 90)  # 3 s at 30 fps: the frames' times match the track's
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", str(clip), "--seed", "0",
-                             "--model", str(random_model), "--size", "96x80", "--headless", "--config",
-                             str(tmp_path / "show.toml"), "--audio", str(wav), "--log", str(log)],
-                            capture_output=True, text=True, timeout=600)
+    result = deepdream("live", "--source", str(clip), "--seed", "0",
+                       "--model", str(tiny_model), "--size", "96x80", "--headless", "--config",
+                       str(tmp_path / "show.toml"), "--audio", str(wav), "--log", str(log), timeout=600)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(log, newline="")))
     assert len(rows) == 90 and float(rows[36]["sound_bass"]) > 0.8  # the features are logged
@@ -188,18 +186,19 @@ def make_clip(path, frames, sound=None):
     return path
 
 
+@pytest.mark.child
 @pytest.mark.exact
-def test_a_render_follows_its_own_soundtrack_and_repeats_byte_for_byte(random_model, tmp_path):
+def test_a_render_follows_its_own_soundtrack_and_repeats_byte_for_byte(tiny_model, tmp_path):
     (tmp_path / "render.toml").write_text("feedback = 0.7\nosc = 9000\n" + MODULATE)  # osc: a live key, passed over
     clip = make_clip(tmp_path / "clip.mp4", 90, tone_track())
     outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
     for out, perturb in zip(outs, PERTURB):  # two processes, two heaps
-        said = run_perturbed(["render", clip, "-o", out, "--model", random_model, "--config",
+        said = run_perturbed(["render", clip, "-o", out, "--model", tiny_model, "--config",
                               tmp_path / "render.toml"], perturb)
     assert "osc steer a live show; deepdream render leaves them" in said
     assert outs[0].read_bytes() == outs[1].read_bytes()
     plain = tmp_path / "plain.mp4"
-    assert main(["render", str(clip), "-o", str(plain), "--model", str(random_model), "--feedback", "0.7"]) == 0
+    assert main(["render", str(clip), "-o", str(plain), "--model", str(tiny_model), "--feedback", "0.7"]) == 0
     assert plain.read_bytes() != outs[0].read_bytes()  # the sound did move the dream
 
 
@@ -270,9 +269,9 @@ def test_a_bad_modulate_row_is_one_line(row, words):
     assert words in str(refused.value) and "\n" not in str(refused.value)
 
 
-def test_modulating_live_without_a_sound_says_what_to_give(random_model, tmp_path, capsys):
+def test_modulating_live_without_a_sound_says_what_to_give(tiny_model, tmp_path, capsys):
     (tmp_path / "show.toml").write_text(MODULATE)
-    assert main(["live", "--source", "synthetic", "--model", str(random_model), "--headless", "--frames", "2",
+    assert main(["live", "--source", "synthetic", "--model", str(tiny_model), "--headless", "--frames", "2",
                  "--config", str(tmp_path / "show.toml")]) == 2
     assert "give --audio" in capsys.readouterr().err.strip().splitlines()[-1]
 
@@ -334,14 +333,14 @@ def test_messages_due_now_pass_however_many_wait_for_later(monkeypatch, caplog):
         remote.close()
 
 
-def test_a_sound_file_is_not_an_output_and_a_mistyped_one_is_not_a_device(random_model, tmp_path, capsys):
+def test_a_sound_file_is_not_an_output_and_a_mistyped_one_is_not_a_device(tiny_model, tmp_path, capsys):
     (tmp_path / "show.toml").write_text(MODULATE)
     wav = write_wav(tmp_path / "tones.wav", tone_track(0.5))
     kept = wav.read_bytes()
-    assert main(["live", "--source", "synthetic", "--model", str(random_model), "--headless", "--frames", "2",
+    assert main(["live", "--source", "synthetic", "--model", str(tiny_model), "--headless", "--frames", "2",
                  "--config", str(tmp_path / "show.toml"), "--audio", str(wav), "--log", str(wav)]) == 2
     assert "--log" in capsys.readouterr().err and wav.read_bytes() == kept
-    assert main(["live", "--source", "synthetic", "--model", str(random_model), "--headless", "--frames", "2",
+    assert main(["live", "--source", "synthetic", "--model", str(tiny_model), "--headless", "--frames", "2",
                  "--config", str(tmp_path / "show.toml"), "--audio", str(tmp_path / "tones.wa")]) == 2
     assert "no such file" in capsys.readouterr().err.strip().splitlines()[-1]
 

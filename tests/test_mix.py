@@ -7,7 +7,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from export.verify import relative_error  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.export]
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +118,12 @@ def test_gallery_has_one_labelled_tile_per_layer(mix_engine):
     assert empty.max() < 20
 
 
+@pytest.mark.child
 def test_gallery_refuses_a_model_that_does_not_reach_mixed10(mix_model, tmp_path):
-    import subprocess
-    import sys
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "gallery", str(tmp_path / "x.png"), "-o",
-                             str(tmp_path / "s.png"), "--model", str(mix_model)], capture_output=True, text=True)
+    from conftest import deepdream
+
+    result = deepdream("gallery", str(tmp_path / "x.png"), "-o",
+                       str(tmp_path / "s.png"), "--model", str(mix_model))
     assert result.returncode == 2 and "mix model up to mixed10" in result.stderr
 
 

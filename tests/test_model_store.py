@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import Running
+from conftest import Running, deepdream
 from realtime.cli import main
 
 onnx = pytest.importorskip("onnx")
@@ -48,13 +48,6 @@ def store(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def deepdream(*args, cwd=None, block=()):
-    """`deepdream ARGS` in a child process, with the modules in `block` made unimportable (an install without them)."""
-    code = (f"import sys; sys.modules.update(dict.fromkeys({list(block)!r})); from realtime.cli import main; "
-            f"sys.exit(main({[str(a) for a in args]!r}))")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=cwd)
-
-
 def one_line_error(result, *words) -> str:
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     line = result.stderr.strip().splitlines()[-1]
@@ -63,6 +56,7 @@ def one_line_error(result, *words) -> str:
     return line
 
 
+@pytest.mark.child
 def test_the_only_model_is_used_without_model_and_has_one_name_everywhere(store, tmp_path):
     added = deepdream("models", "add", tiny_model(tmp_path / "m.onnx"))
     assert added.returncode == 0 and "use --model m" in added.stderr, added.stderr
@@ -84,6 +78,7 @@ def test_the_only_model_is_used_without_model_and_has_one_name_everywhere(store,
     assert "model: m: mixed3" in doctor.stdout
 
 
+@pytest.mark.child
 def test_two_models_and_no_default_is_one_line_naming_them(store, tmp_path, testdata):
     for name in ("a", "b"):
         assert deepdream("models", "add", tiny_model(tmp_path / f"{name}.onnx")).returncode == 0
@@ -91,6 +86,7 @@ def test_two_models_and_no_default_is_one_line_naming_them(store, tmp_path, test
     assert "deepdream export" not in line and not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.child
 def test_export_without_tensorflow_names_the_extra(store, tmp_path):
     result = deepdream("export", "--weights", "random", "-o", tmp_path / "e.onnx", block=["tensorflow", "keras"])
     one_line_error(result, "[export]", "pip install")
@@ -105,6 +101,7 @@ def _packaged(tmp_path: Path) -> Path:
     return site
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("extra, args, block", [
     ("export", ["export", "-o", "e.onnx"], ["tensorflow", "keras"]),
     ("midi", ["live", "--source", "synthetic", "--headless", "--frames", "1", "--midi"], ["mido", "rtmidi"]),
@@ -144,12 +141,14 @@ def test_models_add_refuses_a_file_whose_name_would_not_be_usable(store, tmp_pat
     assert len(err.splitlines()) == 1 and "NAME.onnx" in err and not store.exists()
 
 
+@pytest.mark.child
 def test_models_add_where_the_store_holds_a_folder_of_that_name(store, tmp_path):
     (store / "inception_m.onnx" / "inside").mkdir(parents=True)
     one_line_error(deepdream("models", "add", tiny_model(tmp_path / "m.onnx")), "folder")
     assert (store / "inception_m.onnx" / "inside").is_dir()
 
 
+@pytest.mark.child
 def test_a_gradient_of_the_wrong_shape_is_refused_by_every_command(store, tmp_path, testdata):
     half = tiny_model(tmp_path / "half.onnx", grad_scale=2)
     one_line_error(deepdream("models", "add", half), "gradient", "shape")
@@ -160,6 +159,7 @@ def test_a_gradient_of_the_wrong_shape_is_refused_by_every_command(store, tmp_pa
     assert not (tmp_path / "o.png").exists()
 
 
+@pytest.mark.child
 @pytest.mark.parametrize("length", [300, 5000])
 def test_a_name_too_long_for_a_file_is_one_line(store, tmp_path, testdata, length):
     name = "a" * length
@@ -169,6 +169,7 @@ def test_a_name_too_long_for_a_file_is_one_line(store, tmp_path, testdata, lengt
     assert not (tmp_path / "o.png").exists() and not store.exists()
 
 
+@pytest.mark.child
 def test_models_add_refuses_a_name_too_long_for_the_store(store, tmp_path):
     long = tiny_model(tmp_path / f"{'b' * 240}.onnx")  # a file that exists; inception_NAME.onnx would not fit
     assert len(one_line_error(deepdream("models", "add", long), "at most")) < 300
@@ -195,6 +196,7 @@ def read_only(monkeypatch):
     yield make
 
 
+@pytest.mark.export
 def test_a_read_only_store_is_one_line(store, tmp_path, read_only, capsys):
     read_only(store)
     assert main(["models", "add", str(tiny_model(tmp_path / "m.onnx"))]) == 2
@@ -207,6 +209,7 @@ def test_a_read_only_store_is_one_line(store, tmp_path, read_only, capsys):
     assert not list(store.iterdir())
 
 
+@pytest.mark.child
 def test_doctor_started_in_a_folder_since_deleted(store, tmp_path):
     gone = tmp_path / "gone"
     gone.mkdir()

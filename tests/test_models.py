@@ -1,13 +1,11 @@
 """The model store: export writes into the user's data folder, --model takes a name or a path from any folder,
 `deepdream models` lists what the store holds and `models add` brings a model made elsewhere, checked first."""
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import deepdream
 from realtime.cli import main
 
 
@@ -31,10 +29,11 @@ def _store(home: Path) -> Path:
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "realtime.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=600, cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    return deepdream(*args, timeout=600, cwd=cwd, env={"PYTHONPATH": str(Path(__file__).parents[1])})
 
 
+@pytest.mark.child
+@pytest.mark.export
 def test_export_then_live_from_another_folder_with_no_model_flag(home, tmp_path):
     exported = _cli("export", "--weights", "random", "--no-verify")
     assert exported.returncode == 0, exported.stderr
@@ -49,15 +48,15 @@ def test_export_then_live_from_another_folder_with_no_model_flag(home, tmp_path)
     assert "model mixed3_mixed5:" in shown.stderr and not list(other.iterdir())  # nothing left in the folder
 
 
-def test_a_name_finds_its_model_and_an_unknown_one_says_what_the_store_holds(home, random_model, capsys):
+def test_a_name_finds_its_model_and_an_unknown_one_says_what_the_store_holds(home, tiny_model, capsys):
     from realtime.store import find
 
-    assert main(["models", "add", str(random_model)]) == 0
+    assert main(["models", "add", str(tiny_model)]) == 0
     assert find("mixed3_mixed5") == _store(home) / "inception_mixed3_mixed5.onnx"
     assert find("inception_mixed3_mixed5") == find("mixed3_mixed5") == find(None)  # the stem works too; the default
-    assert find(str(random_model)) == random_model  # a path is a path
+    assert find(str(tiny_model)) == tiny_model  # a path is a path
     capsys.readouterr()
-    assert main(["dream", str(random_model.parent / "x.png"), "-o", "o.png", "--model", "mixed8"]) == 2
+    assert main(["dream", str(tiny_model.parent / "x.png"), "-o", "o.png", "--model", "mixed8"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no model named 'mixed8'" in err and "holds mixed3_mixed5" in err
 
@@ -75,12 +74,12 @@ def test_no_model_at_all_says_how_to_make_or_bring_one(home, capsys, monkeypatch
     assert "no mix_mixed10 model" in err and "on a machine with TensorFlow" in err and "deepdream models add" in err
 
 
-def test_the_repositorys_models_folder_still_counts(home, random_model):
+def test_the_repositorys_models_folder_still_counts(home, tiny_model):
     from realtime.store import find
 
     (Path.cwd() / "models").mkdir()
     legacy = Path("models") / "inception_mixed3_mixed5.onnx"
-    shutil.copy(random_model, legacy)
+    shutil.copy(tiny_model, legacy)
     assert find(None) == legacy  # where earlier releases exported, for a user who has models there
 
 
@@ -143,20 +142,21 @@ def test_models_add_will_not_replace_a_different_model_of_the_same_name(home, ra
     assert main(["models", "add", str(random_model)]) == 0  # the same file again: nothing to do
 
 
-def test_deepdream_models_moves_the_store(home, tmp_path, random_model, monkeypatch):
+def test_deepdream_models_moves_the_store(home, tmp_path, tiny_model, monkeypatch):
     from realtime.store import find
 
     moved = tmp_path / "show-pc-models"
     monkeypatch.setenv("DEEPDREAM_MODELS", str(moved))
-    assert main(["models", "add", str(random_model)]) == 0
-    assert (moved / random_model.name).is_file() and not _store(home).exists()
-    assert find(None) == moved / random_model.name
+    assert main(["models", "add", str(tiny_model)]) == 0
+    assert (moved / tiny_model.name).is_file() and not _store(home).exists()
+    assert find(None) == moved / tiny_model.name
 
 
-def test_an_unwritable_store_is_one_line(home, tmp_path, random_model, monkeypatch, capsys):
+@pytest.mark.export
+def test_an_unwritable_store_is_one_line(home, tmp_path, tiny_model, monkeypatch, capsys):
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("DEEPDREAM_MODELS", str(tmp_path / "a-file" / "models"))  # can never be a folder
-    assert main(["models", "add", str(random_model)]) == 2
+    assert main(["models", "add", str(tiny_model)]) == 2
     err = capsys.readouterr().err.strip()
     assert "cannot make the model store" in err and len(err.splitlines()) == 1
     assert main(["export", "--weights", "random", "--no-verify"]) == 2
@@ -164,11 +164,12 @@ def test_an_unwritable_store_is_one_line(home, tmp_path, random_model, monkeypat
     assert "cannot write" in err[-1] and "a-file/models" in err[-1]
 
 
-def test_random_weights_never_quietly_replace_a_trained_model_in_the_store(home, random_model, capsys, monkeypatch):
+@pytest.mark.export
+def test_random_weights_never_quietly_replace_a_trained_model_in_the_store(home, tiny_model, capsys, monkeypatch):
     from realtime.dream.model import ModelInfo
 
-    assert main(["models", "add", str(random_model)]) == 0
-    kept = (_store(home) / random_model.name).read_bytes()
+    assert main(["models", "add", str(tiny_model)]) == 0
+    kept = (_store(home) / tiny_model.name).read_bytes()
     real = ModelInfo.load
     monkeypatch.setattr(ModelInfo, "load", classmethod(lambda cls, path: real.__func__(cls, path).__class__(
         **{**vars(real.__func__(cls, path)), "trained": True})))  # as if the store's model were ImageNet's
@@ -176,11 +177,11 @@ def test_random_weights_never_quietly_replace_a_trained_model_in_the_store(home,
     assert main(["export", "--weights", "random", "--no-verify"]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "has trained weights" in err and "give -o" in err
-    assert (_store(home) / random_model.name).read_bytes() == kept
+    assert (_store(home) / tiny_model.name).read_bytes() == kept
 
 
-def test_a_link_to_nothing_in_the_store_is_a_row_not_a_traceback(home, random_model, capsys):
-    assert main(["models", "add", str(random_model)]) == 0
+def test_a_link_to_nothing_in_the_store_is_a_row_not_a_traceback(home, tiny_model, capsys):
+    assert main(["models", "add", str(tiny_model)]) == 0
     (_store(home) / "inception_gone.onnx").symlink_to(_store(home) / "nowhere.onnx")
     capsys.readouterr()
     assert main(["models"]) == 0

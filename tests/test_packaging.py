@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.child
 def test_the_wheel_builds_elsewhere_and_carries_the_static_files(tmp_path):
     pytest.importorskip("hatchling", reason="the build backend: pip install -e '.[test]'")
     before = {p.name for p in ROOT.iterdir()}

@@ -155,11 +155,11 @@ class _Remote:
 
 
 @pytest.fixture(scope="module")
-def show(random_model):
+def show(tiny_model):
     from realtime.dream.engine import Engine
     from realtime.steer.show import Show
 
-    return Show(DreamStream([Engine(random_model, "cpu")], StreamSettings(size=(96, 96))))
+    return Show(DreamStream([Engine(tiny_model, "cpu")], StreamSettings(size=(96, 96))))
 
 
 @pytest.mark.parametrize("address, value", [("/deepdream/zoom", math.nan), ("/deepdream/zoom", math.inf),
@@ -194,7 +194,7 @@ def test_osc_status_reply_goes_to_a_good_port(show):
     assert sender == ("127.0.0.1", 9001) and reply["zoom"] == 1.0 and reply["flow"] == "dis"
 
 
-def test_status_json_follows_model_switches(random_model, tmp_path):
+def test_status_json_follows_model_switches(tiny_model, tmp_path):
     from realtime.dream.engine import Engine
     from realtime.media.serve import FrameHub
     from realtime.media.sinks import ListSink
@@ -203,8 +203,8 @@ def test_status_json_follows_model_switches(random_model, tmp_path):
     from realtime.steer.show import Show
 
     other = tmp_path / "second.onnx"
-    shutil.copy(random_model, other)
-    show = Show(DreamStream([Engine(random_model, "cpu"), Engine(other, "cpu")], StreamSettings(size=(96, 96))))
+    shutil.copy(tiny_model, other)
+    show = Show(DreamStream([Engine(tiny_model, "cpu"), Engine(other, "cpu")], StreamSettings(size=(96, 96))))
     hub, seen = FrameHub(), []
     frames = iter(Frame(np.zeros((96, 96, 3), np.uint8), time.monotonic(), i) for i in range(4))
 
@@ -227,3 +227,48 @@ def test_status_json_follows_model_switches(random_model, tmp_path):
 def test_export_seed_follows_the_table(capsys, value):
     """A seed numpy cannot take was a traceback from deep in the export; the table's rule says it in one line."""
     _refused(capsys, ["export", "--weights", "random", "--seed", value, "-o", "never.onnx"], "--seed")
+
+
+def test_model_mix_and_flow_are_rows_of_the_table_bounded_by_what_is_loaded():
+    """`model` counts the models loaded from 1, `mix` a --mix model's layers (by number or name), and on/off
+    switches `flow` between its off and the method in force: the rules are the rows', not the show's."""
+    from realtime.dream.params import SHOW, param
+
+    model, mix, flow = param(SHOW, "model").within(("a", "b")), param(SHOW, "mix"), param(STREAM, "flow")
+    assert model.check(2.0) == 2 and mix.within(("mixed3", "mixed5")).check("mixed5") == 1.0
+    with pytest.raises(ValueError, match="model must be within 1..2, got 3"):
+        model.check(3)
+    assert "1..N (N: the models loaded)" in param(SHOW, "model").expects() and "the name of one" in mix.expects()
+    assert (flow.switch("on", "farneback"), flow.switch(0, "dis"), flow.switch("dis", "farneback")) == \
+        ("farneback", "off", "dis")
+    with pytest.raises(ValueError, match="flow expects dis, farneback, on or off"):
+        flow.switch("maybe", "dis")
+
+
+def test_a_show_steers_model_and_flow_through_the_rows(tiny_model):
+    from realtime.dream.engine import Engine
+    from realtime.steer.requests import set_param
+    from realtime.steer.show import Show
+
+    engine = Engine(tiny_model, "cpu")
+    show = Show(DreamStream([engine, engine], StreamSettings(size=(96, 96), flow="farneback")))
+    assert set_param(show, "model", 2) == 2 and show.status()["model"] == 2
+    show.key("next_model")
+    assert show.status()["model"] == 1
+    with pytest.raises(ValueError, match="model must be within 1..2"):
+        set_param(show, "model", 3)
+    show.key("flow")
+    assert show.status()["flow"] == "off"
+    assert set_param(show, "flow", "on") == "farneback"
+    with pytest.raises(ValueError, match="has fixed layers"):
+        set_param(show, "mix", 1)
+
+
+def test_every_readme_table_row_has_as_many_cells_as_its_header():
+    """A choice's `dis | farneback | off` once split its row into more cells than the header has."""
+    from realtime.flags import readme_tables
+    import re
+
+    for line in readme_tables().splitlines():
+        if line.startswith("|"):
+            assert len(re.split(r"(?<!\\)\|", line)) == 6, line

@@ -1,10 +1,9 @@
 """Playlists of scenes with crossfaded parameters."""
 import csv
-import subprocess
-import sys
 
 import pytest
 
+from conftest import deepdream
 from realtime.errors import UserError
 from realtime.steer.playlist import Playlist, parse_scenes
 
@@ -37,14 +36,15 @@ def test_bad_scenes(tables, needle):
         parse_scenes(tables, "show.toml")
 
 
-def test_live_follows_the_playlist(random_model, tmp_path):
+@pytest.mark.child
+def test_live_follows_the_playlist(tiny_model, tmp_path):
     cfg = tmp_path / "show.toml"
     cfg.write_text(f'crossfade = 0.0\n[[scene]]\nname = "one"\nduration = 0.4\nstep-size = 0.01\n'
-                   f'[[scene]]\nname = "two"\nduration = 0.4\nstep-size = 0.04\nmodel = "{random_model}"\n')
+                   f'[[scene]]\nname = "two"\nduration = 0.4\nstep-size = 0.04\nmodel = "{tiny_model}"\n')
     log = tmp_path / "log.csv"
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--config", str(cfg), "--source",
-                             "synthetic", "--model", str(random_model), "--size", "96x80", "--headless",
-                             "--frames", "30", "--log", str(log)], capture_output=True, text=True, timeout=300)
+    result = deepdream("live", "--config", str(cfg), "--source",
+                       "synthetic", "--model", str(tiny_model), "--size", "96x80", "--headless",
+                       "--frames", "30", "--log", str(log), timeout=300)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(log, newline="")))
     assert {r["scene"] for r in rows} == {"one", "two"}

@@ -29,7 +29,7 @@ def _render(clip, out, model, *ray):
 
 
 @pytest.mark.slow
-def test_two_nodes_give_the_one_node_file(tmp_path, monkeypatch, random_model, clip12):
+def test_two_nodes_give_the_one_node_file(tmp_path, monkeypatch, tiny_model, clip12):
     ray = pytest.importorskip("ray", reason="--ray needs Ray: pip install -e '.[cluster]'")
     from ray._private import ray_constants
     from ray.cluster_utils import Cluster
@@ -40,14 +40,14 @@ def test_two_nodes_give_the_one_node_file(tmp_path, monkeypatch, random_model, c
     monkeypatch.setattr(ray_constants, "ENABLE_RAY_CLUSTER", False)
     assert not ray.is_initialized()
     try:
-        assert _render(clip12, tmp_path / "one.mp4", random_model) == 0  # Ray started here: one node
+        assert _render(clip12, tmp_path / "one.mp4", tiny_model) == 0  # Ray started here: one node
     finally:
         ray.shutdown()
     nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     try:
         nodes.add_node(num_cpus=1)
         nodes.wait_for_nodes()
-        assert _render(clip12, tmp_path / "two.mp4", random_model, nodes.address) == 0  # joined, as --ray HOST:PORT
+        assert _render(clip12, tmp_path / "two.mp4", tiny_model, nodes.address) == 0  # joined, as --ray HOST:PORT
         assert sorted(n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]) == ["127.0.0.1"] * 2
     finally:
         ray.shutdown()
@@ -55,7 +55,8 @@ def test_two_nodes_give_the_one_node_file(tmp_path, monkeypatch, random_model, c
     assert (tmp_path / "two.mp4").read_bytes() == (tmp_path / "one.mp4").read_bytes()
 
 
-def test_a_cluster_that_wants_a_token_is_one_line_naming_it(tmp_path, monkeypatch, capfd, random_model, clip12):
+@pytest.mark.ray
+def test_a_cluster_that_wants_a_token_is_one_line_naming_it(tmp_path, monkeypatch, capfd, tiny_model, clip12):
     ray = pytest.importorskip("ray", reason="--ray needs Ray: pip install -e '.[cluster]'")
 
     def refused(**kwargs):  # what Ray 2.60 does against a head started with RAY_AUTH_MODE=token
@@ -69,7 +70,7 @@ def test_a_cluster_that_wants_a_token_is_one_line_naming_it(tmp_path, monkeypatc
             raise ConnectionError("Failed to connect to Ray cluster at 127.0.0.1:6390") from exc
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", refused)
-    assert _render(clip12, tmp_path / "o.mp4", random_model, "auto") == 2
+    assert _render(clip12, tmp_path / "o.mp4", tiny_model, "auto") == 2
     err = capfd.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert "cannot reach the Ray cluster at auto: Failed to connect to Ray cluster at 127.0.0.1:6390" in err

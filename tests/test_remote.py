@@ -51,9 +51,10 @@ def _bundle(ahead_s: float, address: str, *args) -> bytes:
     return bundle.build().dgram
 
 
-def test_a_running_loop_obeys_osc_and_survives_garbage(random_model, tmp_path):
+@pytest.mark.child
+def test_a_running_loop_obeys_osc_and_survives_garbage(tiny_model, tmp_path):
     log = tmp_path / "frames.csv"
-    live = Running("live", "--source", "synthetic", "--model", random_model, "--size", "128x96", "--headless",
+    live = Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "128x96", "--headless",
                    "--osc", "0", "--log", log, "--snapshots", tmp_path)
     show = Operator(int(live.wait_for(r"OSC remote control on 127\.0\.0\.1:(\d+)").group(1)))
     try:
@@ -116,8 +117,8 @@ def test_timed_bundles_wait_until_due_and_a_closing_server_returns_at_once(caplo
 
 
 @pytest.fixture(scope="module")
-def scene_show(random_model):
-    stream = DreamStream([Engine(random_model, "cpu")], StreamSettings(size=(96, 96)))
+def scene_show(tiny_model):
+    stream = DreamStream([Engine(tiny_model, "cpu")], StreamSettings(size=(96, 96)))
     scenes = parse_scenes([{"duration": 60, "feedback": 0.8, "name": "calm"},
                            {"duration": 60, "feedback": 0.2, "name": "storm"}], "test")
     return Show(stream, Playlist(scenes, 0.0, {"steps_per_frame": 1, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0}))

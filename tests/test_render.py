@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import PERTURB, run_perturbed, spawn, wait_until
+from conftest import PERTURB, deepdream, run_perturbed, spawn, wait_until
 from realtime.cli import main
 from realtime.commands import render as render_module
 from realtime.media.video import VideoWriter
@@ -62,11 +62,12 @@ def _faststart_truncated(data: bytes, keep: float) -> bytes:
     return boxes[b"ftyp"] + bytes(moov) + boxes[b"free"] + boxes[b"mdat"][:int(len(boxes[b"mdat"]) * keep)]
 
 
+@pytest.mark.child
 @pytest.mark.exact
-def test_every_frame_at_the_input_rate_and_reproducible(tmp_path, random_model, clip):
+def test_every_frame_at_the_input_rate_and_reproducible(tmp_path, tiny_model, clip):
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
     for out, perturb in zip((a, b), PERTURB):  # two processes, two heaps
-        run_perturbed(["render", clip, "-o", out, "--model", random_model, "--size", "100x76"], perturb)
+        run_perturbed(["render", clip, "-o", out, "--model", tiny_model, "--size", "100x76"], perturb)
     frames, fps = _frames(a)
     source, source_fps = _frames(clip)
     assert len(frames) == len(source) == 90 and fps == source_fps
@@ -75,10 +76,11 @@ def test_every_frame_at_the_input_rate_and_reproducible(tmp_path, random_model, 
     assert not list(tmp_path.glob(".*partial"))
 
 
+@pytest.mark.child
 @pytest.mark.exact
-def test_an_interrupted_render_continues_where_it_stopped(tmp_path, random_model, clip):
+def test_an_interrupted_render_continues_where_it_stopped(tmp_path, tiny_model, clip):
     whole, resumed = tmp_path / "whole.mp4", tmp_path / "resumed.mp4"
-    args = ["--model", str(random_model), "--size", "320x240"]
+    args = ["--model", str(tiny_model), "--size", "320x240"]
     run_perturbed(["render", clip, "-o", whole, *args], PERTURB[0])
     proc = spawn([sys.executable, "-m", "realtime.cli", "render", clip, "-o", resumed, *args], stderr=subprocess.PIPE,
                  env={"MALLOC_PERTURB_": str(PERTURB[2])})
@@ -93,30 +95,34 @@ def test_an_interrupted_render_continues_where_it_stopped(tmp_path, random_model
     assert resumed.read_bytes() == whole.read_bytes()
 
 
-def test_bad_render_inputs(tmp_path, random_model, clip):
+def test_bad_render_inputs(tmp_path, tiny_model, clip):
     (tmp_path / "not.mp4").write_text("text")
-    assert main(["render", str(tmp_path / "not.mp4"), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model)]) == 2
-    assert main(["render", str(clip), "-o", str(tmp_path / "o.avi"), "--model", str(random_model)]) == 2
-    assert main(["render", str(clip), "-o", str(clip), "--model", str(random_model)]) == 2
+    assert main(["render", str(tmp_path / "not.mp4"), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model)]) == 2
+    assert main(["render", str(clip), "-o", str(tmp_path / "o.avi"), "--model", str(tiny_model)]) == 2
+    assert main(["render", str(clip), "-o", str(clip), "--model", str(tiny_model)]) == 2
     assert not (tmp_path / "o.mp4").exists()
 
 
-def test_seed_is_gone(tmp_path, random_model, short_clip):
+def test_seed_is_gone(tmp_path, capsys, tiny_model, short_clip):
     """It changed nothing (the dream has no randomness): a flag that does nothing is refused, not ignored."""
-    with pytest.raises(SystemExit):
-        main(["render", str(short_clip), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model), "--seed", "3"])
+    with pytest.raises(SystemExit) as exited:
+        main(["render", str(short_clip), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model), "--seed", "3"])
+    err = capsys.readouterr().err.strip()
+    assert exited.value.code == 2 and err.splitlines() == [err]  # one line, no usage block, no traceback
+    assert err.startswith("deepdream render: error: unrecognized arguments: --seed 3")
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a partial file
 
 
 @pytest.mark.parametrize("output, expected", [("/sys/o.mp4", "cannot write"), ("dir.mp4", "is a directory"),
                                               ("o.mkv", "must be an .mp4")])
-def test_outputs_are_checked_before_decoding(tmp_path, monkeypatch, capsys, random_model, short_clip, output, expected):
+def test_outputs_are_checked_before_decoding(tmp_path, monkeypatch, capsys, tiny_model, short_clip, output, expected):
     (tmp_path / "dir.mp4").mkdir()
 
     def refuse(*args):
         raise AssertionError("decoded before the output was checked")
     monkeypatch.setattr(render_module.Clip, "open", refuse)
     target = output if output.startswith("/") else str(tmp_path / output)
-    assert main(["render", str(short_clip), "-o", target, "--model", str(random_model)]) == 2
+    assert main(["render", str(short_clip), "-o", target, "--model", str(tiny_model)]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and len(err.splitlines()) == 1
 
@@ -127,29 +133,29 @@ def _tiny_clip(tmp_path, _):
 
 @pytest.mark.parametrize("make, expected", [(lambda tmp, data: data / "chelsea.png", "still image"),
                                             (_tiny_clip, "at least 75 px")])
-def test_inputs_that_cannot_be_rendered(tmp_path, capsys, random_model, testdata, make, expected):
+def test_inputs_that_cannot_be_rendered(tmp_path, capsys, tiny_model, testdata, make, expected):
     assert main(["render", str(make(tmp_path, testdata)), "-o", str(tmp_path / "o.mp4"),
-                 "--model", str(random_model)]) == 2
+                 "--model", str(tiny_model)]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and len(err.splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
 
 
-def test_a_truncated_clip_renders_what_decodes_and_says_so(tmp_path, capfd, random_model, clip):
+def test_a_truncated_clip_renders_what_decodes_and_says_so(tmp_path, capfd, tiny_model, clip):
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(_faststart_truncated(clip.read_bytes(), 0.4))
     decodable = len(_frames(cut)[0])
     assert 0 < decodable < 90
-    assert main(["render", str(cut), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model),
+    assert main(["render", str(cut), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model),
                  "--size", "96x80"]) == 0
     assert len(_frames(tmp_path / "o.mp4")[0]) == decodable
     assert f"declares 90 frames but {decodable} decoded" in capfd.readouterr().err
 
 
-def test_an_existing_output_is_replaced_only_when_the_render_completes(tmp_path, monkeypatch, capsys, random_model,
+def test_an_existing_output_is_replaced_only_when_the_render_completes(tmp_path, monkeypatch, capsys, tiny_model,
                                                                        short_clip):
     out = tmp_path / "o.mp4"
     out.write_bytes(b"the user's earlier render")
-    args = ["render", str(short_clip), "-o", str(out), "--model", str(random_model)]
+    args = ["render", str(short_clip), "-o", str(out), "--model", str(tiny_model)]
     calls = []
 
     def interrupt(self, rgb):
@@ -166,7 +172,7 @@ def test_an_existing_output_is_replaced_only_when_the_render_completes(tmp_path,
     assert len(_frames(out)[0]) == 12
 
 
-def test_a_full_disk_while_assembling(tmp_path, monkeypatch, capsys, random_model, short_clip):
+def test_a_full_disk_while_assembling(tmp_path, monkeypatch, capsys, tiny_model, short_clip):
     class FullDisk(VideoWriter):
         def write(self, frame):
             if self.frames == 5:
@@ -174,7 +180,7 @@ def test_a_full_disk_while_assembling(tmp_path, monkeypatch, capsys, random_mode
             super().write(frame)
     monkeypatch.setattr(render_module, "VideoWriter", FullDisk)
     out = tmp_path / "o.mp4"
-    args = ["render", str(short_clip), "-o", str(out), "--model", str(random_model)]
+    args = ["render", str(short_clip), "-o", str(out), "--model", str(tiny_model)]
     assert main(args) == 2
     err = capsys.readouterr().err
     last = err.strip().splitlines()[-1]
@@ -195,22 +201,22 @@ def clip_160(clip, tmp_path_factory):
     return _write_clip(tmp_path_factory.mktemp("clips") / "c160.mp4", frames)
 
 
+@pytest.mark.child
 @pytest.mark.exact
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="pinning a process to one core is Linux's")
-def test_a_render_on_one_busy_core_gives_the_bytes_of_one_on_every_core(tmp_path, random_model, clip_160):
+def test_a_render_on_one_busy_core_gives_the_bytes_of_one_on_every_core(tmp_path, tiny_model, clip_160):
     """The promise is the same bytes in any process on this machine, loaded or not: a render pinned to one
     core with a busy process beside it (x264 picks its thread count from the cores it may use) matches one
     made on all of them (each in its own process, with its own heap)."""
     here, pinned = tmp_path / "here.mp4", tmp_path / "pinned.mp4"
-    args = ["--model", random_model, "--size", "160x120"]
+    args = ["--model", tiny_model, "--size", "160x120"]
     run_perturbed(["render", clip_160, "-o", here, *args], PERTURB[0])
     core = min(os.sched_getaffinity(0))
     pin = lambda: os.sched_setaffinity(0, {core})  # noqa: E731
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pin)
     try:
-        result = subprocess.run([sys.executable, "-m", "realtime.cli", "render", clip_160, "-o", pinned, *args],
-                                capture_output=True, text=True, timeout=600, preexec_fn=pin,
-                                env={**os.environ, "MALLOC_PERTURB_": str(PERTURB[1])})
+        result = deepdream("render", clip_160, "-o", pinned, *args, timeout=600, preexec_fn=pin,
+                           env={"MALLOC_PERTURB_": str(PERTURB[1])})
     finally:
         hog.kill()
     assert result.returncode == 0, result.stderr
@@ -222,7 +228,7 @@ def _partial(tmp_path):
 
 
 @pytest.mark.parametrize("leftover", ["a file", "a folder of the user's", "a symlink"])
-def test_what_is_in_the_work_folders_place_and_not_ours_is_left_alone(tmp_path, capsys, random_model, short_clip,
+def test_what_is_in_the_work_folders_place_and_not_ours_is_left_alone(tmp_path, capsys, tiny_model, short_clip,
                                                                        leftover):
     work = _partial(tmp_path)
     if leftover == "a file":
@@ -234,15 +240,15 @@ def test_what_is_in_the_work_folders_place_and_not_ours_is_left_alone(tmp_path, 
         (tmp_path / "elsewhere").mkdir()
         work.symlink_to(tmp_path / "elsewhere")
     before = sorted(str(p) for p in tmp_path.rglob("*"))
-    assert main(["render", str(short_clip), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model)]) == 2
+    assert main(["render", str(short_clip), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(work) in err and "Traceback" not in err
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before  # nothing deleted, nothing made
 
 
-def test_an_earlier_renders_work_folder_is_cleared_and_removed(tmp_path, random_model, short_clip):
+def test_an_earlier_renders_work_folder_is_cleared_and_removed(tmp_path, tiny_model, short_clip):
     out = tmp_path / "o.mp4"
-    args = ["render", str(short_clip), "-o", str(out), "--model", str(random_model)]
+    args = ["render", str(short_clip), "-o", str(out), "--model", str(tiny_model)]
     work = _partial(tmp_path)
     work.mkdir()
     (work / render_module.MARK).write_text("")
@@ -251,16 +257,16 @@ def test_an_earlier_renders_work_folder_is_cleared_and_removed(tmp_path, random_
     assert len(_frames(out)[0]) == 12 and not work.exists()
 
 
-def test_a_frame_rate_no_video_can_have_is_refused_before_dreaming(tmp_path, monkeypatch, capsys, random_model):
+def test_a_frame_rate_no_video_can_have_is_refused_before_dreaming(tmp_path, monkeypatch, capsys, tiny_model):
     frames = [np.full((80, 96, 3), 20 * i, np.uint8) for i in range(4)]
     fast = _write_clip(tmp_path / "fast.mp4", frames, fps=5000.0)
     monkeypatch.setattr(render_module.DreamStream, "__call__", lambda *a: pytest.fail("dreamed"))
-    assert main(["render", str(fast), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model)]) == 2
+    assert main(["render", str(fast), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model)]) == 2
     err = capsys.readouterr().err.strip()
     assert "frame rate 5000" in err and len(err.splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
 
 
-def test_sound_that_cannot_go_into_an_mp4_is_refused_before_dreaming(tmp_path, monkeypatch, capsys, random_model,
+def test_sound_that_cannot_go_into_an_mp4_is_refused_before_dreaming(tmp_path, monkeypatch, capsys, tiny_model,
                                                                      short_clip):
     import av
 
@@ -271,7 +277,7 @@ def test_sound_that_cannot_go_into_an_mp4_is_refused_before_dreaming(tmp_path, m
     monkeypatch.setattr(audio.AudioTrack, "_mux", broken)
     monkeypatch.setattr(render_module.DreamStream, "__call__", lambda *a: pytest.fail("dreamed"))
     clip = _clip_with_tone(tmp_path / "tone.mp4")
-    assert main(["render", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", str(random_model)]) == 2
+    assert main(["render", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model)]) == 2
     err = capsys.readouterr().err.strip()
     assert "cannot carry the sound of" in err and len(err.splitlines()) == 1
 
@@ -297,9 +303,9 @@ def _clip_with_tone(path):
     return path
 
 
-def test_wrap_on_frames_that_are_not_2_to_1_says_so_and_marks_nothing(tmp_path, capsys, random_model, short_clip):
+def test_wrap_on_frames_that_are_not_2_to_1_says_so_and_marks_nothing(tmp_path, capsys, tiny_model, short_clip):
     out = tmp_path / "o.mp4"
-    assert main(["render", str(short_clip), "-o", str(out), "--model", str(random_model), "--wrap"]) == 0
+    assert main(["render", str(short_clip), "-o", str(out), "--model", str(tiny_model), "--wrap"]) == 0
     err = capsys.readouterr().err
     assert "96x80 is not 2:1, so the video is not marked as 360-degree" in err
     assert b"sv3d" not in out.read_bytes() and b"GSpherical" not in out.read_bytes()

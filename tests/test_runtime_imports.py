@@ -2,7 +2,10 @@
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.child
 def test_runtime_modules_do_not_import_tensorflow():
     code = ("import sys, pkgutil, importlib, realtime\n"
             "names = [m.name for m in pkgutil.walk_packages(realtime.__path__, 'realtime.')]\n"

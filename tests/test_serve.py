@@ -1,7 +1,5 @@
 """Serving the dream over HTTP (MJPEG + viewer), --pipe and --stereo."""
 import json
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -11,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import wait_until
+from conftest import deepdream, wait_until
 from realtime.media.serve import FrameHub, start_server
 from realtime.media.sinks import side_by_side
 
@@ -129,19 +127,20 @@ def test_stereo_is_side_by_side_with_disparity():
     np.testing.assert_array_equal(out[:, 60:115], frame[:, 5:])
 
 
-def test_pipe_writes_raw_frames_and_says_their_size(random_model):
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
-                             str(random_model), "--size", "96x80", "--headless", "--frames", "3", "--pipe",
-                             "--stereo"], capture_output=True, timeout=120)
+@pytest.mark.child
+def test_pipe_writes_raw_frames_and_says_their_size(tiny_model):
+    result = deepdream("live", "--source", "synthetic", "--model",
+                       str(tiny_model), "--size", "96x80", "--headless", "--frames", "3", "--pipe",
+                       "--stereo", timeout=120, text=False)
     assert result.returncode == 0
     assert b"pipe: 192x80 rgb24" in result.stderr
     assert len(result.stdout) == 3 * 192 * 80 * 3
 
 
-def test_virtualcam_without_a_device_is_one_clear_line(random_model):
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
-                             str(random_model), "--size", "96x80", "--headless", "--frames", "2", "--virtualcam"],
-                            capture_output=True, text=True, timeout=120)
+@pytest.mark.child
+def test_virtualcam_without_a_device_is_one_clear_line(tiny_model):
+    result = deepdream("live", "--source", "synthetic", "--model",
+                       str(tiny_model), "--size", "96x80", "--headless", "--frames", "2", "--virtualcam", timeout=120)
     if result.returncode == 0:
         pytest.skip("this machine has a virtual camera device")
     last = result.stderr.strip().splitlines()[-1]
@@ -305,4 +304,98 @@ def test_figures_that_json_cannot_carry_are_left_out_not_sent():
     figures = json.loads(hub.status_json(), parse_constant=refuse)
     assert figures["fps"] == 29.5 and figures["scene"] == "a" and figures["paused"] is False
     assert not {"loss", "dream_age_ms", "ms_per_step"} & set(figures)
+    hub.close()
+
+
+def test_frames_are_encoded_only_for_viewers_and_once_however_many_wait(monkeypatch):
+    """No viewer: the display thread hands over references and no JPEG is made. Two viewers waiting: one
+    encode per new frame, both sent the same JPEG, its colours in order."""
+    import cv2
+
+    from realtime.media.serve import ServeSink
+
+    encodes, imencode = [], cv2.imencode
+    monkeypatch.setattr(cv2, "imencode", lambda *args: encodes.append(args) or imencode(*args))
+    hub = FrameHub()
+    sink = ServeSink(hub)
+    for _ in range(5):
+        sink.write(np.zeros((24, 32, 3), np.uint8))
+    assert encodes == [] and json.loads(hub.status_json())["frames"] == 5
+
+    def take(seen, into):
+        into.append(hub.next_after(seen, timeout=60))
+
+    for shown in range(6, 9):
+        got = []
+        viewers = [threading.Thread(target=take, args=(shown - 1, got)) for _ in range(2)]
+        for viewer in viewers:
+            viewer.start()
+        sink.write(np.full((24, 32, 3), (200, 100, shown), np.uint8))
+        for viewer in viewers:
+            viewer.join(timeout=60)
+        assert len(encodes) == shown - 5 and got[0] == got[1] and got[0][0] == shown
+        picture = cv2.imdecode(np.frombuffer(got[0][1], np.uint8), cv2.IMREAD_COLOR)
+        np.testing.assert_allclose(picture.reshape(-1, 3).mean(0), (shown, 100, 200), atol=3)  # BGR
+    hub.close()
+
+
+def test_a_viewer_encoding_never_holds_up_the_display_thread():
+    hub, got, encoding, finish = FrameHub(), [], threading.Event(), threading.Event()
+
+    def slow_encode(frame):
+        encoding.set()
+        finish.wait(60)
+        return b"jpeg of " + frame
+
+    hub.offer(b"frame 1", slow_encode)
+    viewer = threading.Thread(target=lambda: got.append(hub.next_after(0, timeout=60)))
+    viewer.start()
+    assert encoding.wait(60)
+    writer = threading.Thread(target=hub.offer, args=(b"frame 2", slow_encode))
+    writer.start()
+    writer.join(timeout=60)
+    assert not writer.is_alive()  # offered while the viewer's encode was still running
+    finish.set()
+    viewer.join(timeout=60)
+    assert got == [(1, b"jpeg of frame 1")] and hub.next_after(1, timeout=60) == (2, b"jpeg of frame 2")
+    hub.close()
+
+
+class _Watched:
+    """A lock that says when a thread asks for it, so a test knows a writer has got that far."""
+
+    def __init__(self):
+        self._lock, self.asked = threading.Lock(), threading.Event()
+
+    def acquire(self, blocking=True, timeout=-1):
+        if blocking:  # threading.Condition probes without blocking to learn whether it holds the lock
+            self.asked.set()
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self):
+        self._lock.release()
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def test_the_frame_rate_and_count_are_written_under_the_hubs_lock():
+    """While a request holds the hub's lock to read the figures, a frame's writer waits rather than changing them."""
+    from realtime.media.serve import ServeSink
+
+    hub, lock = FrameHub(), _Watched()
+    hub._cond = threading.Condition(lock)
+    sink = ServeSink(hub)
+    with hub._cond:
+        lock.asked.clear()
+        writer = threading.Thread(target=sink.write, args=(np.zeros((8, 8, 3), np.uint8),))
+        writer.start()
+        assert lock.asked.wait(60)
+        held = dict(hub.status)
+    writer.join(timeout=60)
+    assert (held["fps"], held["frames"]) == (0.0, 0)
+    assert hub.status["fps"] > 0 and hub.status["frames"] == 1
     hub.close()

@@ -37,10 +37,10 @@ def test_the_doc_has_curl_examples_and_every_one_names_a_host():
 
 
 @pytest.fixture
-def live_show(random_model, tmp_path):
+def live_show(tiny_model, tmp_path):
     """`deepdream live --serve` with a playlist (scenes strokes, eyes) and a token: its base URL."""
     (tmp_path / "show.toml").write_text(PLAYLIST)
-    with Running("live", "--source", "synthetic", "--model", random_model, "--size", "96x80", "--headless",
+    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless",
                  "--serve", "127.0.0.1:0", "--token", TOKEN, "--config", tmp_path / "show.toml",
                  "--snapshots", tmp_path) as live:
         port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
@@ -50,6 +50,7 @@ def live_show(random_model, tmp_path):
     assert code == 0 and "Traceback" not in said, said
 
 
+@pytest.mark.child
 def test_every_curl_example_in_the_steering_doc_is_answered_2xx(live_show, tmp_path):
     if shutil.which("curl") is None:
         pytest.skip("no curl on this machine")
@@ -82,3 +83,23 @@ def test_without_a_playlist_the_figures_name_what_is_held_and_release_gives_it_b
     wait_until(lambda: figures(served)["held"] == "feedback step_size", what="the held parameters in the figures")
     assert post(served, "command", {"name": "release"}) == 200
     wait_until(lambda: figures(served)["held"] == "", what="nothing held after the release")
+
+
+def _listed() -> str:
+    """The doc's parameter list and status keys, between its markers."""
+    return re.search(r"<!-- steering: [^>]*-->\n(.*?)<!-- end steering -->", DOC.read_text(), re.S).group(1)
+
+
+def test_the_doc_lists_exactly_the_parameters_and_status_keys_the_code_takes():
+    from realtime.flags import steering_markdown
+
+    assert _listed() == steering_markdown() + "\n", "run python -m realtime.flags --steering and paste it"
+
+
+def test_a_row_added_to_the_table_and_not_to_the_doc_is_caught(monkeypatch):
+    from realtime.dream import params
+    from realtime.flags import steering_markdown
+
+    monkeypatch.setattr(params, "SHOW", params.SHOW + (params.Param("tint", "float", 0.0, "a new one", 0.0, 1.0,
+                                                                    live=True),))
+    assert "`tint`" in steering_markdown() and _listed() != steering_markdown() + "\n"

@@ -56,13 +56,13 @@ def test_threads_started_inside_lowered_run_below_the_caller():
 
 
 @lowerable
-def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(random_model):
+def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(tiny_model):
     lowered(lambda below: None)  # OpenCV's pool, started at the caller's priority, is not what this counts
     mine, before, builders = niceness(threading.get_native_id()), tasks(), []
 
     def build(below):
         builders.append(threading.get_native_id())  # the lowered thread itself: it ends, but may linger a moment
-        return Engine(random_model, "cpu", threads=2, spin_us=0)
+        return Engine(tiny_model, "cpu", threads=2, spin_us=0)
 
     engine = lowered(build)
     pool = nice_of_live(tasks() - before - set(builders))  # onnxruntime's pool: a thread beside this one
@@ -70,6 +70,7 @@ def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(random_model
     assert engine.step(np.zeros((75, 75, 3), np.float32), 1, 0.01).shape == (75, 75, 3)  # the lowered pool dreams
 
 
+@pytest.mark.child
 @lowerable
 def test_opencvs_threads_keep_the_callers_priority_though_a_lowered_thread_uses_opencv_first():
     # A fresh process: OpenCV starts its pool on first use, and its threads inherit the starter's niceness.
@@ -114,16 +115,16 @@ def test_glibc_takes_the_settings_that_keep_freed_memory():
     assert keep_freed_memory() is True
 
 
-def test_the_dream_beside_the_display_spins_briefly_set_on_its_session_options(random_model):
-    from realtime.commands.live_async import SPIN_US, beside_display
+def test_the_dream_beside_the_display_spins_briefly_set_on_its_session_options(tiny_model):
+    from realtime.run.mode import SPIN_US, beside_display
 
     assert beside_display(True)["spin_us"] == SPIN_US > 0 and beside_display(False)["spin_us"] == SPIN_US
     entry = lambda engine, key: engine.options.get_session_config_entry(f"session.intra_op.{key}")
-    brief = Engine(random_model, "cpu", threads=2, spin_us=SPIN_US)
+    brief = Engine(tiny_model, "cpu", threads=2, spin_us=SPIN_US)
     assert entry(brief, "allow_spinning") == "1" and entry(brief, "spin_duration_us") == str(SPIN_US)
-    assert entry(Engine(random_model, "cpu", threads=2, spin_us=0), "allow_spinning") == "0"
-    default = Engine(random_model, "cpu", threads=2)  # --sync and render: onnxruntime's own choice
+    assert entry(Engine(tiny_model, "cpu", threads=2, spin_us=0), "allow_spinning") == "0"
+    default = Engine(tiny_model, "cpu", threads=2)  # --sync and render: onnxruntime's own choice
     with pytest.raises(RuntimeError, match="does not have configuration"):
         entry(default, "allow_spinning")
     with pytest.raises(ValueError, match="spin_us"):
-        Engine(random_model, "cpu", spin_us=-5)
+        Engine(tiny_model, "cpu", spin_us=-5)

@@ -13,7 +13,7 @@ import pytest
 
 av = pytest.importorskip("av")
 
-from conftest import PERTURB, run_perturbed  # noqa: E402
+from conftest import PERTURB, deepdream, run_perturbed  # noqa: E402
 from realtime.cli import main  # noqa: E402
 from realtime.errors import UserError  # noqa: E402
 from realtime.media.video import VideoFormat, VideoWriter, choose_encoder  # noqa: E402
@@ -125,10 +125,10 @@ def test_the_nvidia_encoder_is_used_where_it_opens_else_libx264(monkeypatch):
     ("libmp3lame", "in.mp4", 44100, "mp3", 44100),  # copied: the decoder is mp3float, the codec mp3
     ("pcm_s16le", "in.mov", 192000, "aac", 48000),  # AAC takes 96 kHz at most: resampled, not a traceback
     ("libopus", "in.mkv", 48000, "aac", 48000)])  # Matroska states no frame count: no false "truncated"
-def test_render_keeps_the_sound_copied_or_as_aac(tmp_path, capfd, random_model, codec, name, rate, kept, kept_rate):
+def test_render_keeps_the_sound_copied_or_as_aac(tmp_path, capfd, tiny_model, codec, name, rate, kept, kept_rate):
     clip = _clip_with_sound(tmp_path / name, codec, rate=rate)
     out = tmp_path / "out.mp4"
-    assert main(["render", str(clip), "-o", str(out), "--model", str(random_model), "--crf", "23"]) == 0
+    assert main(["render", str(clip), "-o", str(out), "--model", str(tiny_model), "--crf", "23"]) == 0
     assert "decoded" not in capfd.readouterr().err
     _, _, fps, frames, (sound, duration) = _decoded(out)
     _, _, _, source, (_, source_duration) = _decoded(clip)
@@ -141,16 +141,16 @@ def test_render_keeps_the_sound_copied_or_as_aac(tmp_path, capfd, random_model, 
             assert [bytes(p) for p in a.demux(audio=0) if p.size] == [bytes(p) for p in b.demux(audio=0) if p.size]
 
 
+@pytest.mark.child
 @pytest.mark.skipif(FFPROBE is None, reason="needs ffprobe (apt-get install ffmpeg; .ci/run does)")
-def test_wrap_render_and_recording_carry_equirectangular_metadata(tmp_path, random_model):
+def test_wrap_render_and_recording_carry_equirectangular_metadata(tmp_path, tiny_model):
     clip = _clip_with_sound(tmp_path / "in.mp4", frames=6, size=(160, 80))
     flat, wrapped, recorded = tmp_path / "flat.mp4", tmp_path / "wrapped.mp4", tmp_path / "rec.mp4"
-    args = ["--model", str(random_model), "--flow", "off"]
+    args = ["--model", str(tiny_model), "--flow", "off"]
     assert main(["render", str(clip), "-o", str(flat), *args]) == 0
     assert main(["render", str(clip), "-o", str(wrapped), "--wrap", *args]) == 0
-    result = subprocess.run([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", *args, "--size",
-                             "160x80", "--headless", "--frames", "3", "--wrap", "--stereo", "--record", str(recorded)],
-                            capture_output=True, text=True, timeout=300)
+    result = deepdream("live", "--source", "synthetic", *args, "--size", "160x80", "--headless", "--frames", "3",
+                       "--wrap", "--stereo", "--record", recorded)
     assert result.returncode == 0, result.stderr
     assert "Spherical Mapping" not in _side_data(flat)
     for path, stereo in ((wrapped, "2D"), (recorded, "side by side")):
@@ -160,6 +160,7 @@ def test_wrap_render_and_recording_carry_equirectangular_metadata(tmp_path, rand
     assert len(_decoded(recorded)[3]) == 3 and _decoded(wrapped)[4][0] == "aac"  # still whole files
 
 
+@pytest.mark.child
 @pytest.mark.skipif(FFPROBE is None, reason="needs ffprobe (apt-get install ffmpeg; .ci/run does)")
 def test_each_metadata_form_is_read_on_its_own(tmp_path):
     """V1 (the XML uuid box, what YouTube reads) and V2 (sv3d/st3d) both parse, apart from each other."""
@@ -181,6 +182,7 @@ def test_each_metadata_form_is_read_on_its_own(tmp_path):
 
 
 
+@pytest.mark.child
 @pytest.mark.exact
 def test_the_exact_writer_gives_the_same_bytes_under_any_heap(tmp_path, testdata):
     outs = [tmp_path / f"{perturb}.mp4" for perturb in PERTURB]
@@ -189,6 +191,7 @@ def test_the_exact_writer_gives_the_same_bytes_under_any_heap(tmp_path, testdata
     assert len({out.read_bytes() for out in outs}) == 1
 
 
+@pytest.mark.child
 @pytest.mark.exact
 @pytest.mark.slow
 @pytest.mark.skipif(VALGRIND is None, reason="needs valgrind (apt-get install valgrind)")

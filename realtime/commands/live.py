@@ -53,29 +53,8 @@ def open_with_fallback(options: LiveOptions, size):
         return open_source(options.fallback, options.loop, size), options.fallback
 
 
-def check_outputs(options: LiveOptions) -> None:
-    """Refuse, before any work, a recording that is not .mp4 and an output that is an input or another output."""
-    if options.record is not None and options.record.suffix.lower() != ".mp4":
-        raise UserError(f"--record {options.record}: recordings are MP4; give a name ending in .mp4")
-    inputs = {"--model": options.models, "--guide": (options.guide,), "--config": (options.config,),
-              "--source": (Path(options.source),), "--fallback": (Path(options.fallback or ""),),
-              "--audio": (Path(options.audio or ""),)}
-    taken = {p.resolve(): flag for flag, paths in inputs.items() for p in paths if p is not None and p.is_file()}
-    outputs = {"--record": options.record, "--log": options.log, "--stats": options.stats,
-               "--event-log": options.event_log, "--snapshots": options.snapshots}
-    for flag, path in outputs.items():
-        if path is None:
-            continue
-        if path.resolve() in taken:
-            raise UserError(f"{flag} {path} is the {taken[path.resolve()]} file; it would be overwritten: "
-                            "choose another name")
-        taken[path.resolve()] = flag
-    from realtime.media.recorder import check_folder
-
-    check_folder(options.snapshots)  # found out now, not when someone presses `s` at the opening
-
-
 def run_live(options: LiveOptions, settings) -> int:
+    from realtime.commands.outputs import check_outputs
     from realtime.run.eventlog import remove, setup
     from realtime.run.watchdog import numbered
 
@@ -107,50 +86,20 @@ def run_live(options: LiveOptions, settings) -> int:
 
 
 def _run_live(options: LiveOptions, settings, controls) -> int:
-    from realtime.commands.live_async import display_size, report, run_async_live
-    from realtime.commands.live_controls import wire_page
-    from realtime.commands.outputs import Outputs, quietly
-    from realtime.dream.stream import DreamStream
     from realtime.media.sources import Latest
-    from realtime.run.loop import run, write_stats
-    from realtime.steer.show import Show
+    from realtime.run.loop import report, write_stats
     from realtime.run.system import keep_freed_memory
 
     keep_freed_memory()  # before the first frame's buffers: no page faults per frame
     playlist = _playlist(options, settings)
-    engines = _engines(options, playlist)
-    source, name = open_with_fallback(options, settings.size)
-    log.info("source %s", name)
-    stream = DreamStream(engines, settings)
-    # With a seed, a file is a stimulus: every frame, in order, as fast as the dream goes, so two
-    # runs show the same frames (and record the same bytes). Beside the dream, a file's every frame
-    # is shown at its rate, so a recording of it has no holes; with --sync, and from a camera, the
-    # newest frame wins.
-    is_file = getattr(source, "is_file", False)
-    controls.media_time = is_file  # a camera's frames: the sound at the wall clock's time
-    lockstep = options.seed is not None and is_file
-    sync = options.sync or lockstep
-    options = replace(options, sync=sync)
-    fps = getattr(source, "fps", 30.0)
-    display = display_size(options.display_size, sync, source, settings.size)
-    try:
-        outputs = Outputs(options, settings, fps, display, exact=lockstep)
-    except BaseException:
-        quietly(source.close)
-        raise
-    if lockstep:
+    source, mode, stream, display, outputs = _assemble(options, settings, playlist)
+    controls.media_time = mode.file  # a camera's frames: the sound at the wall clock's time
+    if mode.lockstep:
         source.paced = False
         log.info("--seed with a file: every frame in order (not real time)")
-    reader = Latest(source, lockstep=lockstep or (is_file and not sync))
+    reader = Latest(source, lockstep=mode.every_frame)
     try:
-        if sync:
-            show = Show(stream, playlist, outputs.recorder, outputs.window)
-            wire_page(outputs.hub, show, controls)
-            stats = run(reader, show, outputs.sinks, outputs.window, options.frames, outputs.present,
-                        outputs.frame_log, controls, outputs.publish, fps)
-        else:
-            show, stats = run_async_live(options, stream, playlist, outputs, reader, controls, fps, display,
-                                         wire=lambda show: wire_page(outputs.hub, show, controls))
+        show, stats = _show(options, mode, stream, playlist, outputs, reader, controls, source.fps, display)
     finally:
         reader.close()
         outputs.close()
@@ -159,6 +108,49 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
     if options.stats is not None:
         write_stats(options.stats, summary)
     return 0
+
+
+def _assemble(options: LiveOptions, settings, playlist) -> tuple:
+    """The source opened, then what its mode (realtime.run.mode) says: the engines, the display size and the
+    outputs; the source is closed again if any of them fails."""
+    from realtime.commands.outputs import Outputs, quietly
+    from realtime.dream.stream import DreamStream
+    from realtime.run.display import display_size
+    from realtime.run.mode import decide
+
+    models, guide = _models(options, playlist), _guide(options)  # a bad guide is said before the source opens
+    source, name = open_with_fallback(options, settings.size)  # the mode is the opened source's (the fallback's)
+    try:
+        mode = decide(options.seed, options.sync, source)
+        stream = DreamStream(_engines(models, guide, options.provider, mode), settings)
+        display = display_size(options.display_size, mode.sync, source, settings.size)
+        outputs = Outputs(replace(options, sync=mode.sync), settings, source.fps, display, exact=mode.exact)
+    except BaseException:
+        quietly(source.close)
+        raise
+    log.info("source %s", name)
+    return source, mode, stream, display, outputs
+
+
+def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, controls, fps: float, display):
+    """The show steering the stream (beside the display: a proxy the worker applies), run to its end."""
+    from realtime.commands.live_controls import wire_page
+    from realtime.run.loop import run
+    from realtime.run.steps import BesideDisplay
+    from realtime.run.worker import StreamProxy
+    from realtime.steer.show import Show
+
+    steered = stream if mode.sync else StreamProxy(stream)
+    show = Show(steered, playlist, outputs.recorder, outputs.window)
+    wire_page(outputs.hub, show, controls)
+    step = None
+    if not mode.sync:
+        step = BesideDisplay.around(stream, steered, display, options.dream_fade)
+        if outputs.heartbeat is not None:  # frames keep coming while a dream is stuck: the watchdog sees that too
+            outputs.heartbeat.watch(step.worker)
+    stats = run(reader, show, outputs.sinks, outputs.window, options.frames, outputs.present, outputs.frame_log,
+                controls, outputs.publish, fps, step)
+    return show, stats
 
 
 def _playlist(options: LiveOptions, settings):
@@ -175,26 +167,30 @@ def _playlist(options: LiveOptions, settings):
     return playlist
 
 
-def _engines(options: LiveOptions, playlist) -> list:
-    from realtime.commands.live_async import beside_display
-    from realtime.dream.engine import Engine
-    from realtime.run.system import lowered
-
+def _models(options: LiveOptions, playlist) -> list[Path]:
+    """--model's and the playlist's scenes' models, each once."""
     models = list(options.models)
     for scene in (playlist.scenes if playlist else []):
         if scene.model and Path(scene.model) not in models:
             models.append(Path(scene.model))
+    return models
+
+
+def _guide(options: LiveOptions):
     from realtime.media.images import load_guide
 
-    guide = load_guide(options.guide) if options.guide is not None else None
-    # No display thread beside the dream: --sync, or --seed with a file (lockstep; see _run_live).
-    alone = options.sync or (options.seed is not None and isinstance(options.source, str) and Path(options.source).is_file())
+    return load_guide(options.guide) if options.guide is not None else None
+
+
+def _engines(models: list[Path], guide, provider: str, mode) -> list:
+    """An engine a model, built as the mode says: exact on the loop's thread, or below the display beside it."""
+    from realtime.dream.engine import Engine
+    from realtime.run.system import lowered
 
     def build(below: bool) -> list:
-        return [Engine(m, options.provider, **({"exact": options.seed is not None} if alone else beside_display(below)))
-                for m in models]
+        return [Engine(m, provider, **mode.engine_options(below)) for m in models]
 
-    engines = build(False) if alone else lowered(build)  # beside the display: onnxruntime's threads below it
+    engines = build(False) if mode.sync else lowered(build)  # beside the display: onnxruntime's threads below it
     for engine in engines:
         log.info("model %s on %s", engine.info.describe(), engine.provider)
     if guide is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime.dream.runtime import onnxruntime
+from realtime.dream.runtime import IOBinding, OrtValue, Session, onnxruntime
 from realtime.errors import reason
 
 
@@ -31,17 +31,17 @@ class BoundRunFailed(RuntimeError):
 
 @dataclass
 class _Buffers:
-    images: tuple  # two OrtValues [1, H, W, 3]: the steps go back and forth between them
-    loss: object
-    bindings: tuple  # bindings[k]: images[k] -> images[1 - k]
-    graph_ids: tuple  # one per direction; -1: no graph
+    images: tuple[OrtValue, OrtValue]  # [1, H, W, 3] each: the steps go back and forth between them
+    loss: OrtValue
+    bindings: tuple[IOBinding, IOBinding]  # bindings[k]: images[k] -> images[1 - k]
+    graph_ids: tuple[int, int]  # one per direction; -1: no graph
 
 
 class BoundSteps:
-    def __init__(self, session, device: str, graphs: bool = False):
+    def __init__(self, session: Session, device: str, graphs: bool = False) -> None:
         self.session, self.device, self.graphs = session, device, graphs
-        self._sizes: dict = {}
-        self._inputs: dict = {}  # name -> OrtValue on the device (step_size, mix inputs)
+        self._sizes: dict[tuple[int, int], _Buffers] = {}
+        self._inputs: dict[str, OrtValue] = {}  # name -> OrtValue on the device (step_size, mix inputs)
         self._ids = itertools.count(1)  # CUDA graph ids: each captured once, never reused
         self.last_loss = float("nan")
 
@@ -67,7 +67,7 @@ class BoundSteps:
         self.last_loss = float(buffers.loss.numpy()[0])
         return self._read(buffers.images[n % 2])
 
-    def _read(self, value) -> np.ndarray:
+    def _read(self, value: OrtValue) -> np.ndarray:
         """The [H, W, 3] result, the caller's own: on the CPU numpy() is a view of the bound buffer (which the
         next call overwrites), so it is copied; from CUDA numpy() is already a fresh host copy."""
         out = value.numpy()[0]
@@ -98,11 +98,11 @@ class BoundSteps:
                            for _ in range(2))
             loss = ort.OrtValue.ortvalue_from_shape_and_type((1,), np.float32, self.device, 0)
             bindings = tuple(self._bind(images[k], images[1 - k], loss) for k in range(2))
-            ids = tuple(next(self._ids) if self.graphs else -1 for _ in range(2))
+            ids = (next(self._ids), next(self._ids)) if self.graphs else (-1, -1)
             self._sizes[size] = _Buffers(images, loss, bindings, ids)
         return self._sizes[size]
 
-    def _bind(self, image, stepped, loss):
+    def _bind(self, image: OrtValue, stepped: OrtValue, loss: OrtValue) -> IOBinding:
         binding = self.session.io_binding()
         binding.bind_ortvalue_input("image", image)
         for name, value in self._inputs.items():

@@ -28,10 +28,11 @@ FAR_ALONE = 6
 
 
 class Chain:
-    def __init__(self, frames: int = KEEP):
+    def __init__(self, frames: int = KEEP) -> None:
+        self.frames = frames
         # (a weak reference to the frame: the chain never keeps a frame alive, only its field;
         #  the coarse backward field onto it from the frame before, or None where the motion is unknown)
-        self._links: deque = deque(maxlen=frames)
+        self._links: deque[tuple[weakref.ref[np.ndarray], np.ndarray | None]] = deque(maxlen=frames)
 
     def push(self, frame: np.ndarray, field: np.ndarray | None) -> None:
         """The newest frame (the very array later looked up) and the motion onto it from the one pushed
@@ -41,7 +42,7 @@ class Chain:
 
     def copy(self) -> "Chain":
         """The same links, to compose while this one takes new ones (on another thread)."""
-        twin = Chain(self._links.maxlen)
+        twin = Chain(self.frames)
         twin._links.extend(self._links)
         return twin
 
@@ -54,9 +55,10 @@ class Chain:
         for i in range(len(links) - 1, -1, -1):
             if links[i][0]() is frame:
                 fields = [field for _, field in links[i + 1:]]
-                if len(fields) <= beyond or any(field is None for field in fields):
+                known = [field for field in fields if field is not None]
+                if len(fields) <= beyond or len(known) < len(fields):
                     return None
-                return compose(fields)
+                return compose(known)
         return None
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from realtime.dream.params import CLUSTER, param
 from realtime.dream.settings import settings_class
+
+if TYPE_CHECKING:
+    from realtime.dream.stream import DreamStream
 
 
 @dataclass(frozen=True)
@@ -30,11 +33,15 @@ class Chunk:
 PLAN = tuple(param(CLUSTER, name) for name in ("chunk_frames", "warmup_frames", "blend_frames"))
 
 
-class ChunkPlan(settings_class("PlanParameters", PLAN, "How a clip is cut: the chunk parameters of CLUSTER.",
-                               module=__name__)):
+# Made at run time from the parameter table, so its fields are unknown to a type checker (Any).
+PlanParameters: Any = settings_class("PlanParameters", PLAN, "How a clip is cut: the chunk parameters of CLUSTER.",
+                                     module=__name__)
+
+
+class ChunkPlan(PlanParameters):
     """Where chunks start and end (chunk_frames), and what each dreams around itself (warm-up, blend)."""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         super().__post_init__()
         if self.blend_frames > self.chunk_frames:
             raise ValueError(f"--blend-frames {self.blend_frames} is more than --chunk-frames {self.chunk_frames}")
@@ -48,7 +55,8 @@ class ChunkPlan(settings_class("PlanParameters", PLAN, "How a clip is cut: the c
         return [self.chunk(i, total) for i in range(-(-total // self.chunk_frames))]
 
 
-def dream_chunk(stream, frames: Iterable[np.ndarray], chunk: Chunk, values: list | None = None) -> np.ndarray:
+def dream_chunk(stream: DreamStream, frames: Iterable[np.ndarray], chunk: Chunk,
+                values: Sequence[Mapping[str, object]] | None = None) -> np.ndarray:
     """`frames`: the clip's frames [chunk.first, chunk.last) -> the dream of [chunk.start, chunk.last).
     `values`: each of those frames' parameters (a render that follows the sound), set before its dream."""
     kept = []
@@ -65,7 +73,7 @@ class Joiner:
     """Chunks' dreams in chunk order -> the output's frames, each overlap crossfaded (linearly,
     toward the later chunk: the earlier one has the longer history, the later one takes over)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.tail = np.zeros((0,), np.uint8)  # the previous chunk's frames past its end
 
     def add(self, chunk: Chunk, dreamed: np.ndarray) -> np.ndarray:

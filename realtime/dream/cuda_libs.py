@@ -14,18 +14,20 @@ import io
 import logging
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Iterable
 
 log = logging.getLogger("deepdream.engine")
 LIBRARIES = ("libcudart", "libcublasLt", "libcublas", "libcudnn")  # what a CUDA session cannot start without
 
 
-def lib_folders(paths=None) -> list[Path]:
+def lib_folders(paths: Iterable[str] | None = None) -> list[Path]:
     """Every nvidia/*/lib folder under the entries of `paths` (sys.path by default)."""
     roots = (Path(entry) / "nvidia" for entry in (sys.path if paths is None else paths) if entry)
     return sorted({lib for root in roots if root.is_dir() for lib in root.glob("*/lib") if lib.is_dir()})
 
 
-def preload(ort, paths=None) -> str:
+def preload(ort: ModuleType, paths: Iterable[str] | None = None) -> str:
     """Load the libraries with `ort.preload_dlls`; return the one line saying which are loaded (also logged:
     a warning where some are missing)."""
     folders = lib_folders(paths)

@@ -12,17 +12,27 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from realtime.dream.binding import BoundRunFailed, BoundSteps, GraphRefused
 from realtime.dream.model import ModelError, ModelInfo
-from realtime.dream.runtime import CUDA, PROVIDERS, choose_provider, onnxruntime, provider_errors, session_options
+from realtime.dream.runtime import (
+    CUDA,
+    PROVIDERS,
+    Session,
+    choose_provider,
+    onnxruntime,
+    provider_errors,
+    session_options,
+)
+from realtime.dream.transforms import Transform
 from realtime.errors import UserError, reason, shown
 from realtime.store import is_file
 
-Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
+T = TypeVar("T")  # what a run gives back
 log = logging.getLogger("deepdream.engine")
 
 
@@ -36,11 +46,11 @@ def cuda_options(exact: bool = False, graphs: bool = False) -> dict[str, str]:
 
 class Engine:
     def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None,
-                 exact: bool = False, graphs: bool = True):
+                 exact: bool = False, graphs: bool = True) -> None:
         """`exact`: deterministic kernels, for renders (realtime.dream.runtime.session_options; on CUDA also
         no TF32 and no timed algorithm search: cuda_options). `spin_us`: how
         long onnxruntime's idle pool threads spin before they sleep (None: its default, 0: they sleep at
-        once; onnxruntime 1.26 and later); realtime.commands.live_async.beside_display says why a dream
+        once; onnxruntime 1.26 and later); realtime.run.mode.beside_display says why a dream
         beside the display wants a short spin. `graphs`: on CUDA, capture the steps as CUDA graphs."""
         path = Path(path)
         if not is_file(path):  # a name too long for the system is no file either: one line, not a traceback
@@ -79,7 +89,7 @@ class Engine:
     def _wants_graphs(self) -> bool:
         return self.graphs and self.provider == CUDA
 
-    def _session(self, provider: str, graphs: bool = False):
+    def _session(self, provider: str, graphs: bool = False) -> Session:
         options = cuda_options(self.exact, graphs) if provider == CUDA else {}
         try:
             return onnxruntime().InferenceSession(str(self.path), self.options,
@@ -91,11 +101,11 @@ class Engine:
         log.warning("CUDA graphs refused (%s): steps run without them", reason(exc))
         self.graphs, self.graphs_refused = False, reason(exc)
 
-    def _run(self, work: Callable):
+    def _run(self, work: Callable[[], T]) -> T:
         """Run `work()` (which reads self.session); if the GPU provider fails, reopen on the CPU and redo it."""
         try:
             return work()
-        except (*provider_errors(), BoundRunFailed) as exc:
+        except provider_errors() + (BoundRunFailed,) as exc:
             if self.provider == PROVIDERS["cpu"]:
                 raise
             log.warning("%s failed (%s): falling back to the CPU", self.provider, reason(exc))
@@ -103,7 +113,7 @@ class Engine:
             self._open(PROVIDERS["cpu"])
             return work()
 
-    def set_inputs(self, **arrays) -> None:
+    def set_inputs(self, **arrays: ArrayLike) -> None:
         """Set a mix model's objective inputs (layer_weights, guide, guide_weight) for later steps."""
         if not self.info.mix_layers:
             raise UserError(f"{self.info.name} has fixed layers; export one with --mix to change them at run time")
@@ -111,12 +121,12 @@ class Engine:
             self.extra[name] = np.ascontiguousarray(value, np.float32)
             self.stepper.set_input(name, self.extra[name])
 
-    def mix(self, weights) -> None:
+    def mix(self, weights: ArrayLike) -> None:
         """One weight per layer of `info.mix_layers` (negative suppresses a layer)."""
-        weights = np.asarray(weights, np.float32)
-        if weights.shape != (len(self.info.mix_layers),):
-            raise UserError(f"expected {len(self.info.mix_layers)} layer weights, got {weights.shape}")
-        self.set_inputs(layer_weights=weights)
+        array = np.asarray(weights, np.float32)
+        if array.shape != (len(self.info.mix_layers),):
+            raise UserError(f"expected {len(self.info.mix_layers)} layer weights, got {array.shape}")
+        self.set_inputs(layer_weights=array)
 
     def features(self, image: np.ndarray) -> np.ndarray:
         """[H, W, 3] image -> the guide layer's activations [h, w, C] (mix models)."""
@@ -146,7 +156,7 @@ class Engine:
         return grad[0]
 
     def step(self, image: np.ndarray, n: int = 1, step_size: float = 0.01,
-             transform: Callable[[Gradient], Gradient] | None = None) -> np.ndarray:
+             transform: Transform | None = None) -> np.ndarray:
         """n ascent steps on an [H, W, 3] image in [-1, 1]; returns a new array."""
         if n <= 0:
             return image.copy()

@@ -63,29 +63,31 @@ def following(current: "Flow | None", method: str, around: bool = False, far: bo
 
 
 class Flow:
-    def __init__(self, method: str = "dis", work_width: int = 160, around: bool = False, far: bool = False):
+    def __init__(self, method: str = "dis", work_width: int = 160, around: bool = False, far: bool = False) -> None:
         self.method = method
         self.around = around  # a 360-degree panorama: motion across the left/right seam is measured
         self.work_width = work_width  # frames are halved while at least twice this wide
         # `far`: motion over several frames (a dream landing on a newer frame), which the ultrafast
         # preset loses beyond ~5 % of the width; the medium one follows it, at ~5x the cost.
         preset = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM if far else cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
-        self._dis = cv2.DISOpticalFlow_create(preset) if method == "dis" else None
+        self._dis = cv2.DISOpticalFlow.create(preset) if method == "dis" else None
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (the last cur frame, its small gray)
 
     def _flow(self, a: np.ndarray, b: np.ndarray, init: np.ndarray | None) -> np.ndarray:
         """Flow from a to b: a's pixel p moves to p + flow[p] in b; `init` (consumed) an estimate to start from."""
         if self.around:
             pad = min(32, a.shape[1])
-            wide = [np.pad(g, ((0, 0), (pad, pad)), mode="wrap") for g in (a, b)]
+            wide_a, wide_b = (np.pad(g, ((0, 0), (pad, pad)), mode="wrap") for g in (a, b))
             if init is not None:
                 init = np.pad(init, ((0, 0), (pad, pad), (0, 0)), mode="wrap")
-            return self._plain_flow(*wide, init)[:, pad:-pad]
+            return self._plain_flow(wide_a, wide_b, init)[:, pad:-pad]
         return self._plain_flow(a, b, init)
 
     def _plain_flow(self, a: np.ndarray, b: np.ndarray, init: np.ndarray | None) -> np.ndarray:
         if self._dis is not None:
-            return self._dis.calc(a, b, init)  # a flow of the right size and type is where DIS starts
+            # `init`: a flow of the right size and type is where DIS starts; None starts from nothing
+            # (OpenCV's binding takes None here, its type stubs do not).
+            return self._dis.calc(a, b, init)  # type: ignore[arg-type]
         flags = 0 if init is None else cv2.OPTFLOW_USE_INITIAL_FLOW
         return cv2.calcOpticalFlowFarneback(a, b, init, 0.5, 3, 15, 3, 5, 1.2, flags)
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from realtime.errors import UserError, reason
+
+if TYPE_CHECKING:
+    from realtime.dream.runtime import Session
 
 FORMAT = "deepdream-live/1"
 PREFIX = "deepdream."
@@ -32,7 +36,7 @@ class ModelInfo:
     trained: bool
     weights: str
     fused_step: bool
-    metadata: dict
+    metadata: dict[str, str]
     mix_layers: tuple[str, ...] = ()  # a mix model: one run-time weight per layer, and a guide
 
     @property
@@ -61,7 +65,7 @@ class ModelInfo:
         return cls.from_session(path, session)
 
     @classmethod
-    def from_session(cls, path: Path, session) -> "ModelInfo":
+    def from_session(cls, path: Path, session: Session) -> "ModelInfo":
         meta = {k.removeprefix(PREFIX): v for k, v in session.get_modelmeta().custom_metadata_map.items()
                 if k.startswith(PREFIX)}
         if meta.get("format") != FORMAT:
@@ -88,7 +92,7 @@ class ModelInfo:
         return f"{self.name}: {self.objective}, {self.weights} weights{note}"
 
 
-def _probe(path: Path, session, image: str) -> None:
+def _probe(path: Path, session: Session, image: str) -> None:
     """One small image through the model: a loss per image, and a gradient of the image's own shape. The graph's
     declared shapes cannot tell (the exporter leaves every dimension unnamed), and a wrong one would fail mid-dream."""
     from realtime.dream.runtime import CUDA, provider_errors

@@ -5,7 +5,9 @@ settings dataclasses (realtime.dream.settings.settings_class) are all made from 
 every value, wherever it enters, goes through `Param.check`: finite, in range, one rule and one
 message. `STREAM` holds what `live` and `render` dream with (the `live=True` ones change while
 running: keys, OSC, scenes); `STILL` what `dream` takes; `LIVE` the show's own numbers; `OUTPUT`
-every MP4's; `CLUSTER` `render --ray`'s. A name means the same thing everywhere; only the defaults
+every MP4's; `CLUSTER` `render --ray`'s; `SHOW` the live `model` and `mix`, bounded by the models loaded
+(`steering()`: every name a running show takes, which OSC, the control page, the status and
+docs/steering.md list). A name means the same thing everywhere; only the defaults
 differ where a still and a stream want different ones. `param(table, name)` looks one up by name.
 """
 from __future__ import annotations
@@ -30,8 +32,10 @@ class Param:
     unit: str = ""
     live: bool = False  # changes while running (keys, OSC, playlist scenes)
     choices: tuple = ()
-    off: object = None  # a value outside low..high that is allowed and means "off" (0 for --tile)
+    off: object = None  # a value outside low..high that means "off" (0 for --tile); a choice's: on/off switch it
     optional: bool = False  # None allowed: derived from another parameter
+    bound: str = ""  # the high end counts these (BOUNDS), known once the models are loaded: `within` fills it in
+    by_name: bool = False  # with a bound: each of `within`'s names stands for its number too (mix: a layer's name)
 
     @property
     def key(self) -> str:
@@ -41,6 +45,20 @@ class Param:
     @property
     def flag(self) -> str:
         return "--" + self.key
+
+    def within(self, names: tuple) -> Param:
+        """A row with a run-time `bound` as one stream holds it: `names` (its models, its layers) set the high end."""
+        return replace(self, high=self.low + len(names) - 1, choices=tuple(names) if self.by_name else ())
+
+    def switch(self, value, on):
+        """A choice with an `off` takes on/off (or 1/0) too: off is its off, on is `on` (what was in force)."""
+        if value in self.choices:
+            return value
+        try:
+            return on if on_off(value) else self.off
+        except ValueError:
+            shown = ", ".join(c for c in self.choices if c != self.off)
+            raise ValueError(f"{self.key} expects {shown}, on or off (or 1/0), got {value!r}") from None
 
     def nearest(self, value):
         """A number as the parameter holds it: whole for an int (a crossfade, a knob or the sound lands between)."""
@@ -70,6 +88,8 @@ class Param:
             raise ValueError(f"{self.key} {exc}") from None
 
     def _number(self, value):
+        if self.by_name and isinstance(value, str) and value in self.choices:
+            value = self.low + self.choices.index(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expects {self.expects()}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):  # ints are finite (and may be too big for a float)
@@ -101,7 +121,9 @@ class Param:
         if self.kind == "bool":
             return "true or false"
         off = " (0: off)" if self.off == 0 else ""
-        return f"{'a whole number' if self.kind == 'int' else 'a number'} {fmt_number(self.low)}..{fmt_number(self.high)}{off}"
+        high = BOUNDS[self.bound] if self.high is None else fmt_number(self.high)
+        names = " or the name of one" + (f" ({', '.join(self.choices)})" if self.choices else "") if self.by_name else ""
+        return f"{'a whole number' if self.kind == 'int' else 'a number'} {fmt_number(self.low)}..{high}{off}{names}"
 
 
 def fmt_number(value) -> str:
@@ -168,6 +190,16 @@ def live_params() -> dict[str, Param]:
     return {p.name: p for p in STREAM if p.live}
 
 
+def steering() -> dict[str, Param]:
+    """Every name a show is steered by (OSC, the control page, keys): the live STREAM parameters, then SHOW's."""
+    return {**live_params(), **table(SHOW)}
+
+
+def switches() -> dict[str, Param]:
+    """The live choices that on/off switch (a choice row with an `off`): their name is a key command too."""
+    return {name: p for name, p in live_params().items() if p.kind == "choice" and p.off is not None}
+
+
 def live_numbers() -> dict[str, Param]:
     """The live parameters that take a number: what scenes, knobs and the sound can move."""
     return {name: p for name, p in live_params().items() if p.kind in ("int", "float")}
@@ -194,12 +226,23 @@ STREAM = (
     Param("feedback_static", "float", None, "feedback where it is still (default: --feedback)", 0.0, 1.0,
        optional=True),
     Param("flow", "choice", "dis", "optical flow that carries the dream with motion", live=True,
-       choices=("dis", "farneback", "off")),
+       choices=("dis", "farneback", "off"), off="off"),
     Param("zoom", "float", 1.0, "zoom into the feedback per frame, e.g. 1.02", 0.5, 2.0, unit="x", live=True),
     Param("octaves", "int", 1, "pyramid scales, one dreamed per frame", 1, 8),
     Param("octave_scale", "float", 1.4, "size ratio between octaves", 1.05, 4.0),
     Param("calm", "bool", False, "fade to the camera while people move, return when still"),
     Param("wrap", "bool", False, "360-degree equirectangular frames: no seam where the edges meet"),
+)
+
+# The show's live choices whose high end only the loaded models give (Param.bound), so no flags: `--model`
+# names files (repeated for live) and a mix needs a --mix model. A scene's `model` is a path, not this number
+# (the show finds its number), and the mix a status reports is where the glide is, not where it goes.
+BOUNDS = {"models": "N (N: the models loaded)", "layers": "N-1 (N: the --mix model's layers)"}
+SHOW = (
+    Param("model", "int", 1, "which of the models dreams, counted from 1 as on the HUD (key m: the next)", 1, None,
+          live=True, bound="models"),
+    Param("mix", "float", None, "the layer a --mix model's weight glides toward (keys , and .)", 0.0, None,
+          live=True, bound="layers", by_name=True),
 )
 
 # What `dream` takes for a still.

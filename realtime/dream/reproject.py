@@ -64,7 +64,7 @@ def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     to 640x480: 3.1), so a frame at least twice the size is halved first, as often as it takes; what
     is left, under 2x on an axis, goes linear (at 2x linear is the same two-pixel average), unless
     the other axis still shrinks more (area then). 320x240 and 640x480 from 720p: 0.3 and 0.7 ms."""
-    size = tuple(size)
+    size = (size[0], size[1])  # a tuple: a list would compare unequal to a shape below
     while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
         image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
     if image.shape[1::-1] == size:
@@ -110,7 +110,7 @@ def rgb(detail: np.ndarray) -> np.ndarray:
 class Fade:
     """The shown detail and, while one lands, the incoming one, brought in over `frames` display frames."""
 
-    def __init__(self, frames: int):
+    def __init__(self, frames: int) -> None:
         self.frames = frames
         self.shown: np.ndarray | None = None
         self.incoming: np.ndarray | None = None
@@ -144,5 +144,6 @@ class Fade:
     def current(self) -> np.ndarray | None:
         if self.incoming is None:
             return self.shown
+        assert self.shown is not None  # land() starts a fade only over a shown detail
         a = self.done / self.frames
         return cv2.addWeighted(self.shown, 1.0 - a, self.incoming, a, 0.0)

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import logging
 from functools import cache
+from types import ModuleType
+from typing import Any, TypeAlias
 
 from realtime.errors import UserError
 from realtime.install import pip_install
 
 log = logging.getLogger("deepdream.engine")
 CUDA = "CUDAExecutionProvider"
+# onnxruntime ships no type information (no stubs, no py.typed marker), so its objects are Any to a type
+# checker; these names say which object is meant.
+Session: TypeAlias = Any  # an onnxruntime.InferenceSession
+SessionOptions: TypeAlias = Any  # an onnxruntime.SessionOptions
+OrtValue: TypeAlias = Any  # an onnxruntime.OrtValue, a tensor on a device
+IOBinding: TypeAlias = Any  # an onnxruntime.IOBinding
 
 
 def missing() -> str:
@@ -27,7 +35,7 @@ def missing() -> str:
 
 
 @cache
-def onnxruntime():
+def onnxruntime() -> ModuleType:
     try:
         import onnxruntime as ort
     except ImportError:
@@ -67,7 +75,7 @@ def choose_provider(requested: str = "auto") -> str:
     return name
 
 
-def provider_errors() -> tuple:
+def provider_errors() -> tuple[type[Exception], ...]:
     """onnxruntime's error types for a device or driver failing (not for a bad input: that is our bug)."""
     onnxruntime()
     from onnxruntime.capi import onnxruntime_pybind11_state as state
@@ -75,7 +83,7 @@ def provider_errors() -> tuple:
     return tuple(getattr(state, n) for n in ("Fail", "RuntimeException", "EPFail", "EngineError") if hasattr(state, n))
 
 
-def session_options(threads: int = 0, spin_us: int | None = None, exact: bool = False):
+def session_options(threads: int = 0, spin_us: int | None = None, exact: bool = False) -> SessionOptions:
     """SessionOptions: `threads` (0: onnxruntime's own choice), how long idle pool threads spin (None: its
     default), `exact`: deterministic kernels asked for (cuDNN's non-deterministic convolutions avoided)."""
     options = onnxruntime().SessionOptions()

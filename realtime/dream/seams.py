@@ -31,12 +31,12 @@ def per_frame(source: Sequence[np.ndarray], output: Sequence[np.ndarray]) -> tup
     h, w = output[0].shape[:2]
     src = [f if f.shape[:2] == (h, w) else cv2.resize(f, (w, h), interpolation=cv2.INTER_AREA) for f in source]
     flow = Flow()
-    errors = [np.nan]
+    errors: list[float] = [np.nan]
     for t in range(1, len(output)):
         motion = flow.between(src[t - 1], src[t])
         keep = ~motion.occluded
 
-        def error(frames):
+        def error(frames: Sequence[np.ndarray]) -> float:
             moved = warp(frames[t - 1].astype(np.float32), motion.backward)
             return np.abs(moved - frames[t].astype(np.float32))[keep].mean()
         errors.append(error(output) / max(error(src), 1e-6))
@@ -44,7 +44,8 @@ def per_frame(source: Sequence[np.ndarray], output: Sequence[np.ndarray]) -> tup
     return np.array(errors), np.array(strength)
 
 
-def seam_figures(source, output, borders: Sequence[int], near: int = 1) -> Seams:
+def seam_figures(source: Sequence[np.ndarray], output: Sequence[np.ndarray], borders: Sequence[int],
+                 near: int = 1) -> Seams:
     """`borders`: first frames of the chunks after the first; `near` frames either side count."""
     errors, strength = per_frame(source, output)
     close = {b + d for b in borders for d in range(-near, near + 1)} & set(range(1, len(output)))

@@ -5,17 +5,22 @@ tiles, blur); `dream_image` runs the steps at each octave. Arrays in, arrays out
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
 from realtime.dream.engine import Engine
 from realtime.dream.octaves import dream_octaves, octave_sizes
 from realtime.dream.params import STILL
 from realtime.dream.settings import settings_class
-from realtime.dream.transforms import blur, compose, jitter, tiled, wrapped
+from realtime.dream.transforms import Transform, blur, compose, jitter, tiled, wrapped
+
+# Made at run time from the parameter table, so its fields are unknown to a type checker (Any).
+StillParameters: Any = settings_class("StillParameters", STILL,
+                                      "The STILL parameters (realtime.dream.params), checked.", module=__name__)
 
 
-class DreamSettings(settings_class("StillParameters", STILL, "The STILL parameters (realtime.dream.params), checked.",
-                                   module=__name__)):
+class DreamSettings(StillParameters):
     """What `deepdream dream` dreams a still with: the STILL parameters, and what follows from them."""
 
     def dream_size(self, height: int, width: int) -> tuple[int, int]:
@@ -33,7 +38,7 @@ class DreamSettings(settings_class("StillParameters", STILL, "The STILL paramete
             h, w = min(h, self.tile + 2 * 96), min(w, self.tile + 2 * 96)  # a tile and its context
         return h * (w + 2 * 128 if self.wrap else w)
 
-    def transform(self, rng: np.random.Generator):
+    def transform(self, rng: np.random.Generator) -> Transform | None:
         """The gradient transforms these settings ask for, or None for the plain (fused) loop."""
         parts = [t for t, on in ((wrapped(), self.wrap),  # outermost: tiles and jitter see the padding
                                  (jitter(self.jitter, rng), self.jitter > 0),
@@ -42,12 +47,13 @@ class DreamSettings(settings_class("StillParameters", STILL, "The STILL paramete
         return compose(*parts) if parts else None
 
 
-def dream_image(engine: Engine, image: np.ndarray, settings: DreamSettings, on_step=None) -> np.ndarray:
+def dream_image(engine: Engine, image: np.ndarray, settings: DreamSettings,
+                on_step: Callable[[float], object] | None = None) -> np.ndarray:
     """Dream a [-1, 1] image; `on_step(loss)` after every step (for progress)."""
     rng = np.random.default_rng(settings.seed)
     transform = settings.transform(rng)
 
-    def at_scale(img, _octave):
+    def at_scale(img: np.ndarray, _octave: int) -> np.ndarray:
         for _ in range(settings.steps):
             img = engine.step(img, 1, settings.step_size, transform)
             if on_step:

@@ -20,17 +20,16 @@ import numpy as np
 from realtime.dream.flow import Motion, following, warp
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.octaves import resize
-from realtime.dream.params import MIN_SIDE, live_params
+from realtime.dream.params import MIN_SIDE, SHOW, live_params, steering
 from realtime.dream.settings import Figures, StreamSettings
 from realtime.dream.transforms import wrapped
 
 
 @dataclass
 class _Live:
-    """The live values a stream dreams with; changed only through DreamStream.set."""
+    """The live values a stream dreams with, by name (realtime.dream.params.steering); changed only through
+    DreamStream.set. `model` counts from 1; `mix` is the layer the mix moves toward (None: the model's own)."""
     values: dict
-    model_index: int = 0
-    mix_target: float | None = None  # layer index the mix moves toward (mix models); None: the model's own
 
 
 @dataclass
@@ -49,7 +48,8 @@ class DreamStream:
 
     def __init__(self, engines: list, settings: StreamSettings):
         self.engines, self.settings = engines, settings
-        self._live = _Live({name: getattr(settings, name) for name in live_params()})
+        self._live = _Live({**{name: getattr(settings, name) for name in live_params()},
+                            **{p.name: p.default for p in SHOW}})
         self.flow = following(None, settings.flow, settings.wrap)
         self.transform = wrapped() if settings.wrap else None
         self.timing = Timing()
@@ -81,47 +81,37 @@ class DreamStream:
             setattr(self, k, value)
 
     def set(self, name: str, value) -> None:
-        """Change a live parameter (realtime.dream.params), `model` (index from 0) or `mix` (a layer
-        index or name of a mix model) for the next frames; ValueError names what is wrong."""
-        live = self._live
-        if name == "model":
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(self.engines):
-                raise ValueError(f"model must be an index 0..{len(self.engines) - 1}, got {value!r}")
-            live.model_index = value
-        elif name == "mix":
-            live.mix_target = self._mix_index(value)
-        elif name in live.values:
-            live.values[name] = live_params()[name].check(value)
-        else:
-            raise ValueError(f"unknown parameter {name!r}; live parameters: {', '.join([*live.values, 'model', 'mix'])}")
+        """Change a live parameter (realtime.dream.params.steering) for the next frames, checked by its row
+        within this stream's bounds; ValueError names what is wrong."""
+        rows = steering()
+        if name not in rows:
+            raise ValueError(f"unknown parameter {name!r}; live parameters: {', '.join(rows)}")
+        self._live.values[name] = self.row(rows[name]).check(value)
 
-    def _mix_index(self, value) -> float | None:
-        layers = self.engine.info.mix_layers
-        if not layers:
+    def row(self, param):
+        """A row as this stream holds it: a run-time bound (Param.bound) filled in from its models."""
+        if not param.bound:
+            return param
+        names = {"models": tuple(e.info.name for e in self.engines), "layers": self.engine.info.mix_layers}
+        if not names[param.bound]:  # only a model's layers can be none
             raise ValueError(f"{self.engine.info.name} has fixed layers (export with --mix to blend them live)")
-        if isinstance(value, str):
-            if value not in layers:
-                raise ValueError(f"{value!r} is not one of {', '.join(layers)}")
-            return float(layers.index(value))
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= len(layers) - 1:
-            raise ValueError(f"mix must be a layer name or an index 0..{len(layers) - 1}, got {value!r}")
-        return float(value)
+        return param.within(names[param.bound])
 
     def figures(self) -> Figures:
         t, engine = self.timing.values, self.engine
         return Figures(frame=self.count, settings=self.settings, values=dict(self._live.values), model=engine.info.name,
-                       model_index=self._live.model_index % len(self.engines), models=len(self.engines),
+                       model_index=self._live.values["model"] - 1, models=len(self.engines),
                        model_paths=tuple(e.info.path for e in self.engines),
                        provider=engine.provider, fell_back=engine.fell_back, loss=float(engine.last_loss),
                        ms_per_step=t.get("ms_per_step", float("nan")), flow_ms=t.get("flow_ms", float("nan")),
                        dream_ms=t.get("dream_ms", float("nan")), last_flow_s=self.last["flow_s"],
                        last_dream_s=self.last["dream_s"], calm_strength=self.calm_strength,
                        mix_layers=engine.info.mix_layers, mix_center=self.mix_center,
-                       mix_target=self._live.mix_target)
+                       mix_target=self._live.values["mix"])
 
     @property
     def engine(self):
-        return self.engines[self._live.model_index % len(self.engines)]
+        return self.engines[self._live.values["model"] - 1]
 
     def __call__(self, rgb: np.ndarray, seed: np.ndarray | None = None, motion: Motion | None = None) -> np.ndarray:
         """One camera frame (uint8 RGB, any size) -> one dreamed frame (uint8 RGB, processing size).
@@ -179,7 +169,7 @@ class DreamStream:
 
     def _glide_mix(self, engine) -> None:
         """Move the mix a quarter of the way toward its target each frame: a smooth turn of the knob."""
-        target = self._live.mix_target
+        target = self._live.values["mix"]
         if target is None or not engine.info.mix_layers:
             return
         self.mix_center = target if self.mix_center is None else self.mix_center + 0.25 * (target - self.mix_center)

@@ -14,22 +14,25 @@ from __future__ import annotations
 
 import math
 from functools import reduce
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from realtime.dream.params import MIN_SIDE
 
+Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
+Transform = Callable[[Gradient], Gradient]  # a gradient fn -> one that wraps it (jitter, tiles, blur, wrap)
 
 
-def compose(*transforms):
+def compose(*transforms: Transform) -> Transform:
     """compose(a, b)(grad) == a(b(grad)): b wraps the gradient first, a outermost."""
     return lambda grad_fn: reduce(lambda fn, t: t(fn), reversed(transforms), grad_fn)
 
 
-def jitter(pixels: int, rng: np.random.Generator):
-    def wrap(grad_fn):
-        def rolled(image):
+def jitter(pixels: int, rng: np.random.Generator) -> Transform:
+    def wrap(grad_fn: Gradient) -> Gradient:
+        def rolled(image: np.ndarray) -> np.ndarray:
             dy, dx = (int(v) for v in rng.integers(-pixels, pixels + 1, size=2))
             grad = grad_fn(np.roll(image, (dy, dx), axis=(0, 1)))
             return np.roll(grad, (-dy, -dx), axis=(0, 1))
@@ -37,12 +40,12 @@ def jitter(pixels: int, rng: np.random.Generator):
     return wrap
 
 
-def blur(sigma: float, around: bool = False):
+def blur(sigma: float, around: bool = False) -> Transform:
     """Gaussian smoothing of the gradient; `around`: the left and right edges are neighbours."""
     pad = int(3 * sigma + 1) if around else 0
 
-    def wrap(grad_fn):
-        def smoothed(image):
+    def wrap(grad_fn: Gradient) -> Gradient:
+        def smoothed(image: np.ndarray) -> np.ndarray:
             grad = grad_fn(image)
             if pad:
                 grad = np.pad(grad, ((0, 0), (pad, pad), (0, 0)), mode="wrap")
@@ -52,7 +55,7 @@ def blur(sigma: float, around: bool = False):
     return wrap
 
 
-def wrapped(margin: int = 128):
+def wrapped(margin: int = 128) -> Transform:
     """Gradient of the panorama seen with `margin` columns of its other edge on each side.
 
     The margin is a multiple of 32, InceptionV3's largest stride, so the padded image keeps the
@@ -60,8 +63,8 @@ def wrapped(margin: int = 128):
     """
     margin = -(-margin // 32) * 32
 
-    def wrap(grad_fn):
-        def around(image):
+    def wrap(grad_fn: Gradient) -> Gradient:
+        def around(image: np.ndarray) -> np.ndarray:
             m = min(margin, image.shape[1])
             grad = grad_fn(np.pad(image, ((0, 0), (m, m), (0, 0)), mode="wrap"))
             return grad[:, m:-m]
@@ -86,10 +89,10 @@ def tile_spans(length: int, tile: int, margin: int) -> list[tuple[int, int, int,
     return spans
 
 
-def tiled(tile: int, rng: np.random.Generator | None, margin: int = 96):
+def tiled(tile: int, rng: np.random.Generator | None, margin: int = 96) -> Transform:
     """Tile-wise gradient; with an rng, tiles move by a random offset (rolled, wrapped) each call."""
-    def wrap(grad_fn):
-        def by_tiles(image):
+    def wrap(grad_fn: Gradient) -> Gradient:
+        def by_tiles(image: np.ndarray) -> np.ndarray:
             h, w = image.shape[:2]
             if h <= tile and w <= tile:
                 return grad_fn(image)

@@ -1,10 +1,11 @@
 """Dreamed frames over HTTP: an MJPEG stream, a viewer page and a control page, for browsers, phones and headsets.
 
-`FrameHub` keeps only the newest JPEG and the show's figures; each connection waits for the next
-and sends it, so a slow viewer skips frames and never holds up the loop or other viewers.
-`ServeSink` is the loop's side (encode and publish); `start_server` runs the HTTP server on its own
-threads, answering the paths of realtime.media.routes, within the bounds of realtime.media.slots
-(a deadline for each request, separate slots for streams and for commands).
+`FrameHub` keeps only the newest frame and the show's figures; each connection waits for the next
+and sends it, so a slow viewer skips frames and never holds up the loop or other viewers. A frame
+is encoded as JPEG only when a connection asks for it, once however many ask: with no viewer the
+display thread only hands the hub a reference. `ServeSink` is the loop's side; `start_server` runs
+the HTTP server on its own threads, answering the paths of realtime.media.routes, within the bounds
+of realtime.media.slots (a deadline for each request, separate slots for streams and for commands).
 """
 from __future__ import annotations
 
@@ -26,13 +27,16 @@ from realtime.media.slots import BoundedServer, BoundedServer6, Limits
 log = logging.getLogger("deepdream.serve")
 
 class FrameHub:
-    """The newest JPEG and the show's figures, for every connection; and, for the control page, what the
-    show can be steered with (`schema`) and how (`control(kind, name, value) -> (True, {"value": in force,
-    "frame": first showing it}) or (False, why)`, set by the command that runs the show; None: read-only)."""
+    """The newest frame (encoded when asked for) and the show's figures, for every connection; and, for the
+    control page, what the show can be steered with (`schema`) and how (`control(kind, name, value) -> (True,
+    {"value": in force, "frame": first showing it}) or (False, why)`, set by the command that runs the show;
+    None: read-only)."""
 
     def __init__(self):
-        self._cond = threading.Condition()
-        self.jpeg: bytes | None = None
+        self._cond = threading.Condition()  # guards every field below; viewers wait on it for the next frame
+        self._encoding = threading.Lock()  # one connection encodes a new frame, the others take its JPEG
+        self._newest: tuple = (0, None, _as_is)  # (count, frame, encode) of the newest frame
+        self._jpeg: tuple[int, bytes | None] = (0, None)  # (count, JPEG) of the last frame encoded
         self.count = 0
         self.status = {"fps": 0.0, "model": "", "frames": 0, "projection": "flat", "stereo": False}
         self.status_count = 0  # figures published so far: the control page's events wait on it
@@ -40,10 +44,19 @@ class FrameHub:
         self.schema: dict = {}
         self.control = None
 
-    def publish(self, jpeg: bytes):
+    def publish(self, jpeg: bytes) -> None:
+        """A frame already encoded as JPEG."""
+        self.offer(jpeg, _as_is)
+
+    def offer(self, frame, encode, fps: float | None = None) -> None:
+        """The newest frame, kept by reference: `encode(frame) -> JPEG bytes` runs only when a connection asks
+        for it, so the caller must not write to `frame` afterwards. `fps`: the rate frames come at, if known."""
         with self._cond:
-            self.jpeg, self.count = jpeg, self.count + 1
+            self.count += 1
+            self._newest = (self.count, frame, encode)
             self.status["frames"] = self.count
+            if fps is not None:
+                self.status["fps"] = fps
             self._cond.notify_all()
 
     def publish_status(self, status: dict) -> None:
@@ -70,9 +83,23 @@ class FrameHub:
     def next_after(self, seen: int, timeout: float = 5.0):
         """(count, jpeg) of a frame newer than `seen`, or None on timeout/close."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self.count > seen or self.closed, timeout):
+            if not self._cond.wait_for(lambda: self.count > seen or self.closed, timeout) or self.closed:
                 return None
-            return None if self.closed else (self.count, self.jpeg)
+        return self._encoded()
+
+    def _encoded(self) -> tuple[int, bytes]:
+        """The newest frame's (count, JPEG), encoded by the first connection to ask. It encodes outside the
+        hub's lock, so the display thread never waits for it; others asking meanwhile wait on `_encoding`
+        and then take its JPEG, unless a newer frame came (then the next of them encodes that one)."""
+        with self._encoding:
+            with self._cond:
+                (count, frame, encode), done = self._newest, self._jpeg
+            if done[0] == count:
+                return done
+            jpeg = encode(frame)
+            with self._cond:
+                self._jpeg = (count, jpeg)
+            return count, jpeg
 
     def wait_closed(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds, returning at once (True) when the hub closes."""
@@ -85,17 +112,31 @@ class FrameHub:
             self._cond.notify_all()
 
 
+def _as_is(jpeg: bytes) -> bytes:
+    return jpeg
+
+
+def encode_jpeg(frame: np.ndarray, quality: int) -> bytes:
+    """An RGB frame as JPEG bytes."""
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError(f"cannot encode a frame of shape {frame.shape} as JPEG")
+    return jpeg.tobytes()
+
+
 class ServeSink:
+    """The loop's side: each frame goes to the hub by reference, with the rate so far; viewers encode it."""
+
     def __init__(self, hub: FrameHub, quality: int = 85):
         self.hub, self.quality = hub, quality
         self._started, self._frames = time.monotonic(), 0
 
     def write(self, frame: np.ndarray):
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-        if ok:
-            self._frames += 1
-            self.hub.status["fps"] = self._frames / max(time.monotonic() - self._started, 1e-6)
-            self.hub.publish(jpeg.tobytes())
+        self._frames += 1
+        self.hub.offer(frame, self._encode, self._frames / max(time.monotonic() - self._started, 1e-6))
+
+    def _encode(self, frame: np.ndarray) -> bytes:
+        return encode_jpeg(frame, self.quality)
 
     def close(self):
         self.hub.close()

@@ -9,6 +9,7 @@ since, already measured; from an older frame, one flow between the two, started 
 flows since then composed: realtime.dream.chain), and the camera frame at the display size gets
 the detail, scaled up, laid on it. The camera stays sharp and on time; the dream sticks to
 what moves. Runs on the loop's thread; the worker (realtime.run.worker) never touches it.
+`display_size` says what size the outputs show, in either mode.
 """
 from __future__ import annotations
 
@@ -19,15 +20,14 @@ import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
 from realtime.dream.flow import Flow, following
+from realtime.dream.params import MIN_SIDE
 from realtime.dream.pixels import frozen
 from realtime.dream.reproject import Fade, carrier, compose, fit, padded
 
-# Frames: a dream landing at most this far behind is carried along the per-frame motions since (a
-# remap each, ~0.5 ms at 640x360, the treatment the shown detail gets every frame) rather than a flow
-# of its own (medium preset: 5-16 ms on the display thread, measured in the live loop on the 2-core
-# VM, where a quarter of the landings at 320x240 came two frames behind: the worker finishing just
-# after a frame). The flow of its own keeps more of the detail (two frames back on the test pan: 3 %
-# dropped as occluded against 13 %), and the gap grows with every carry: hence only a few frames.
+# Frames: a dream landing at most this far behind is carried along the per-frame motions since (a remap
+# each, what the shown detail gets every frame anyway) rather than a flow of its own on the display's
+# time. The flow of its own keeps more of the detail, and the gap grows with every carry: hence only a
+# few frames (measured: docs/benchmarks/live.md, "Carrying a late dream").
 NEAR = 3
 
 
@@ -107,3 +107,33 @@ class DisplayPath:
         if flow == "off" or before is None or before is after:
             return None
         return measure.between(before, after, seed)
+
+
+def display_size(asked, sync: bool, source, processing: tuple[int, int]) -> tuple[int, int]:
+    """What the outputs show: --display-size if given; with --sync the processing size; else the
+    source's size, capped at 1920x1080."""
+    if asked is not None:
+        return asked
+    return processing if sync else capped(source_size(source, processing))
+
+
+def source_size(source, fallback: tuple[int, int]) -> tuple[int, int]:
+    """A source's frame size (width, height), as far as it tells before the first frame."""
+    if getattr(source, "size", None):
+        return tuple(source.size)
+    if getattr(source, "image", None) is not None:
+        return source.image.shape[1], source.image.shape[0]
+    cap = getattr(source, "cap", None)
+    if cap is not None:
+        import cv2
+
+        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if min(w, h) >= MIN_SIDE:
+            return w, h
+    return fallback
+
+
+def capped(size: tuple[int, int], limit: tuple[int, int] = (1920, 1080)) -> tuple[int, int]:
+    """Scaled down, keeping its shape, to fit within `limit` (a 4K camera shown at 1080p)."""
+    scale = min(1.0, limit[0] / size[0], limit[1] / size[1])
+    return max(MIN_SIDE, round(size[0] * scale)), max(MIN_SIDE, round(size[1] * scale))

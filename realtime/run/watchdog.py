@@ -10,6 +10,12 @@ asked live) has a minute more than a frame would. A hung thread cannot be stoppe
 whole process is killed and started again. The first frame is allowed max(N, 60) seconds (models
 load, cameras wake up). A loop that ends by itself (frames done, quit key, Ctrl-C) ends the
 watchdog too, as does a setup error before any frame (restarting would not fix a bad flag).
+
+Run by systemd as a `Type=notify` service (`deepdream service install`), the loop's heartbeat also
+tells systemd READY=1 at the first frame and WATCHDOG=1 with each beat while the loop is alive
+(realtime.run.notify), and the supervisor says why it restarts a loop in STATUS=. `quiet_at_most(N)`
+is the longest a loop supervised here goes without a beat while this watchdog still does its job:
+the service's WatchdogSec, so systemd steps in only where this one could not.
 """
 from __future__ import annotations
 
@@ -23,9 +29,19 @@ import threading
 import time
 from pathlib import Path
 
+from realtime.run.notify import Notifier
+
 log = logging.getLogger("deepdream.watchdog")
 FIRST_FRAME_S = 60.0
 DREAM_GRACE_S = 60.0  # a dream may run the watchdog's seconds plus this; the first, plus FIRST_FRAME_S more
+RESTART_WAIT_MAX_S = 60.0  # a crash loop's longest wait before the next run
+SLACK_S = 15.0  # a process start, the beat's half-second spacing, the supervisor's polling
+
+
+def quiet_at_most(seconds: float) -> float:
+    """How long a loop supervised with `--watchdog SECONDS` may go without a beat while the watchdog is still
+    at work: a hang noticed after SECONDS, the wait before the next run, and that run's first frame."""
+    return seconds + RESTART_WAIT_MAX_S + max(seconds, FIRST_FRAME_S) + SLACK_S
 
 
 class Heartbeat:
@@ -34,6 +50,7 @@ class Heartbeat:
     def __init__(self, path: Path, every_s: float = 0.5):
         self.path, self.every_s, self._last = Path(path), every_s, 0.0
         self._dream = None
+        self._systemd, self._ready = Notifier.from_environment(), False
 
     def watch(self, dream) -> None:
         """Also hold the beat to a dream worker's (realtime.run.worker.DreamWorker: `updates`,
@@ -44,9 +61,20 @@ class Heartbeat:
     def write(self, frame) -> None:
         now = time.monotonic()
         if now - self._last >= self.every_s:
-            stamp = time.time() - (now - self._alive(now))
+            alive = self._alive(now)
+            stamp = time.time() - (now - alive)
             os.utime(self.path, (stamp, stamp))
             self._last = now
+            if self._systemd is not None:
+                self._tell_systemd(alive >= now)
+
+    def _tell_systemd(self, alive: bool) -> None:
+        """READY=1 at the first frame; WATCHDOG=1 only while no dream is stuck, as the file's stamp says."""
+        if not self._ready:
+            self._systemd.send("READY=1")
+            self._ready = True
+        if alive:
+            self._systemd.send("WATCHDOG=1")
 
     def _alive(self, now: float) -> float:
         """The monotonic time the loop last showed it is alive: now, or when a dream still running began."""
@@ -56,13 +84,15 @@ class Heartbeat:
         return min(now, since + DREAM_GRACE_S + (0.0 if self._dream.updates else FIRST_FRAME_S))
 
     def close(self) -> None:
-        pass
+        if self._systemd is not None:
+            self._systemd.close()
 
 
 def supervise(argv: list[str], seconds: float) -> int:
     """Run `deepdream live ARGV` in a child process, restarting it as described above."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service manager's stop ends the loop too
+    systemd = Notifier.from_environment()  # its loops have NOTIFY_SOCKET too: they send READY=1 and WATCHDOG=1
     with tempfile.TemporaryDirectory(prefix="deepdream-watchdog-") as folder:
         beat = Path(folder) / "heartbeat"
         run, wait = 0, 1.0
@@ -87,8 +117,10 @@ def supervise(argv: list[str], seconds: float) -> int:
                 why = f"the loop exited with status {child.returncode}"
             else:
                 _stop(child, 0.0)
-            wait = 1.0 if time.time() - started > 60 else min(wait * 2, 60.0)  # a crash loop backs off
+            wait = 1.0 if time.time() - started > 60 else min(wait * 2, RESTART_WAIT_MAX_S)  # a crash loop backs off
             log.warning("watchdog: %s; restarting in %.0f s (run %d)", why, wait, run + 1)
+            if systemd is not None:
+                systemd.send(f"STATUS=run {run + 1} in {wait:.0f} s: {why}")
             time.sleep(wait)
 
 

@@ -1,8 +1,8 @@
 """What a control request does to the running show, whoever sends it: OSC, the control page, MIDI.
 
-Two kinds: `set_param(show, name, value)` sets a live parameter of the table (realtime.dream.params),
-`model` (from 1) or `mix` (a layer), checked by the same rule as flags and TOML and then held against
-the playlist; `command(show, name, value)` runs one of COMMANDS. Both return what is now in force,
+Two kinds: `set_param(show, name, value)` sets a live parameter of the table (realtime.dream.params.steering:
+the stream's, then `model` from 1 and `mix`, a layer), checked by the same rule as flags and TOML and then held
+against the playlist; `command(show, name, value)` runs one of COMMANDS. Both return what is now in force,
 or raise ValueError naming what is wrong. `handle(message, ...)` turns an OSC message (the address
 space is in realtime/steer/remote.py) into those; a bad one is logged and dropped. Everything runs
 on the loop's thread, between frames.
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 
-from realtime.dream.params import canonical, live_params, on_off
+from realtime.dream.params import canonical, on_off, steering
 from realtime.errors import shown
 from realtime.steer.remote import PREFIX
 
 log = logging.getLogger("deepdream.live")
-STATUS_KEYS = ("frame", "fps", "ms_per_step", "loss", *live_params(), "model", "model_name", "scene", "paused",
-               "recording", "provider", "mix")
+STATUS_KEYS = ("frame", "fps", "ms_per_step", "loss", *steering(), "model_name", "scene", "paused", "recording",
+               "provider")
 RATE_KEYS = ("display_fps", "dream_hz")  # the asynchronous mode's (realtime.run.async_loop), when present
 COMMANDS = {  # name -> what its value is
     "pause": "on/off, or nothing to toggle", "record": "on/off, or nothing to toggle", "snapshot": "nothing",
@@ -26,7 +26,7 @@ COMMANDS = {  # name -> what its value is
 
 
 def parameters() -> tuple[str, ...]:
-    return (*live_params(), "model", "mix")
+    return tuple(steering())
 
 
 def set_param(show, name: str, value):
@@ -35,15 +35,8 @@ def set_param(show, name: str, value):
     if canonical(name) not in parameters():
         raise ValueError(f"unknown parameter {shown(name)}; parameters: {', '.join(parameters())}")
     name = canonical(name)
-    if name == "model":  # models count from 1 over OSC and on the page, as on the HUD
-        models = show.stream.figures().models
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
-                or not 1 <= value <= models or value != int(value):
-            raise ValueError(f"model expects a number 1..{models}, got {value!r}")
-        value = int(value) - 1
     show.set(name, value)  # held: a playlist leaves it alone until a release or a scene jump
-    figures = show.stream.figures()
-    return {"model": figures.model_index + 1, "mix": figures.mix_target}.get(name, figures.values.get(name))
+    return show.stream.figures().values[name]
 
 
 def command(show, name: str, value=None):
@@ -112,11 +105,11 @@ def _port(value) -> int:
 
 def status_pairs(show, stats) -> list[tuple[str, object]]:
     """The status reply as OSC-typed pairs (numbers, strings; no None)."""
-    s = show.status(stats)
+    s, rows = show.status(stats), steering()
     out = []
     for key in STATUS_KEYS + tuple(k for k in RATE_KEYS if k in s):
         value = s[key]
-        if key == "mix":
+        if key in rows and rows[key].kind == "float":  # a number however it stands: none is -1, below any range
             value = -1.0 if value is None else float(value)
         elif isinstance(value, bool):
             value = int(value)

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from realtime.dream.params import live_params, on_off
+from realtime.dream.params import live_params, switches
 
 log = logging.getLogger("deepdream.live")
 
@@ -36,8 +36,9 @@ class Show:
         self.base = dict(stream.figures().values)  # each parameter's value without the sound: flags, then scenes
         self._modulated: set[str] = set()  # what the sound moved at the last frame
         self.levels: dict = {}  # what the sound's features are (realtime.steer.features), for status
-        start = stream.figures().settings.flow
-        self.flow_method = start if start != "off" else "dis"  # what "flow on" means
+        start = stream.figures().settings  # what "on" means for a switch (flow on): the start's, else the default
+        self.on = {name: p.default if getattr(start, name) == p.off else getattr(start, name)
+                   for name, p in switches().items()}
 
     def tick(self) -> None:
         """Before each frame: the playlist's values for every parameter nobody holds (whole numbers
@@ -55,7 +56,7 @@ class Show:
             paths = [path.resolve() for path in self.stream.figures().model_paths]
             target = Path(model).resolve()
             if target in paths:
-                self.stream.set("model", paths.index(target))
+                self.stream.set("model", paths.index(target) + 1)
 
     def modulate(self, values: dict) -> None:
         """The sound's values for the parameters it moves, each set unless an operator holds it; one it moved
@@ -77,11 +78,8 @@ class Show:
 
     def set(self, name: str, value) -> None:
         """An operator's change (key or OSC): checked by the stream, then held against the playlist."""
-        if name == "flow" and value not in ("dis", "farneback"):
-            try:  # on/off, 1/0: the start's method or none
-                value = self.flow_method if on_off(value) else "off"
-            except ValueError:
-                raise ValueError(f"flow expects dis, farneback, on or off (or 1/0), got {value!r}") from None
+        if name in switches():  # on/off, 1/0: what was on at the start, or its off
+            value = switches()[name].switch(value, self.on[name])
         self.stream.set(name, value)
         self.held.add(name)
 
@@ -113,11 +111,11 @@ class Show:
         if command in NUDGES:
             name, change = NUDGES[command]
             self.set(name, _clamp(name, change(self.stream.figures().values[name])))
-        elif command == "flow":
-            self.set("flow", self.stream.figures().values["flow"] == "off")
+        elif command in switches():  # a switch's name is its key command (f: flow)
+            self.set(command, self.stream.figures().values[command] == switches()[command].off)
         elif command == "next_model":
             f = self.stream.figures()
-            self.set("model", (f.model_index + 1) % f.models)
+            self.set("model", (f.model_index + 1) % f.models + 1)
         elif command in ("mix_down", "mix_up"):
             self._move_mix(-1 if command == "mix_down" else 1)
         elif command == "pause":
@@ -143,11 +141,12 @@ class Show:
         """The figures everything else shows: the stream's, the show's own, the loop's (`stats`)."""
         f = self.stream.figures()
         out = {"frame": stats.frames if stats else f.frame, "fps": stats.fps() if stats else float("nan"),
-               "ms_per_step": f.ms_per_step, "loss": f.loss, **asdict(f.settings), **f.values, "model": f.model_index + 1,
+               "ms_per_step": f.ms_per_step, "loss": f.loss, **asdict(f.settings), **f.values,  # model from 1
                "model_name": f.model, "models": f.models, "scene": self.scene, "paused": self.paused,
                "held": " ".join(sorted(self.held)),  # what a release gives back (the control page offers it)
                "recording": bool(self.recorder is not None and self.recorder.recording),
-               "provider": f.provider, "fell_back": f.fell_back, "mix": f.mix_center, "mix_layers": f.mix_layers,
+               "provider": f.provider, "fell_back": f.fell_back,
+               "mix": f.mix_center, "mix_layers": f.mix_layers,  # mix: where the glide is, not where it goes
                "calm_strength": f.calm_strength, **{f"sound_{k}": v for k, v in self.levels.items()}}
         out.update(getattr(stats, "rates", dict)())  # the asynchronous loop's: display_fps, dream_hz, ...
         return out

@@ -1,0 +1,131 @@
+"""What the live loop (realtime.run.loop.run) does with each frame: its step.
+
+`Inline` dreams the frame on the loop's thread (`--sync`, and `--seed` on a file): the frame waits for
+its dream. `BesideDisplay` shows the frame at once on the display path (realtime.run.display) and offers
+it to the dream worker (realtime.run.worker), whose finished dreams land on the display path. Each step
+keeps its own figures: what the show's status (`rates`) and the --stats summary (`summary`) add.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from realtime.dream.kinds import Stream
+from realtime.media.sources import Frame
+from realtime.run.display import DisplayPath
+from realtime.run.worker import DreamWorker
+
+log = logging.getLogger("deepdream.live")
+
+
+class Step(Protocol):
+    def pace(self, frame: Frame, fps: float) -> None: ...  # before the frame, once it came
+    def __call__(self, frame: Frame) -> np.ndarray: ...  # the picture to show for it
+    def flow_s(self) -> float: ...  # of the time the call took, the optical flow's
+    def shown(self) -> None: ...  # after the sinks had the picture
+    def rates(self, stats) -> dict: ...
+    def summary(self, stats) -> dict: ...
+    def close(self) -> None: ...  # after the loop's clock stopped
+
+
+class Inline:
+    """Each frame dreamed on the loop's thread; the loop's own figures say it all."""
+
+    def __init__(self, stream: Stream):
+        self.stream = stream
+
+    def pace(self, frame: Frame, fps: float) -> None:
+        pass  # the dream takes its time
+
+    def __call__(self, frame: Frame) -> np.ndarray:
+        return self.stream(frame.image)
+
+    def flow_s(self) -> float:
+        return self.stream.figures().last_flow_s
+
+    def shown(self) -> None:
+        pass
+
+    def rates(self, stats) -> dict:
+        return {}
+
+    def summary(self, stats) -> dict:
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+class BesideDisplay:
+    """Every frame shown at once, the dream beside it on the worker's thread: both rates, the age of the
+    dream on screen, and where the display path's time goes."""
+
+    def __init__(self, worker: DreamWorker, display: DisplayPath):
+        self.worker, self.display = worker, display
+        self.ages_ms: deque = deque(maxlen=10000)  # bounded: runs last days
+        self.shown_update, self.age_ms = 0, float("nan")
+        self.updates_at_stop: int | None = None  # the dream in flight when the loop ended finishes after it
+        self._next_lost = 0.0
+
+    @classmethod
+    def around(cls, stream: Stream, proxy, display: tuple[int, int], fade: int) -> BesideDisplay:
+        """The display path at `display` and a worker dreaming with `stream`, steered through `proxy`
+        (realtime.run.worker.StreamProxy: what the show holds)."""
+        settings = stream.figures().settings
+        path = DisplayPath(settings.size, display, fade, settings.flow, settings.wrap)
+        log.info("dreaming at %dx%d beside the display at %dx%d (with --sync each frame would wait for its dream)",
+                 *settings.size, *display)
+        return cls(DreamWorker(stream, proxy), path)
+
+    def pace(self, frame: Frame, fps: float) -> None:
+        if frame.lost:  # the reader answers at once with the last frame: keep the source's rate
+            self._next_lost = max(self._next_lost + 1.0 / fps, time.monotonic())
+            time.sleep(max(0.0, self._next_lost - time.monotonic()))
+
+    def __call__(self, frame: Frame) -> np.ndarray:
+        update = self.worker.take()
+        proc, shown = self.display.frame(frame.image, self.worker.proxy.figures().values["flow"], update)
+        self.worker.offer(replace(frame, image=proc), self.display.motion)  # read-only: the dream's thread reads it from now on
+        self.shown_update = self.display.landed.number if self.display.landed else 0
+        return shown
+
+    def flow_s(self) -> float:
+        return 0.0  # the display path's flow is in its own figures
+
+    def shown(self) -> None:
+        if self.display.landed is not None:
+            self.age_ms = (time.monotonic() - self.display.landed.captured) * 1e3
+            self.ages_ms.append(self.age_ms)
+
+    def dream_updates(self) -> int:
+        """Dreams finished while the show ran (the one in flight at its end finishes after it)."""
+        return self.worker.updates if self.updates_at_stop is None else self.updates_at_stop
+
+    def rates(self, stats) -> dict:
+        return {"display_fps": stats.fps(), "dream_hz": self.dream_updates() / stats.elapsed(),
+                "dream_update": self.shown_update, "dream_age_ms": self.age_ms}
+
+    def summary(self, stats) -> dict:
+        elapsed, worker = stats.elapsed(), self.worker
+        spent = {**self.display.spent, "sinks": stats.spent["display"]}
+        per_frame = {k: v * 1e3 / max(stats.frames, 1) for k, v in spent.items()}
+        return {"mode": "async", "display_fps": stats.fps(), "dream_hz": self.dream_updates() / elapsed,
+                "dream_updates": self.dream_updates(), "dream_age_ms": percentiles(self.ages_ms),
+                "dropped_frames": stats.dropped,
+                "display_ms": {**{k: round(v, 2) for k, v in per_frame.items()}, "total": round(sum(per_frame.values()), 2)},
+                "worker": {"busy": worker.busy_s / elapsed, "ms_per_update": worker.busy_s * 1e3 / max(worker.updates, 1)},
+                "share": {"wait": stats.spent["capture"] / elapsed, **{k: v / elapsed for k, v in spent.items()}}}
+
+    def close(self) -> None:
+        self.updates_at_stop = self.worker.updates
+        self.worker.close()
+
+
+def percentiles(values) -> dict:
+    data = np.array(list(values) or [float("nan")])
+    return {"p50": float(np.percentile(data, 50)), "p95": float(np.percentile(data, 95))}
