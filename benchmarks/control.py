@@ -12,6 +12,7 @@ cost the display path, and the sound's feature extraction per frame.
    from --stats, and display fps.
 3. realtime.steer.features: ms per frame to hear a 2048-sample window at 48 kHz (median of 2000).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,10 +38,32 @@ from realtime.steer.features import WINDOW, Listener
 def start(model: Path, folder: Path, seconds: float | None):
     log, stats = folder / "frames.csv", folder / "stats.json"
     frames = ["--frames", str(int(seconds * 30))] if seconds else []
-    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model", str(model),
-                             "--size", "320x240", "--display-size", "640x480", "--headless", "--serve", "127.0.0.1:0",
-                             "--log", str(log), "--stats", str(stats), *frames],
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "realtime.cli",
+            "live",
+            "--source",
+            "synthetic",
+            "--model",
+            str(model),
+            "--size",
+            "320x240",
+            "--display-size",
+            "640x480",
+            "--headless",
+            "--serve",
+            "127.0.0.1:0",
+            "--log",
+            str(log),
+            "--stats",
+            str(stats),
+            *frames,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for line in proc.stderr:
         found = re.search(r"controls at http://127\.0\.0\.1:(\d+)/control", line)
         if found:
@@ -60,14 +83,22 @@ def post_latency(model: Path, posts: int) -> dict:
                 value = 1.01 if i % 2 else 1.02
                 sent = time.monotonic()
                 body = json.dumps({"name": "zoom", "value": value}).encode()
-                urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/control/set", data=body, headers={
-                    "Content-Type": "application/json"}), timeout=60).read()
+                urllib.request.urlopen(
+                    urllib.request.Request(
+                        f"http://127.0.0.1:{port}/control/set", data=body, headers={"Content-Type": "application/json"}
+                    ),
+                    timeout=60,
+                ).read()
                 times.append(shown_after(log, sent, value) - sent)
         finally:
             proc.terminate()
             proc.wait(60)
     ms = np.array(times) * 1e3
-    return {"posts": posts, "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1)}
+    return {
+        "posts": posts,
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p95_ms": round(float(np.percentile(ms, 95)), 1),
+    }
 
 
 def shown_after(log: Path, sent: float, value: float, patience: float = 30.0) -> float:
@@ -81,8 +112,11 @@ def shown_after(log: Path, sent: float, value: float, patience: float = 30.0) ->
             if float(row["monotonic"]) < sent:
                 break
             if abs(float(row["zoom"]) - value) < 1e-6:
-                return min(float(r["monotonic"]) for r in rows if float(r["monotonic"]) >= sent
-                           and abs(float(r["zoom"]) - value) < 1e-6)
+                return min(
+                    float(r["monotonic"])
+                    for r in rows
+                    if float(r["monotonic"]) >= sent and abs(float(r["zoom"]) - value) < 1e-6
+                )
         time.sleep(0.002)
     raise SystemExit("the change never reached a shown frame")
 
@@ -108,10 +142,18 @@ def pages_cost(model: Path, seconds: float, rounds: int) -> list[dict]:
                 for s in open_pages:
                     s.close()
                 data = json.loads(stats.read_text())
-                rows.append({"pages": pages, "display_ms": data["display_ms"]["total"],
-                             "display_fps": round(data["display_fps"], 2)})
-                print(f"{pages} pages open: display path {rows[-1]['display_ms']} ms a frame, "
-                      f"{rows[-1]['display_fps']} fps shown", flush=True)
+                rows.append(
+                    {
+                        "pages": pages,
+                        "display_ms": data["display_ms"]["total"],
+                        "display_fps": round(data["display_fps"], 2),
+                    }
+                )
+                print(
+                    f"{pages} pages open: display path {rows[-1]['display_ms']} ms a frame, "
+                    f"{rows[-1]['display_fps']} fps shown",
+                    flush=True,
+                )
     return rows
 
 
@@ -138,8 +180,11 @@ def main() -> None:
     result = {"features_ms": features_ms()}
     print(f"sound features: {result['features_ms']} ms a frame (2048 samples at 48 kHz)", flush=True)
     result["post_to_frame"] = post_latency(model, args.posts)
-    print(f"POST to the first frame carrying it: p50 {result['post_to_frame']['p50_ms']} ms, "
-          f"p95 {result['post_to_frame']['p95_ms']} ms", flush=True)
+    print(
+        f"POST to the first frame carrying it: p50 {result['post_to_frame']['p50_ms']} ms, "
+        f"p95 {result['post_to_frame']['p95_ms']} ms",
+        flush=True,
+    )
     result["pages"] = pages_cost(model, args.seconds, args.rounds)
     print(json.dumps(result))
     if args.json:

@@ -12,6 +12,7 @@ cent). For each amount: the CPU it took per frame, its share of all cores, and t
 rate the dream keeps: read against the display path's own time per frame (benchmarks/live.py's
 `display_ms`), it says how much a cheaper display path would give back on this machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,14 +24,14 @@ import time
 
 import cv2
 import numpy as np
+from timing import MODEL_HELP, model_or_exit
 from tqdm import tqdm
 
-from realtime.run.mode import beside_display
 from realtime.dream.engine import Engine
 from realtime.dream.settings import StreamSettings
 from realtime.errors import UserError
+from realtime.run.mode import beside_display
 from realtime.run.system import keep_freed_memory, lower_this_thread, lowered
-from timing import MODEL_HELP, model_or_exit
 
 FPS = 30.0
 
@@ -82,6 +83,7 @@ def steps(engine, image, n: int) -> list[float]:
                 times.append(time.perf_counter() - t0)
         except BaseException as exc:  # handed to the caller, which reports it in one line
             failed.append(exc)
+
     worker = threading.Thread(target=run)
     worker.start()
     worker.join()
@@ -133,15 +135,22 @@ def main() -> None:
                 load.ms = ms
                 took[ms] += steps(engine, image, args.steps)
     except Exception as exc:  # a step that failed (onnxruntime's own errors derive from Exception only): one line
-        sys.exit(f"display_budget.py: a step failed at {w}x{h}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+        sys.exit(
+            f"display_budget.py: a step failed at {w}x{h}: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        )
     finally:
         load.stop = True
     alone, cores = np.median(took[0.0]), os.cpu_count() or 1
-    print(f"{engine.provider}, {w}x{h}, {cores} cores: a step takes {alone * 1e3:.0f} ms with the display's thread idle")
+    print(
+        f"{engine.provider}, {w}x{h}, {cores} cores: a step takes {alone * 1e3:.0f} ms with the display's thread idle"
+    )
     for ms in args.ms:
         cpu = float(np.mean(load.cpu[ms]))
-        print(f"{ms:5.1f} ms of work a frame ({cpu * 1e3:.1f} ms of CPU beside the dream, {cpu * FPS / cores:.1%} of "
-              f"the cores): a step {np.median(took[ms]) * 1e3:.0f} ms, the dream keeps {alone / np.median(took[ms]):.0%}")
+        print(
+            f"{ms:5.1f} ms of work a frame ({cpu * 1e3:.1f} ms of CPU beside the dream, {cpu * FPS / cores:.1%} of "
+            f"the cores): a step {np.median(took[ms]) * 1e3:.0f} ms, the dream keeps {alone / np.median(took[ms]):.0%}"
+        )
 
 
 if __name__ == "__main__":

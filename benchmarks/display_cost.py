@@ -14,6 +14,7 @@ and the sinks (they run in both kinds of window), the worker's own time per drea
 step, and any difference between the engine options beside the display and `--sync`'s
 (benchmarks/live_rounds.py sees all of it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,13 +28,13 @@ import numpy as np
 from live import SIZES, run_beside
 from timing import MODEL_HELP, model_or_exit
 
-from realtime.run.mode import beside_display
 from realtime.dream.chain import Chain
 from realtime.dream.engine import Engine
 from realtime.dream.reproject import fit
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
 from realtime.run.display import DisplayPath
+from realtime.run.mode import beside_display
 from realtime.run.system import keep_freed_memory, lowered
 
 
@@ -82,13 +83,20 @@ def measure(engine, clip: str, size, display, seconds: float, window: float) -> 
         if path.window_of(t0) == path.window_of(t1):  # a step across a switch counts in neither
             kinds[path.window_of(t0) % 2 == 0].append(t1 - t0)
     if min(len(k) for k in kinds.values()) < 3:
-        raise UserError(f"too few whole steps in the {window:g} s windows at {size[0]}x{size[1]} "
-                        f"({len(kinds[True])} with the display path, {len(kinds[False])} without): "
-                        "give a longer --window or --seconds")
+        raise UserError(
+            f"too few whole steps in the {window:g} s windows at {size[0]}x{size[1]} "
+            f"({len(kinds[True])} with the display path, {len(kinds[False])} without): "
+            "give a longer --window or --seconds"
+        )
     on, off = (float(np.mean(kinds[k])) for k in (True, False))
-    return {"size": f"{size[0]}x{size[1]}", "display": f"{display[0]}x{display[1]}", "step_ms_display_on": round(on * 1e3, 1),
-            "step_ms_display_off": round(off * 1e3, 1), "dream_rate_kept": round(off / on, 3),
-            "steps": [len(kinds[True]), len(kinds[False])]}
+    return {
+        "size": f"{size[0]}x{size[1]}",
+        "display": f"{display[0]}x{display[1]}",
+        "step_ms_display_on": round(on * 1e3, 1),
+        "step_ms_display_off": round(off * 1e3, 1),
+        "dream_rate_kept": round(off / on, 3),
+        "steps": [len(kinds[True]), len(kinds[False])],
+    }
 
 
 def figures(args) -> list[dict]:
@@ -97,16 +105,20 @@ def figures(args) -> list[dict]:
     for size, display in SIZES:
         r = measure(engine, args.clip, size, display, args.seconds, args.window)
         rows.append(r)
-        print(f"{r['size']:>8} shown at {r['display']}: step {r['step_ms_display_on']:.1f} ms with the display path, "
-              f"{r['step_ms_display_off']:.1f} without: the dream keeps {r['dream_rate_kept']:.0%} of its rate "
-              f"(display path takes {1 - r['dream_rate_kept']:.0%}; {r['steps'][0]}/{r['steps'][1]} steps)")
+        print(
+            f"{r['size']:>8} shown at {r['display']}: step {r['step_ms_display_on']:.1f} ms with the display path, "
+            f"{r['step_ms_display_off']:.1f} without: the dream keeps {r['dream_rate_kept']:.0%} of its rate "
+            f"(display path takes {1 - r['dream_rate_kept']:.0%}; {r['steps'][0]}/{r['steps'][1]} steps)"
+        )
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help=MODEL_HELP)
-    parser.add_argument("--clip", default=str(Path(__file__).resolve().parent.parent / "tests" / "data" / "pan_coffee_320x240.mp4"))
+    parser.add_argument(
+        "--clip", default=str(Path(__file__).resolve().parent.parent / "tests" / "data" / "pan_coffee_320x240.mp4")
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="per size")
     parser.add_argument("--window", type=float, default=5.0)
     parser.add_argument("--provider", default="cpu", choices=("cpu", "cuda"))

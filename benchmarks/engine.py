@@ -4,10 +4,12 @@
 
 Runtime only (no TensorFlow). Median of several timed steps after a warm-up step.
 """
+
 from __future__ import annotations
 
 import argparse
 import statistics
+from functools import partial
 
 import numpy as np
 from timing import MODEL_HELP, model_or_exit, report, times_ms
@@ -32,11 +34,16 @@ def main() -> None:
         image = np.random.default_rng(0).uniform(-1, 1, (h, w, 3)).astype(np.float32)
         transform = tiled(tile, np.random.default_rng(0)) if tile else None
         repeats = 2 if tile else args.repeats
-        median = statistics.median(times_ms(lambda: engine.step(image, 1, 0.01, transform), repeats)) / 1e3
+        median = statistics.median(times_ms(partial(engine.step, image, 1, 0.01, transform), repeats)) / 1e3
         rows.append({"case": name, "ms_per_step": round(median * 1e3, 1), "steps_per_s": round(1 / median, 2)})
-    report(f"{engine.info.name} on {engine.provider}",
-           [("case", "case", ""), ("ms_per_step", "ms/step", ".1f"), ("steps_per_s", "steps/s", ".2f")],
-           rows, args.json, provider=engine.provider)
+    report(
+        f"{engine.info.name} on {engine.provider}",
+        [("case", "case", ""), ("ms_per_step", "ms/step", ".1f"), ("steps_per_s", "steps/s", ".2f")],
+        rows,
+        args.json,
+        provider=engine.provider,
+    )
+
 
 if __name__ == "__main__":
     main()

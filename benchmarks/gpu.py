@@ -21,6 +21,7 @@ A session asked for CUDA that runs elsewhere (onnxruntime falls back by itself) 
 one-line error and exit status 2: no row is reported under a provider it did not run on. The JSON
 (--json) is written after each section, so a run cut short keeps what it measured.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,13 +36,13 @@ from pathlib import Path
 from statistics import median
 
 import numpy as np
+from gpu_live import live_figures, make_clip
+from timing import MODEL_HELP, model_or_exit
 
 from realtime.dream.engine import Engine
 from realtime.dream.runtime import build, choose_provider
 from realtime.errors import UserError
 from realtime.run.system import keep_freed_memory
-from gpu_live import live_figures, make_clip
-from timing import MODEL_HELP, model_or_exit
 
 MIN_COSINE = 0.999  # a gradient against float32's on the CPU: TF32 or float16 below it are not good enough
 
@@ -78,8 +79,10 @@ def open_engine(path: Path, provider: str, **kwargs) -> Engine:
 def still_on(engine: Engine, provider: str) -> Engine:
     """`engine`, if it runs on `provider` (it may have fallen back to the CPU at start or mid-run)."""
     if engine.provider != provider:
-        raise WrongProvider(f"asked for {provider}, the session runs on {engine.provider} ({engine.fell_back}): "
-                            "no figures reported for it")
+        raise WrongProvider(
+            f"asked for {provider}, the session runs on {engine.provider} ({engine.fell_back}): "
+            "no figures reported for it"
+        )
     return engine
 
 
@@ -114,17 +117,37 @@ def step_figures(models: dict, provider: str, sizes, repeats: int, cpu: Engine, 
                 mib, whose = device_mib()
                 still_on(engine, provider)  # a failure mid-run moves the engine to the CPU: those times are not CUDA's
                 # read after the steps: a capture refused on the first run falls back to plain runs
-                row = {"size": f"{wh[0]}x{wh[1]}", "precision": precision, "provider": engine.provider,
-                       "graphs_asked": graphs, "graphs": engine.stepper.graphs, "graphs_refused": engine.graphs_refused,
-                       **ms, "device_mib": mib, "device_mib_of": whose}
+                row = {
+                    "size": f"{wh[0]}x{wh[1]}",
+                    "precision": precision,
+                    "provider": engine.provider,
+                    "graphs_asked": graphs,
+                    "graphs": engine.stepper.graphs,
+                    "graphs_refused": engine.graphs_refused,
+                    **ms,
+                    "device_mib": mib,
+                    "device_mib_of": whose,
+                }
                 if not graphs:
                     row["cosine_vs_cpu_fp32"] = round(cosine(engine.gradient(image), reference), 6)
-                    check(checks, f"{precision} gradient on {engine.provider} vs fp32 on the CPU at {row['size']}",
-                          row["cosine_vs_cpu_fp32"] >= MIN_COSINE, f"cosine {row['cosine_vs_cpu_fp32']:.6f}")
-                kind = "graph" if row["graphs"] else f"plain (graphs refused: {engine.graphs_refused})" if graphs \
+                    check(
+                        checks,
+                        f"{precision} gradient on {engine.provider} vs fp32 on the CPU at {row['size']}",
+                        row["cosine_vs_cpu_fp32"] >= MIN_COSINE,
+                        f"cosine {row['cosine_vs_cpu_fp32']:.6f}",
+                    )
+                kind = (
+                    "graph"
+                    if row["graphs"]
+                    else f"plain (graphs refused: {engine.graphs_refused})"
+                    if graphs
                     else "plain"
-                print(f"{row['size']:>9} {precision} on {engine.provider}, {kind}: {row['ms_1_steps']:7.2f} ms/step "
-                      f"(1 a call), {row['ms_4_steps']:7.2f} (4 a call), device {mib} MiB ({whose})", flush=True)
+                )
+                print(
+                    f"{row['size']:>9} {precision} on {engine.provider}, {kind}: {row['ms_1_steps']:7.2f} ms/step "
+                    f"(1 a call), {row['ms_4_steps']:7.2f} (4 a call), device {mib} MiB ({whose})",
+                    flush=True,
+                )
                 rows.append(row)
                 del engine
     return rows
@@ -143,16 +166,29 @@ def checks(model: Path, fp16: Path | None, provider: str, wh: tuple[int, int]) -
     graph, plain = open_engine(model, provider, graphs=True), open_engine(model, provider, graphs=False)
     at = f"{wh[0]}x{wh[1]}"
     diff = float(np.abs(graph.step(image, 4, 0.02) - plain.step(image, 4, 0.02)).max())
-    check(results, "graph steps = plain steps", diff <= 1e-3, f"4 steps at {at}, max |diff| {diff:.2e}, graphs "
-          f"captured: {graph.stepper.graphs}" + (f" (refused: {graph.graphs_refused})" if graph.graphs_refused else ""))
+    check(
+        results,
+        "graph steps = plain steps",
+        diff <= 1e-3,
+        f"4 steps at {at}, max |diff| {diff:.2e}, graphs "
+        f"captured: {graph.stepper.graphs}" + (f" (refused: {graph.graphs_refused})" if graph.graphs_refused else ""),
+    )
     moved = [float(np.abs(graph.step(image, 1, s) - plain.step(image, 1, s)).max()) for s in (0.01, 0.05)]
     apart = float(np.abs(graph.step(image, 1, 0.01) - graph.step(image, 1, 0.05)).max())
-    check(results, "a new step size reaches a captured graph", max(moved) <= 1e-3 and apart > 1e-3,
-          f"max |diff| against plain {max(moved):.2e}; 0.01 vs 0.05 differ by {apart:.3f}")
+    check(
+        results,
+        "a new step size reaches a captured graph",
+        max(moved) <= 1e-3 and apart > 1e-3,
+        f"max |diff| against plain {max(moved):.2e}; 0.01 vs 0.05 differ by {apart:.3f}",
+    )
     small = rng.uniform(-1, 1, (wh[1] // 2, wh[0] // 2, 3)).astype(np.float32)
     diff = float(np.abs(graph.step(small, 2, 0.02) - plain.step(small, 2, 0.02)).max())
-    check(results, "a second size is captured apart", diff <= 1e-3 and graph.step(image, 1, 0.02).shape == image.shape,
-          f"{wh[0] // 2}x{wh[1] // 2} after {at}: max |diff| {diff:.2e}")
+    check(
+        results,
+        "a second size is captured apart",
+        diff <= 1e-3 and graph.step(image, 1, 0.02).shape == image.shape,
+        f"{wh[0] // 2}x{wh[1] // 2} after {at}: max |diff| {diff:.2e}",
+    )
     if fp16 is not None:
         half = open_engine(fp16, provider)
         agree = cosine(plain.gradient(image), half.gradient(image))
@@ -194,10 +230,13 @@ def run(args, model: Path, fp16: Path | None, result: dict) -> int:
         result["live"] = live_figures(opener, clip, args.live_size, args.live_display, args.live_frames)
     save(result, args.json)
     live = result["live"]
-    print(f"live {live['size']} shown at {live['display']} from a {live['source_fps']:.0f} fps clip, 2 steps a frame: "
-          f"{live['display_fps']} fps shown, {live['dream_hz']} dreams/s, latency p50 {live['latency_ms']['p50']:.0f} "
-          f"p95 {live['latency_ms']['p95']:.0f} ms, {live['dropped_frames']} dropped, display path "
-          f"{live['display_ms']['total']} ms", flush=True)
+    print(
+        f"live {live['size']} shown at {live['display']} from a {live['source_fps']:.0f} fps clip, 2 steps a frame: "
+        f"{live['display_fps']} fps shown, {live['dream_hz']} dreams/s, latency p50 {live['latency_ms']['p50']:.0f} "
+        f"p95 {live['latency_ms']['p95']:.0f} ms, {live['dropped_frames']} dropped, display path "
+        f"{live['display_ms']['total']} ms",
+        flush=True,
+    )
     print(json.dumps(result))
     return 0 if all(c["ok"] for c in result["checks"]) else 1
 

@@ -5,6 +5,7 @@
 warm-up step outside the measured window, and returns display fps, dreams/s, latency, dropped
 frames and the display path's ms a frame.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,9 +20,9 @@ from realtime.run.display import DisplayPath
 from realtime.run.loop import run
 from realtime.run.mode import beside_display
 from realtime.run.steps import BesideDisplay
-from realtime.steer.show import Show
 from realtime.run.system import lowered
 from realtime.run.worker import DreamWorker, StreamProxy
+from realtime.steer.show import Show
 
 
 def make_clip(path: Path, wh: tuple[int, int], seconds: float = 4.0, fps: int = 60) -> Path:
@@ -31,7 +32,7 @@ def make_clip(path: Path, wh: tuple[int, int], seconds: float = 4.0, fps: int = 
     rng = np.random.default_rng(0)
     big = cv2.GaussianBlur(rng.integers(0, 255, (wh[1] + 64, wh[0] * 2, 3), dtype=np.uint8), (0, 0), 4)
     shift = [(6 * i) % wh[0] for i in range(int(seconds * fps))]  # 6 px a frame to the right, round again
-    frames = (big[32:32 + wh[1], s:s + wh[0]] for s in shift)
+    frames = (big[32 : 32 + wh[1], s : s + wh[0]] for s in shift)
     try:
         import av
 
@@ -66,12 +67,27 @@ def live_figures(open_engine, clip: Path, processing, display, frames: int) -> d
         def write(self, frame):
             self.frames.append(None)
 
-    stats = run(reader, Show(proxy), [Counting()], max_frames=frames, fps=source.fps,
-                step=BesideDisplay(DreamWorker(stream, proxy), DisplayPath(processing, display, 4)))
+    stats = run(
+        reader,
+        Show(proxy),
+        [Counting()],
+        max_frames=frames,
+        fps=source.fps,
+        step=BesideDisplay(DreamWorker(stream, proxy), DisplayPath(processing, display, 4)),
+    )
     reader.close()
     s = stats.summary(Show(proxy))
-    return {"size": f"{processing[0]}x{processing[1]}", "display": f"{display[0]}x{display[1]}",
-            "source_fps": source.fps, "display_fps": round(s["display_fps"], 2), "dream_hz": round(s["dream_hz"], 2),
-            "latency_ms": s["latency_ms"], "dream_age_ms": s["dream_age_ms"], "dropped_frames": s["dropped_frames"],
-            "display_ms": s["display_ms"], "provider": s["provider"], "graphs": engine.stepper.graphs,
-            "graphs_refused": engine.graphs_refused}
+    return {
+        "size": f"{processing[0]}x{processing[1]}",
+        "display": f"{display[0]}x{display[1]}",
+        "source_fps": source.fps,
+        "display_fps": round(s["display_fps"], 2),
+        "dream_hz": round(s["dream_hz"], 2),
+        "latency_ms": s["latency_ms"],
+        "dream_age_ms": s["dream_age_ms"],
+        "dropped_frames": s["dropped_frames"],
+        "display_ms": s["display_ms"],
+        "provider": s["provider"],
+        "graphs": engine.stepper.graphs,
+        "graphs_refused": engine.graphs_refused,
+    }

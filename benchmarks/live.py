@@ -13,6 +13,7 @@
    real time at 320x240 (shown at 640x480), each source frame shown once, for --dream-fade 0, 2, 4.
 The machine's speed drifts: compare modes in separate processes, alternating (`--only`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from timing import MODEL_HELP, model_or_exit
 
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
@@ -34,10 +36,9 @@ from realtime.run.display import DisplayPath
 from realtime.run.loop import run
 from realtime.run.mode import beside_display
 from realtime.run.steps import BesideDisplay
-from realtime.steer.show import Show
 from realtime.run.system import keep_freed_memory, lowered
 from realtime.run.worker import DreamWorker, StreamProxy
-from timing import MODEL_HELP, model_or_exit
+from realtime.steer.show import Show
 
 SIZES = [((320, 240), (640, 480)), ((640, 360), (1280, 720))]
 
@@ -59,9 +60,14 @@ def sync_figures(engine, clip, size, frames, record):
     reader = Latest(CaptureSource(clip, loop=True))
     s = run(reader, show, sinks(record, 30.0, size), max_frames=frames).summary(show)
     reader.close()
-    return {"mode": "sync", "size": f"{size[0]}x{size[1]}", "fps": round(s["fps"], 2),
-            "ms_per_step": round(s["ms_per_step"], 1), "latency_p50_ms": round(s["latency_ms"]["p50"], 1),
-            "latency_p95_ms": round(s["latency_ms"]["p95"], 1)}
+    return {
+        "mode": "sync",
+        "size": f"{size[0]}x{size[1]}",
+        "fps": round(s["fps"], 2),
+        "ms_per_step": round(s["ms_per_step"], 1),
+        "latency_p50_ms": round(s["latency_ms"]["p50"], 1),
+        "latency_p95_ms": round(s["latency_ms"]["p95"], 1),
+    }
 
 
 def run_beside(engine, clip, size, display, frames, fade=4, record=False, loop=True, keep=None, path=None):
@@ -74,20 +80,36 @@ def run_beside(engine, clip, size, display, frames, fade=4, record=False, loop=T
     outs = sinks(record, source.fps, display) + ([keep] if keep is not None else [])
     indices = []
     path = DisplayPath(size, display, fade) if path is None else path
-    stats = run(reader, show, outs, max_frames=frames, frame_log=lambda frame, *_: indices.append(frame.index),
-                fps=source.fps, step=BesideDisplay(DreamWorker(stream, proxy), path))
+    stats = run(
+        reader,
+        show,
+        outs,
+        max_frames=frames,
+        frame_log=lambda frame, *_: indices.append(frame.index),
+        fps=source.fps,
+        step=BesideDisplay(DreamWorker(stream, proxy), path),
+    )
     reader.close()
     return stats.summary(show), indices
 
 
 def async_figures(engine, clip, size, display, frames, record):
     s, _ = run_beside(engine, clip, size, display, frames, record=record)
-    return {"mode": "async", "size": f"{size[0]}x{size[1]}", "display": f"{display[0]}x{display[1]}",
-            "display_fps": round(s["display_fps"], 2), "dream_hz": round(s["dream_hz"], 2),
-            "ms_per_step": round(s["ms_per_step"], 1), "latency_p50_ms": round(s["latency_ms"]["p50"], 1),
-            "latency_p95_ms": round(s["latency_ms"]["p95"], 1), "age_p50_ms": round(s["dream_age_ms"]["p50"], 1),
-            "age_p95_ms": round(s["dream_age_ms"]["p95"], 1), "dropped": s["dropped_frames"],
-            "display_ms": s["display_ms"], "worker": {k: round(v, 3) for k, v in s["worker"].items()}}
+    return {
+        "mode": "async",
+        "size": f"{size[0]}x{size[1]}",
+        "display": f"{display[0]}x{display[1]}",
+        "display_fps": round(s["display_fps"], 2),
+        "dream_hz": round(s["dream_hz"], 2),
+        "ms_per_step": round(s["ms_per_step"], 1),
+        "latency_p50_ms": round(s["latency_ms"]["p50"], 1),
+        "latency_p95_ms": round(s["latency_ms"]["p95"], 1),
+        "age_p50_ms": round(s["dream_age_ms"]["p50"], 1),
+        "age_p95_ms": round(s["dream_age_ms"]["p95"], 1),
+        "dropped": s["dropped_frames"],
+        "display_ms": s["display_ms"],
+        "worker": {k: round(v, 3) for k, v in s["worker"].items()},
+    }
 
 
 def read_clip(clip, size):
@@ -128,8 +150,10 @@ def async_stability(engine, clip, fade, size=(320, 240), display=(640, 480)):
     frames, outputs = [source[i] for i in indices], kept.frames
     pairs = [t for t in range(1, len(indices)) if indices[t] == indices[t - 1] + 1]
     checker = Flow("dis")
-    return tuple(warping_error(frames, outputs, checker, pairs, worst) / warping_error(frames, frames, checker, pairs, worst)
-                 for worst in (False, True))
+    return tuple(
+        warping_error(frames, outputs, checker, pairs, worst) / warping_error(frames, frames, checker, pairs, worst)
+        for worst in (False, True)
+    )
 
 
 def main() -> None:
@@ -146,29 +170,38 @@ def main() -> None:
     args.model = model_or_exit(args.model)
     keep_freed_memory()  # as `live` does, in both modes
     engine = Engine(args.model, args.provider)
-    beside = lowered(lambda below: Engine(args.model, args.provider, **beside_display(below)))  # as `live` builds it without --sync
+    beside = lowered(
+        lambda below: Engine(args.model, args.provider, **beside_display(below))
+    )  # as `live` builds it without --sync
     print(f"{engine.info.name} on {engine.provider}, 1 step per frame, clip {Path(args.clip).name}")
     result = {"loop": []}
     for size, display in SIZES:
         if args.only != "async":
             r = sync_figures(engine, args.clip, size, args.frames, args.record)
-            print(f"sync  {r['size']:>8}: {r['fps']:5.2f} fps, {r['ms_per_step']:6.1f} ms/step, latency p50 "
-                  f"{r['latency_p50_ms']:.0f} p95 {r['latency_p95_ms']:.0f} ms")
+            print(
+                f"sync  {r['size']:>8}: {r['fps']:5.2f} fps, {r['ms_per_step']:6.1f} ms/step, latency p50 "
+                f"{r['latency_p50_ms']:.0f} p95 {r['latency_p95_ms']:.0f} ms"
+            )
             result["loop"].append(r)
         if args.only != "sync":
             r = async_figures(beside, args.clip, size, display, args.frames, args.record)
-            print(f"async {r['size']:>8} shown at {r['display']}: {r['display_fps']:5.2f} fps shown, "
-                  f"{r['dream_hz']:5.2f} dreams/s, {r['ms_per_step']:6.1f} ms/step, latency p50 {r['latency_p50_ms']:.0f} "
-                  f"p95 {r['latency_p95_ms']:.0f} ms, dream age p50 {r['age_p50_ms']:.0f} p95 {r['age_p95_ms']:.0f} ms, "
-                  f"{r['dropped']} dropped, display path {r['display_ms']}")
+            print(
+                f"async {r['size']:>8} shown at {r['display']}: {r['display_fps']:5.2f} fps shown, "
+                f"{r['dream_hz']:5.2f} dreams/s, {r['ms_per_step']:6.1f} ms/step, "
+                f"latency p50 {r['latency_p50_ms']:.0f} "
+                f"p95 {r['latency_p95_ms']:.0f} ms, dream age p50 {r['age_p50_ms']:.0f} p95 {r['age_p95_ms']:.0f} ms, "
+                f"{r['dropped']} dropped, display path {r['display_ms']}"
+            )
             result["loop"].append(r)
     if not args.no_stability:
         if args.only != "async":
-            result["warping_error_ratio_sync"] = {m: round(stability(engine, args.clip, (320, 240), m), 3)
-                                                  for m in ("dis", "off")}
+            result["warping_error_ratio_sync"] = {
+                m: round(stability(engine, args.clip, (320, 240), m), 3) for m in ("dis", "off")
+            }
         if args.only != "sync":
-            result["warping_error_ratio_async"] = {f"fade {n}": [round(r, 3) for r in async_stability(beside, args.clip, n)]
-                                                   for n in (0, 2, 4)}  # mean, 95th percentile of frame pairs
+            result["warping_error_ratio_async"] = {
+                f"fade {n}": [round(r, 3) for r in async_stability(beside, args.clip, n)] for n in (0, 2, 4)
+            }  # mean, 95th percentile of frame pairs
         print("warping error ratio (output / source):", {k: v for k, v in result.items() if k != "loop"})
     print(json.dumps(result))
     if args.json:

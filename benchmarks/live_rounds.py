@@ -9,6 +9,7 @@ dreams/s over the mean of the two `--sync` runs around it, then the median and r
 ratios. (These VMs drift 10-30 % over minutes: a single pair can mislead; the median of alternated
 pairs does not.) The issue's target: at least 0.85 on the 2-core CPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,28 @@ def one(mode: str, frames: int, args) -> dict:
     """One benchmarks/live.py run of `mode` -> {size: its loop figures}."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "figures.json"
-        done = subprocess.run([sys.executable, str(HERE / "live.py"), "--model", args.model, "--clip", args.clip,
-                               "--provider", args.provider, "--only", mode, "--frames", str(frames), "--no-stability",
-                               "--json", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "live.py"),
+                "--model",
+                args.model,
+                "--clip",
+                args.clip,
+                "--provider",
+                args.provider,
+                "--only",
+                mode,
+                "--frames",
+                str(frames),
+                "--no-stability",
+                "--json",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no message"])[-1]
             sys.exit(f"benchmarks/live.py --only {mode} failed: {last}")
@@ -58,13 +78,19 @@ def main() -> None:
         for size, a in runs[i][1].items():
             around = (runs[i - 1][1][size]["fps"] + runs[i + 1][1][size]["fps"]) / 2
             ratios.setdefault(size, []).append(a["dream_hz"] / around)
-            print(f"round {i // 2 + 1} {size:>8}: sync {runs[i - 1][1][size]['fps']:.2f} / {runs[i + 1][1][size]['fps']:.2f} "
-                  f"fps; beside {a['dream_hz']:.2f} dreams/s ({a['dream_hz'] / around:.0%}), {a['display_fps']:.2f} fps "
-                  f"shown, latency p50/p95 {a['latency_p50_ms']:.0f}/{a['latency_p95_ms']:.0f} ms, dream age "
-                  f"{a['age_p50_ms']:.0f}/{a['age_p95_ms']:.0f} ms, {a['dropped']} dropped, display path {a['display_ms']}")
+            print(
+                f"round {i // 2 + 1} {size:>8}: "
+                f"sync {runs[i - 1][1][size]['fps']:.2f} / {runs[i + 1][1][size]['fps']:.2f} "
+                f"fps; beside {a['dream_hz']:.2f} dreams/s ({a['dream_hz'] / around:.0%}), {a['display_fps']:.2f} fps "
+                f"shown, latency p50/p95 {a['latency_p50_ms']:.0f}/{a['latency_p95_ms']:.0f} ms, dream age "
+                f"{a['age_p50_ms']:.0f}/{a['age_p95_ms']:.0f} ms, {a['dropped']} dropped, "
+                f"display path {a['display_ms']}"
+            )
     for size, values in ratios.items():
-        print(f"{size:>8}: dream rate beside the display / --sync: median {median(values):.0%} "
-              f"(range {min(values):.0%}-{max(values):.0%}, {len(values)} alternated pairs)")
+        print(
+            f"{size:>8}: dream rate beside the display / --sync: median {median(values):.0%} "
+            f"(range {min(values):.0%}-{max(values):.0%}, {len(values)} alternated pairs)"
+        )
 
 
 if __name__ == "__main__":

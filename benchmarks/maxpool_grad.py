@@ -8,6 +8,7 @@ size: the pool and the gradient of its input, as TensorFlow's tape builds them (
 MaxPoolGrad) and as `deepdream export` converts them (export/pool_gradients.py), fed
 channels-first to onnxruntime as inside the exported model. Random post-ReLU inputs, 2 threads.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,12 @@ POOLS = [("stem pool 1", 64, _pool1), ("stem pool 2", 192, _pool2), ("mixed3 poo
 
 def _models(tf, tf2onnx, ort, handlers, channels):
     # The channel count is static, as in the exported model (the conversion uses it).
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.float32, name="x"),
-                                  tf.TensorSpec([None, None, None, channels], tf.float32, name="dy")])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, None, channels], tf.float32, name="x"),
+            tf.TensorSpec([None, None, None, channels], tf.float32, name="dy"),
+        ]
+    )
     def grad(x, dy):
         with tf.GradientTape() as tape:
             tape.watch(x)
@@ -49,8 +54,13 @@ def _models(tf, tf2onnx, ort, handlers, channels):
         return {"dx": tape.gradient(y, x, output_gradients=dy)}
 
     model, _ = tf2onnx.convert.from_function(
-        grad, input_signature=grad.input_signature, opset=18, custom_op_handlers=dict(handlers),
-        inputs_as_nchw=["x:0", "dy:0"], outputs_as_nchw=["dx"])
+        grad,
+        input_signature=grad.input_signature,
+        opset=18,
+        custom_op_handlers=dict(handlers),
+        inputs_as_nchw=["x:0", "dy:0"],
+        outputs_as_nchw=["dx"],
+    )
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     return grad, ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
@@ -67,9 +77,12 @@ def _row(tf, models, side, name, channels, repeats, rng) -> dict:
     ours, theirs = session.run(None, feeds)[0].transpose(0, 2, 3, 1), tf_grad(tx, tdy)["dx"].numpy()
     if np.abs(ours - theirs).max() > 1e-6 * np.abs(theirs).max():  # sums of up to 4 terms, in any order
         raise SystemExit(f"{name} at {h}x{w}: the converted gradient differs from TensorFlow's")
-    return {"pool": name, "input": f"{h}x{w}x{n}",
-            "tensorflow_ms": statistics.median(times_ms(lambda: tf_grad(tx, tdy)["dx"].numpy(), repeats)),
-            "onnxruntime_ms": statistics.median(times_ms(lambda: session.run(None, feeds), repeats))}
+    return {
+        "pool": name,
+        "input": f"{h}x{w}x{n}",
+        "tensorflow_ms": statistics.median(times_ms(lambda: tf_grad(tx, tdy)["dx"].numpy(), repeats)),
+        "onnxruntime_ms": statistics.median(times_ms(lambda: session.run(None, feeds), repeats)),
+    }
 
 
 def main() -> None:
@@ -91,17 +104,34 @@ def main() -> None:
     rows = []
     for size in args.sizes.split(","):
         h, w = (int(v) for v in size.split("x"))
-        pools = [{"size": size, **_row(tf, models, (at(h), at(w)), name, channels, args.repeats, rng)}
-                 for name, channels, at in POOLS]
-        rows += pools + [{"size": size, "pool": "all three", "input": "",
-                          **{k: sum(p[k] for p in pools) for k in ("tensorflow_ms", "onnxruntime_ms")}}]
+        pools = [
+            {"size": size, **_row(tf, models, (at(h), at(w)), name, channels, args.repeats, rng)}
+            for name, channels, at in POOLS
+        ]
+        rows += pools + [
+            {
+                "size": size,
+                "pool": "all three",
+                "input": "",
+                **{k: sum(p[k] for p in pools) for k in ("tensorflow_ms", "onnxruntime_ms")},
+            }
+        ]
     for row in rows:
         row["ratio"] = round(row["onnxruntime_ms"] / row["tensorflow_ms"], 2)
         row["tensorflow_ms"], row["onnxruntime_ms"] = round(row["tensorflow_ms"], 2), round(row["onnxruntime_ms"], 2)
-    report(f"max pool 3x3/2 + its input gradient, {os.cpu_count()} CPUs, medians of {args.repeats}",
-           [("size", "image", ""), ("pool", "pool", ""), ("input", "pool input", ""),
-            ("tensorflow_ms", "TensorFlow ms", ".2f"), ("onnxruntime_ms", "onnxruntime ms", ".2f"),
-            ("ratio", "ratio", ".2f")], rows, args.json)
+    report(
+        f"max pool 3x3/2 + its input gradient, {os.cpu_count()} CPUs, medians of {args.repeats}",
+        [
+            ("size", "image", ""),
+            ("pool", "pool", ""),
+            ("input", "pool input", ""),
+            ("tensorflow_ms", "TensorFlow ms", ".2f"),
+            ("onnxruntime_ms", "onnxruntime ms", ".2f"),
+            ("ratio", "ratio", ".2f"),
+        ],
+        rows,
+        args.json,
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 2. Stream latency: frames published to the MJPEG server at 15 fps (640x360 JPEGs), read by a client
    on localhost; time from publication to the end of the frame's arrival, p50/p95.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,18 +20,22 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from timing import MODEL_HELP, model_or_exit
 
 from realtime.commands.render import RenderJob, render
+from realtime.dream.settings import StreamSettings
 from realtime.media.serve import FrameHub, start_server
 from realtime.media.sources import SyntheticSource
-from realtime.dream.settings import StreamSettings
-from timing import MODEL_HELP, model_or_exit
 
 
 def render_fps(model: Path, clip: Path, size) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        render(RenderJob(input=clip, output=Path(tmp) / "out.mp4", model=model, size=size), lambda s: StreamSettings(size=s), "cpu")
+        render(
+            RenderJob(input=clip, output=Path(tmp) / "out.mp4", model=model, size=size),
+            lambda s: StreamSettings(size=s),
+            "cpu",
+        )
         frames = int(cv2.VideoCapture(str(clip)).get(cv2.CAP_PROP_FRAME_COUNT))
         return frames / (time.perf_counter() - t0)
 
@@ -68,8 +73,11 @@ def stream_latency(frames: int = 150) -> dict:
     hub.close()
     server.shutdown()
     lat = np.array(latencies)
-    return {"frames": len(lat), "p50_ms": round(float(np.percentile(lat, 50)), 2),
-            "p95_ms": round(float(np.percentile(lat, 95)), 2)}
+    return {
+        "frames": len(lat),
+        "p50_ms": round(float(np.percentile(lat, 50)), 2),
+        "p95_ms": round(float(np.percentile(lat, 95)), 2),
+    }
 
 
 def main() -> None:
@@ -78,9 +86,13 @@ def main() -> None:
     parser.add_argument("--clip", default=str(Path("..") / "shared" / "testdata" / "pan_coffee_320x240.mp4"))
     args = parser.parse_args()
     args.model = model_or_exit(args.model)
-    result = {"render_fps": {f"{w}x{h}": round(render_fps(Path(args.model), Path(args.clip), (w, h)), 2)
-                             for w, h in [(320, 240), (640, 360)]},
-              "stream_latency": stream_latency()}
+    result = {
+        "render_fps": {
+            f"{w}x{h}": round(render_fps(Path(args.model), Path(args.clip), (w, h)), 2)
+            for w, h in [(320, 240), (640, 360)]
+        },
+        "stream_latency": stream_latency(),
+    }
     print(json.dumps(result, indent=2))
 
 

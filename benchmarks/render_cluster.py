@@ -9,6 +9,7 @@
 3. Seconds per frame of the dream stream (1 step, flow on) at 1280x720 and 3840x1920 (--wrap, the
    360-degree case), the first frame (no flow yet) excluded: the throughput model's input.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import clip_parser, model_or_exit
 
 from realtime.commands.cluster import _dream_task
 from realtime.dream.chunks import Chunk, dream_chunk, encode
@@ -26,7 +28,6 @@ from realtime.dream.engine import Engine
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
-from timing import clip_parser, model_or_exit
 
 
 def wall(argv: list[str]) -> float:
@@ -67,8 +68,10 @@ def overheads(model: Path, frame: np.ndarray, tasks: int = 8) -> None:
     for _ in range(tasks):
         dream_chunk(DreamStream([engine], settings), [frame], chunk)
     local = (time.perf_counter() - t0) / tasks
-    print(f"one-frame task round trip {statistics.median(trips) * 1e3:.0f} ms, in-process {local * 1e3:.0f} ms: "
-          f"per-chunk overhead {(statistics.median(trips) - local) * 1e3:.0f} ms")
+    print(
+        f"one-frame task round trip {statistics.median(trips) * 1e3:.0f} ms, in-process {local * 1e3:.0f} ms: "
+        f"per-chunk overhead {(statistics.median(trips) - local) * 1e3:.0f} ms"
+    )
 
 
 def per_frame(model: Path, frame: np.ndarray, size: tuple[int, int], wrap: bool, frames: int = 3) -> None:
@@ -79,8 +82,10 @@ def per_frame(model: Path, frame: np.ndarray, size: tuple[int, int], wrap: bool,
     t0 = time.perf_counter()
     for f in shifted[1:]:
         stream(f)
-    print(f"{size[0]}x{size[1]}{' --wrap' if wrap else ''}: {(time.perf_counter() - t0) / frames:.2f} s per frame "
-          f"(1 step, flow on, {frames} frames, all cores)")
+    print(
+        f"{size[0]}x{size[1]}{' --wrap' if wrap else ''}: {(time.perf_counter() - t0) / frames:.2f} s per frame "
+        f"(1 step, flow on, {frames} frames, all cores)"
+    )
 
 
 def main() -> None:

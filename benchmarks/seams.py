@@ -8,9 +8,12 @@ render: the worst near-border warping error over the other frames' p95, and the 
 near-border strength over their p5 (one frame either side of each border); > 1 / < 1 means the
 border frames are worse than the clip's own outliers.
 """
+
 from __future__ import annotations
 
 import time
+
+from timing import clip_parser, model_or_exit
 
 from realtime.dream.chunks import ChunkPlan, Joiner, dream_chunk
 from realtime.dream.engine import Engine
@@ -18,13 +21,12 @@ from realtime.dream.seams import seam_figures
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.clip import Clip
-from timing import clip_parser, model_or_exit
 
 
 def joined(engine, settings, frames, plan: ChunkPlan):
     joiner, out = Joiner(), []
     for chunk in plan.chunks(len(frames)):
-        dreamed = dream_chunk(DreamStream([engine], settings), frames[chunk.first:chunk.last], chunk)
+        dreamed = dream_chunk(DreamStream([engine], settings), frames[chunk.first : chunk.last], chunk)
         out.extend(joiner.add(chunk, dreamed))
     return out
 
@@ -47,10 +49,14 @@ def main() -> None:
     for pair in args.plans.split(","):
         warmup, blend = (int(v) for v in pair.split("/"))
         t0 = time.perf_counter()
-        out = joined(engine, settings, frames, ChunkPlan(chunk_frames=args.chunk, warmup_frames=warmup, blend_frames=blend))
+        out = joined(
+            engine, settings, frames, ChunkPlan(chunk_frames=args.chunk, warmup_frames=warmup, blend_frames=blend)
+        )
         s = seam_figures(frames, out, borders)
-        print(f"chunks of {args.chunk}, warm-up {warmup}, blend {blend}: warp {s.warp:.2f}  strength {s.strength:.2f}"
-              f"  ({time.perf_counter() - t0:.0f} s)")
+        print(
+            f"chunks of {args.chunk}, warm-up {warmup}, blend {blend}: warp {s.warp:.2f}  strength {s.strength:.2f}"
+            f"  ({time.perf_counter() - t0:.0f} s)"
+        )
 
 
 if __name__ == "__main__":

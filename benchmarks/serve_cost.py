@@ -10,6 +10,7 @@ PYTHONPATH names first, so one copy of it times two versions of the hub, each in
 
     PYTHONPATH=/path/to/other/tree python benchmarks/serve_cost.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,12 @@ SIZES = [(640, 480), (1280, 720)]
 
 def viewer(hub: FrameHub) -> threading.Thread:
     """A connection taking every frame it can, until the hub closes."""
+
     def take():
         seen = 0
         while (item := hub.next_after(seen, timeout=60)) is not None:
             seen = item[0]
+
     thread = threading.Thread(target=take, daemon=True)
     thread.start()
     return thread
@@ -45,8 +48,12 @@ def measure(size: tuple[int, int], frames: int, with_viewer: bool) -> dict:
     hub.close()
     if taker is not None:
         taker.join(timeout=60)
-    return {"size": f"{size[0]}x{size[1]}", "viewer": "one" if with_viewer else "none", "ms_median": statistics.median(ms),
-            "ms_mean": statistics.fmean(ms)}
+    return {
+        "size": f"{size[0]}x{size[1]}",
+        "viewer": "one" if with_viewer else "none",
+        "ms_median": statistics.median(ms),
+        "ms_mean": statistics.fmean(ms),
+    }
 
 
 def main() -> None:
@@ -56,9 +63,17 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
     rows = [measure(size, args.frames, args.viewer) for size in SIZES]
-    report("ServeSink.write, ms per frame on the display thread",
-           [("size", "size", ""), ("viewer", "viewer", ""), ("ms_median", "median ms", ".3f"),
-            ("ms_mean", "mean ms", ".3f")], rows, args.json)
+    report(
+        "ServeSink.write, ms per frame on the display thread",
+        [
+            ("size", "size", ""),
+            ("viewer", "viewer", ""),
+            ("ms_median", "median ms", ".3f"),
+            ("ms_mean", "mean ms", ".3f"),
+        ],
+        rows,
+        args.json,
+    )
 
 
 if __name__ == "__main__":

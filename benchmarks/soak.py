@@ -14,6 +14,7 @@ RSS, thread count and open file descriptors from /proc, and asks for /deepdream/
 RSS, threads and files should stay flat: the loop keeps no per-frame state beyond bounded windows.
 Linux only (/proc).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,11 @@ def proc_figures(pid: int) -> dict:
         for line in fh:
             key, _, value = line.partition(":")
             fields[key] = value.split()
-    return {"rss_mib": int(fields["VmRSS"][0]) / 1024, "threads": int(fields["Threads"][0]),
-            "fds": len(os.listdir(f"/proc/{pid}/fd"))}
+    return {
+        "rss_mib": int(fields["VmRSS"][0]) / 1024,
+        "threads": int(fields["Threads"][0]),
+        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+    }
 
 
 class Osc:
@@ -103,8 +107,9 @@ class Viewer:
 def control_set(port: str, name: str, value: float) -> None:
     """One change through the control page's HTTP API, as a phone or a Stream Deck sends it."""
     body = json.dumps({"name": name, "value": value}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/control/set", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/control/set", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:
         answer.read()
 
@@ -134,10 +139,29 @@ def steer(osc: Osc, turn: int) -> str:
 def soak(args, folder: Path) -> list[dict]:
     (folder / "show.toml").write_text(PLAYLIST)
     events = folder / "events.log"
-    cmd = [sys.executable, "-m", "realtime.cli", "live", "--source", args.source, "--loop", "--size", args.size,
-           "--headless", "--osc", "0", "--serve", "127.0.0.1:0", "--config", str(folder / "show.toml"),
-           "--log", str(folder / "frames.csv"), "--event-log", str(events),
-           *(["--model", args.model] if args.model else [])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "realtime.cli",
+        "live",
+        "--source",
+        args.source,
+        "--loop",
+        "--size",
+        args.size,
+        "--headless",
+        "--osc",
+        "0",
+        "--serve",
+        "127.0.0.1:0",
+        "--config",
+        str(folder / "show.toml"),
+        "--log",
+        str(folder / "frames.csv"),
+        "--event-log",
+        str(events),
+        *(["--model", args.model] if args.model else []),
+    ]
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
     try:
@@ -163,9 +187,16 @@ def _watch(args, proc, events: Path) -> list[dict]:
         if "frame" in reply:
             frames = int(reply["frame"])
             fps = (frames - last_frames) / (now - last_t) if last_frames is not None else float(reply["fps"])
-            row = {"minutes": (now - start) / 60, "frames": frames, "fps": fps, **proc_figures(proc.pid),
-                   "viewer_frames": viewer.frames, "page_events": page.frames, "scene": reply.get("scene", ""),
-                   "change": steer(osc, turn)}
+            row = {
+                "minutes": (now - start) / 60,
+                "frames": frames,
+                "fps": fps,
+                **proc_figures(proc.pid),
+                "viewer_frames": viewer.frames,
+                "page_events": page.frames,
+                "scene": reply.get("scene", ""),
+                "change": steer(osc, turn),
+            }
             control_set(port, "steps_per_frame", 1 + turn % 2)
             turn += 1
             print(" ".join(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()), flush=True)
@@ -188,9 +219,11 @@ def main() -> None:
         rows = soak(args, Path(folder))
     if rows:
         first, last = rows[0], rows[-1]
-        print(f"done: {last['frames']} frames, {last['viewer_frames']} to the viewer; RSS {first['rss_mib']:.1f} -> "
-              f"{last['rss_mib']:.1f} MiB, threads {first['threads']} -> {last['threads']}, open files "
-              f"{first['fds']} -> {last['fds']}")
+        print(
+            f"done: {last['frames']} frames, {last['viewer_frames']} to the viewer; RSS {first['rss_mib']:.1f} -> "
+            f"{last['rss_mib']:.1f} MiB, threads {first['threads']} -> {last['threads']}, open files "
+            f"{first['fds']} -> {last['fds']}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
 

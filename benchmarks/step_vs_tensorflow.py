@@ -5,18 +5,20 @@
 Both sides run the same update: TensorFlow as one tf.function of the Keras network as it comes,
 onnxruntime through the engine's fused path (the model's `stepped` output) on the model as
 `deepdream export` writes it (same function, simplified). Each side runs a block of repeats in
-turn, --rounds times, not step-by-step interleaved: both runtimes keep spinning worker threads for a while after a call, which
-would steal the other's cores. The figures are medians over all rounds; the ratio is also given per
-round (min..max), because a shared VM's speed drifts over minutes and a round's two blocks run
+turn, --rounds times, not step-by-step interleaved: both runtimes keep spinning worker threads for a
+while after a call, which would steal the other's cores. The figures are medians over all rounds; the
+ratio is also given per round (min..max), because a shared VM's speed drifts over minutes and a round's two blocks run
 close together. Random weights: same arithmetic as ImageNet's. benchmarks/maxpool_grad.py times
 the part where onnxruntime loses (the max-pool gradients) on its own.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
 import tempfile
+from functools import partial
 
 import numpy as np
 from timing import report, times_ms
@@ -57,19 +59,34 @@ def main() -> None:
             batch = tf.constant(image[None])
             tf_ms, ort_ms, ratios = [], [], []
             for _ in range(args.rounds):
-                tf_round = times_ms(lambda: dream(batch, step)["stepped"].numpy(), args.repeats)
-                ort_round = times_ms(lambda: engine.step(image, 1, 0.01), args.repeats)
+                tf_round = times_ms(lambda batch=batch: dream(batch, step)["stepped"].numpy(), args.repeats)
+                ort_round = times_ms(partial(engine.step, image, 1, 0.01), args.repeats)
                 tf_ms, ort_ms = tf_ms + tf_round, ort_ms + ort_round
                 ratios.append(statistics.median(ort_round) / statistics.median(tf_round))
             tf_med, ort_med = statistics.median(tf_ms), statistics.median(ort_ms)
-            rows.append({"size": f"{h}x{w}", "tensorflow_ms": round(tf_med, 1), "onnxruntime_ms": round(ort_med, 1),
-                         "ratio": round(ort_med / tf_med, 2),
-                         "round_ratios": f"{min(ratios):.2f}..{max(ratios):.2f}"})
-    report(f"layers {args.layers}, {os.cpu_count()} CPUs, medians of {args.rounds} rounds x {args.repeats}",
-           [("size", "size", ""), ("tensorflow_ms", "TensorFlow ms", ".1f"),
-            ("onnxruntime_ms", "onnxruntime ms", ".1f"), ("ratio", "ratio", ".2f"),
-            ("round_ratios", "per round", "")],
-           rows, args.json, layers=args.layers)
+            rows.append(
+                {
+                    "size": f"{h}x{w}",
+                    "tensorflow_ms": round(tf_med, 1),
+                    "onnxruntime_ms": round(ort_med, 1),
+                    "ratio": round(ort_med / tf_med, 2),
+                    "round_ratios": f"{min(ratios):.2f}..{max(ratios):.2f}",
+                }
+            )
+    report(
+        f"layers {args.layers}, {os.cpu_count()} CPUs, medians of {args.rounds} rounds x {args.repeats}",
+        [
+            ("size", "size", ""),
+            ("tensorflow_ms", "TensorFlow ms", ".1f"),
+            ("onnxruntime_ms", "onnxruntime ms", ".1f"),
+            ("ratio", "ratio", ".2f"),
+            ("round_ratios", "per round", ""),
+        ],
+        rows,
+        args.json,
+        layers=args.layers,
+    )
+
 
 if __name__ == "__main__":
     main()

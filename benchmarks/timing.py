@@ -1,5 +1,6 @@
 """Shared by the benchmark scripts: timing (one warm-up call, then ms per call), the table + JSON report,
 and the --model/--clip arguments of the render benchmarks."""
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,8 @@ def clip_parser(doc: str) -> argparse.ArgumentParser:
     (the test clip the repository carries) and --size."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--model", help=MODEL_HELP)
-    ap.add_argument("--clip", type=Path,
-                    default=Path(__file__).resolve().parents[1] / "tests/data/pan_coffee_320x240.mp4")
+    ap.add_argument(
+        "--clip", type=Path, default=Path(__file__).resolve().parents[1] / "tests/data/pan_coffee_320x240.mp4"
+    )
     ap.add_argument("--size", default="160x120", help="processing size WxH")
     return ap

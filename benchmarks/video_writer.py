@@ -19,6 +19,7 @@ each size, through the exact writer with other x264 settings (`--params`, in pla
 prints KiB per second of video and PSNR against those frames; --agree writes them in child processes under
 each MALLOC_PERTURB_ (glibc fills the heap with that byte) and says whether the files are the same bytes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,11 @@ def measure(size, frames: int, crf: int, exact: bool) -> dict:
             writer.write(image)
         writer.close()
         elapsed = time.perf_counter() - t0
-        return {"encoder": writer.encoder, "ms": 1000 * elapsed / frames,
-                "kib_s": path.stat().st_size / 1024 / (frames / 30)}
+        return {
+            "encoder": writer.encoder,
+            "ms": 1000 * elapsed / frames,
+            "kib_s": path.stat().st_size / 1024 / (frames / 30),
+        }
 
 
 def clip_frames(clip: str, size, frames: int) -> list[np.ndarray]:
@@ -83,7 +87,7 @@ def quality(images, crf: int, params: str) -> dict:
             decoded = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
         kib_s = path.stat().st_size / 1024 / (len(images) / 30)
     mse = np.mean([np.mean((a.astype(np.float64) - b) ** 2) for a, b in zip(images, decoded)])
-    return {"kib_s": kib_s, "psnr": 10 * np.log10(255 ** 2 / mse)}
+    return {"kib_s": kib_s, "psnr": 10 * np.log10(255**2 / mse)}
 
 
 def agree(args, size: str, crf: int, params: str) -> str:
@@ -92,17 +96,48 @@ def agree(args, size: str, crf: int, params: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         for perturb in args.perturb:
             out = Path(tmp) / f"{perturb}.mp4"
-            subprocess.run([sys.executable, __file__, "--write", str(out), "--clip", args.clip, "--sizes", size,
-                            "--frames", str(args.frames), "--crf", str(crf), "--params", params], check=True,
-                           env={**os.environ, "MALLOC_PERTURB_": str(perturb)})
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--write",
+                    str(out),
+                    "--clip",
+                    args.clip,
+                    "--sizes",
+                    size,
+                    "--frames",
+                    str(args.frames),
+                    "--crf",
+                    str(crf),
+                    "--params",
+                    params,
+                ],
+                check=True,
+                env={**os.environ, "MALLOC_PERTURB_": str(perturb)},
+            )
             digests.append(hashlib.sha256(out.read_bytes()).hexdigest()[:12])
     return ("same bytes " if len(set(digests)) == 1 else "DIFFERENT ") + " ".join(digests)
 
 
 def in_process(size: str, frames: int, crf: int, exact: bool) -> dict:
     """One measurement in a fresh process (its own threads and caches)."""
-    out = subprocess.run([sys.executable, __file__, "--one", size, "--frames", str(frames), "--crf", str(crf),
-                          *(["--exact"] if exact else [])], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--one",
+            size,
+            "--frames",
+            str(frames),
+            "--crf",
+            str(crf),
+            *(["--exact"] if exact else []),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -137,11 +172,15 @@ def main() -> None:
                 ratios.append(exact["ms"] / fast["ms"])
             for kind, rows in (("fast ", runs[False]), ("exact", runs[True])):
                 times = ", ".join(f"{r['ms']:.1f}" for r in rows)
-                print(f"{size} crf {crf} {kind}: {rows[0]['encoder']}, {times} ms/frame, "
-                      f"{rows[0]['kib_s']:.0f} KiB/s of video")
-            print(f"{size} crf {crf} exact/fast per round: {', '.join(f'{r:.2f}' for r in ratios)} "
-                  f"(median {median(ratios):.2f})", flush=True)
-
+                print(
+                    f"{size} crf {crf} {kind}: {rows[0]['encoder']}, {times} ms/frame, "
+                    f"{rows[0]['kib_s']:.0f} KiB/s of video"
+                )
+            print(
+                f"{size} crf {crf} exact/fast per round: {', '.join(f'{r:.2f}' for r in ratios)} "
+                f"(median {median(ratios):.2f})",
+                flush=True,
+            )
 
 
 def frames_of_a_clip(args) -> None:

@@ -4,6 +4,7 @@ Both outputs' places are checked before any work, and the pair is written so tha
 old pair as it was. The default name is the store's (realtime.store) for the objective: its layers,
 and its weights where they are not all 1.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -62,8 +63,9 @@ def require() -> None:
         try:
             importlib.import_module(name)
         except ImportError:
-            raise UserError(f"export needs TensorFlow, Keras, tf2onnx and onnx ({name} is missing here): "
-                            f"{pip_install('export')}") from None
+            raise UserError(
+                f"export needs TensorFlow, Keras, tf2onnx and onnx ({name} is missing here): {pip_install('export')}"
+            ) from None
 
 
 def run(settings: ExportSettings, progress=print) -> Path:
@@ -94,8 +96,11 @@ def run(settings: ExportSettings, progress=print) -> Path:
             raise UserError(str(exc)) from None
         names = mix_layers(settings.objective)
         build = mix_function
-        defaults = {"layer_weights": weights, "guide": np.zeros((1, CHANNELS[names[-1]]), np.float32),
-                    "guide_weight": np.array(0.0, np.float32)}
+        defaults = {
+            "layer_weights": weights,
+            "guide": np.zeros((1, CHANNELS[names[-1]]), np.float32),
+            "guide_weight": np.array(0.0, np.float32),
+        }
         meta.update({"mix_layers": ",".join(names), "guide_layer": names[-1], "outputs": "loss,grad,stepped,features"})
     else:
         build = dream_function
@@ -106,10 +111,15 @@ def run(settings: ExportSettings, progress=print) -> Path:
 
         progress(f"verifying against TensorFlow at {', '.join('x'.join(map(str, s)) for s in VERIFY_SHAPES)}")
         unfolded = build(base, settings.objective)
-        checks = verify(reference(unfolded, *defaults.values()), model.SerializeToString(), VERIFY_SHAPES,
-                        seed=settings.seed)
-        meta["verified"] = json.dumps([{"shape": list(c.shape), "grad_error": c.grad_error,
-                                        "loss_error": c.loss_error, "draws": c.draws} for c in checks])
+        checks = verify(
+            reference(unfolded, *defaults.values()), model.SerializeToString(), VERIFY_SHAPES, seed=settings.seed
+        )
+        meta["verified"] = json.dumps(
+            [
+                {"shape": list(c.shape), "grad_error": c.grad_error, "loss_error": c.loss_error, "draws": c.draws}
+                for c in checks
+            ]
+        )
         stamp(model, meta)
     if settings.precision == "fp16":
         model = _half(model, meta, settings, progress)
@@ -146,8 +156,10 @@ def _half(model, meta: dict, settings: ExportSettings, progress):
         progress("checking the float16 gradient against float32's on the CPU")
         meta["fp16_check"] = agreement(fp32, converted.SerializeToString(), VERIFY_SHAPES, settings.seed)
         if not json.loads(meta["fp16_check"])["checked"]:
-            progress("note: onnxruntime's CPU cannot run this float16 model, so it was not checked here: "
-                     "benchmarks/gpu.py checks it on the GPU")
+            progress(
+                "note: onnxruntime's CPU cannot run this float16 model, so it was not checked here: "
+                "benchmarks/gpu.py checks it on the GPU"
+            )
     stamp(converted, meta)
     return converted
 
@@ -163,5 +175,7 @@ def _keep_trained(settings: ExportSettings, path: Path) -> None:
     except ModelError:
         return  # not a model of ours: replacing it is what `replacing existing` says
     if trained:
-        raise UserError(f"the store's {name_of(path)} has trained weights; an export with "
-                        f"random weights would replace it: give -o to write it elsewhere")
+        raise UserError(
+            f"the store's {name_of(path)} has trained weights; an export with "
+            f"random weights would replace it: give -o to write it elsewhere"
+        )

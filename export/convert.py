@@ -4,6 +4,7 @@ The contract (read by `realtime/`): input `image` float32 [N, H, W, 3] in [-1, 1
 dynamic, optional input `step_size` (scalar, defaults to DEFAULT_STEP_SIZE); outputs `loss` [N],
 `grad` [N, H, W, 3] and `stepped` [N, H, W, 3]; metadata_props under the `deepdream.` prefix.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,12 +40,16 @@ def to_onnx(dream, metadata: dict[str, str], defaults: dict[str, np.ndarray] | N
     from export.passes import broadcast_seeds, fuse_pointwise_backprops
 
     model, _ = tf2onnx.convert.from_function(
-        dream, input_signature=dream.input_signature, opset=OPSET, custom_op_handlers=dict(HANDLERS))
+        dream, input_signature=dream.input_signature, opset=OPSET, custom_op_handlers=dict(HANDLERS)
+    )
     left = unconverted_ops(model)
     if left:
         raise ExportError(f"tf2onnx left TensorFlow ops it could not convert: {', '.join(left)}")
-    done = [metadata.get("graph"), f"{broadcast_seeds(model)} objective seeds broadcast",
-            f"{fuse_pointwise_backprops(model)} sums of 1x1 backprops fused"]
+    done = [
+        metadata.get("graph"),
+        f"{broadcast_seeds(model)} objective seeds broadcast",
+        f"{fuse_pointwise_backprops(model)} sums of 1x1 backprops fused",
+    ]
     # An initializer with an input's name is that input's default: callers may leave it out.
     for name, value in {"step_size": np.array(DEFAULT_STEP_SIZE, np.float32), **(defaults or {})}.items():
         model.graph.initializer.append(numpy_helper.from_array(np.asarray(value, np.float32), name))
@@ -85,11 +90,13 @@ def base_metadata(objective, provenance: dict[str, str]) -> dict[str, str]:
         "input": "image",
         "outputs": "loss,grad,stepped",
         "default_step_size": str(DEFAULT_STEP_SIZE),
-        "versions": json.dumps({"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__,
-                                "onnx": onnx.__version__, "opset": OPSET}),
+        "versions": json.dumps(
+            {"tensorflow": tf.__version__, "tf2onnx": tf2onnx.__version__, "onnx": onnx.__version__, "opset": OPSET}
+        ),
     }
-    meta.update({f"weights_{k}" if not k.startswith("weights") and k != "trained" else k: v
-                 for k, v in provenance.items()})
+    meta.update(
+        {f"weights_{k}" if not k.startswith("weights") and k != "trained" else k: v for k, v in provenance.items()}
+    )
     return meta
 
 

@@ -7,6 +7,7 @@ pays a full-size multiply per convolution on the way back. Folding s into the ke
 into a bias makes the backward pass a plain transposed convolution. Same function, same layer
 names (the objectives find `mixed3` etc. as before); verified against the unfolded network.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -72,6 +73,10 @@ def _conv_bn_pairs(model) -> dict:
             continue
         inputs = layer._inbound_nodes[0].input_tensors
         source = inputs[0]._keras_history.operation if len(inputs) == 1 else None
-        if isinstance(source, keras.layers.Conv2D) and readers.get(source.name) == 1 and len(source._inbound_nodes) == 1:
+        if (
+            isinstance(source, keras.layers.Conv2D)
+            and readers.get(source.name) == 1
+            and len(source._inbound_nodes) == 1
+        ):
             pairs[layer.name] = source
     return pairs

@@ -8,6 +8,7 @@ conv handlers, so its transpose optimizer can cancel them against their neighbou
 
 `HANDLERS` is the table handed to tf2onnx as `custom_op_handlers`.
 """
+
 import numpy as np
 from onnx import TensorProto, helper
 from tf2onnx import utils
@@ -45,8 +46,16 @@ def _finish(ctx, node, nchw_result, data_format):
     node.type = "Identity" if data_format == "NCHW" else "Transpose"
     if data_format != "NCHW":
         node.set_attr("perm", TO_NHWC)
-    for attr in ("ksize", "strides", "padding", "data_format", "explicit_paddings", "T",
-                 "dilations", "use_cudnn_on_gpu"):
+    for attr in (
+        "ksize",
+        "strides",
+        "padding",
+        "data_format",
+        "explicit_paddings",
+        "T",
+        "dilations",
+        "use_cudnn_on_gpu",
+    ):
         if attr in node.attr:
             del node.attr[attr]
     ctx.replace_inputs(node, [nchw_result])
@@ -78,12 +87,14 @@ def max_pool_grad(ctx, node, name, args):
 
 def _builders(ctx, node):
     """The `op` / `const` pair that export/phases.py and export/pool_gradients.py build with."""
+
     def op(op_type, inputs, outputs=1, **attr):
         made = ctx.make_node(op_type, inputs, attr=attr, output_count=outputs)
         return made.output[0] if outputs == 1 else list(made.output)
 
     def const(value):
         return ctx.make_const(_uname(node, "c"), np.asarray(value)).output[0]
+
     return op, const
 
 
@@ -99,15 +110,15 @@ def avg_pool_grad(ctx, node, name, args):
     """
     kernel, strides, padding, data_format = _pool_attrs(node)
     if strides != [1, 1]:
-        raise NotImplementedError(
-            f"AvgPoolGrad {node.name}: strides {strides} are not supported, only stride 1")
+        raise NotImplementedError(f"AvgPoolGrad {node.name}: strides {strides} are not supported, only stride 1")
     dy = _to_nchw(ctx, node.input[1], data_format)
     fwd = _explicit_pads(padding, kernel)
     if fwd != [0, 0, 0, 0]:
         dy = ctx.make_node("Div", [dy, _window_fractions(ctx, node, dy, kernel, fwd)]).output[0]
     back = [k - 1 - p for k, p in zip(kernel * 2, fwd)]
-    dx = ctx.make_node("AveragePool", [dy], attr={
-        "kernel_shape": kernel, "strides": [1, 1], "pads": back, "count_include_pad": 1}).output[0]
+    dx = ctx.make_node(
+        "AveragePool", [dy], attr={"kernel_shape": kernel, "strides": [1, 1], "pads": back, "count_include_pad": 1}
+    ).output[0]
     _finish(ctx, node, dx, data_format)
 
 
@@ -118,8 +129,9 @@ def _window_fractions(ctx, node, dy_nchw, kernel, pads):
     # The window map for an H x W output, computed on an H x W input padded as the forward pass was:
     # for stride 1 and SAME padding the output and input grids coincide.
     ones = ctx.make_node("ConstantOfShape", [ones_hw], attr={"value": _scalar_tensor(1.0)}).output[0]
-    return ctx.make_node("AveragePool", [ones], attr={
-        "kernel_shape": kernel, "strides": [1, 1], "pads": pads, "count_include_pad": 1}).output[0]
+    return ctx.make_node(
+        "AveragePool", [ones], attr={"kernel_shape": kernel, "strides": [1, 1], "pads": pads, "count_include_pad": 1}
+    ).output[0]
 
 
 def _explicit_pads(padding, kernel):
@@ -153,8 +165,9 @@ def conv_backprop_input(ctx, node, name, args):
     flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(2, 3, 0, 1))
     weight = ctx.make_const(_uname(node, "backprop_kernel"), flipped).output[0]
     dy = _to_nchw(ctx, node.input[2], data_format)
-    dx = ctx.make_node("Conv", [dy, weight], attr={
-        "kernel_shape": [kh, kw], "strides": [1, 1], "pads": back, "dilations": [1, 1]}).output[0]
+    dx = ctx.make_node(
+        "Conv", [dy, weight], attr={"kernel_shape": [kh, kw], "strides": [1, 1], "pads": back, "dilations": [1, 1]}
+    ).output[0]
     _finish(ctx, node, dx, data_format)
 
 
@@ -173,7 +186,7 @@ def _attr_str(node, name, default):
 def shape_n(ctx, node, name, args):
     """ShapeN(x0..xn) -> Shape(x0)..Shape(xn), cast to the requested integer type."""
     out_type = node.get_attr_value("out_type", TensorProto.INT32)
-    for i, (inp, out) in enumerate(zip(list(node.input), list(node.output))):
+    for inp, out in zip(list(node.input), list(node.output)):
         shape = ctx.make_node("Shape", [inp]).output[0]
         if out_type != TensorProto.INT64:
             shape = ctx.make_node("Cast", [shape], attr={"to": out_type}).output[0]

@@ -19,6 +19,7 @@ normal, so the seeds are multiplied by R (LOSS_SCALE times the deepest layer's p
 gradient divided by R after the backward pass, where the std and the step are computed: in float32
 also in a float16 model (names under TAIL and SCALE stay float32 there, see export.precision).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -88,8 +89,12 @@ def dream_function(base, objective: Objective):
     sub = _features(base, names)
     coefs = channel_weights(objective)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="image"),
-                                  tf.TensorSpec([], tf.float32, name="step_size")])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([], tf.float32, name="step_size"),
+        ]
+    )
     def dream(image, step_size):
         with tf.GradientTape() as tape:
             tape.watch(image)
@@ -125,11 +130,15 @@ def mix_function(base, objective: Objective):
     sub = _features(base, names)
     guide_channels = CHANNELS[names[-1]]
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name="image"),
-                                  tf.TensorSpec([], tf.float32, name="step_size"),
-                                  tf.TensorSpec([len(names)], tf.float32, name="layer_weights"),
-                                  tf.TensorSpec([None, guide_channels], tf.float32, name="guide"),
-                                  tf.TensorSpec([], tf.float32, name="guide_weight")])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None, None, 3], tf.float32, name="image"),
+            tf.TensorSpec([], tf.float32, name="step_size"),
+            tf.TensorSpec([len(names)], tf.float32, name="layer_weights"),
+            tf.TensorSpec([None, guide_channels], tf.float32, name="guide"),
+            tf.TensorSpec([], tf.float32, name="guide_weight"),
+        ]
+    )
     def dream(image, step_size, layer_weights, guide, guide_weight):
         with tf.GradientTape() as tape:
             tape.watch(image)

@@ -6,6 +6,7 @@ An objective is a weighted sum of terms; a term is the mean activation of one In
 `mixed3:0.5,mixed5/12` (LAYER[/CHANNEL][:WEIGHT], comma-separated). Pure Python: the runtime reads
 objectives back from a model's metadata without TensorFlow.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,8 @@ class Term:
             raise ObjectiveError(f"unknown layer {self.layer!r}; valid layers: {', '.join(LAYERS)}")
         if self.channel is not None and not 0 <= self.channel < CHANNELS[self.layer]:
             raise ObjectiveError(
-                f"channel {self.channel} out of range for {self.layer} (0..{CHANNELS[self.layer] - 1})")
+                f"channel {self.channel} out of range for {self.layer} (0..{CHANNELS[self.layer] - 1})"
+            )
 
     def __str__(self):
         text = self.layer if self.channel is None else f"{self.layer}/{self.channel}"

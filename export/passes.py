@@ -12,6 +12,7 @@ input's gradient is a Sum of three 1x1 backward convolutions. One 1x1 convolutio
 concatenated gradients, with the kernels concatenated, computes the same sum in one GEMM and
 without the Sum's extra full-size passes (about 2 % of a step at 480x640).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -106,5 +107,10 @@ def _pointwise(node, weights) -> bool:
     dims = list(weights[node.input[1]].dims)
     plain = all(v == 0 for v in attrs["pads"].ints) if "pads" in attrs else True
     ones = all(all(v == 1 for v in attrs[k].ints) for k in ("strides", "dilations") if k in attrs)
-    return dims[2:] == [1, 1] and plain and ones and ("group" not in attrs or attrs["group"].i == 1) \
+    return (
+        dims[2:] == [1, 1]
+        and plain
+        and ones
+        and ("group" not in attrs or attrs["group"].i == 1)
         and attrs.get("auto_pad") is None
+    )

@@ -7,6 +7,7 @@ move between the two. Builders take `op(type, inputs, outputs=1, **attrs)` (a no
 name, or a list of them) and `const(array) -> name`, so they work in a tf2onnx handler and in a
 plain ONNX graph alike.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,14 @@ def split(op, const, x, strides, channels):
         for q in range(sw):
             onehot = np.zeros((channels, 1, sh, sw), np.float32)
             onehot[:, 0, p, q] = 1.0
-            planes[p, q] = op("Conv", [x, const(onehot)], group=channels, kernel_shape=[sh, sw],
-                              strides=[sh, sw], pads=[0, 0, sh - 1, sw - 1])
+            planes[p, q] = op(
+                "Conv",
+                [x, const(onehot)],
+                group=channels,
+                kernel_shape=[sh, sw],
+                strides=[sh, sw],
+                pads=[0, 0, sh - 1, sw - 1],
+            )
     return planes
 
 

@@ -13,6 +13,7 @@ input of a CUDA kernel) reads, one per graph input read on both sides.
 `memcpy(model)` lists those copies; `shape_floats(model)` the float values computed from a Shape
 that reach arithmetic outside the shape computation (the usual cause: a mean's count as a float).
 """
+
 from __future__ import annotations
 
 import heapq
@@ -20,10 +21,29 @@ import math
 
 HOST_OUTPUTS = {"Shape": {0}, "Size": {0}}
 # Inputs the CUDA kernels read from host memory (their InputMemoryType(OrtMemTypeCPUInput, i)).
-HOST_INPUTS = {"Reshape": {1}, "Slice": {1, 2, 3, 4}, "Pad": {1, 2, 3}, "ConstantOfShape": {0}, "Unsqueeze": {1},
-               "Squeeze": {1}, "Split": {1}, "Expand": {1}, "Tile": {1}, "Range": {0, 1, 2}, "TopK": {1},
-               "Resize": {1, 2, 3}, "Upsample": {1}, "OneHot": {1}, "ReduceSum": {1}, "ReduceMean": {1},
-               "ReduceMax": {1}, "ReduceMin": {1}, "ReduceProd": {1}, "ReduceL2": {1}, "ReduceSumSquare": {1}}
+HOST_INPUTS = {
+    "Reshape": {1},
+    "Slice": {1, 2, 3, 4},
+    "Pad": {1, 2, 3},
+    "ConstantOfShape": {0},
+    "Unsqueeze": {1},
+    "Squeeze": {1},
+    "Split": {1},
+    "Expand": {1},
+    "Tile": {1},
+    "Range": {0, 1, 2},
+    "TopK": {1},
+    "Resize": {1, 2, 3},
+    "Upsample": {1},
+    "OneHot": {1},
+    "ReduceSum": {1},
+    "ReduceMean": {1},
+    "ReduceMax": {1},
+    "ReduceMin": {1},
+    "ReduceProd": {1},
+    "ReduceL2": {1},
+    "ReduceSumSquare": {1},
+}
 SMALL_INITIALIZER = 100
 FLOATS = {1, 10, 11, 16}  # TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16
 
@@ -33,8 +53,9 @@ def _types(model) -> dict[str, int]:
 
     inferred = shape_inference.infer_shapes(model)
     graph = inferred.graph
-    return {v.name: v.type.tensor_type.elem_type for v in [*graph.value_info, *graph.input, *graph.output]} | \
-        {i.name: i.data_type for i in graph.initializer}
+    return {v.name: v.type.tensor_type.elem_type for v in [*graph.value_info, *graph.input, *graph.output]} | {
+        i.name: i.data_type for i in graph.initializer
+    }
 
 
 def _consumers(graph) -> dict[str, list[int]]:
@@ -103,10 +124,10 @@ def shape_floats(model) -> list[str]:
     for node in graph.node:  # topological order: a node's inputs are settled before it
         host_read = HOST_INPUTS.get(node.op_type, ())  # a shape read there makes a device value, as meant
         read = [x for k, x in enumerate(node.input) if x and k not in host_read]
-        if node.op_type in HOST_OUTPUTS or (any(x in derived for x in read) and all(x in derived or x in constants
-                                                                                   for x in read)):
+        if node.op_type in HOST_OUTPUTS or (
+            any(x in derived for x in read) and all(x in derived or x in constants for x in read)
+        ):
             derived.update(node.output)
     outside = {x for node in graph.node if not set(node.output) <= derived for x in node.input}
     outside.update(o.name for o in graph.output)
     return sorted(x for x in derived if types.get(x) in FLOATS and x in outside)
-

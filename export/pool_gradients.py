@@ -15,6 +15,7 @@ back and cropped to x's size. Same values as TensorFlow's (sums of up to four te
 implementation), in about a quarter less time than the indices path at InceptionV3's sizes
 (benchmarks/maxpool_grad.py); TensorFlow's fused kernel is still 3-4x faster.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,12 @@ def with_indices(op, const, x, dy, kernel, strides, padding):
     _, indices = op("MaxPool", [x], kernel_shape=list(kernel), strides=list(strides), outputs=2, **pads)
     flat, x_shape = const(np.array([-1])), op("Shape", [x])
     zeros = op("ConstantOfShape", [x_shape], value=helper.make_tensor("value", TensorProto.FLOAT, [1], [0.0]))
-    summed = op("ScatterElements", [op("Reshape", [zeros, flat]), op("Reshape", [indices, flat]),
-                                    op("Reshape", [dy, flat])], axis=0, reduction="add")
+    summed = op(
+        "ScatterElements",
+        [op("Reshape", [zeros, flat]), op("Reshape", [indices, flat]), op("Reshape", [dy, flat])],
+        axis=0,
+        reduction="add",
+    )
     return op("Reshape", [summed, x_shape])
 
 

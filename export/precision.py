@@ -13,6 +13,7 @@ falls below MIN_COSINE (a conversion error) or more of its gradient is exactly z
 answers it on the GPU. Where onnxruntime's CPU cannot run float16 at all, this says so and leaves
 the check to the GPU.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,13 +69,19 @@ def drop_round_trips(model, kept: set[str]) -> int:
 
     graph = model.graph
     producer = {out: node for node in graph.node for out in node.output}
-    float32 = {x for n in graph.node if n.name in kept for x in n.output} | \
-        {i.name for i in graph.input if i.type.tensor_type.elem_type == TensorProto.FLOAT}
+    float32 = {x for n in graph.node if n.name in kept for x in n.output} | {
+        i.name for i in graph.input if i.type.tensor_type.elem_type == TensorProto.FLOAT
+    }
     back = {}  # the round trip's end -> its float32 start
     for node in graph.node:
         first = producer.get(node.input[0]) if node.op_type == "Cast" else None
-        if first is not None and first.op_type == "Cast" and _cast_to(node) == TensorProto.FLOAT \
-                and _cast_to(first) == TensorProto.FLOAT16 and first.input[0] in float32:
+        if (
+            first is not None
+            and first.op_type == "Cast"
+            and _cast_to(node) == TensorProto.FLOAT
+            and _cast_to(first) == TensorProto.FLOAT16
+            and first.input[0] in float32
+        ):
             back[node.output[0]] = first.input[0]
             node.input[0] = first.input[0]  # a graph output stays this Cast's, now float32 to float32
     for node in graph.node:
@@ -105,8 +112,14 @@ def agreement(fp32: bytes, fp16: bytes, shapes, seed: int = 0) -> str:
         image = rng.uniform(-1, 1, (*shape, 3)).astype(np.float32)
         rows.append(_compare(reference, candidate, image))
         _refuse(rows[-1])
-    return json.dumps({"checked": True, "against": "float32, on the CPU", "rows": rows,
-                       "precise": all(r["grad_cosine"] >= PRECISE_COSINE for r in rows)})
+    return json.dumps(
+        {
+            "checked": True,
+            "against": "float32, on the CPU",
+            "rows": rows,
+            "precise": all(r["grad_cosine"] >= PRECISE_COSINE for r in rows),
+        }
+    )
 
 
 def _compare(reference, candidate, image) -> dict:
@@ -114,16 +127,24 @@ def _compare(reference, candidate, image) -> dict:
     a, b = g32.reshape(len(image), -1).astype(np.float64), g16.reshape(len(image), -1).astype(np.float64)
     cosines = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1) + 1e-30)
     cosine = float(np.min(cosines)) if np.all(np.isfinite(b)) else float("nan")  # inf: an overflow
-    return {"shape": list(image.shape[:3]), "grad_cosine": round(cosine, 6),
-            "zeros": round(float(np.mean(g16 == 0)), 6), "zeros_fp32": round(float(np.mean(g32 == 0)), 6),
-            "loss_error": float(np.max(np.abs(l16 - l32) / (np.abs(l32) + 1e-12)))}
+    return {
+        "shape": list(image.shape[:3]),
+        "grad_cosine": round(cosine, 6),
+        "zeros": round(float(np.mean(g16 == 0)), 6),
+        "zeros_fp32": round(float(np.mean(g32 == 0)), 6),
+        "loss_error": float(np.max(np.abs(l16 - l32) / (np.abs(l32) + 1e-12))),
+    }
 
 
 def _refuse(row: dict) -> None:
     at = "x".join(map(str, row["shape"]))
     if not row["grad_cosine"] >= MIN_COSINE:  # NaN included
-        raise UserError(f"the float16 model's gradient does not agree with float32's at {at} "
-                        f"(cosine {row['grad_cosine']:.5f} < {MIN_COSINE}: a conversion error): nothing written")
+        raise UserError(
+            f"the float16 model's gradient does not agree with float32's at {at} "
+            f"(cosine {row['grad_cosine']:.5f} < {MIN_COSINE}: a conversion error): nothing written"
+        )
     if row["zeros"] > row["zeros_fp32"] + ZERO_SLACK:
-        raise UserError(f"the float16 model's gradient underflows at {at} ({row['zeros']:.1%} of it exactly zero, "
-                        f"float32's {row['zeros_fp32']:.1%}): nothing written")
+        raise UserError(
+            f"the float16 model's gradient underflows at {at} ({row['zeros']:.1%} of it exactly zero, "
+            f"float32's {row['zeros_fp32']:.1%}): nothing written"
+        )

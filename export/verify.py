@@ -8,6 +8,7 @@ random weights); two correct float32 implementations then legitimately disagree.
 tells nothing about the conversion, so a check draws random images until one matches, up to
 `draws` of them. A systematic conversion error (wrong padding, lost overlaps) misses on every draw.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,9 @@ def compare(reference, session, shape, rng, draws: int = 8) -> Check:
         image = rng.uniform(-1.0, 1.0, (*shape, 3)).astype(np.float32)
         want = reference(image)
         loss, grad = session.run(["loss", "grad"], {"image": image})
-        check = Check(shape, relative_error(grad, want["grad"].numpy()),
-                      relative_error(loss, want["loss"].numpy()), attempt)
+        check = Check(
+            shape, relative_error(grad, want["grad"].numpy()), relative_error(loss, want["loss"].numpy()), attempt
+        )
         if best is None or check.grad_error < best.grad_error:
             best = check
         if check.ok:
@@ -72,7 +74,8 @@ def verify(reference, model_bytes: bytes, shapes, seed: int = 0, draws: int = 8)
         c = bad[0]
         raise VerificationError(
             f"exported model disagrees with TensorFlow at {c.shape}: gradient error {c.grad_error:.2e}, "
-            f"loss error {c.loss_error:.2e} (limit {TOLERANCE:g}) over {c.draws} images; no file written")
+            f"loss error {c.loss_error:.2e} (limit {TOLERANCE:g}) over {c.draws} images; no file written"
+        )
     return checks
 
 

@@ -4,6 +4,7 @@
 weights count as trained (someone trained them); only `random` is untrained. Every
 failure is a `WeightsError` with one line a user can act on; nothing falls back silently.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,7 @@ from pathlib import Path
 from realtime.errors import UserError, reason
 
 NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
-NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + NOTOP_FILE)
+NOTOP_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/" + NOTOP_FILE
 
 
 class WeightsError(UserError):
@@ -35,10 +36,17 @@ def load_base(spec: str, seed: int = 0):
         model = keras.applications.InceptionV3(include_top=False, weights=None)
         return model, {"weights": "random", "seed": str(seed), "trained": "false"}
     if spec == "imagenet":
-        return _imagenet(keras), {"weights": "imagenet", "trained": "true",
-                                  "weights_sha256": _sha256(keras_cache_path())}
-    return _from_file(keras, Path(spec)), {"weights": "file", "weights_file": Path(spec).name,
-                                          "weights_sha256": _sha256(Path(spec)), "trained": "true"}
+        return _imagenet(keras), {
+            "weights": "imagenet",
+            "trained": "true",
+            "weights_sha256": _sha256(keras_cache_path()),
+        }
+    return _from_file(keras, Path(spec)), {
+        "weights": "file",
+        "weights_file": Path(spec).name,
+        "weights_sha256": _sha256(Path(spec)),
+        "trained": "true",
+    }
 
 
 def _imagenet(keras):

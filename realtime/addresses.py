@@ -2,6 +2,7 @@
 
 An IPv6 host goes in brackets, as in URLs: `[::1]:8080`; `family(host)` says which socket family it needs.
 """
+
 from __future__ import annotations
 
 import ipaddress

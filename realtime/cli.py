@@ -3,6 +3,7 @@
 The parser is realtime.parser's. TensorFlow is imported only by `export`, so the runtime commands
 work on an installation PC that has just onnxruntime, OpenCV, pygame and numpy.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from realtime.errors import UserError
 from realtime.parser import build_parser
-from realtime.store import GALLERY as GALLERY_MODEL, find, name_of, store
+from realtime.store import GALLERY as GALLERY_MODEL
+from realtime.store import find, name_of, store
 
 
 def _export(args) -> int:
@@ -22,10 +24,18 @@ def _export(args) -> int:
     except ImportError as exc:
         from realtime.install import pip_install
 
-        raise UserError(f"export needs TensorFlow and tf2onnx ({exc.name} is missing): {pip_install('export')}") \
-            from None
-    settings = ExportSettings(parse(args.layers), args.weights, args.seed, Path(args.output) if args.output else None,
-                              verify=not args.no_verify, mix=args.mix, precision=args.precision)
+        raise UserError(
+            f"export needs TensorFlow and tf2onnx ({exc.name} is missing): {pip_install('export')}"
+        ) from None
+    settings = ExportSettings(
+        parse(args.layers),
+        args.weights,
+        args.seed,
+        Path(args.output) if args.output else None,
+        verify=not args.no_verify,
+        mix=args.mix,
+        precision=args.precision,
+    )
     say = lambda msg: print(f"[export] {msg}", file=sys.stderr, flush=True)  # noqa: E731
     with only_our_lines():  # TensorFlow's banners differ by CPU and build: none reach the user
         path = run(settings, progress=say)
@@ -39,8 +49,16 @@ def _dream(args) -> int:
     from realtime.dream.still import DreamSettings
 
     settings = DreamSettings.from_values(vars(args))
-    print(run(Path(args.input), Path(args.output), find(args.model), settings, args.provider,
-              Path(args.guide) if args.guide else None))
+    print(
+        run(
+            Path(args.input),
+            Path(args.output),
+            find(args.model),
+            settings,
+            args.provider,
+            Path(args.guide) if args.guide else None,
+        )
+    )
     return 0
 
 
@@ -86,8 +104,17 @@ def _configured(parser, argv, args) -> int:
 def _gallery(args) -> int:
     from realtime.commands.gallery import run
 
-    print(run(Path(args.input), Path(args.output), find(args.model, GALLERY_MODEL), args.steps, args.step_size,
-              args.size, args.provider))
+    print(
+        run(
+            Path(args.input),
+            Path(args.output),
+            find(args.model, GALLERY_MODEL),
+            args.steps,
+            args.step_size,
+            args.size,
+            args.provider,
+        )
+    )
     return 0
 
 
@@ -131,9 +158,15 @@ def _render(args) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped like Ctrl-C: the work kept for a rerun
 
-    job = RenderJob(input=Path(args.input), output=Path(args.output), model=find(args.model), size=args.size,
-                    crf=args.crf, config=Path(args.config) if args.config else None,
-                    audio=Path(args.audio) if args.audio else None)  # size None: the clip's own
+    job = RenderJob(
+        input=Path(args.input),
+        output=Path(args.output),
+        model=find(args.model),
+        size=args.size,
+        crf=args.crf,
+        config=Path(args.config) if args.config else None,
+        audio=Path(args.audio) if args.audio else None,
+    )  # size None: the clip's own
     make_settings = lambda size: StreamSettings.from_values({**vars(args), "size": size})  # noqa: E731
     if args.ray is None:
         print(render(job, make_settings, args.provider))
@@ -171,8 +204,17 @@ def main(argv=None) -> int:
         return 130
 
 
-COMMANDS = {"export": _export, "dream": _dream, "gallery": _gallery, "live": _live, "render": _render,
-            "doctor": _doctor, "midi-learn": _midi_learn, "models": _models, "service": _service}
+COMMANDS = {
+    "export": _export,
+    "dream": _dream,
+    "gallery": _gallery,
+    "live": _live,
+    "render": _render,
+    "doctor": _doctor,
+    "midi-learn": _midi_learn,
+    "models": _models,
+    "service": _service,
+}
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ playlist, [midi] and [[modulate]] as the show would; `dump(parser, args)` writes
 settings back as TOML (tomli-w: any name or path, control characters too, reads back the same).
 The file itself is read within bounds by realtime.tomlfile.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,10 @@ def apply(parser: argparse.ArgumentParser, path: Path, also: argparse.ArgumentPa
             passed.append(key)
             continue
         if name not in known:
-            raise UserError(f"{path}: unknown setting {shown(key)}; settings are the {parser.prog.split()[-1]} flags: "
-                            + ", ".join(sorted(a.replace("_", "-") for a in known)))
+            raise UserError(
+                f"{path}: unknown setting {shown(key)}; settings are the {parser.prog.split()[-1]} flags: "
+                + ", ".join(sorted(a.replace("_", "-") for a in known))
+            )
         if _many(others.get(name)) and not _many(known[name]) and isinstance(value, list) and value:
             if len(value) > 1:  # live's list of models, in a file the render shares with the show
                 passed.append(f"the models after the first ({', '.join(map(str, value[1:]))})")
@@ -120,7 +123,9 @@ def _one(option: Option, value, where: str):
     try:
         converted = option.param.parse(str(value)) if option.param else str(value)
     except ValueError as exc:
-        raise UserError(f"{where}: bad value {shown(value)} ({reason(exc).removeprefix(option.param.key + ' ')})") from None
+        raise UserError(
+            f"{where}: bad value {shown(value)} ({reason(exc).removeprefix(option.param.key + ' ')})"
+        ) from None
     if option.choices and converted not in option.choices:
         raise UserError(f"{where}: {shown(value)} is not one of {', '.join(map(str, option.choices))}")
     return converted
@@ -138,8 +143,11 @@ def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path |
     data = _read(path) if path is not None else {}
     if "crossfade" in data:
         lines.append(_toml({"crossfade": data["crossfade"]}))
-    for header, tables_ in (("[[scene]]", data.get("scene", [])), ("[midi]", [data.get("midi", {})]),
-                            ("[[modulate]]", data.get("modulate", []))):
+    for header, tables_ in (
+        ("[[scene]]", data.get("scene", [])),
+        ("[midi]", [data.get("midi", {})]),
+        ("[[modulate]]", data.get("modulate", [])),
+    ):
         for table in (t for t in tables_ if t or header != "[midi]"):  # checked above: flat tables of values
             lines += ["", header, _toml(table)]
     return "\n".join(lines) + "\n"

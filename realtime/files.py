@@ -1,4 +1,5 @@
 """Writing files so that a failure never leaves half a file or clobbers the old one."""
+
 from __future__ import annotations
 
 import os

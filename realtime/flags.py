@@ -9,13 +9,14 @@ flags from one list of both, and keeps that list on the parser (`parser.settings
 --config file takes). `python -m realtime.flags` prints the README's tables, `--steering` the
 parameters docs/steering.md lists.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from dataclasses import dataclass, field, replace
 
-from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM, MIN_SIDE, Param, fmt_number, param, steering
+from realtime.dream.params import CLUSTER, LIVE, MIN_SIDE, OUTPUT, STILL, STREAM, Param, fmt_number, param, steering
 
 METAVARS = {"size": "WxH", "int": "N", "float": "X"}
 SEED = Param("seed", "int", None, "seed", 0, 2**32 - 1, optional=True)
@@ -28,11 +29,13 @@ GALLERY = (
 
 def flag_type(p: Param):
     """argparse `type=`: text -> checked value, or argparse's error with the rule."""
+
     def parse(text: str):
         try:
             return p.parse(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc).removeprefix(p.key + " ")) from None
+
     parse.__name__ = p.name  # argparse names the type in some messages
     return parse
 
@@ -45,9 +48,13 @@ def add_params(parser: argparse.ArgumentParser, params: tuple, defaults: dict | 
             parser.add_argument(p.flag, action="store_true", help=p.help)
             continue
         shown = "" if default is None else f"; default {_text(default)}"
-        parser.add_argument(p.flag, type=flag_type(p), default=default,
-                            metavar=METAVARS.get(p.kind) or "{" + ",".join(p.choices) + "}",
-                            help=f"{p.help} ({p.expects()}{shown})")
+        parser.add_argument(
+            p.flag,
+            type=flag_type(p),
+            default=default,
+            metavar=METAVARS.get(p.kind) or "{" + ",".join(p.choices) + "}",
+            help=f"{p.help} ({p.expects()}{shown})",
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class Option:
     """A setting that is not a number of the parameter table. `kind`: text (a string, or `param`'s value),
     switch (a store_true flag; true or false in TOML), list (the flag repeated; an array in TOML); `file`:
     a --config file may set it too; `reads`: how argparse reads the flag (nargs, const, metavar)."""
+
     name: str
     help: str
     kind: str = "text"
@@ -80,10 +88,14 @@ def add_settings(parser: argparse.ArgumentParser, settings: tuple, defaults: dic
         if setting.kind in ("switch", "list"):
             parser.add_argument(flag, action="store_true" if setting.kind == "switch" else "append", **kwargs)
         else:
-            parser.add_argument(flag, default=setting.default, choices=setting.choices or None,
-                                type=flag_type(setting.param) if setting.param else None, **kwargs)
-    parser.settings = getattr(parser, "settings", ()) + tuple(
-        s for s in settings if isinstance(s, Param) or s.file)
+            parser.add_argument(
+                flag,
+                default=setting.default,
+                choices=setting.choices or None,
+                type=flag_type(setting.param) if setting.param else None,
+                **kwargs,
+            )
+    parser.settings = getattr(parser, "settings", ()) + tuple(s for s in settings if isinstance(s, Param) or s.file)
 
 
 def _text(value) -> str:
@@ -94,11 +106,21 @@ def markdown(params: tuple) -> str:
     """The flags of a table as README rows: flag, default, range, what it does."""
     rows = ["| flag | default | range | what |", "| --- | --- | --- | --- |"]
     for p in params:
-        default = "(see what)" if p.default is None else (
-            f"{p.default[0]}x{p.default[1]}" if p.kind == "size" else str(p.default).lower()
-            if p.kind == "bool" else fmt_number(p.default))
-        rows.append(f"| `{p.flag}` | {default} | {_cell(p.expects())}{' ' + p.unit if p.unit else ''} | "
-                    f"{p.help}{' (live)' if p.live else ''} |")
+        default = (
+            "(see what)"
+            if p.default is None
+            else (
+                f"{p.default[0]}x{p.default[1]}"
+                if p.kind == "size"
+                else str(p.default).lower()
+                if p.kind == "bool"
+                else fmt_number(p.default)
+            )
+        )
+        rows.append(
+            f"| `{p.flag}` | {default} | {_cell(p.expects())}{' ' + p.unit if p.unit else ''} | "
+            f"{p.help}{' (live)' if p.live else ''} |"
+        )
     return "\n".join(rows)
 
 
@@ -122,10 +144,16 @@ def steering_markdown() -> str:
 
 def readme_tables() -> str:
     """The README's parameter tables (`python -m realtime.flags` prints them; a test checks the README)."""
-    return "\n\n".join(f"{title}\n\n{markdown(params)}" for title, params in (
-        ("The dream of `live` and `render` (live: also keys, OSC and playlist scenes):", STREAM),
-        ("`live`'s own numbers:", LIVE), ("Recordings (`live`) and renders:", OUTPUT),
-        ("`render --ray`:", CLUSTER), ("`dream` (stills):", STILL)))
+    return "\n\n".join(
+        f"{title}\n\n{markdown(params)}"
+        for title, params in (
+            ("The dream of `live` and `render` (live: also keys, OSC and playlist scenes):", STREAM),
+            ("`live`'s own numbers:", LIVE),
+            ("Recordings (`live`) and renders:", OUTPUT),
+            ("`render --ray`:", CLUSTER),
+            ("`dream` (stills):", STILL),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from anywhere else. An installed package has no checkout to point at, so it is
 `pip install 'deepdream-live[midi]'`. Every message that names an extra (midi, audio, cluster,
 virtualcam, export, cpu, gpu) takes its command from `pip_install`.
 """
+
 from __future__ import annotations
 
 import tomllib

@@ -3,6 +3,7 @@
 `build_parser()` makes it (realtime.flags adds the table's flags); `Parser` says argparse's errors in one
 line. Which function runs each subcommand is realtime.cli's business (`parser.commands` names them).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,8 @@ from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
 from realtime.dream.runtime import PROVIDER_CHOICES
 from realtime.flags import GALLERY, SEED, Option, add_params, add_settings, flag_type
 from realtime.install import pip_install
-from realtime.store import DEFAULT as DEFAULT_MODEL, GALLERY as GALLERY_MODEL
+from realtime.store import DEFAULT as DEFAULT_MODEL
+from realtime.store import GALLERY as GALLERY_MODEL
 
 DEFAULT_HELP = f"default: {DEFAULT_MODEL}, else the store's only model"
 
@@ -46,31 +48,59 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="deepdream", description="Real-time DeepDream: export a model, then dream stills, a live "
-                    "camera or a clip with it (deepdream SUBCOMMAND --help says more)")
+    parser = Parser(
+        prog="deepdream",
+        description="Real-time DeepDream: export a model, then dream stills, a live "
+        "camera or a clip with it (deepdream SUBCOMMAND --help says more)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     parser.commands = sub.choices  # name -> its parser
 
     p = sub.add_parser("export", help="export InceptionV3 + its input gradient to ONNX (needs TensorFlow)")
-    p.add_argument("--layers", default="mixed3,mixed5",
-                   help="LAYER[/CHANNEL][:WEIGHT],... from mixed0..mixed10 (default: mixed3,mixed5)")
-    p.add_argument("--weights", default="imagenet",
-                   help="imagenet (Keras download/cache), random (untrained, from --seed), or a weights FILE")
+    p.add_argument(
+        "--layers",
+        default="mixed3,mixed5",
+        help="LAYER[/CHANNEL][:WEIGHT],... from mixed0..mixed10 (default: mixed3,mixed5)",
+    )
+    p.add_argument(
+        "--weights",
+        default="imagenet",
+        help="imagenet (Keras download/cache), random (untrained, from --seed), or a weights FILE",
+    )
     p.add_argument("--seed", type=flag_type(SEED), default=0, help="seed for random weights and the self-check")
     p.add_argument("-o", "--output", help="model path (default: the model store, named after the layers)")
     p.add_argument("--no-verify", action="store_true", help="skip the check against TensorFlow (not advised)")
-    p.add_argument("--precision", choices=("fp32", "fp16"), default="fp32",
-                   help="fp16: weights and arithmetic in half precision for GPUs, inputs and outputs float32; "
-                        "checked against fp32 where the CPU can run it (default fp32)")
-    p.add_argument("--mix", action="store_true",
-                   help="layer weights (mixed0..deepest of --layers) and a guide become inputs, set at run time")
+    p.add_argument(
+        "--precision",
+        choices=("fp32", "fp16"),
+        default="fp32",
+        help="fp16: weights and arithmetic in half precision for GPUs, inputs and outputs float32; "
+        "checked against fp32 where the CPU can run it (default fp32)",
+    )
+    p.add_argument(
+        "--mix",
+        action="store_true",
+        help="layer weights (mixed0..deepest of --layers) and a guide become inputs, set at run time",
+    )
 
-    p = _still(sub, "dream", "dream a still image", STILL, output="output image (.png, .jpg, ...)",
-               model=f"a model's name in the store or a .onnx path ({DEFAULT_HELP})")
+    p = _still(
+        sub,
+        "dream",
+        "dream a still image",
+        STILL,
+        output="output image (.png, .jpg, ...)",
+        model=f"a model's name in the store or a .onnx path ({DEFAULT_HELP})",
+    )
     p.add_argument("--guide", help="guide image: dream toward its features (needs a --mix model)")
-    _still(sub, "gallery", "one dream per layer mixed0..mixed10, labelled, on one contact sheet", GALLERY,
-           output="sheet image (.png)", model=f"a mix model up to mixed10, by name or path (default: {GALLERY_MODEL})")
+    _still(
+        sub,
+        "gallery",
+        "one dream per layer mixed0..mixed10, labelled, on one contact sheet",
+        GALLERY,
+        output="sheet image (.png)",
+        model=f"a mix model up to mixed10, by name or path (default: {GALLERY_MODEL})",
+    )
 
     p = sub.add_parser("live", help="webcam (or clip) -> dream -> screen, in real time, with feedback")
     add_settings(p, live_settings())
@@ -83,17 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
     add_settings(p, render_settings(), defaults={"size": None})
 
-    p = sub.add_parser("doctor", help="what this machine has for dreaming (onnxruntime build, GPU, CUDA libraries, "
-                       "cameras, disk) and a timed dream on each provider: one line per finding, for a bug report")
-    p.add_argument("--model", help=f"a model's name in the store or a .onnx path ({DEFAULT_HELP}, else one "
-                   "exported on the spot with random weights where TensorFlow is installed)")
+    p = sub.add_parser(
+        "doctor",
+        help="what this machine has for dreaming (onnxruntime build, GPU, CUDA libraries, "
+        "cameras, disk) and a timed dream on each provider: one line per finding, for a bug report",
+    )
+    p.add_argument(
+        "--model",
+        help=f"a model's name in the store or a .onnx path ({DEFAULT_HELP}, else one "
+        "exported on the spot with random weights where TensorFlow is installed)",
+    )
 
-    p = sub.add_parser("midi-learn", help="print the number of each knob, fader or pad touched on a MIDI controller, "
-                       f"for the config's [midi] table ({pip_install('midi')})")
+    p = sub.add_parser(
+        "midi-learn",
+        help="print the number of each knob, fader or pad touched on a MIDI controller, "
+        f"for the config's [midi] table ({pip_install('midi')})",
+    )
     p.add_argument("port", nargs="?", default="", help="an input port's name (default: the first)")
 
-    p = sub.add_parser("models", help="the models in the store (name, layers, weights, kind, size, path); "
-                       "`models add FILE.onnx` brings one made elsewhere")
+    p = sub.add_parser(
+        "models",
+        help="the models in the store (name, layers, weights, kind, size, path); "
+        "`models add FILE.onnx` brings one made elsewhere",
+    )
     verbs = p.add_subparsers(dest="verb")
     add = verbs.add_parser("add", help="check that FILE.onnx is a deepdream-live model, then copy it into the store")
     add.add_argument("file", help="a model exported elsewhere (deepdream export)")
@@ -103,8 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _service(sub) -> None:
     """`service install|status|remove`: a show started at boot and restarted (realtime/commands/service.py)."""
-    p = sub.add_parser("service", help="start a show with the system and keep it running: a systemd user unit "
-                       "(on macOS and Windows: the launchd agent or Task Scheduler command, printed)")
+    p = sub.add_parser(
+        "service",
+        help="start a show with the system and keep it running: a systemd user unit "
+        "(on macOS and Windows: the launchd agent or Task Scheduler command, printed)",
+    )
     verbs = p.add_subparsers(dest="verb", required=True)
     install = verbs.add_parser("install", help="write and enable deepdream-NAME.service running live --config FILE")
     install.add_argument("--config", required=True, help="the show's TOML file (its `watchdog`, else 30 s)")
@@ -130,13 +175,18 @@ def live_settings() -> tuple:
     """`live`'s flags, in --help's order: the table's numbers and the Options; all but config and
     print-config are --config keys too."""
     return (
-        Option("source", "webcam:N (or webcam:/dev/videoN), a video or image file, or synthetic (default webcam:0)",
-               default="webcam:0"),
+        Option(
+            "source",
+            "webcam:N (or webcam:/dev/videoN), a video or image file, or synthetic (default webcam:0)",
+            default="webcam:0",
+        ),
         Option("fallback", "source to use if --source cannot be opened at start (e.g. synthetic)"),
         Option("loop", "loop a video file", "switch"),
-        Option("model", "a model's name in the store or a .onnx path; repeat to cycle with 'm' "
-               f"({DEFAULT_HELP})", "list"),
-        *STREAM, *LIVE,
+        Option(
+            "model", f"a model's name in the store or a .onnx path; repeat to cycle with 'm' ({DEFAULT_HELP})", "list"
+        ),
+        *STREAM,
+        *LIVE,
         Option("headless", "no window (servers, tests)", "switch"),
         Option("fullscreen", None, "switch"),
         Option("record", "record every displayed frame to this .mp4"),
@@ -144,27 +194,43 @@ def live_settings() -> tuple:
         Option("stats", "write fps, ms_per_step, latency_ms and frames here as JSON at exit"),
         Option("snapshots", "folder for snapshots and key-started recordings", default="."),
         Option("guide", "guide image: dream toward its features (needs --mix models)"),
-        Option("serve", "also serve an MJPEG stream and a viewer page over HTTP (127.0.0.1 unless a host is given)",
-               reads={"metavar": "[HOST:]PORT"}),
+        Option(
+            "serve",
+            "also serve an MJPEG stream and a viewer page over HTTP (127.0.0.1 unless a host is given)",
+            reads={"metavar": "[HOST:]PORT"},
+        ),
         Option("token", "secret every HTTP request must carry as ?token=... (required beyond loopback)"),
         Option("stereo", "side-by-side frames for a headset", "switch"),
         Option("pipe", "raw RGB24 frames to stdout (size on stderr)", "switch"),
         Option("virtualcam", f"also send frames to a virtual webcam ({pip_install('virtualcam')})", "switch"),
         Option("provider", "auto, cpu or cuda", default="auto", choices=PROVIDER_CHOICES),
-        Option("log", "experiment log: one CSV row per displayed frame (times, frame indices, every parameter, "
-               "loss, ms per step)"),
+        Option(
+            "log",
+            "experiment log: one CSV row per displayed frame (times, frame indices, every parameter, "
+            "loss, ms per step)",
+        ),
         Option("seed", "reproducible runs: with a video file, every frame in order (not real time)", param=SEED),
         Option("config", "TOML file with any of these flags as keys (flags given here win)", file=False),
         Option("print_config", "print the effective settings as TOML and exit", "switch", file=False),
-        Option("osc", "remote control over OSC (127.0.0.1 unless a host is given); addresses in the README",
-               reads={"metavar": "[HOST:]PORT"}),
-        Option("midi_port", "steer from a MIDI controller (the first input port unless one is named), mapped by the "
-               f"config's [midi] table ({pip_install('midi')})", flag="--midi",
-               reads={"nargs": "?", "const": "", "metavar": "PORT"}),
-        Option("audio", "the sound that moves the config's [[modulate]] rows: an input device (name or number; "
-               "default: the system's), or a sound or video file played along "
-               f"({pip_install('audio')} for a device)", reads={"nargs": "?", "const": "default",
-                                                                "metavar": "DEVICE|FILE"}),
+        Option(
+            "osc",
+            "remote control over OSC (127.0.0.1 unless a host is given); addresses in the README",
+            reads={"metavar": "[HOST:]PORT"},
+        ),
+        Option(
+            "midi_port",
+            "steer from a MIDI controller (the first input port unless one is named), mapped by the "
+            f"config's [midi] table ({pip_install('midi')})",
+            flag="--midi",
+            reads={"nargs": "?", "const": "", "metavar": "PORT"},
+        ),
+        Option(
+            "audio",
+            "the sound that moves the config's [[modulate]] rows: an input device (name or number; "
+            "default: the system's), or a sound or video file played along "
+            f"({pip_install('audio')} for a device)",
+            reads={"nargs": "?", "const": "default", "metavar": "DEVICE|FILE"},
+        ),
         Option("event_log", "also write what the loop says, with timestamps, to this file (rotated at 10 MiB, 5 kept)"),
     )
 
@@ -174,13 +240,21 @@ def render_settings() -> tuple:
     (realtime/commands/cluster.py)."""
     return (
         Option("model", f"a model's name in the store or a .onnx path ({DEFAULT_HELP})"),
-        *STREAM, *OUTPUT,
+        *STREAM,
+        *OUTPUT,
         Option("provider", "auto, cpu or cuda", default="auto", choices=PROVIDER_CHOICES),
-        Option("config", "TOML file with any of these flags as keys (flags given here win) and [[modulate]] rows: "
-               "the dream follows the sound", file=False),
+        Option(
+            "config",
+            "TOML file with any of these flags as keys (flags given here win) and [[modulate]] rows: "
+            "the dream follows the sound",
+            file=False,
+        ),
         Option("audio", "the sound the [[modulate]] rows follow (default: the clip's own)", reads={"metavar": "FILE"}),
-        Option("ray", "dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster",
-               reads={"nargs": "?", "const": "local", "metavar": "ADDRESS"}),
+        Option(
+            "ray",
+            "dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster",
+            reads={"nargs": "?", "const": "local", "metavar": "ADDRESS"},
+        ),
         *CLUSTER,
     )
 

@@ -7,6 +7,7 @@ MIDI system; Python libraries add warnings. `only_our_lines()` sends descriptor 
 while the work runs and gives Python's `sys.stderr` (where our own lines go) the real one; if the work
 fails with an error that is not the user's to fix, what the libraries said is replayed after it.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,9 @@ def only_our_lines():
     with tempfile.TemporaryFile() as said, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         os.dup2(said.fileno(), 2)
-        sys.stderr = open(real, "w", buffering=1, closefd=False, encoding=python_stderr.encoding or "utf-8",
-                          errors="backslashreplace")
+        sys.stderr = open(
+            real, "w", buffering=1, closefd=False, encoding=python_stderr.encoding or "utf-8", errors="backslashreplace"
+        )
         try:
             yield
         except (UserError, KeyboardInterrupt):

@@ -10,6 +10,7 @@ turns a `--model` value into a file: a path is taken as it is, a name is looked 
 in ./models (where earlier releases exported); with no `--model`, a store holding one model only uses
 it; nothing found is one line saying what the store holds and how to make or bring the model.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -66,7 +67,6 @@ def is_file(path: Path) -> bool:
         return False
 
 
-
 def find(text: str | None, default: str = DEFAULT) -> Path:
     """A --model value (a path, a name, or None) -> the model's file. None: `default` if the store (or ./models)
     holds it, else the store's only model (said in one line), else an error listing the names."""
@@ -87,14 +87,18 @@ def find(text: str | None, default: str = DEFAULT) -> Path:
 def missing(name: str, asked: bool) -> str:
     names = ", ".join(name_of(p) for p in held())
     if asked:
-        return (f"no model named {shown(name)}: the store ({store()}) holds {names or 'no model yet'}; "
-                "give a name from those or a .onnx path")
+        return (
+            f"no model named {shown(name)}: the store ({store()}) holds {names or 'no model yet'}; "
+            "give a name from those or a .onnx path"
+        )
     if names and name == DEFAULT:  # any of them will dream; gallery's mix model is said how to make below
         return f"no {name} model in the store ({store()}); it holds {names}: choose one with --model NAME"
     how = HOW.get(name, f"deepdream export --layers {name.replace('_', ',')}")
     if importlib.util.find_spec("tensorflow") is None:
-        how = (f"`{how}` on a machine with TensorFlow ({pip_install('export')}), then bring the file "
-               "here with `deepdream models add FILE.onnx`")
+        how = (
+            f"`{how}` on a machine with TensorFlow ({pip_install('export')}), then bring the file "
+            "here with `deepdream models add FILE.onnx`"
+        )
     else:
         how = f"make it with `{how}`"
     return f"no {name} model in the store ({store()}, which holds {names or 'no model yet'}): {how}"

@@ -5,6 +5,7 @@ on but no setting means: a FIFO or a device (read without end), a file over `LIM
 deeper than `DEPTH`, an integer beyond 64 bits (TOML's own range), a NUL character (no path or name
 holds one), and two spellings of one key in a table (`step-size` and `step_size`: one would be lost).
 """
+
 from __future__ import annotations
 
 import os
@@ -90,6 +91,8 @@ def _same_keys(table: dict, where: str, path) -> None:
             raise UserError(f"{path}: {_key(where) if where else 'top level'}: a key with a NUL character")
         dest = key.replace("-", "_")
         if dest in seen:
-            raise UserError(f"{path}: {_key(where) if where else 'top level'}: {shown(seen[dest])} and "
-                            f"{shown(key)} are one setting; give it once")
+            raise UserError(
+                f"{path}: {_key(where) if where else 'top level'}: {shown(seen[dest])} and "
+                f"{shown(key)} are one setting; give it once"
+            )
         seen[dest] = key

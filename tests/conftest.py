@@ -5,6 +5,7 @@ processes without timing them (no sleeps as hand-offs).
 Two tiers (tests/fast_tier.py): a test that exports a model or runs TensorFlow is marked `export`, one that starts
 a child process `child`, Ray `ray`, Chromium `browser`, by its fixtures or by hand; `pytest --fast`
 (`scripts/test --fast`) runs the rest."""
+
 from __future__ import annotations
 
 import contextlib
@@ -60,17 +61,30 @@ def tiny_store(tiny_model, tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-def deepdream(*args, block=(), env=None, timeout: float = 300, text: bool = True,
-              **kwargs) -> subprocess.CompletedProcess:
+def deepdream(
+    *args, block=(), env=None, timeout: float = 300, text: bool = True, **kwargs
+) -> subprocess.CompletedProcess:
     """`deepdream ARGS` in a child process (mark the test `child`): what it said (text, unless `text` is False)
     and its exit code. `block`: modules made unimportable there (an installation without them); `env`: added to
     this one's; the rest goes to subprocess.run (cwd, input)."""
     argv = [str(a) for a in args]
-    run = ["-m", "realtime.cli", *argv] if not block else [
-        "-c", f"import sys; sys.modules.update(dict.fromkeys({list(block)!r})); from realtime.cli import main; "
-              f"sys.exit(main({argv!r}))"]
-    return subprocess.run([sys.executable, *run], capture_output=True, text=text, timeout=timeout,
-                          env={**os.environ, **(env or {})}, **kwargs)
+    run = (
+        ["-m", "realtime.cli", *argv]
+        if not block
+        else [
+            "-c",
+            f"import sys; sys.modules.update(dict.fromkeys({list(block)!r})); from realtime.cli import main; "
+            f"sys.exit(main({argv!r}))",
+        ]
+    )
+    return subprocess.run(
+        [sys.executable, *run],
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        **kwargs,
+    )
 
 
 def cli(*args) -> subprocess.CompletedProcess:
@@ -184,8 +198,13 @@ def spawn(argv, **kwargs) -> subprocess.Popen:
     """A child process as a user's shell starts one: Ctrl-C (SIGINT) stops it, even where this test run
     was started with SIGINT ignored (nohup, a background job, a service), which children inherit."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **kwargs.pop("env", {})}
-    return subprocess.Popen([str(a) for a in argv], env=env, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
+    return subprocess.Popen(
+        [str(a) for a in argv],
+        env=env,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **kwargs,
+    )
 
 
 PERTURB = (17, 238, 99)  # heap fills for runs that must give the same bytes: each run gets another one
@@ -196,8 +215,12 @@ def run_perturbed(argv, perturb: int, timeout: float = 600, python=("-m", "realt
     (MALLOC_PERTURB_), so that runs meant to give the same bytes hold different garbage: a read of
     uninitialised memory shows instead of passing by luck (two runs on a quiet machine often get the
     same heap). Returns what it said."""
-    proc = spawn([sys.executable, *python, *argv], env={"MALLOC_PERTURB_": str(perturb)},
-                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = spawn(
+        [sys.executable, *python, *argv],
+        env={"MALLOC_PERTURB_": str(perturb)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         _, err = proc.communicate(timeout=timeout)
     finally:
@@ -231,14 +254,16 @@ class Running:
             match = self._find(pattern)
         if not match:
             self.proc.kill()
-            pytest.fail(f"no line matching {pattern!r} ({'it ended' if found else f'{timeout:.0f} s'}):\n"
-                        + "".join(line for line in self.lines if line))
+            pytest.fail(
+                f"no line matching {pattern!r} ({'it ended' if found else f'{timeout:.0f} s'}):\n"
+                + "".join(line for line in self.lines if line)
+            )
         return match
 
     def _find(self, pattern: str):
         return next((m for m in (re.search(pattern, line) for line in self.lines if line) if m), None)
 
-    def __enter__(self) -> "Running":
+    def __enter__(self) -> Running:
         return self
 
     def __exit__(self, *failed) -> None:
@@ -262,8 +287,20 @@ class Running:
 @pytest.fixture
 def served(tiny_model):
     """`deepdream live --serve` on the synthetic source, token s3cret, on a port the server chose: the base URL."""
-    live = Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "128x96", "--headless",
-                   "--serve", "127.0.0.1:0", "--token", "s3cret")
+    live = Running(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        tiny_model,
+        "--size",
+        "128x96",
+        "--headless",
+        "--serve",
+        "127.0.0.1:0",
+        "--token",
+        "s3cret",
+    )
     port = live.wait_for(r"viewer at http://127\.0\.0\.1:(\d+)/").group(1)
     base = f"http://127.0.0.1:{port}"
     live.wait_for(r"dreaming at")  # the loop runs
@@ -277,9 +314,17 @@ def rng(seed: int = 0) -> np.random.Generator:
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--enable-unsafe-swiftshader"]  # WebGL on the CPU (SwiftShader): newer Chromium asks for it by name
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]  # WebGL on the CPU (SwiftShader): newer Chromium asks for it by name
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ may be swallowed there, so such a one is also kept in `caught` for the autouse f
 it ran. While the test modules are collected, a heavy import raises ModuleNotFoundError instead: a module that
 starts with `pytest.importorskip("tensorflow")` is skipped whole.
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -21,18 +22,30 @@ import threading
 import pytest
 
 MARKS = ("export", "child", "ray", "browser", "slow")  # what the fast tier leaves out
-FIXTURE_MARKS = {"random_model": "export", "half_model": "export", "base_model": "export", "converted": "export",
-                 "mix_model": "export", "served": "child", "browser": "browser", "ray_session": "ray"}
-HEAVY_MODULES = {"tensorflow": "export", "tf2onnx": "export", "keras": "export", "ray": "ray",
-                 "playwright": "browser"}
-SPAWNS = [(subprocess.Popen, "_execute_child", "subprocess"), (os, "fork", "os.fork"),
-          (os, "posix_spawn", "os.posix_spawn"), (os, "posix_spawnp", "os.posix_spawnp"), (os, "system", "os.system")]
+FIXTURE_MARKS = {
+    "random_model": "export",
+    "half_model": "export",
+    "base_model": "export",
+    "converted": "export",
+    "mix_model": "export",
+    "served": "child",
+    "browser": "browser",
+    "ray_session": "ray",
+}
+HEAVY_MODULES = {"tensorflow": "export", "tf2onnx": "export", "keras": "export", "ray": "ray", "playwright": "browser"}
+SPAWNS = [
+    (subprocess.Popen, "_execute_child", "subprocess"),
+    (os, "fork", "os.fork"),
+    (os, "posix_spawn", "os.posix_spawn"),
+    (os, "posix_spawnp", "os.posix_spawnp"),
+    (os, "system", "os.system"),
+]
 
 
 class _Refused(importlib.abc.Loader):
     """A found heavy module whose import fails the test: importlib.util.find_spec still answers truly."""
 
-    def __init__(self, guard: "Guard", mark: str):
+    def __init__(self, guard: Guard, mark: str):
         self.guard, self.mark = guard, mark
 
     def create_module(self, spec):
@@ -68,6 +81,7 @@ class Guard(importlib.abc.MetaPathFinder):
     def _spawn_refused(self, name: str):
         def refused(*args, **kwargs):
             self.refuse(f"the fast tier starts no process ({name}): mark the test `child`")
+
         return refused
 
     def find_spec(self, fullname, path=None, target=None):
@@ -80,9 +94,12 @@ class Guard(importlib.abc.MetaPathFinder):
 
 
 def pytest_addoption(parser):
-    parser.addoption("--fast", action="store_true",
-                     help="the fast tier: leave out the tests marked " + ", ".join(MARKS) + "; an unmarked test "
-                          "that starts a child process or imports TensorFlow, Ray or Playwright fails")
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="the fast tier: leave out the tests marked " + ", ".join(MARKS) + "; an unmarked test "
+        "that starts a child process or imports TensorFlow, Ray or Playwright fails",
+    )
 
 
 def pytest_configure(config):

@@ -7,6 +7,7 @@ socket, http, subprocess or pygame; media imports no steer, run or command modul
 from run (what runs a show uses what steers it, never the other way). Checked on the source (what a
 module names), not on what happens to be loaded.
 """
+
 import ast
 from pathlib import Path
 
@@ -53,8 +54,10 @@ def test_package_imports_only_its_layers(package):
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_the_dream_has_no_threads_sockets_processes_or_windows(package):
-    wrong = {f.name: sorted(m for m in modules(f) if m.split(".")[0] in FORBIDDEN[package])
-             for f in sorted((REALTIME / package).glob("*.py"))}
+    wrong = {
+        f.name: sorted(m for m in modules(f) if m.split(".")[0] in FORBIDDEN[package])
+        for f in sorted((REALTIME / package).glob("*.py"))
+    }
     assert not {k: v for k, v in wrong.items() if v}, f"realtime/{package} imports what it must not: {wrong}"
 
 

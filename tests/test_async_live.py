@@ -1,4 +1,6 @@
-"""The asynchronous live mode: the display at the camera's rate, the dream beside it (realtime.run.steps.BesideDisplay)."""
+"""The asynchronous live mode: the display at the camera's rate, the dream beside it
+(realtime.run.steps.BesideDisplay)."""
+
 import csv
 import json
 import threading
@@ -9,20 +11,20 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-
 from conftest import deepdream, wait_until
+
 from realtime.dream.flow import Motion
 from realtime.dream.reproject import Fade, carrier, fit
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
-from realtime.steer.requests import status_pairs
 from realtime.run.display import NEAR, DisplayPath
 from realtime.run.loop import hud, run
 from realtime.run.steps import BesideDisplay
-from realtime.steer.show import Show
 from realtime.run.worker import DreamUpdate, DreamWorker, StreamProxy
+from realtime.steer.requests import status_pairs
+from realtime.steer.show import Show
 
 
 class StandIn:
@@ -60,7 +62,7 @@ def texture(h=240, w=480, seed=0):
 
 def square(size=(160, 120), x=50, y=40, side=20):
     detail = np.zeros((size[1], size[0], 3), np.float32)
-    detail[y:y + side, x:x + side] = 0.6
+    detail[y : y + side, x : x + side] = 0.6
     return detail
 
 
@@ -74,7 +76,7 @@ def panning(count, step=4, w=320, h=240):
     """Frames at 320x240 whose content moves `step` pixels right per frame."""
     big = texture(h, w + step * count + 8)
     start = step * count
-    return [big[:, start - step * k:start - step * k + w].copy() for k in range(count)]
+    return [big[:, start - step * k : start - step * k + w].copy() for k in range(count)]
 
 
 class EveryNth(ListSink):
@@ -114,7 +116,9 @@ def test_a_slow_dream_leaves_the_display_at_the_source_rate():
         assert s["dream_age_ms"][key] > s["latency_ms"][key] > 0
     assert set(s["display_ms"]) == {"flow", "warp", "compose", "sinks", "total"} and s["worker"]["busy"] > 0.5
     status = dict(status_pairs(show, stats))  # what OSC's /deepdream/status replies
-    assert status["display_fps"] == pytest.approx(s["display_fps"]) and status["dream_hz"] == pytest.approx(s["dream_hz"])
+    assert status["display_fps"] == pytest.approx(s["display_fps"]) and status["dream_hz"] == pytest.approx(
+        s["dream_hz"]
+    )
     assert "fps shown" in hud(show, stats, False)[0] and "dreams/s" in hud(show, stats, False)[0]
 
 
@@ -142,8 +146,13 @@ def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_siz
     reader = Latest(source, lockstep=True)  # a file beside the dream: every frame shown (realtime.commands.live)
     closing = worker.close
     worker.close = lambda: (gate.release(2), closing())
-    stats = run(reader, show, [VideoSink(tmp_path / "out.mp4", source.fps, (480, 360)), EveryNth(gate, 10, worker=worker)],
-                fps=source.fps, step=BesideDisplay(worker, path))
+    stats = run(
+        reader,
+        show,
+        [VideoSink(tmp_path / "out.mp4", source.fps, (480, 360)), EveryNth(gate, 10, worker=worker)],
+        fps=source.fps,
+        step=BesideDisplay(worker, path),
+    )
     reader.close()
     cap = cv2.VideoCapture(str(tmp_path / "out.mp4"))
     assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
@@ -239,6 +248,7 @@ def test_a_dream_fades_in_over_the_given_frames():
 
 class Adding:
     """An engine stand-in whose every dream adds `amount` everywhere."""
+
     info = SimpleNamespace(mix_layers=(), name="adding", path=Path("adding.onnx"))
     provider, fell_back, last_loss = "CPUExecutionProvider", None, 0.0
 
@@ -272,7 +282,8 @@ def test_the_feedback_between_two_dreams_follows_a_pan_of_many_frames():
     stream, flow = worker.stream, worker.stream.flow
     real_carry, real_between = stream._carried_detail, flow.between
     stream._carried_detail = lambda frame, source, seed, motion: (
-        measured.append(motion) or real_carry(frame, source, seed, motion))
+        measured.append(motion) or real_carry(frame, source, seed, motion)
+    )
     flow.between = lambda prev, cur, seed=None: measured.append(real_between(prev, cur, seed)) or measured[-1]
     frames = panning(21)  # 4 px a frame at 320: 2 px at the 160-px processing size
     try:
@@ -366,11 +377,13 @@ def test_a_dream_a_few_frames_behind_follows_the_measured_motions_and_one_furthe
 
 def test_a_late_dream_takes_the_per_frame_motions_oldest_first(monkeypatch):
     import realtime.run.display as display
+
     applied, made = [], iter(range(100))
 
     def numbered(motion, around=False):  # a carrier that says when it is applied
         n = next(made)
         return lambda detail: applied.append(n) or detail
+
     monkeypatch.setattr(display, "carrier", numbered)
     path = DisplayPath((160, 120), (320, 240), 0)
     frames = panning(5)
@@ -411,8 +424,9 @@ def test_changes_reach_the_stream_on_the_worker_thread_only():
     proxy = StreamProxy(stream)
     worker = DreamWorker(stream, proxy)
     applied, real_set = [], stream.set
-    stream.set = lambda name, value: applied.append((name, value, threading.current_thread().name)) or \
-        real_set(name, value)
+    stream.set = lambda name, value: (
+        applied.append((name, value, threading.current_thread().name)) or real_set(name, value)
+    )
     try:
         proxy.set("feedback", 0.5)
         assert proxy.figures().values["feedback"] == 0.5 and stream.figures().values["feedback"] == 0.9
@@ -504,10 +518,28 @@ def test_pause_holds_the_picture_and_stops_the_worker():
 @pytest.mark.child
 def test_live_cli_shows_at_the_display_size_and_writes_the_async_stats(tmp_path, tiny_model, testdata):
     out, stats, log = tmp_path / "rec.mp4", tmp_path / "stats.json", tmp_path / "log.csv"
-    result = deepdream("live", "--source",
-                       str(testdata / "pan_coffee_320x240.mp4"), "--loop", "--model", str(tiny_model),
-                       "--size", "160x120", "--display-size", "320x240", "--headless", "--frames", "20",
-                       "--record", str(out), "--stats", str(stats), "--log", str(log), timeout=300)
+    result = deepdream(
+        "live",
+        "--source",
+        str(testdata / "pan_coffee_320x240.mp4"),
+        "--loop",
+        "--model",
+        str(tiny_model),
+        "--size",
+        "160x120",
+        "--display-size",
+        "320x240",
+        "--headless",
+        "--frames",
+        "20",
+        "--record",
+        str(out),
+        "--stats",
+        str(stats),
+        "--log",
+        str(log),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     cap = cv2.VideoCapture(str(out))
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 20 and cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
@@ -541,7 +573,11 @@ def test_sync_with_a_display_size_scales_the_dream_and_stereo_doubles_it():
     assert presenter(LiveOptions(sync=True), (160, 120), (320, 240))(frame).shape == (240, 320, 3)
     stereo = presenter(LiveOptions(sync=True, stereo=True), (160, 120), (320, 240))
     assert stereo(frame).shape == (240, 640, 3)
-    assert presenter(LiveOptions(stereo=True), (160, 120), (320, 240))(np.zeros((240, 320, 3), np.uint8)).shape == (240, 640, 3)
+    assert presenter(LiveOptions(stereo=True), (160, 120), (320, 240))(np.zeros((240, 320, 3), np.uint8)).shape == (
+        240,
+        640,
+        3,
+    )
 
 
 @pytest.mark.child
@@ -549,10 +585,23 @@ def test_a_file_beside_the_dream_records_every_frame(tmp_path, tiny_model, testd
     """A paced clip shown at the camera's rate with a recording beside it once kept 87-89 of its 90 frames:
     a file's frames now wait to be shown (a camera's cannot), so the recording has no hole."""
     out, stats = tmp_path / "rec.mp4", tmp_path / "stats.json"
-    result = deepdream("live", "--source",
-                       str(testdata / "pan_coffee_320x240.mp4"), "--model", str(tiny_model), "--size",
-                       "100x76", "--display-size", "640x480", "--headless", "--record", str(out), "--stats",
-                       str(stats), timeout=300)
+    result = deepdream(
+        "live",
+        "--source",
+        str(testdata / "pan_coffee_320x240.mp4"),
+        "--model",
+        str(tiny_model),
+        "--size",
+        "100x76",
+        "--display-size",
+        "640x480",
+        "--headless",
+        "--record",
+        str(out),
+        "--stats",
+        str(stats),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(stats.read_text())
     assert data["mode"] == "async" and data["frames"] == 90 and data["dropped_frames"] == 0

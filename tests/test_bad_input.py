@@ -1,4 +1,5 @@
 """Bad input answered: each case ends in one line naming the problem, a non-zero exit, no traceback."""
+
 from __future__ import annotations
 
 import struct
@@ -27,14 +28,19 @@ def fails_with_one_line(argv, capsys, *words) -> str:
 
 def png(path: Path, width: int, height: int) -> Path:
     """A real PNG of `width` x `height` black 1-bit pixels: a huge one compresses to a few KB."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     row = b"\0" * (1 + (width + 7) // 8)  # filter byte + the bits
     packer = zlib.compressobj(9)
     body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-                     + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", body)
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -58,11 +64,21 @@ def _live(model, *extra):
 
 @pytest.mark.parametrize("where", ["dream", "dream --guide", "live --source", "live --guide"])
 def test_a_decompression_bomb_is_one_line(where, bomb, tiny_model, tmp_path, capsys):
-    argv = {"dream": ["dream", bomb, "-o", tmp_path / "out.png", "--model", tiny_model],
-            "dream --guide": ["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png",
-                              "--model", tiny_model, "--guide", bomb],
-            "live --source": _live(tiny_model, "--source", bomb),
-            "live --guide": _live(tiny_model, "--source", "synthetic", "--guide", bomb)}[where]
+    argv = {
+        "dream": ["dream", bomb, "-o", tmp_path / "out.png", "--model", tiny_model],
+        "dream --guide": [
+            "dream",
+            photo(tmp_path / "in.png"),
+            "-o",
+            tmp_path / "out.png",
+            "--model",
+            tiny_model,
+            "--guide",
+            bomb,
+        ],
+        "live --source": _live(tiny_model, "--source", bomb),
+        "live --guide": _live(tiny_model, "--source", "synthetic", "--guide", bomb),
+    }[where]
     fails_with_one_line(argv, capsys, str(bomb), "decompression bomb")
     assert not (tmp_path / "out.png").exists()
 
@@ -70,8 +86,11 @@ def test_a_decompression_bomb_is_one_line(where, bomb, tiny_model, tmp_path, cap
 @pytest.mark.parametrize("command", ["dream", "live"])
 def test_a_guide_under_75_pixels_is_refused(command, tiny_model, tmp_path, capsys):
     tiny = photo(tmp_path / "tiny.png", 10, 10)
-    argv = (["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png", "--model", tiny_model]
-            if command == "dream" else _live(tiny_model, "--source", "synthetic"))
+    argv = (
+        ["dream", photo(tmp_path / "in.png"), "-o", tmp_path / "out.png", "--model", tiny_model]
+        if command == "dream"
+        else _live(tiny_model, "--source", "synthetic")
+    )
     fails_with_one_line(argv + ["--guide", tiny], capsys, str(tiny), "10x10", "75")
 
 
@@ -102,6 +121,7 @@ class FullDisk:
 
             def __exit__(self, *exc):
                 real.close()
+
         return Full()
 
 
@@ -112,8 +132,12 @@ def test_dream_onto_a_full_disk_is_one_line_and_leaves_nothing(tiny_model, tmp_p
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     monkeypatch.setattr("realtime.files.os.fdopen", FullDisk(os.fdopen))
-    fails_with_one_line(["dream", source, "-o", out_dir / "dream.png", "--model", tiny_model, "--steps", "1"],
-                        capsys, str(out_dir / "dream.png"), "No space left")
+    fails_with_one_line(
+        ["dream", source, "-o", out_dir / "dream.png", "--model", tiny_model, "--steps", "1"],
+        capsys,
+        str(out_dir / "dream.png"),
+        "No space left",
+    )
     assert list(out_dir.iterdir()) == []  # no temporary file, no half image
 
 
@@ -121,8 +145,20 @@ def _pipe_run(model, stdout):
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", *map(str, _live(model, "--source", "synthetic")),
-                             "--frames", "30", "--pipe"], stdout=stdout, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "realtime.cli",
+            *map(str, _live(model, "--source", "synthetic")),
+            "--frames",
+            "30",
+            "--pipe",
+        ],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if proc.stdout is not None:
         proc.stdout.close()  # the reader goes before the first frame
     _, err = proc.communicate(timeout=120)
@@ -147,13 +183,21 @@ def test_pipe_into_a_closed_or_full_stdout_is_one_line(reader, tiny_model):
 
 
 @pytest.mark.parametrize("flags, refused", [([], True), (["--max-dim", "100"], False), (["--tile", "128"], False)])
-def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, tiny_model, tmp_path, capsys,
-                                                           monkeypatch):
+def test_a_photo_too_big_for_memory_says_to_tile_or_shrink(flags, refused, tiny_model, tmp_path, capsys, monkeypatch):
     # Stand-in for a 10000x10000 photo (a step would need ~60 GB): a 600x450 one with 100 MB free.
     # 600x450 needs ~162 MB; 100x75 (--max-dim) ~5 MB; a 128-pixel tile and its context 320x320, ~61 MB.
     monkeypatch.setattr("realtime.commands.dream.available_memory", lambda: 100 * 2**20)
-    argv = ["dream", photo(tmp_path / "in.png", 600, 450), "-o", tmp_path / "out.png", "--model", tiny_model,
-            "--steps", "1", *flags]
+    argv = [
+        "dream",
+        photo(tmp_path / "in.png", 600, 450),
+        "-o",
+        tmp_path / "out.png",
+        "--model",
+        tiny_model,
+        "--steps",
+        "1",
+        *flags,
+    ]
     if refused:
         fails_with_one_line(argv, capsys, "600x450", "GiB", "--tile", "--max-dim")
         assert not (tmp_path / "out.png").exists()
@@ -171,9 +215,17 @@ def test_record_takes_only_mp4(name, tmp_path, capsys):
     fails_with_one_line(["live", "--record", tmp_path / name, "--model", "missing.onnx"], capsys, name, ".mp4")
 
 
-@pytest.mark.parametrize("output, input_flag", [("--record", "--source"), ("--log", "--source"),
-                                                ("--stats", "--model"), ("--log", "--guide"),
-                                                ("--snapshots", "--source"), ("--stats", "--log")])
+@pytest.mark.parametrize(
+    "output, input_flag",
+    [
+        ("--record", "--source"),
+        ("--log", "--source"),
+        ("--stats", "--model"),
+        ("--log", "--guide"),
+        ("--snapshots", "--source"),
+        ("--stats", "--log"),
+    ],
+)
 def test_an_output_that_is_an_input_or_another_output_is_refused(output, input_flag, tmp_path, capsys):
     target = tmp_path / "clip.mp4"
     target.write_bytes(b"the user's clip")
@@ -193,8 +245,11 @@ def test_outputs_opened_before_a_failing_one_leave_nothing(tiny_model, tmp_path,
     import sys
 
     monkeypatch.setitem(sys.modules, "pyvirtualcam", None)  # not installed
-    fails_with_one_line(_live(tiny_model, "--source", "synthetic", "--record", tmp_path / "rec.mp4",
-                              "--virtualcam"), capsys, "pyvirtualcam")
+    fails_with_one_line(
+        _live(tiny_model, "--source", "synthetic", "--record", tmp_path / "rec.mp4", "--virtualcam"),
+        capsys,
+        "pyvirtualcam",
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -212,8 +267,10 @@ def test_odd_camera_numbers_are_one_line(spec, tiny_model, capsys):
 def test_a_replaced_output_is_announced(tiny_model, tmp_path, capsys):
     out = tmp_path / "out.png"
     out.write_bytes(b"yesterday's dream")
-    assert main(["dream", str(photo(tmp_path / "in.png")), "-o", str(out), "--model", str(tiny_model),
-                 "--steps", "1"]) == 0
+    assert (
+        main(["dream", str(photo(tmp_path / "in.png")), "-o", str(out), "--model", str(tiny_model), "--steps", "1"])
+        == 0
+    )
     assert f"replacing existing {out}" in capsys.readouterr().err and out.read_bytes() != b"yesterday's dream"
 
 
@@ -249,6 +306,7 @@ def _condition_that_sets(event):
         def wait(self, timeout=None):
             event.set()
             return super().wait(timeout)
+
     return Heard()
 
 
@@ -295,21 +353,41 @@ def test_a_snapshots_folder_that_does_not_exist_yet_is_taken(tiny_model, tmp_pat
     assert not (tmp_path / "night").exists()  # made at the first snapshot; none was taken
 
 
-@pytest.mark.parametrize("table, words", [
-    ('[midi]\ncc21 = ["zoom", 0.98, 1.05]\ncc021 = ["feedback", 0.5, 0.9]\n', ["cc21 and cc021"]),
-    ('[midi]\nnote1 = "scene ' + "9" * 5000 + '"\n', ["note1", "scenes count from 1"]),
-    ('[midi]\ncc1 = ["zoom", ' + "9" * 5000 + ', 1]\n', ["thousands of digits"])])
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ('[midi]\ncc21 = ["zoom", 0.98, 1.05]\ncc021 = ["feedback", 0.5, 0.9]\n', ["cc21 and cc021"]),
+        ('[midi]\nnote1 = "scene ' + "9" * 5000 + '"\n', ["note1", "scenes count from 1"]),
+        ('[midi]\ncc1 = ["zoom", ' + "9" * 5000 + ", 1]\n", ["thousands of digits"]),
+    ],
+)
 def test_a_bad_midi_table_stops_a_show_at_start(table, words, tiny_model, tmp_path, capsys):
     cfg = tmp_path / "show.toml"
     cfg.write_text(table)
-    fails_with_one_line(_live(tiny_model, "--source", "synthetic", "--config", cfg, "--midi"), capsys,
-                        str(cfg), *words)
+    fails_with_one_line(_live(tiny_model, "--source", "synthetic", "--config", cfg, "--midi"), capsys, str(cfg), *words)
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
 def test_stats_on_a_full_device_is_one_line_at_the_end_and_the_device_stays(tiny_model, capsys):
-    fails_with_one_line(["live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless",
-                         "--frames", "3", "--stats", "/dev/full"], capsys, "/dev/full", "No space left")
+    fails_with_one_line(
+        [
+            "live",
+            "--source",
+            "synthetic",
+            "--model",
+            tiny_model,
+            "--size",
+            "96x80",
+            "--headless",
+            "--frames",
+            "3",
+            "--stats",
+            "/dev/full",
+        ],
+        capsys,
+        "/dev/full",
+        "No space left",
+    )
     assert Path("/dev/full").is_char_device()  # written to, not replaced by a file
 
 
@@ -318,8 +396,12 @@ def test_an_event_log_that_cannot_be_written_is_one_line_at_start(tiny_model, ca
     from realtime.commands import live
 
     monkeypatch.setattr(live, "_run_live", lambda *a: pytest.fail("ran before the event log was checked"))
-    fails_with_one_line(["live", "--source", "synthetic", "--model", tiny_model, "--headless", "--event-log",
-                         "/dev/full"], capsys, "--event-log /dev/full", "No space left")
+    fails_with_one_line(
+        ["live", "--source", "synthetic", "--model", tiny_model, "--headless", "--event-log", "/dev/full"],
+        capsys,
+        "--event-log /dev/full",
+        "No space left",
+    )
 
 
 def test_an_event_log_that_fails_later_is_said_once_and_the_show_goes_on(tmp_path, capsys):
@@ -352,10 +434,15 @@ def test_an_event_log_that_fails_later_is_said_once_and_the_show_goes_on(tmp_pat
     assert err.count("cannot write any more (") == 1 and "No space left" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["live", "--feedbak", "0.5"], "--feedbak 0.5 (did you mean --feedback?)"),
-    (["render", "in.mp4", "-o", "o.mp4", "--cpus-pertask", "2"], "did you mean --cpus-per-task?"),
-    (["live", "--provider", "bogus"], "invalid choice: 'bogus'"), (["rendr"], "invalid choice: 'rendr'")])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["live", "--feedbak", "0.5"], "--feedbak 0.5 (did you mean --feedback?)"),
+        (["render", "in.mp4", "-o", "o.mp4", "--cpus-pertask", "2"], "did you mean --cpus-per-task?"),
+        (["live", "--provider", "bogus"], "invalid choice: 'bogus'"),
+        (["rendr"], "invalid choice: 'rendr'"),
+    ],
+)
 def test_a_mistyped_flag_is_one_line_not_a_usage_block(argv, words, capsys):
     with pytest.raises(SystemExit) as exit:
         main(argv)

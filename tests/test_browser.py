@@ -1,11 +1,11 @@
 """The viewer page in a real browser: headless Chromium (Debian's, driven by Playwright) draws the
 stream with WebGL, flat and as a 360-degree sphere that turns the way it is dragged, offers no VR
 button without WebXR, and is refused with a wrong token. Skips with the reason where no browser exists."""
+
 import threading
 
 import numpy as np
 import pytest
-
 from conftest import page_until
 
 # The canvas read back: the middle row, as RGB, through a 2D canvas (the WebGL one keeps its drawing).
@@ -43,7 +43,7 @@ def test_flat_view_draws_the_changing_stream_and_refuses_a_wrong_token(browser, 
     page_until(page, f"window.viewer.frames > {frames}")
     both = _canvas(page)
     half = both.shape[1] // 2
-    assert both.std() > 5 and np.abs(both[:, :half] - both[:, half:2 * half]).mean() < 1  # one picture per eye
+    assert both.std() > 5 and np.abs(both[:, :half] - both[:, half : 2 * half]).mean() < 1  # one picture per eye
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def served_360():
     hub.status.update(projection="equirectangular")
     pattern = np.zeros((128, 256, 3), np.uint8)
     for i, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)]):
-        pattern[:, 64 * i:64 * (i + 1)] = colour
+        pattern[:, 64 * i : 64 * (i + 1)] = colour
     jpeg = cv2.imencode(".jpg", cv2.cvtColor(pattern, cv2.COLOR_RGB2BGR))[1].tobytes()
     done = threading.Event()
 
@@ -121,8 +121,10 @@ def test_360_view_follows_a_phone_turned_in_the_hand(browser, served_360):
 def test_the_vr_button_shows_only_where_webxr_offers_immersive_vr(browser, served_360):
     for supported in (False, True):
         page = browser.new_page(viewport={"width": 256, "height": 192})
-        page.add_init_script(f"Object.defineProperty(navigator, 'xr', {{value: {{isSessionSupported: "
-                             f"async (mode) => mode === 'immersive-vr' && {str(supported).lower()}}}}})")
+        page.add_init_script(
+            f"Object.defineProperty(navigator, 'xr', {{value: {{isSessionSupported: "
+            f"async (mode) => mode === 'immersive-vr' && {str(supported).lower()}}}}})"
+        )
         page.goto(f"{served_360}/?token=s3cret")
         page_until(page, "window.viewer && window.viewer.vrOffered !== null")  # WebXR has answered
         assert page.locator("#vr").is_visible() == supported

@@ -1,4 +1,5 @@
 """Chunks dreamed apart and joined (realtime/dream/chunks.py): borders, warm-up, crossfade, seams."""
+
 import numpy as np
 import pytest
 
@@ -23,8 +24,12 @@ def test_chunks_cover_every_frame_once_at_fixed_borders(total):
 
 
 def test_bad_plans_are_refused():
-    for bad in ({"chunk_frames": 0}, {"warmup_frames": -1}, {"chunk_frames": 4, "blend_frames": 5},
-                {"warmup_frames": float("nan")}):
+    for bad in (
+        {"chunk_frames": 0},
+        {"warmup_frames": -1},
+        {"chunk_frames": 4, "blend_frames": 5},
+        {"warmup_frames": float("nan")},
+    ):
         with pytest.raises(ValueError):
             ChunkPlan(**bad)
 
@@ -52,7 +57,9 @@ def clip_frames(testdata):
 def _joined(engine, settings, frames, plan):
     joiner, out = Joiner(), []
     for chunk in plan.chunks(len(frames)):
-        out.extend(joiner.add(chunk, dream_chunk(DreamStream([engine], settings), frames[chunk.first:chunk.last], chunk)))
+        out.extend(
+            joiner.add(chunk, dream_chunk(DreamStream([engine], settings), frames[chunk.first : chunk.last], chunk))
+        )
     return out
 
 
@@ -68,7 +75,11 @@ def test_warm_up_and_blend_hide_the_seams_that_chunks_joined_apart_show(tiny_mod
     """The seam measure (benchmarks/seams.py): 90 frames in chunks of 30, 2 steps per frame, step 0.03."""
     engine = Engine(tiny_model, "cpu", threads=1)
     settings = StreamSettings(size=(100, 76), steps_per_frame=2, step_size=0.03)
-    apart = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(chunk_frames=30, warmup_frames=0, blend_frames=0)), [30, 60])
+    apart = seam_figures(
+        clip_frames,
+        _joined(engine, settings, clip_frames, ChunkPlan(chunk_frames=30, warmup_frames=0, blend_frames=0)),
+        [30, 60],
+    )
     ours = seam_figures(clip_frames, _joined(engine, settings, clip_frames, ChunkPlan(chunk_frames=30)), [30, 60])
     assert apart.warp > 1 + SEAM_TOLERANCE or apart.strength < 1 - SEAM_TOLERANCE, apart
     assert ours.warp <= 1 + SEAM_TOLERANCE and ours.strength >= 1 - SEAM_TOLERANCE, ours

@@ -4,6 +4,7 @@ ran it (one worker or two, a worker killed), resume, and Ray missing or unreacha
 Renders compared byte for byte run their drivers in child processes with different heaps (conftest's
 run_perturbed), joined to this module's Ray: the driver is where the file is encoded (tasks return lossless
 frames), so its heap is the one that matters; the workers are Ray's, started with this process's environment."""
+
 import os
 import re
 import signal
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import cv2
 import pytest
-
 from conftest import PERTURB, run_perturbed, wait_until
+
 from realtime.cli import main
 from realtime.commands import cluster
 from realtime.media.clip import Clip
@@ -26,11 +27,13 @@ ONE_WORKER = (  # the reference: one chunk in flight at a time, so one worker dr
     "from realtime.dream.settings import StreamSettings; clip, out, model, address = sys.argv[1:]; "
     "cluster.render_on_ray(RenderJob(input=Path(clip), output=Path(out), model=Path(model)), "
     "lambda s: StreamSettings(size=s), cluster.ClusterOptions(address=address, in_flight=1, "
-    "plan=ChunkPlan(chunk_frames=6, warmup_frames=3, blend_frames=2)), 'cpu')")
+    "plan=ChunkPlan(chunk_frames=6, warmup_frames=3, blend_frames=2)), 'cpu')"
+)
 COUNTING = (  # deepdream, saying each chunk it submits
     "import sys; from realtime.cli import main; from realtime.commands import cluster; "
     "submit = cluster._Run._submit; cluster._Run._submit = lambda run, chunk, frames: "
-    "print('submitted chunk', chunk.index, file=sys.stderr) or submit(run, chunk, frames); sys.exit(main(sys.argv[1:]))")
+    "print('submitted chunk', chunk.index, file=sys.stderr) or submit(run, chunk, frames); sys.exit(main(sys.argv[1:]))"
+)
 
 
 def _frames(path):
@@ -41,15 +44,32 @@ def _frames(path):
 @pytest.mark.ray
 def test_ray_missing_or_unreachable_is_one_line(tmp_path, monkeypatch, capsys, tiny_model, testdata, closed_port):
     clip = testdata / "pan_coffee_320x240.mp4"
-    for address, expected in ((None, "pip install -e '.[cluster]'"), (f"127.0.0.1:{closed_port}", "cannot reach"),
-                              ("127.0.0.1:abc", "the port must be a number 1..65535"),
-                              (f"[::1]:{closed_port}", "cannot reach the Ray cluster at [::1]"),
-                              ("::1:6379", "an IPv6 host goes in brackets"), ("http://head:1", "not a Ray address")):
+    for address, expected in (
+        (None, "pip install -e '.[cluster]'"),
+        (f"127.0.0.1:{closed_port}", "cannot reach"),
+        ("127.0.0.1:abc", "the port must be a number 1..65535"),
+        (f"[::1]:{closed_port}", "cannot reach the Ray cluster at [::1]"),
+        ("::1:6379", "an IPv6 host goes in brackets"),
+        ("http://head:1", "not a Ray address"),
+    ):
         with monkeypatch.context() as patch:
             if address is None:
                 patch.setitem(sys.modules, "ray", None)
-            assert main(["render", str(clip), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model),
-                         "--ray", *([address] if address else [])]) == 2
+            assert (
+                main(
+                    [
+                        "render",
+                        str(clip),
+                        "-o",
+                        str(tmp_path / "o.mp4"),
+                        "--model",
+                        str(tiny_model),
+                        "--ray",
+                        *([address] if address else []),
+                    ]
+                )
+                == 2
+            )
         assert expected in capsys.readouterr().err.strip().splitlines()[-1]
         assert not list(tmp_path.iterdir())
 
@@ -65,8 +85,10 @@ def ray_session():
 
 @pytest.fixture(scope="module")
 def clip30(testdata, tmp_path_factory):
-    frames = [cv2.resize(f, (96, 80), interpolation=cv2.INTER_AREA)
-              for f in _frames(testdata / "pan_coffee_320x240.mp4")[0][:30]]
+    frames = [
+        cv2.resize(f, (96, 80), interpolation=cv2.INTER_AREA)
+        for f in _frames(testdata / "pan_coffee_320x240.mp4")[0][:30]
+    ]
     path = tmp_path_factory.mktemp("clips") / "clip30.mp4"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (96, 80))
     for frame in frames:
@@ -123,6 +145,7 @@ def test_a_worker_killed_mid_render(tmp_path, one_worker, address, tiny_model, c
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
                     return
+
     threading.Thread(target=kill_one, daemon=True).start()
     out = tmp_path / "killed.mp4"
     run_perturbed(_args(clip30, out, tiny_model, address), PERTURB[2])
@@ -130,8 +153,9 @@ def test_a_worker_killed_mid_render(tmp_path, one_worker, address, tiny_model, c
 
 
 @pytest.mark.exact
-def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeypatch, one_worker, address,
-                                                               tiny_model, clip30):
+def test_an_interrupted_driver_submits_only_the_missing_chunks(
+    tmp_path, monkeypatch, one_worker, address, tiny_model, clip30
+):
     saved = []
     write = cluster.write_atomic
 
@@ -140,6 +164,7 @@ def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeyp
         saved.append(path.name)
         if len([n for n in saved if n.startswith("part-")]) == 2:
             raise KeyboardInterrupt
+
     out = tmp_path / "resumed.mp4"
     with monkeypatch.context() as patch:
         patch.setattr(cluster, "write_atomic", write_then_stop)
@@ -150,8 +175,9 @@ def test_an_interrupted_driver_submits_only_the_missing_chunks(tmp_path, monkeyp
 
 
 @pytest.mark.exact
-def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_path, one_worker, address, tiny_model,
-                                                                         clip30):
+def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(
+    tmp_path, one_worker, address, tiny_model, clip30
+):
     import tempfile
 
     before = set(Path(tempfile.gettempdir()).glob("deepdream-*"))
@@ -162,11 +188,17 @@ def test_more_cpus_per_task_give_the_same_file_and_leave_no_model_behind(tmp_pat
     wait_until(lambda: set(Path(tempfile.gettempdir()).glob("deepdream-*")) <= before, what="the tasks' folders gone")
 
 
-@pytest.mark.parametrize("flags, words", [(["--cpus-per-task", "999"], "999 CPUs per task"),
-                                          (["--gpus-per-task", "1"], "1 GPUs per task"),
-                                          (["--provider", "cuda", "--gpus-per-task", "0"], "--provider cuda")])
-def test_a_task_the_cluster_can_never_run_is_refused_at_once(tmp_path, capsys, ray_session, tiny_model, clip30,
-                                                            flags, words):
+@pytest.mark.parametrize(
+    "flags, words",
+    [
+        (["--cpus-per-task", "999"], "999 CPUs per task"),
+        (["--gpus-per-task", "1"], "1 GPUs per task"),
+        (["--provider", "cuda", "--gpus-per-task", "0"], "--provider cuda"),
+    ],
+)
+def test_a_task_the_cluster_can_never_run_is_refused_at_once(
+    tmp_path, capsys, ray_session, tiny_model, clip30, flags, words
+):
     args = ["render", str(clip30), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model), "--ray", *flags]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
@@ -190,6 +222,7 @@ def test_waiting_for_a_worker_says_what_for_and_gives_up(ray_session, monkeypatc
 def test_a_task_that_fails_on_a_worker_is_one_line(tmp_path, monkeypatch, capsys, ray_session, tiny_model, clip30):
     def broken(*args):
         raise RuntimeError("CUDA failure 999: unknown error\n  (and a stack of details)")
+
     monkeypatch.setattr(cluster, "_dream_task", broken)
     out = tmp_path / "o.mp4"
     assert _render(clip30, out, tiny_model) == 2
@@ -197,5 +230,7 @@ def test_a_task_that_fails_on_a_worker_is_one_line(tmp_path, monkeypatch, capsys
     said = [line for line in err.splitlines() if "error" in line.lower()]
     assert len(said) == 1 and re.fullmatch(
         r"deepdream render: error: chunk \d+ failed on the Ray cluster: CUDA failure 999: unknown error; the chunks "
-        f"finished so far are kept in {re.escape(str(tmp_path / '.o.mp4.partial'))}/ for a rerun", said[0]), err
+        f"finished so far are kept in {re.escape(str(tmp_path / '.o.mp4.partial'))}/ for a rerun",
+        said[0],
+    ), err
     assert "Traceback" not in err and not out.exists()

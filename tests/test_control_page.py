@@ -1,5 +1,6 @@
 """The control page and its HTTP API on a running show: the same checks and hold rules as OSC, the token, no
 steering from another origin, every open page kept current; in headless Chromium as a person uses it."""
+
 import csv
 import itertools
 import json
@@ -7,7 +8,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from conftest import Running, page_until, wait_until
 
 TOKEN = "s3cret"
@@ -30,9 +30,26 @@ def show(tiny_model, tmp_path_factory):
     folder = tmp_path_factory.mktemp("show")
     (folder / "show.toml").write_text(PLAYLIST)
     log = folder / "frames.csv"
-    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless",
-                 "--serve", "127.0.0.1:0", "--token", TOKEN, "--config", folder / "show.toml", "--log", log,
-                 "--snapshots", folder) as live:
+    with Running(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        tiny_model,
+        "--size",
+        "96x80",
+        "--headless",
+        "--serve",
+        "127.0.0.1:0",
+        "--token",
+        TOKEN,
+        "--config",
+        folder / "show.toml",
+        "--log",
+        log,
+        "--snapshots",
+        folder,
+    ) as live:
         port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
         live.wait_for(r"dreaming at")
         yield f"http://127.0.0.1:{port}", log
@@ -49,8 +66,11 @@ def post(base, kind, body, token=TOKEN, origin=None, raw=None, frame=False):
 
 
 def _post(base, kind, body, token, origin, raw):
-    headers = {"Content-Type": "application/json", **({"X-Deepdream-Token": token} if token else {}),
-               **({"Origin": origin} if origin else {})}
+    headers = {
+        "Content-Type": "application/json",
+        **({"X-Deepdream-Token": token} if token else {}),
+        **({"Origin": origin} if origin else {}),
+    }
     request = urllib.request.Request(f"{base}/control/{kind}", data=raw or json.dumps(body).encode(), headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as answer:
@@ -70,8 +90,10 @@ def answer_names_the_first_frame(base, log, name, value) -> None:
     assert (code, answer["name"], answer["value"]) == (200, name, value)
     now = wait_until(lambda: (s := status(base))[name] == value and s, what="the next shown frame's figures")
     assert now["frame"] > answer["frame"]
-    rows = wait_until(lambda: [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) >= answer["frame"]],
-                      what="the frame log")
+    rows = wait_until(
+        lambda: [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) >= answer["frame"]],
+        what="the frame log",
+    )
     before = [r for r in csv.DictReader(open(log, newline="")) if int(r["frame"]) == answer["frame"] - 1]
     assert rows[0][name] == str(value) and (answer["frame"] == 0 or before[0][name] != str(value))
 
@@ -85,19 +107,25 @@ def test_a_change_is_answered_with_the_value_in_force_and_reaches_the_show(show)
 
 
 @pytest.mark.child
-@pytest.mark.parametrize("body, words", [({"name": "zoom", "value": 7}, "zoom must be within 0.5..2, got 7"),
-                                         ({"name": "zoom", "value": float("nan")}, "zoom must be a finite number"),
-                                         ({"name": "steps_per_frame", "value": 2.5}, "expects a whole number"),
-                                         ({"name": "volume", "value": 11}, "unknown parameter 'volume'"),
-                                         ({"value": 3}, 'expects {"name": ..., "value": ...}')])
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"name": "zoom", "value": 7}, "zoom must be within 0.5..2, got 7"),
+        ({"name": "zoom", "value": float("nan")}, "zoom must be a finite number"),
+        ({"name": "steps_per_frame", "value": 2.5}, "expects a whole number"),
+        ({"name": "volume", "value": 11}, "unknown parameter 'volume'"),
+        ({"value": 3}, 'expects {"name": ..., "value": ...}'),
+    ],
+)
 def test_a_bad_value_is_400_with_the_parameters_own_message_and_the_show_unaffected(show, body, words):
     base, _ = show
     before = status(base)
     code, answer = post(base, "set", body)
     assert code == 400 and words in answer["error"]
     after = wait_until(lambda: (s := status(base))["frames"] > before["frames"] and s, what="the show going on")
-    assert {k: after[k] for k in ("zoom", "steps_per_frame", "feedback")} == \
-        {k: before[k] for k in ("zoom", "steps_per_frame", "feedback")}
+    assert {k: after[k] for k in ("zoom", "steps_per_frame", "feedback")} == {
+        k: before[k] for k in ("zoom", "steps_per_frame", "feedback")
+    }
 
 
 @pytest.mark.child
@@ -167,11 +195,14 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
     value = drag(first, "feedback", 0.25)  # feedback slides 0..1 linearly
     assert 0.1 < value < 0.4
     wait_until(lambda: abs(status(base)["feedback"] - value) < 1e-9, what="the dragged value in /status.json")
-    wait_until(lambda: any(abs(float(r["feedback"]) - value) < 1e-5 for r in csv.DictReader(open(log, newline=""))),
-               what="the dragged value in the frame log")
+    wait_until(
+        lambda: any(abs(float(r["feedback"]) - value) < 1e-5 for r in csv.DictReader(open(log, newline=""))),
+        what="the dragged value in the frame log",
+    )
     # the other page follows, through the events
-    page_until(second, f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9",
-               tell=SHOWN)
+    page_until(
+        second, f"Math.abs(Number(document.querySelector('input[name=feedback]').value) - {value}) < 1e-9", tell=SHOWN
+    )
     assert set(map(float, first.evaluate("window.afterLift"))) == {value}  # the dragging page stayed put
     first.click("button[data-scene=strokes]")
     wait_until(lambda: status(base)["scene"] == "strokes", what="the scene button's jump")
@@ -182,8 +213,23 @@ def test_dragging_a_slider_steers_the_show_and_every_open_page_shows_it(browser,
 def test_with_sync_too_the_answer_names_the_first_frame_showing_the_change(tiny_model, tmp_path):
     """--sync: the display waits for each dream, on another loop than the module's show; the same answer."""
     log = tmp_path / "frames.csv"
-    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless", "--sync",
-                 "--serve", "127.0.0.1:0", "--token", TOKEN, "--log", log) as live:
+    with Running(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        tiny_model,
+        "--size",
+        "96x80",
+        "--headless",
+        "--sync",
+        "--serve",
+        "127.0.0.1:0",
+        "--token",
+        TOKEN,
+        "--log",
+        log,
+    ) as live:
         port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: status(base)["frames"] > 1, what="the show's first frames")
@@ -286,10 +332,17 @@ def stand_in():
 
     def make(token, scenes=(), models=()):
         hub, asked = FrameHub(), []
-        hub.schema = {"params": param_schema(), "commands": [], "scenes": [{"name": s, "duration": 60} for s in scenes],
-                      "models": [{"name": m, "mix_layers": []} for m in models], "sound": ["bass"]}
-        hub.control = lambda kind, name, value: (asked.append((kind, name, value)),
-                                                 (True, {"value": value, "frame": 0}))[1]
+        hub.schema = {
+            "params": param_schema(),
+            "commands": [],
+            "scenes": [{"name": s, "duration": 60} for s in scenes],
+            "models": [{"name": m, "mix_layers": []} for m in models],
+            "sound": ["bass"],
+        }
+        hub.control = lambda kind, name, value: (
+            asked.append((kind, name, value)),
+            (True, {"value": value, "frame": 0}),
+        )[1]
 
         def publish(**figures):
             hub.publish_status({"frame": 1, "model_name": "m", "model": 1, **figures})
@@ -315,8 +368,10 @@ def test_names_from_the_show_reach_both_pages_as_text_never_as_html(browser, sta
     page_until(page, "window.controlPage.status.scene !== undefined")
     figures = page.evaluate("document.getElementById('figures').textContent")
     assert figures.count(NAMED_TO_INJECT) == 2  # the scene and the model, as text
-    assert page.evaluate("document.querySelector('button[data-scene=\"calm\"]').previousSibling.textContent") == \
-        NAMED_TO_INJECT
+    assert (
+        page.evaluate("document.querySelector('button[data-scene=\"calm\"]').previousSibling.textContent")
+        == NAMED_TO_INJECT
+    )
     assert page.locator("#models button").first.text_content() == NAMED_TO_INJECT
     viewer = browser.new_page(viewport={"width": 256, "height": 192})
     viewer.goto(f"{base}/?token={TOKEN}")

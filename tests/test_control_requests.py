@@ -1,12 +1,13 @@
 """A control request's name and value on a real show, whoever sends them (the control page's API, OSC): TOML's
 spelling of a name is the table's, a refused value is logged cut short, and whatever an operator holds can be
 given back with `release`, with a playlist or without."""
+
 import logging
 import threading
 
 import pytest
-
 from conftest import wait_until
+
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
 
@@ -32,9 +33,9 @@ def submit(show, kind: str, name: str, value=None):
 
 
 def osc(show, address: str, *args) -> None:
-    from realtime.steer.requests import handle
     from realtime.run.loop import LoopStats
     from realtime.steer.remote import Message
+    from realtime.steer.requests import handle
 
     handle(Message(address, args, ("127.0.0.1", 9)), show, LoopStats(), remote=None)
 

@@ -1,9 +1,10 @@
 """`deepdream dream` on stills: parity with a TensorFlow run of the seed's loop, image modes, bad input."""
+
 import numpy as np
 import pytest
+from conftest import deepdream
 from PIL import Image
 
-from conftest import deepdream
 from realtime.cli import main
 from realtime.media.images import load_image
 
@@ -39,7 +40,7 @@ def test_simple_loop_matches_tensorflow(tmp_path, random_model, base_model, test
         img = tf.clip_by_value(img + g * 0.01, -1, 1)
     want = to_uint8(img.numpy()[0]).astype(np.float64)
     assert got.shape == want.shape == (300, 451, 3)
-    psnr = 10 * np.log10(255.0 ** 2 / np.mean((got - want) ** 2))
+    psnr = 10 * np.log10(255.0**2 / np.mean((got - want) ** 2))
     assert psnr >= 40, psnr
     assert np.abs(got - np.asarray(Image.open(source).convert("RGB"))).mean() > 1  # it did dream
 
@@ -47,8 +48,31 @@ def test_simple_loop_matches_tensorflow(tmp_path, random_model, base_model, test
 def test_output_keeps_the_input_size_with_octaves_and_max_dim(tmp_path, tiny_model):
     src = _photo(tmp_path, size=(203, 131))
     out = tmp_path / "o.jpg"
-    assert main(["dream", str(src), "-o", str(out), "--model", str(tiny_model), "--steps", "2",
-                 "--octaves", "2", "--max-dim", "120", "--jitter", "8", "--blur", "1", "--tile", "128"]) == 0
+    assert (
+        main(
+            [
+                "dream",
+                str(src),
+                "-o",
+                str(out),
+                "--model",
+                str(tiny_model),
+                "--steps",
+                "2",
+                "--octaves",
+                "2",
+                "--max-dim",
+                "120",
+                "--jitter",
+                "8",
+                "--blur",
+                "1",
+                "--tile",
+                "128",
+            ]
+        )
+        == 0
+    )
     assert Image.open(out).size == (203, 131)
 
 
@@ -56,8 +80,13 @@ def test_output_keeps_the_input_size_with_octaves_and_max_dim(tmp_path, tiny_mod
 def test_any_mode_is_read_as_rgb(tmp_path, mode):
     rgb = np.random.default_rng(1).integers(0, 255, (90, 120, 3), dtype=np.uint8)
     img = Image.fromarray(rgb)
-    img = {"L": lambda: img.convert("L"), "RGBA": lambda: img.convert("RGBA"), "P": lambda: img.convert("P"),
-           "I;16": lambda: Image.fromarray((rgb[..., 0].astype(np.uint16) * 257)), "CMYK": lambda: img.convert("CMYK")}[mode]()
+    img = {
+        "L": lambda: img.convert("L"),
+        "RGBA": lambda: img.convert("RGBA"),
+        "P": lambda: img.convert("P"),
+        "I;16": lambda: Image.fromarray(rgb[..., 0].astype(np.uint16) * 257),
+        "CMYK": lambda: img.convert("CMYK"),
+    }[mode]()
     path = tmp_path / ("x.jpg" if mode == "CMYK" else "x.png")
     img.save(path)
     loaded = load_image(path)
@@ -100,8 +129,12 @@ def test_bad_inputs(tmp_path, tiny_model):
     _fails_cleanly(_dream(str(tmp_path / "notes.txt"), "-o", str(tmp_path / "a.png"), *model), "not a readable image")
     _fails_cleanly(_dream(str(tmp_path / "empty.png"), "-o", str(tmp_path / "a.png"), *model), "not a readable image")
     _fails_cleanly(_dream(str(tmp_path / "nope.png"), "-o", str(tmp_path / "a.png"), *model), "input not found")
-    _fails_cleanly(_dream(str(src), "-o", str(tmp_path / "a.png"), "--model", str(tmp_path / "m.onnx")), "model not found")
-    _fails_cleanly(_dream(str(src), "-o", str(tmp_path / "a.png"), "--model", str(tmp_path / "notes.txt")), "cannot load")
+    _fails_cleanly(
+        _dream(str(src), "-o", str(tmp_path / "a.png"), "--model", str(tmp_path / "m.onnx")), "model not found"
+    )
+    _fails_cleanly(
+        _dream(str(src), "-o", str(tmp_path / "a.png"), "--model", str(tmp_path / "notes.txt")), "cannot load"
+    )
     before = src.read_bytes()
     _fails_cleanly(_dream(str(src), "-o", str(src), *model), "is the input")
     assert src.read_bytes() == before

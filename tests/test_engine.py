@@ -1,4 +1,5 @@
 """The engine, its transforms and octaves, on a model exported from random weights."""
+
 import numpy as np
 import pytest
 
@@ -72,8 +73,9 @@ def test_octave_schedule():
     assert octave_sizes(300, 451, 3, 1.3) == [(178, 267), (231, 347), (300, 451)]
     assert octave_sizes(120, 120, 4, 1.5) == [(80, 80), (120, 120)]  # none below 75 pixels
     seen = []
-    out = dream_octaves(np.zeros((300, 451, 3), np.float32), 3, 1.3,
-                        lambda img, i: seen.append(img.shape[:2]) or img + 0.1)
+    out = dream_octaves(
+        np.zeros((300, 451, 3), np.float32), 3, 1.3, lambda img, i: seen.append(img.shape[:2]) or img + 0.1
+    )
     assert seen == [(178, 267), (231, 347), (300, 451)]
     # The detail added at every scale is carried up to the full size.
     np.testing.assert_allclose(out, 0.3, atol=1e-5)
@@ -81,12 +83,17 @@ def test_octave_schedule():
 
 def test_engine_refuses_files_that_are_not_ours(tmp_path):
     from onnx import TensorProto, helper, save
-    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])])
+
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+    )
     save(helper.make_model(graph), tmp_path / "other.onnx")
     (tmp_path / "junk.onnx").write_bytes(b"not onnx at all")
     from realtime.errors import UserError
+
     with pytest.raises(UserError, match="not a deepdream-live model"):
         Engine(tmp_path / "other.onnx", "cpu")
     with pytest.raises(UserError, match="cannot load"):

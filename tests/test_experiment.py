@@ -1,17 +1,34 @@
 """The experiment log (--log FILE.csv) and reproducible runs (--seed with a file source)."""
+
 import csv
 
 import pytest
-
 from conftest import deepdream
+
 from realtime.run.framelog import COLUMNS
 
 
 def _run(model, clip, tmp_path, tag):
     log, rec = tmp_path / f"{tag}.csv", tmp_path / f"{tag}.mp4"
-    result = deepdream("live", "--source", str(clip), "--model", str(model),
-                       "--size", "128x96", "--headless", "--frames", "15", "--seed", "7", "--log", str(log),
-                       "--record", str(rec), timeout=300)
+    result = deepdream(
+        "live",
+        "--source",
+        str(clip),
+        "--model",
+        str(model),
+        "--size",
+        "128x96",
+        "--headless",
+        "--frames",
+        "15",
+        "--seed",
+        "7",
+        "--log",
+        str(log),
+        "--record",
+        str(rec),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     with open(log, newline="") as fh:
         return list(csv.DictReader(fh)), rec.read_bytes()

@@ -1,4 +1,5 @@
 """`deepdream export` end to end: the file's contract and metadata, and every bad input it must refuse."""
+
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 
 from conftest import deepdream  # noqa: E402
+
 from realtime.cli import main  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.export]
@@ -52,8 +54,11 @@ def test_metadata_graph_records_what_the_passes_did(random_model, base_model):
     from export.fold import batchnorms
 
     graph = onnx.load(random_model).graph
-    note = ort.InferenceSession(str(random_model), providers=["CPUExecutionProvider"]) \
-        .get_modelmeta().custom_metadata_map["deepdream.graph"]
+    note = (
+        ort.InferenceSession(str(random_model), providers=["CPUExecutionProvider"])
+        .get_modelmeta()
+        .custom_metadata_map["deepdream.graph"]
+    )
     counts = {what: int(n) for n, what in re.findall(r"(\d+) ([a-z0-9 ]+?)(?:;|$)", note)}
     assert counts["batch norms folded into the convolutions"] == batchnorms(base_model) > 0
     assert not any(n.op_type == "BatchNormalization" for n in graph.node)
@@ -129,6 +134,7 @@ def test_bad_weights_file(tmp_path, content):
 @pytest.mark.child
 def test_wrong_network_weights_file(tmp_path):
     import keras
+
     weights = tmp_path / "small.weights.h5"
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save_weights(str(weights))
     _one_line_error(_cli("--weights", str(weights), "-o", str(tmp_path / "m.onnx")), "not an InceptionV3 weights")
@@ -154,6 +160,7 @@ def test_unwritable_output(tmp_path, where):
 
 def test_failed_verification_writes_nothing(tmp_path, monkeypatch):
     import export.verify
+
     monkeypatch.setattr(export.verify, "TOLERANCE", 0.0)
     out = tmp_path / "m.onnx"
     out.write_bytes(b"previous model")
@@ -167,8 +174,23 @@ def test_export_prints_only_its_own_lines(tmp_path):
     # TensorFlow at its chattiest (a user's shell may set this): its C++ banners, which differ by
     # CPU and build, print on every machine at level 0; none may reach the user.
     env = {**{k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}, "TF_CPP_MIN_LOG_LEVEL": "0"}
-    out = subprocess.run([sys.executable, "-m", "realtime.cli", "export", "--weights", "random", "--no-verify",
-                          "-o", str(tmp_path / "m.onnx")], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "realtime.cli",
+            "export",
+            "--weights",
+            "random",
+            "--no-verify",
+            "-o",
+            str(tmp_path / "m.onnx"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(tmp_path / "m.onnx")
     strays = [line for line in out.stderr.splitlines() if not line.startswith("[export] ")]

@@ -1,18 +1,24 @@
 """What `deepdream export` names and writes: a differently weighted objective gets a name of its own, and a model is
 never written without its metadata's place checked first."""
-import pytest
 
+import pytest
 from conftest import deepdream
+
 from export.command import default_model_path
 from export.objectives import parse
 from realtime.store import name_of
 
 
-@pytest.mark.parametrize("layers, name", [("mixed3,mixed5", "mixed3_mixed5"),
-                                          ("mixed3:1.0,mixed5:1", "mixed3_mixed5"),
-                                          ("mixed3:1.0,mixed5:0.5", "mixed3_mixed5_w1-0.5"),
-                                          ("mixed5:0.5,mixed3", "mixed5_mixed3_w0.5-1"),
-                                          ("mixed4/97:2", "mixed4-97_w2")])
+@pytest.mark.parametrize(
+    "layers, name",
+    [
+        ("mixed3,mixed5", "mixed3_mixed5"),
+        ("mixed3:1.0,mixed5:1", "mixed3_mixed5"),
+        ("mixed3:1.0,mixed5:0.5", "mixed3_mixed5_w1-0.5"),
+        ("mixed5:0.5,mixed3", "mixed5_mixed3_w0.5-1"),
+        ("mixed4/97:2", "mixed4-97_w2"),
+    ],
+)
 def test_the_default_name_tells_weighted_objectives_apart(layers, name):
     assert name_of(default_model_path(parse(layers))) == name
 

@@ -5,6 +5,7 @@ are within float32 rounding, and such an image is redrawn (see that module's doc
 conversion error misses on every draw. At 480x640 such near-ties are on nearly every image, so
 there the whole model is compared by loss and the gradient by `stable_error` (below).
 """
+
 import numpy as np
 import pytest
 
@@ -37,8 +38,13 @@ def test_480x640_matches_tensorflow_within_its_own_float32_spread(converted, obj
     want = dream(tf.constant(image), step)
     loss, grad = session.run(["loss", "grad"], {"image": image})
     assert relative_error(loss, want["loss"].numpy()) <= 1e-5
-    spread = max(relative_error(dream(tf.constant(image + rng.normal(0, 1e-6, image.shape).astype(np.float32)), step)
-                                ["grad"].numpy(), want["grad"].numpy()) for _ in range(2))
+    spread = max(
+        relative_error(
+            dream(tf.constant(image + rng.normal(0, 1e-6, image.shape).astype(np.float32)), step)["grad"].numpy(),
+            want["grad"].numpy(),
+        )
+        for _ in range(2)
+    )
     assert relative_error(grad, want["grad"].numpy()) <= max(TOLERANCE, 4 * spread)
     # And the field as a whole agrees: near-tie jumps are local.
     corr = np.corrcoef(grad.ravel(), want["grad"].numpy().ravel())[0, 1]

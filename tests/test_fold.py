@@ -1,5 +1,6 @@
 """BatchNorm folded into the convolutions (export/fold.py) and seeds broadcast into gradient sums
 (export/passes.py): the same function, less work."""
+
 import numpy as np
 import pytest
 
@@ -35,7 +36,7 @@ def test_folding_keeps_every_layer_and_its_output(trained_like):
     from export.objectives import LAYERS
 
     folded = fold_batchnorm(trained_like)
-    assert not any(isinstance(l, keras.layers.BatchNormalization) for l in folded.layers)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in folded.layers)
     image = np.random.default_rng(0).uniform(-1, 1, (1, 181, 303, 3)).astype(np.float32)
     before = keras.Model(trained_like.input, [trained_like.get_layer(n).output for n in LAYERS])(image)
     after = keras.Model(folded.input, [folded.get_layer(n).output for n in LAYERS])(image)
@@ -56,8 +57,9 @@ def test_the_folded_export_matches_the_original_gradient(trained_like):
     model = to_onnx(dream_function(fold_batchnorm(trained_like), objective), {"format": "test"})
     assert not any(n.op_type == "BatchNormalization" for n in model.graph.node)
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    check = compare(reference(dream_function(trained_like, objective)), session, (1, 131, 187),
-                    np.random.default_rng(1), draws=10)
+    check = compare(
+        reference(dream_function(trained_like, objective)), session, (1, 131, 187), np.random.default_rng(1), draws=10
+    )
     assert check.ok, check
 
 
@@ -66,16 +68,26 @@ def _seeded_sum_model():
     from onnx import TensorProto, helper
 
     ones = helper.make_tensor("one", TensorProto.FLOAT, [1], [1.0])
-    nodes = [helper.make_node("Shape", ["g"], ["shape"]),
-             helper.make_node("ConstantOfShape", ["shape"], ["ones"], value=ones),
-             helper.make_node("Mul", ["ones", "w"], ["seed"]),
-             helper.make_node("Sum", ["seed", "g"], ["total"]),
-             helper.make_node("Mul", ["w", "ones"], ["seed2"]),
-             helper.make_node("Add", ["seed", "seed2"], ["seeds_only"])]
-    graph = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 4, 5, 3]),
-                                           helper.make_tensor_value_info("w", TensorProto.FLOAT, [3])],
-                              [helper.make_tensor_value_info("total", TensorProto.FLOAT, None),
-                               helper.make_tensor_value_info("seeds_only", TensorProto.FLOAT, None)])
+    nodes = [
+        helper.make_node("Shape", ["g"], ["shape"]),
+        helper.make_node("ConstantOfShape", ["shape"], ["ones"], value=ones),
+        helper.make_node("Mul", ["ones", "w"], ["seed"]),
+        helper.make_node("Sum", ["seed", "g"], ["total"]),
+        helper.make_node("Mul", ["w", "ones"], ["seed2"]),
+        helper.make_node("Add", ["seed", "seed2"], ["seeds_only"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "t",
+        [
+            helper.make_tensor_value_info("g", TensorProto.FLOAT, [1, 4, 5, 3]),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, [3]),
+        ],
+        [
+            helper.make_tensor_value_info("total", TensorProto.FLOAT, None),
+            helper.make_tensor_value_info("seeds_only", TensorProto.FLOAT, None),
+        ],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
 
 
@@ -85,9 +97,14 @@ def test_seeds_broadcast_into_the_gradient_sums():
     from export.passes import broadcast_seeds
 
     model = _seeded_sum_model()
-    feeds = {"g": np.random.default_rng(0).normal(size=(1, 4, 5, 3)).astype(np.float32),
-             "w": np.array([0.5, -1.0, 2.0], np.float32)}
-    run = lambda m: ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    feeds = {
+        "g": np.random.default_rng(0).normal(size=(1, 4, 5, 3)).astype(np.float32),
+        "w": np.array([0.5, -1.0, 2.0], np.float32),
+    }
+
+    def run(m):
+        return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+
     before = run(model)
     assert broadcast_seeds(model) == 2
     sums = {n.output[0]: list(n.input) for n in model.graph.node if n.op_type in ("Sum", "Add")}
@@ -104,18 +121,29 @@ def test_pointwise_backprops_fuse_into_one_convolution():
     from export.passes import fuse_pointwise_backprops
 
     rng = np.random.default_rng(1)
-    kernels = [numpy_helper.from_array(rng.normal(size=(8, c, 1, 1)).astype(np.float32), f"w{i}")
-               for i, c in enumerate((16, 32))]
+    kernels = [
+        numpy_helper.from_array(rng.normal(size=(8, c, 1, 1)).astype(np.float32), f"w{i}")
+        for i, c in enumerate((16, 32))
+    ]
     wide = numpy_helper.from_array(rng.normal(size=(8, 16, 3, 3)).astype(np.float32), "w3x3")
-    nodes = [helper.make_node("Conv", ["a", "w0"], ["ga"]), helper.make_node("Conv", ["b", "w1"], ["gb"]),
-             helper.make_node("Conv", ["a", "w3x3"], ["gc"], pads=[1, 1, 1, 1]),  # not 1x1: stays
-             helper.make_node("Sum", ["ga", "gb", "gc", "d"], ["dx"])]
-    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, c, 5, 7]) for n, c in (("a", 16), ("b", 32), ("d", 8))]
-    graph = helper.make_graph(nodes, "t", inputs, [helper.make_tensor_value_info("dx", TensorProto.FLOAT, None)],
-                              [*kernels, wide])
+    nodes = [
+        helper.make_node("Conv", ["a", "w0"], ["ga"]),
+        helper.make_node("Conv", ["b", "w1"], ["gb"]),
+        helper.make_node("Conv", ["a", "w3x3"], ["gc"], pads=[1, 1, 1, 1]),  # not 1x1: stays
+        helper.make_node("Sum", ["ga", "gb", "gc", "d"], ["dx"]),
+    ]
+    inputs = [
+        helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, c, 5, 7]) for n, c in (("a", 16), ("b", 32), ("d", 8))
+    ]
+    graph = helper.make_graph(
+        nodes, "t", inputs, [helper.make_tensor_value_info("dx", TensorProto.FLOAT, None)], [*kernels, wide]
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     feeds = {n: rng.normal(size=(2, c, 5, 7)).astype(np.float32) for n, c in (("a", 16), ("b", 32), ("d", 8))}
-    run = lambda m: ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+
+    def run(m):
+        return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+
     before = run(model)
     assert fuse_pointwise_backprops(model) == 1
     assert [n.op_type for n in model.graph.node].count("Conv") == 2  # the two 1x1 became one; the 3x3 stays

@@ -1,5 +1,6 @@
 """The exported graphs as onnxruntime's CUDA provider would place them (export.placement), and float16 without
 underflow: loss-scaled seeds, the step in float32 (export.graph, export.precision)."""
+
 import numpy as np
 import onnx
 import pytest
@@ -20,26 +21,40 @@ def _model(nodes, initializers=(), output="y"):
 def test_a_count_cast_from_a_shape_needs_a_copy_and_a_sum_of_ones_does_not():
     """The rule replayed on the two ways to divide by a count: onnxruntime runs Shape's consumers on the host."""
     axes = ("axes", np.array([2, 3], np.int64))
-    cast = _model([helper.make_node("Shape", ["x"], ["s"], start=2),
-                   helper.make_node("ReduceProd", ["s"], ["n"], keepdims=0),
-                   helper.make_node("Cast", ["n"], ["count"], to=TensorProto.FLOAT),
-                   helper.make_node("ReduceSum", ["x", "axes"], ["sum"], keepdims=0),
-                   helper.make_node("Div", ["sum", "count"], ["y"])], [axes])
+    cast = _model(
+        [
+            helper.make_node("Shape", ["x"], ["s"], start=2),
+            helper.make_node("ReduceProd", ["s"], ["n"], keepdims=0),
+            helper.make_node("Cast", ["n"], ["count"], to=TensorProto.FLOAT),
+            helper.make_node("ReduceSum", ["x", "axes"], ["sum"], keepdims=0),
+            helper.make_node("Div", ["sum", "count"], ["y"]),
+        ],
+        [axes],
+    )
     assert memcpy(cast) == ["count"] and shape_floats(cast) == ["count"]
     one = numpy_helper.from_array(np.ones(1, np.float32))
-    ones = _model([helper.make_node("Shape", ["x"], ["s"]),
-                   helper.make_node("ConstantOfShape", ["s"], ["one"], value=one),
-                   helper.make_node("ReduceSum", ["one", "axes"], ["count"], keepdims=0),
-                   helper.make_node("ReduceSum", ["x", "axes"], ["sum"], keepdims=0),
-                   helper.make_node("Div", ["sum", "count"], ["y"])], [axes])
+    ones = _model(
+        [
+            helper.make_node("Shape", ["x"], ["s"]),
+            helper.make_node("ConstantOfShape", ["s"], ["one"], value=one),
+            helper.make_node("ReduceSum", ["one", "axes"], ["count"], keepdims=0),
+            helper.make_node("ReduceSum", ["x", "axes"], ["sum"], keepdims=0),
+            helper.make_node("Div", ["sum", "count"], ["y"]),
+        ],
+        [axes],
+    )
     assert memcpy(ones) == [] and shape_floats(ones) == []
 
 
 def test_a_float16_round_trip_between_float32_nodes_is_dropped():
-    model = _model([helper.make_node("Relu", ["x"], ["a"], name="kept_a"),
-                    helper.make_node("Cast", ["a"], ["a16"], to=TensorProto.FLOAT16),
-                    helper.make_node("Cast", ["a16"], ["a32"], to=TensorProto.FLOAT),
-                    helper.make_node("Neg", ["a32"], ["y"], name="kept_b")])
+    model = _model(
+        [
+            helper.make_node("Relu", ["x"], ["a"], name="kept_a"),
+            helper.make_node("Cast", ["a"], ["a16"], to=TensorProto.FLOAT16),
+            helper.make_node("Cast", ["a16"], ["a32"], to=TensorProto.FLOAT),
+            helper.make_node("Neg", ["a32"], ["y"], name="kept_b"),
+        ]
+    )
     assert drop_round_trips(model, {"kept_a", "kept_b"}) == 1
     assert [n.op_type for n in model.graph.node] == ["Relu", "Neg"] and model.graph.node[1].input[0] == "a"
 
@@ -53,8 +68,11 @@ def mix_model(base_model):
     from export.objectives import parse
 
     objective = parse("mixed3,mixed5")
-    defaults = {"layer_weights": mix_defaults(objective), "guide": np.zeros((1, 768), np.float32),
-                "guide_weight": np.array(0.0, np.float32)}
+    defaults = {
+        "layer_weights": mix_defaults(objective),
+        "guide": np.zeros((1, 768), np.float32),
+        "guide_weight": np.array(0.0, np.float32),
+    }
     return to_onnx(mix_function(fold_batchnorm(base_model), objective), {"format": "test"}, defaults)
 
 
@@ -62,8 +80,12 @@ def mix_model(base_model):
 def kind(request, random_model, half_model, mix_model):
     from export.precision import half
 
-    return {"fp32": lambda: onnx.load(random_model), "fp16": lambda: onnx.load(half_model),
-            "mix": lambda: mix_model, "mix_fp16": lambda: half(mix_model)}[request.param]()
+    return {
+        "fp32": lambda: onnx.load(random_model),
+        "fp16": lambda: onnx.load(half_model),
+        "mix": lambda: mix_model,
+        "mix_fp16": lambda: half(mix_model),
+    }[request.param]()
 
 
 def test_every_kind_runs_on_cuda_without_a_host_copy(kind):

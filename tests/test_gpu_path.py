@@ -1,5 +1,6 @@
 """The GPU path, on the CPU: the onnxruntime build chosen, its absence said in one line, steps bound in place (the
 same numbers as plain runs), CUDA graphs refused cleanly (stand-ins), and the build scripts' choice of wheel."""
+
 import os
 import subprocess
 import sys
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import deepdream
+
 from realtime.cli import main
 from realtime.dream.binding import BoundSteps, GraphRefused
 from realtime.dream.engine import Engine
@@ -26,8 +27,13 @@ def _build(tmp_path, nvidia_smi: str | None, *flags) -> str:
         stand_in = bin_dir / "nvidia-smi"
         stand_in.write_text(f"#!/bin/sh\n{nvidia_smi}\n")
         stand_in.chmod(0o755)
-    out = subprocess.run([str(ROOT / "scripts" / "onnxruntime-build"), *flags], capture_output=True, text=True,
-                         env={**os.environ, "PATH": path}, timeout=60)
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "onnxruntime-build"), *flags],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path},
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
 
@@ -62,8 +68,10 @@ def test_no_onnxruntime_is_one_line_naming_both_builds(tmp_path, monkeypatch, ca
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     runtime.onnxruntime.cache_clear()
     try:
-        assert main(["dream", str(testdata / "chelsea.png"), "-o", str(tmp_path / "o.png"), "--model",
-                     str(tiny_model)]) == 2
+        assert (
+            main(["dream", str(testdata / "chelsea.png"), "-o", str(tmp_path / "o.png"), "--model", str(tiny_model)])
+            == 2
+        )
     finally:
         runtime.onnxruntime.cache_clear()
     err = capsys.readouterr().err.strip()
@@ -130,7 +138,9 @@ def test_a_session_that_will_not_open_with_graphs_steps_without_them(tiny_model,
         if graphs:
             from realtime.dream.model import ModelError
 
-            raise ModelError("cannot load it") from RuntimeError("CUDA graph is not supported: some nodes are on the CPU")
+            raise ModelError("cannot load it") from RuntimeError(
+                "CUDA graph is not supported: some nodes are on the CPU"
+            )
         return real(self, provider)
 
     monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
@@ -161,8 +171,11 @@ def test_runs_other_than_the_fused_steps_never_touch_the_graph_session(tiny_mode
             raise AssertionError(f"the graph session was used for {name}")
 
     monkeypatch.setattr(Engine, "_wants_graphs", lambda self: self.graphs)
-    monkeypatch.setattr(Engine, "_session", lambda self, provider, graphs=False:
-                        Tracked(real(self, provider)) if graphs else real(self, provider))
+    monkeypatch.setattr(
+        Engine,
+        "_session",
+        lambda self, provider, graphs=False: Tracked(real(self, provider)) if graphs else real(self, provider),
+    )
     engine = Engine(tiny_model, "cpu")
     image = np.random.default_rng(2).uniform(-1, 1, (80, 96, 3)).astype(np.float32)
     from realtime.dream.transforms import jitter
@@ -184,9 +197,13 @@ def _doctor(tmp_path, *args, nvidia_smi=None, env=None):
     if nvidia_smi is not None:
         (bin_dir / "nvidia-smi").write_text(f"#!/bin/sh\n{nvidia_smi}\n")
         (bin_dir / "nvidia-smi").chmod(0o755)
-    return deepdream("doctor", *args, timeout=600, cwd=tmp_path,
-                     env={"PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(ROOT),
-                          **(env or {})})
+    return deepdream(
+        "doctor",
+        *args,
+        timeout=600,
+        cwd=tmp_path,
+        env={"PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})},
+    )
 
 
 @pytest.mark.child
@@ -202,8 +219,7 @@ def test_doctor_on_a_cpu_machine_says_one_line_per_finding_and_dreams(tmp_path, 
 
 @pytest.mark.child
 def test_doctor_names_the_gpu_nvidia_smi_reports(tmp_path, tiny_model):
-    fake = ('case "$1" in -L) echo "GPU 0: NVIDIA H200 (UUID: GPU-1)";; *) echo "NVIDIA H200, 143771 MiB, 580.65";; '
-            'esac')
+    fake = 'case "$1" in -L) echo "GPU 0: NVIDIA H200 (UUID: GPU-1)";; *) echo "NVIDIA H200, 143771 MiB, 580.65";; esac'
     out = _doctor(tmp_path, "--model", tiny_model, nvidia_smi=fake)
     assert out.returncode == 0, out.stderr
     assert "        gpu: 0: NVIDIA H200, 143771 MiB, driver 580.65" in out.stdout.splitlines()

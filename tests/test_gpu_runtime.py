@@ -1,6 +1,7 @@
 """The GPU path's runtime, on the CPU with stand-ins: a failing bound run falls back, `exact` reaches the CUDA
 options, the CUDA libraries are looked for in every nvidia/*/lib folder, doctor reports instead of crashing,
 and benchmarks/gpu.py records where each row ran and refuses rows from a session that left CUDA."""
+
 import json
 import sys
 from pathlib import Path
@@ -88,13 +89,17 @@ def test_the_libraries_are_preloaded_from_every_nvidia_lib_folder_and_said_in_on
 
 
 def test_the_loaded_libraries_are_read_from_the_process_maps():
-    maps = ("7f00-7f01 r-xp 00000000 08:01 12 /site/nvidia/cuda_runtime/lib/libcudart.so.12\n"
-            "7f02-7f03 r-xp 00000000 08:01 13 /site/nvidia/cudnn/lib/libcudnn.so.9\n"
-            "7f04-7f05 r-xp 00000000 08:01 14 /site/nvidia/cudnn/lib/libcudnn_ops.so.9\n"
-            "7f06-7f07 rw-p 00000000 00:00 0\n")
+    maps = (
+        "7f00-7f01 r-xp 00000000 08:01 12 /site/nvidia/cuda_runtime/lib/libcudart.so.12\n"
+        "7f02-7f03 r-xp 00000000 08:01 13 /site/nvidia/cudnn/lib/libcudnn.so.9\n"
+        "7f04-7f05 r-xp 00000000 08:01 14 /site/nvidia/cudnn/lib/libcudnn_ops.so.9\n"
+        "7f06-7f07 rw-p 00000000 00:00 0\n"
+    )
     found = cuda_libs.loaded(maps)
-    assert found == {"libcudart": "/site/nvidia/cuda_runtime/lib/libcudart.so.12",
-                     "libcudnn": "/site/nvidia/cudnn/lib/libcudnn.so.9"}
+    assert found == {
+        "libcudart": "/site/nvidia/cuda_runtime/lib/libcudart.so.12",
+        "libcudnn": "/site/nvidia/cudnn/lib/libcudnn.so.9",
+    }
     line = cuda_libs.summary(found)
     assert "libcudart.so.12 (/site/nvidia/cuda_runtime/lib)" in line and "not loaded: libcublasLt, libcublas" in line
 
@@ -121,22 +126,47 @@ def gpu_script(monkeypatch):
 
 def test_gpu_script_rows_say_where_and_how_they_ran(gpu_script, tiny_model, tmp_path, monkeypatch):
     out = tmp_path / "gpu.json"
-    monkeypatch.setattr(sys, "argv", ["gpu.py", "--model", str(tiny_model), "--provider", "cpu", "--sizes", "96x80",
-                                      "--check-size", "160x160", "--repeats", "1", "--live-size", "96x80",
-                                      "--live-display", "128x96", "--live-frames", "8", "--json", str(out)])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "gpu.py",
+            "--model",
+            str(tiny_model),
+            "--provider",
+            "cpu",
+            "--sizes",
+            "96x80",
+            "--check-size",
+            "160x160",
+            "--repeats",
+            "1",
+            "--live-size",
+            "96x80",
+            "--live-display",
+            "128x96",
+            "--live-frames",
+            "8",
+            "--json",
+            str(out),
+        ],
+    )
     assert gpu_script.main() == 0
     result = json.loads(out.read_text())
     assert result["provider"] == "CPUExecutionProvider" and all(c["ok"] for c in result["checks"])
     rows = result["steps"]
-    assert [(r["precision"], r["graphs_asked"], r["graphs"]) for r in rows] == [("fp32", False, False),
-                                                                                 ("fp32", True, False)]
+    assert [(r["precision"], r["graphs_asked"], r["graphs"]) for r in rows] == [
+        ("fp32", False, False),
+        ("fp32", True, False),
+    ]
     assert all(r["provider"] == "CPUExecutionProvider" and r["size"] == "96x80" for r in rows)
     assert rows[0]["cosine_vs_cpu_fp32"] == 1.0 and "device_mib_of" in rows[0] and "graphs_refused" in rows[1]
     assert result["live"]["provider"] == "CPUExecutionProvider"
 
 
-def test_gpu_script_refuses_cuda_rows_from_a_session_that_runs_on_the_cpu(gpu_script, tiny_model, tmp_path,
-                                                                          monkeypatch, capsys):
+def test_gpu_script_refuses_cuda_rows_from_a_session_that_runs_on_the_cpu(
+    gpu_script, tiny_model, tmp_path, monkeypatch, capsys
+):
     """onnxruntime falls back to the CPU by itself where CUDA cannot start: no figure may say CUDA then."""
     out = tmp_path / "gpu.json"
     monkeypatch.setattr(gpu_script, "choose_provider", lambda requested: CUDA)

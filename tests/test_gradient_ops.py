@@ -3,6 +3,7 @@
 Shapes include the ones InceptionV3 meets at 480x640 (its stem max pools, 3x3 stride 2, overlapping
 windows) and odd, non-square sizes, where a first conversion attempt went wrong.
 """
+
 import numpy as np
 import pytest
 
@@ -48,8 +49,9 @@ def _convert(fn):
         # A non-uniform upstream gradient, so every position's routing matters.
         return {"dx": tape.gradient(y, x, output_gradients=tf.sin(3.0 * y) + 0.1)}
 
-    model, _ = tf2onnx.convert.from_function(grad, input_signature=grad.input_signature, opset=18,
-                                             custom_op_handlers=dict(HANDLERS))
+    model, _ = tf2onnx.convert.from_function(
+        grad, input_signature=grad.input_signature, opset=18, custom_op_handlers=dict(HANDLERS)
+    )
     left = unconverted_ops(model)
     if left:
         raise NotImplementedError(f"unconverted: {left}")

@@ -1,4 +1,5 @@
 """The live loop: source -> dreamer -> sinks, headless, on the test clip and on made-up sources."""
+
 import json
 import threading
 import time
@@ -6,16 +7,16 @@ import time
 import cv2
 import numpy as np
 import pytest
-
 from conftest import PERTURB, deepdream, run_perturbed, wait_until
+
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
-from realtime.run.loop import run
-from realtime.steer.show import Show
-from realtime.media.sinks import ListSink
-from realtime.media.sources import Frame, Latest, SyntheticSource
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
+from realtime.media.sinks import ListSink
+from realtime.media.sources import Frame, Latest, SyntheticSource
+from realtime.run.loop import run
+from realtime.steer.show import Show
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ class ListSource:
 
     def reopen(self):
         assert self.back.wait(120), "the test never brought the source back"
-        self.images = self.images[self.fail_at:]
+        self.images = self.images[self.fail_at :]
         self.fail_at = None
         return True
 
@@ -52,10 +53,25 @@ class ListSource:
 def test_headless_run_on_the_clip_records_n_frames_that_differ(tmp_path, tiny_model, testdata):
     out, stats = tmp_path / "rec.mp4", tmp_path / "stats.json"
     started = time.monotonic()
-    result = deepdream("live", "--source",
-                       str(testdata / "pan_coffee_320x240.mp4"), "--loop", "--model", str(tiny_model),
-                       "--size", "160x120", "--headless", "--frames", "12", "--record", str(out), "--sync",
-                       "--stats", str(stats), timeout=300)
+    result = deepdream(
+        "live",
+        "--source",
+        str(testdata / "pan_coffee_320x240.mp4"),
+        "--loop",
+        "--model",
+        str(tiny_model),
+        "--size",
+        "160x120",
+        "--headless",
+        "--frames",
+        "12",
+        "--record",
+        str(out),
+        "--sync",
+        "--stats",
+        str(stats),
+        timeout=300,
+    )
     lifetime_s = time.monotonic() - started  # the loop's run and every frame's latency lie within it
     assert result.returncode == 0, result.stderr
     cap = cv2.VideoCapture(str(out))
@@ -84,8 +100,25 @@ def test_a_seeded_recording_of_a_file_repeats_byte_for_byte(tmp_path, tiny_model
     """`live --seed` on a file dreams every frame in order: the same bytes in another process with another heap."""
     outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
     for out, perturb in zip(outs, PERTURB):
-        run_perturbed(["live", "--source", testdata / "pan_coffee_320x240.mp4", "--seed", "0", "--model",
-                       tiny_model, "--size", "112x80", "--headless", "--frames", "30", "--record", out], perturb)
+        run_perturbed(
+            [
+                "live",
+                "--source",
+                testdata / "pan_coffee_320x240.mp4",
+                "--seed",
+                "0",
+                "--model",
+                tiny_model,
+                "--size",
+                "112x80",
+                "--headless",
+                "--frames",
+                "30",
+                "--record",
+                out,
+            ],
+            perturb,
+        )
     assert outs[0].read_bytes() == outs[1].read_bytes()
     assert cv2.VideoCapture(str(outs[0])).get(cv2.CAP_PROP_FRAME_COUNT) == 30  # every frame, none dropped
 
@@ -168,16 +201,18 @@ def test_a_source_that_fails_mid_run_is_survived(engine):
             super().write(frame)
             if len(self.frames) > 5 + 3:
                 source.back.set()
+
     sink = Watching()
     stats = run(Latest(source, retry_s=0.05, lockstep=True), Show(stream), [sink])
     assert stats.lost_frames >= 3  # it kept showing the last frame while the source was gone
     assert stats.frames == 40 + stats.lost_frames  # and came back to every new frame
-    assert all(np.array_equal(f, sink.frames[4]) for f in sink.frames[5:5 + stats.lost_frames])
+    assert all(np.array_equal(f, sink.frames[4]) for f in sink.frames[5 : 5 + stats.lost_frames])
 
 
 @pytest.mark.child
 def test_camera_missing_at_start_is_a_clear_error(tiny_model):
-    result = deepdream("live", "--source", "webcam:97", "--model",
-                       str(tiny_model), "--headless", "--frames", "1", timeout=120)
+    result = deepdream(
+        "live", "--source", "webcam:97", "--model", str(tiny_model), "--headless", "--frames", "1", timeout=120
+    )
     assert result.returncode == 2 and "cannot open camera" in result.stderr.splitlines()[-1]
     assert "Traceback" not in result.stderr

@@ -1,13 +1,14 @@
 """Live controls: keys through the pygame window (dummy video driver), --calm, octaves and zoom,
 and a clean end on Ctrl-C with a playable recording."""
+
 import csv
 import time
 
 import cv2
 import numpy as np
 import pytest
-
 from conftest import Running, wait_until
+
 from realtime.dream.engine import Engine
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
@@ -26,6 +27,7 @@ def engine(tiny_model):
 
 def test_keys_become_commands_that_change_the_controls(engine):
     import pygame
+
     window = WindowSink((160, 120))
     try:
         stream = DreamStream([engine, engine], StreamSettings(size=(160, 120)))
@@ -52,8 +54,11 @@ def test_keys_become_commands_that_change_the_controls(engine):
 
 def test_keys_stay_in_range_and_hold_against_the_playlist(engine):
     stream = DreamStream([engine], StreamSettings(size=(96, 96), feedback=0.95))
-    playlist = Playlist(parse_scenes([{"duration": 60, "feedback": 0.5, "step-size": 0.03}], "t"), 0.0,
-                        {"steps_per_frame": 1, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0})
+    playlist = Playlist(
+        parse_scenes([{"duration": 60, "feedback": 0.5, "step-size": 0.03}], "t"),
+        0.0,
+        {"steps_per_frame": 1, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0},
+    )
     show = Show(stream, playlist)  # no recorder, no window: their keys do nothing (and raise nothing)
     show.tick()
     assert show.status()["feedback"] == pytest.approx(0.5)
@@ -108,6 +113,7 @@ def test_calm_fades_to_the_camera_while_the_scene_moves(engine):
 
 def test_every_key_in_the_help_does_what_it_says():
     import pygame
+
     window = WindowSink((160, 120))
     try:
         for name, (command, _) in KEYS.items():
@@ -160,8 +166,20 @@ def test_zoom_carries_the_dream_outward_from_the_centre(engine, zoom):
 @pytest.mark.child
 def test_ctrl_c_finalises_a_playable_recording(tiny_model, tmp_path):
     out, log = tmp_path / "rec.mp4", tmp_path / "frames.csv"
-    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x96", "--headless",
-                 "--record", out, "--log", log) as live:
+    with Running(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        tiny_model,
+        "--size",
+        "96x96",
+        "--headless",
+        "--record",
+        out,
+        "--log",
+        log,
+    ) as live:
         live.wait_for(r"dreaming at")
         wait_until(lambda: log.is_file() and len(log.read_text().splitlines()) > 10, what="ten frames shown")
         code, err = live.interrupt()

@@ -1,13 +1,14 @@
 """MIDI (mido's in-memory ports, no hardware) and sound (generated tracks) steering the show: a knob through its
 range, a pad's command, the bands and onsets heard, parameters following them in the frame log and in a render
 that repeats byte for byte, a live input that stops, and bad [midi] / [[modulate]] tables in one line each."""
+
 import csv
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
 from conftest import PERTURB, deepdream, run_perturbed
+
 from realtime.cli import main
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
@@ -20,6 +21,7 @@ mido = pytest.importorskip("mido", reason="the MIDI tests need mido (the test ex
 
 class Engine:
     """What Show and DreamStream read of an engine; it never dreams here."""
+
     info = SimpleNamespace(mix_layers=(), name="stand-in", path="stand-in.onnx")
     provider, fell_back, last_loss = "CPUExecutionProvider", None, 0.0
 
@@ -42,8 +44,10 @@ def test_a_knob_sweeps_its_parameter_through_the_mapped_range_and_a_pad_takes_a_
     from realtime.steer.midi import MidiInput, parse_mapping
 
     port = mido.ports.EchoPort()
-    mapping = parse_mapping({"cc21": ["zoom", 0.98, 1.05], "cc7": ["steps-per-frame", 1, 4],
-                             "note36": "snapshot", "note37": "pause"}, "show.toml")
+    mapping = parse_mapping(
+        {"cc21": ["zoom", 0.98, 1.05], "cc7": ["steps-per-frame", 1, 4], "note36": "snapshot", "note37": "pause"},
+        "show.toml",
+    )
     controls, show = Controls(midi=MidiInput(port, mapping)), a_show()
     seen = []
     for value in (0, 32, 64, 96, 127):
@@ -62,13 +66,19 @@ def test_a_knob_sweeps_its_parameter_through_the_mapped_range_and_a_pad_takes_a_
     assert {"zoom", "steps_per_frame"} <= show.held  # MIDI holds a parameter as OSC does
 
 
-@pytest.mark.parametrize("table, words", [
-    ({"cc21": ["volume", 0, 1]}, "unknown parameter 'volume'"),
-    ({"cc21": ["zoom", 0.1, 1.05]}, "zoom must be within 0.5..2, got 0.1"),
-    ({"cc21": ["zoom", float("nan"), 1.05]}, "finite"),
-    ({"cc21": "zoom"}, 'expects ["PARAM", LOW, HIGH]'),
-    ({"cc200": ["zoom", 1, 1.05]}, "cc0..cc127"), ({"knob": ["zoom", 1, 1.05]}, "cc0..cc127"),
-    ({"note36": "dance"}, "unknown command 'dance'"), ({"note36": 5}, "expects a command")])
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ({"cc21": ["volume", 0, 1]}, "unknown parameter 'volume'"),
+        ({"cc21": ["zoom", 0.1, 1.05]}, "zoom must be within 0.5..2, got 0.1"),
+        ({"cc21": ["zoom", float("nan"), 1.05]}, "finite"),
+        ({"cc21": "zoom"}, 'expects ["PARAM", LOW, HIGH]'),
+        ({"cc200": ["zoom", 1, 1.05]}, "cc0..cc127"),
+        ({"knob": ["zoom", 1, 1.05]}, "cc0..cc127"),
+        ({"note36": "dance"}, "unknown command 'dance'"),
+        ({"note36": 5}, "expects a command"),
+    ],
+)
 def test_a_bad_midi_table_is_one_line(table, words):
     from realtime.steer.midi import parse_mapping
 
@@ -79,8 +89,19 @@ def test_a_bad_midi_table_is_one_line(table, words):
 
 @pytest.mark.child
 def test_midi_without_a_midi_system_is_one_line_at_start(tiny_model, tmp_path):
-    result = deepdream("live", "--source", "synthetic", "--model",
-                       str(tiny_model), "--headless", "--frames", "2", "--midi", "no such port", timeout=300)
+    result = deepdream(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        str(tiny_model),
+        "--headless",
+        "--frames",
+        "2",
+        "--midi",
+        "no such port",
+        timeout=300,
+    )
     last = result.stderr.strip().splitlines()[-1]
     assert result.returncode == 2 and "Traceback" not in result.stderr and "ALSA lib" not in result.stderr
     assert last.startswith("deepdream live: error: ") and "MIDI" in last
@@ -107,7 +128,7 @@ def write_wav(path, samples):
         stream = out.add_stream("pcm_s16le", rate=RATE)
         stream.layout = "mono"
         for start in range(0, len(samples), 1024):
-            frame = av.AudioFrame.from_ndarray(samples[None, start:start + 1024], format="flt", layout="mono")
+            frame = av.AudioFrame.from_ndarray(samples[None, start : start + 1024], format="flt", layout="mono")
             frame.sample_rate, frame.pts = RATE, start
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
@@ -149,9 +170,25 @@ def test_live_parameters_follow_their_band_within_two_frames_and_the_other_stays
     wav, log = write_wav(tmp_path / "tones.wav", tone_track()), tmp_path / "frames.csv"
     clip = tmp_path / "clip.mp4"
     make_clip(clip, 90)  # 3 s at 30 fps: the frames' times match the track's
-    result = deepdream("live", "--source", str(clip), "--seed", "0",
-                       "--model", str(tiny_model), "--size", "96x80", "--headless", "--config",
-                       str(tmp_path / "show.toml"), "--audio", str(wav), "--log", str(log), timeout=600)
+    result = deepdream(
+        "live",
+        "--source",
+        str(clip),
+        "--seed",
+        "0",
+        "--model",
+        str(tiny_model),
+        "--size",
+        "96x80",
+        "--headless",
+        "--config",
+        str(tmp_path / "show.toml"),
+        "--audio",
+        str(wav),
+        "--log",
+        str(log),
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(log, newline="")))
     assert len(rows) == 90 and float(rows[36]["sound_bass"]) > 0.8  # the features are logged
@@ -178,7 +215,7 @@ def make_clip(path, frames, sound=None):
             out.mux(video.encode(picture))
         if audio is not None:
             for start in range(0, len(sound), 1024):
-                frame = av.AudioFrame.from_ndarray(sound[None, start:start + 1024], format="fltp", layout="mono")
+                frame = av.AudioFrame.from_ndarray(sound[None, start : start + 1024], format="fltp", layout="mono")
                 frame.sample_rate, frame.pts = RATE, start
                 out.mux(audio.encode(frame))
             out.mux(audio.encode(None))
@@ -193,8 +230,9 @@ def test_a_render_follows_its_own_soundtrack_and_repeats_byte_for_byte(tiny_mode
     clip = make_clip(tmp_path / "clip.mp4", 90, tone_track())
     outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
     for out, perturb in zip(outs, PERTURB):  # two processes, two heaps
-        said = run_perturbed(["render", clip, "-o", out, "--model", tiny_model, "--config",
-                              tmp_path / "render.toml"], perturb)
+        said = run_perturbed(
+            ["render", clip, "-o", out, "--model", tiny_model, "--config", tmp_path / "render.toml"], perturb
+        )
     assert "osc steer a live show; deepdream render leaves them" in said
     assert outs[0].read_bytes() == outs[1].read_bytes()
     plain = tmp_path / "plain.mp4"
@@ -203,10 +241,11 @@ def test_a_render_follows_its_own_soundtrack_and_repeats_byte_for_byte(tiny_mode
 
 
 def test_a_render_schedule_gives_each_frame_the_rows_values_at_its_time():
+    import tomllib
+
     from realtime.commands.steering import Steering
     from realtime.media.sound import SoundTrack
     from realtime.steer.modulate import parse_rows
-    import tomllib
 
     rows = parse_rows(tomllib.loads(MODULATE)["modulate"], "t")
     steering = Steering(rows, SoundTrack(tone_track(), "tones"), fps=30)
@@ -236,8 +275,9 @@ class StoppingInput:
 
 
 def test_a_live_input_that_stops_is_one_line_and_the_parameters_return(caplog):
-    from realtime.steer.modulate import Sound, parse_rows
     import tomllib
+
+    from realtime.steer.modulate import Sound, parse_rows
 
     show = a_show()
     sound = Sound(StoppingInput(3), parse_rows(tomllib.loads(MODULATE)["modulate"], "t"))
@@ -252,15 +292,19 @@ def test_a_live_input_that_stops_is_one_line_and_the_parameters_return(caplog):
     assert caplog.text.count("sound input stopped") == 1 and "the show goes on" in caplog.text
 
 
-@pytest.mark.parametrize("row, words", [
-    ({"param": "volume", "source": "bass", "range": [0, 1]}, "param 'volume' is not one"),
-    ({"param": "zoom", "source": "drums", "range": [1, 1.1]}, "source 'drums'"),
-    ({"param": "zoom", "source": "bass", "range": [0.1, 1.1]}, "zoom must be within 0.5..2, got 0.1"),
-    ({"param": "zoom", "source": "bass", "range": [float("nan"), 1.1]}, "finite"),
-    ({"param": "zoom", "source": "bass", "range": 1.1}, "range is [LOW, HIGH]"),
-    ({"param": "feedback", "source": "bass", "range": [0, 1], "curve": "exponential"}, "above 0"),
-    ({"param": "zoom", "source": "bass", "range": [1, 1.1], "attack": -1}, "attack is seconds"),
-    ({"param": "zoom", "source": "bass", "range": [1, 1.1], "speed": 2}, "unknown key 'speed'")])
+@pytest.mark.parametrize(
+    "row, words",
+    [
+        ({"param": "volume", "source": "bass", "range": [0, 1]}, "param 'volume' is not one"),
+        ({"param": "zoom", "source": "drums", "range": [1, 1.1]}, "source 'drums'"),
+        ({"param": "zoom", "source": "bass", "range": [0.1, 1.1]}, "zoom must be within 0.5..2, got 0.1"),
+        ({"param": "zoom", "source": "bass", "range": [float("nan"), 1.1]}, "finite"),
+        ({"param": "zoom", "source": "bass", "range": 1.1}, "range is [LOW, HIGH]"),
+        ({"param": "feedback", "source": "bass", "range": [0, 1], "curve": "exponential"}, "above 0"),
+        ({"param": "zoom", "source": "bass", "range": [1, 1.1], "attack": -1}, "attack is seconds"),
+        ({"param": "zoom", "source": "bass", "range": [1, 1.1], "speed": 2}, "unknown key 'speed'"),
+    ],
+)
 def test_a_bad_modulate_row_is_one_line(row, words):
     from realtime.steer.modulate import parse_rows
 
@@ -271,8 +315,23 @@ def test_a_bad_modulate_row_is_one_line(row, words):
 
 def test_modulating_live_without_a_sound_says_what_to_give(tiny_model, tmp_path, capsys):
     (tmp_path / "show.toml").write_text(MODULATE)
-    assert main(["live", "--source", "synthetic", "--model", str(tiny_model), "--headless", "--frames", "2",
-                 "--config", str(tmp_path / "show.toml")]) == 2
+    assert (
+        main(
+            [
+                "live",
+                "--source",
+                "synthetic",
+                "--model",
+                str(tiny_model),
+                "--headless",
+                "--frames",
+                "2",
+                "--config",
+                str(tmp_path / "show.toml"),
+            ]
+        )
+        == 2
+    )
     assert "give --audio" in capsys.readouterr().err.strip().splitlines()[-1]
 
 
@@ -327,7 +386,9 @@ def test_messages_due_now_pass_however_many_wait_for_later(monkeypatch, caplog):
         assert [m.address for m in got] == ["/deepdream/pause"]
         import re
 
-        dropped = [int(n) for n in re.findall(r"3 messages timed for later already wait; (\d+) more dropped", caplog.text)]
+        dropped = [
+            int(n) for n in re.findall(r"3 messages timed for later already wait; (\d+) more dropped", caplog.text)
+        ]
         assert sum(dropped) == 2  # said once a call, not once a message
     finally:
         remote.close()
@@ -337,11 +398,47 @@ def test_a_sound_file_is_not_an_output_and_a_mistyped_one_is_not_a_device(tiny_m
     (tmp_path / "show.toml").write_text(MODULATE)
     wav = write_wav(tmp_path / "tones.wav", tone_track(0.5))
     kept = wav.read_bytes()
-    assert main(["live", "--source", "synthetic", "--model", str(tiny_model), "--headless", "--frames", "2",
-                 "--config", str(tmp_path / "show.toml"), "--audio", str(wav), "--log", str(wav)]) == 2
+    assert (
+        main(
+            [
+                "live",
+                "--source",
+                "synthetic",
+                "--model",
+                str(tiny_model),
+                "--headless",
+                "--frames",
+                "2",
+                "--config",
+                str(tmp_path / "show.toml"),
+                "--audio",
+                str(wav),
+                "--log",
+                str(wav),
+            ]
+        )
+        == 2
+    )
     assert "--log" in capsys.readouterr().err and wav.read_bytes() == kept
-    assert main(["live", "--source", "synthetic", "--model", str(tiny_model), "--headless", "--frames", "2",
-                 "--config", str(tmp_path / "show.toml"), "--audio", str(tmp_path / "tones.wa")]) == 2
+    assert (
+        main(
+            [
+                "live",
+                "--source",
+                "synthetic",
+                "--model",
+                str(tiny_model),
+                "--headless",
+                "--frames",
+                "2",
+                "--config",
+                str(tmp_path / "show.toml"),
+                "--audio",
+                str(tmp_path / "tones.wa"),
+            ]
+        )
+        == 2
+    )
     assert "no such file" in capsys.readouterr().err.strip().splitlines()[-1]
 
 

@@ -1,4 +1,5 @@
 """Run-time objectives: a mix model's layer weights, the guide objective, and the layer gallery."""
+
 import numpy as np
 import pytest
 
@@ -18,10 +19,19 @@ def mix_model(tmp_path_factory, base_model):
     from export.objectives import parse
 
     objective = parse("mixed3,mixed5")
-    defaults = {"layer_weights": mix_defaults(objective), "guide": np.zeros((1, 768), np.float32),
-                "guide_weight": np.array(0.0, np.float32)}
-    meta = {"format": "deepdream-live/1", "layers": "mixed3,mixed5", "objective": "mixed3,mixed5",
-            "mix_layers": "mixed0,mixed1,mixed2,mixed3,mixed4,mixed5", "weights": "random", "trained": "false"}
+    defaults = {
+        "layer_weights": mix_defaults(objective),
+        "guide": np.zeros((1, 768), np.float32),
+        "guide_weight": np.array(0.0, np.float32),
+    }
+    meta = {
+        "format": "deepdream-live/1",
+        "layers": "mixed3,mixed5",
+        "objective": "mixed3,mixed5",
+        "mix_layers": "mixed0,mixed1,mixed2,mixed3,mixed4,mixed5",
+        "weights": "random",
+        "trained": "false",
+    }
     path = tmp_path_factory.mktemp("mix") / "mix.onnx"
     path.write_bytes(to_onnx(mix_function(base_model, objective), meta, defaults).SerializeToString())
     return path
@@ -30,6 +40,7 @@ def mix_model(tmp_path_factory, base_model):
 @pytest.fixture(scope="module")
 def mix_engine(mix_model):
     from realtime.dream.engine import Engine
+
     return Engine(mix_model, "cpu")
 
 
@@ -112,9 +123,9 @@ def test_gallery_has_one_labelled_tile_per_layer(mix_engine):
     assert sheet.shape == (2 * (90 + LABEL_HEIGHT), 4 * 90, 3)
     for k in range(6):
         x, y = (k % 4) * 90, (k // 4) * (90 + LABEL_HEIGHT) + 90
-        strip = sheet[y:y + LABEL_HEIGHT, x:x + 90]
+        strip = sheet[y : y + LABEL_HEIGHT, x : x + 90]
         assert strip.max() > 200  # label text drawn on the dark strip
-    empty = sheet[90 + LABEL_HEIGHT + 90:, 2 * 90:]  # no tile 7 and 8
+    empty = sheet[90 + LABEL_HEIGHT + 90 :, 2 * 90 :]  # no tile 7 and 8
     assert empty.max() < 20
 
 
@@ -122,13 +133,13 @@ def test_gallery_has_one_labelled_tile_per_layer(mix_engine):
 def test_gallery_refuses_a_model_that_does_not_reach_mixed10(mix_model, tmp_path):
     from conftest import deepdream
 
-    result = deepdream("gallery", str(tmp_path / "x.png"), "-o",
-                       str(tmp_path / "s.png"), "--model", str(mix_model))
+    result = deepdream("gallery", str(tmp_path / "x.png"), "-o", str(tmp_path / "s.png"), "--model", str(mix_model))
     assert result.returncode == 2 and "mix model up to mixed10" in result.stderr
 
 
 def test_mix_rejects_channel_terms(tmp_path):
     from realtime.cli import main
+
     assert main(["export", "--mix", "--layers", "mixed4/3", "--weights", "random", "-o", str(tmp_path / "m.onnx")]) == 2
     assert not (tmp_path / "m.onnx").exists()
 
@@ -137,12 +148,41 @@ def test_dream_with_a_guide_from_the_cli(mix_model, random_model, tmp_path, test
     from PIL import Image
 
     from realtime.cli import main
+
     out = tmp_path / "guided.png"
-    assert main(["dream", str(testdata / "chelsea.png"), "-o", str(out), "--model", str(mix_model), "--steps", "2",
-                 "--guide", str(testdata / "chelsea.png")]) == 0
+    assert (
+        main(
+            [
+                "dream",
+                str(testdata / "chelsea.png"),
+                "-o",
+                str(out),
+                "--model",
+                str(mix_model),
+                "--steps",
+                "2",
+                "--guide",
+                str(testdata / "chelsea.png"),
+            ]
+        )
+        == 0
+    )
     assert Image.open(out).size == (451, 300)
-    assert main(["dream", str(testdata / "chelsea.png"), "-o", str(tmp_path / "x.png"), "--model", str(random_model),
-                 "--guide", str(testdata / "chelsea.png")]) == 2
+    assert (
+        main(
+            [
+                "dream",
+                str(testdata / "chelsea.png"),
+                "-o",
+                str(tmp_path / "x.png"),
+                "--model",
+                str(random_model),
+                "--guide",
+                str(testdata / "chelsea.png"),
+            ]
+        )
+        == 2
+    )
 
 
 def test_gallery_cli_end_to_end(tmp_path, testdata):
@@ -151,21 +191,37 @@ def test_gallery_cli_end_to_end(tmp_path, testdata):
 
     from realtime.cli import main
     from realtime.commands.gallery import LABEL_HEIGHT
+
     model = tmp_path / "mix10.onnx"
     assert main(["export", "--mix", "--layers", "mixed10", "--weights", "random", "--no-verify", "-o", str(model)]) == 0
     sheet = tmp_path / "sheet.png"
-    assert main(["gallery", str(testdata / "chelsea.png"), "-o", str(sheet), "--model", str(model),
-                 "--steps", "1", "--size", "96"]) == 0
+    assert (
+        main(
+            [
+                "gallery",
+                str(testdata / "chelsea.png"),
+                "-o",
+                str(sheet),
+                "--model",
+                str(model),
+                "--steps",
+                "1",
+                "--size",
+                "96",
+            ]
+        )
+        == 0
+    )
     # 451x300 at 96 a side is 96x64, raised to the network's 75 rows: 96x75 tiles, 4 columns, 3 rows.
     assert Image.open(sheet).size == (4 * 96, 3 * (75 + LABEL_HEIGHT))
 
 
 def test_osc_moves_the_mix_and_it_glides(mix_engine):
-    from realtime.steer.requests import handle
-    from realtime.run.loop import LoopStats
-    from realtime.steer.remote import Message
     from realtime.dream.settings import StreamSettings
     from realtime.dream.stream import DreamStream
+    from realtime.run.loop import LoopStats
+    from realtime.steer.remote import Message
+    from realtime.steer.requests import handle
     from realtime.steer.show import Show
 
     mix_engine.set_inputs(guide_weight=np.array(0.0, np.float32))

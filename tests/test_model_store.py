@@ -2,6 +2,7 @@
 --model and called by one name everywhere; files that are not usable models, names too long for a file, a store
 that cannot be written and a folder deleted under doctor are each one line. Tiny ONNX models carrying our metadata
 stand in for exported ones (no TensorFlow needed)."""
+
 import json
 import os
 import shutil
@@ -13,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import Running, deepdream
+
 from realtime.cli import main
 
 onnx = pytest.importorskip("onnx")
@@ -29,13 +30,24 @@ def tiny_model(path: Path, grad_scale: int = 1) -> Path:
     ints = {"starts": [0, 0], "ends": [1 << 30, 1 << 30], "axes": [1, 2], "steps": [grad_scale] * 2}
     nodes.append(helper.make_node("Slice", ["image", *ints], ["grad"]))
     image = ["n", "h", "w", 3]
-    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("image", TensorProto.FLOAT, image)],
-                              [helper.make_tensor_value_info("loss", TensorProto.FLOAT, ["n"]),
-                               helper.make_tensor_value_info("grad", TensorProto.FLOAT, image)],
-                              initializer=[numpy_helper.from_array(np.array(v, np.int64), k) for k, v in ints.items()])
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, image)],
+        [
+            helper.make_tensor_value_info("loss", TensorProto.FLOAT, ["n"]),
+            helper.make_tensor_value_info("grad", TensorProto.FLOAT, image),
+        ],
+        initializer=[numpy_helper.from_array(np.array(v, np.int64), k) for k, v in ints.items()],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    for key, value in {"format": "deepdream-live/1", "layers": "mixed3", "objective": "mixed3",
-                       "weights": "random", "trained": "false"}.items():
+    for key, value in {
+        "format": "deepdream-live/1",
+        "layers": "mixed3",
+        "objective": "mixed3",
+        "weights": "random",
+        "trained": "false",
+    }.items():
         model.metadata_props.add(key=f"deepdream.{key}", value=value)
     onnx.save(model, path)
     return path
@@ -102,12 +114,19 @@ def _packaged(tmp_path: Path) -> Path:
 
 
 @pytest.mark.child
-@pytest.mark.parametrize("extra, args, block", [
-    ("export", ["export", "-o", "e.onnx"], ["tensorflow", "keras"]),
-    ("midi", ["live", "--source", "synthetic", "--headless", "--frames", "1", "--midi"], ["mido", "rtmidi"]),
-    ("virtualcam", ["live", "--source", "synthetic", "--headless", "--frames", "1", "--virtualcam"], ["pyvirtualcam"]),
-    ("cpu", ["models", "add", "m.onnx"], ["onnxruntime"]),
-])
+@pytest.mark.parametrize(
+    "extra, args, block",
+    [
+        ("export", ["export", "-o", "e.onnx"], ["tensorflow", "keras"]),
+        ("midi", ["live", "--source", "synthetic", "--headless", "--frames", "1", "--midi"], ["mido", "rtmidi"]),
+        (
+            "virtualcam",
+            ["live", "--source", "synthetic", "--headless", "--frames", "1", "--virtualcam"],
+            ["pyvirtualcam"],
+        ),
+        ("cpu", ["models", "add", "m.onnx"], ["onnxruntime"]),
+    ],
+)
 def test_install_hints_fit_where_the_code_runs(store, tmp_path, monkeypatch, extra, args, block):
     work = tmp_path / "work"
     work.mkdir()
@@ -153,8 +172,11 @@ def test_a_gradient_of_the_wrong_shape_is_refused_by_every_command(store, tmp_pa
     half = tiny_model(tmp_path / "half.onnx", grad_scale=2)
     one_line_error(deepdream("models", "add", half), "gradient", "shape")
     assert not store.exists()
-    for args in (["dream", testdata / "chelsea.png", "-o", tmp_path / "o.png"],
-                 ["live", "--source", "synthetic", "--headless", "--frames", "2", "--size", "96x80"], ["doctor"]):
+    for args in (
+        ["dream", testdata / "chelsea.png", "-o", tmp_path / "o.png"],
+        ["live", "--source", "synthetic", "--headless", "--frames", "2", "--size", "96x80"],
+        ["doctor"],
+    ):
         one_line_error(deepdream(*args, "--model", half), "gradient", "shape")
     assert not (tmp_path / "o.png").exists()
 
@@ -179,16 +201,20 @@ def test_models_add_refuses_a_name_too_long_for_the_store(store, tmp_path):
 @pytest.fixture
 def read_only(monkeypatch):
     """Make a folder read-only; as root (who writes there anyway) its temporary files are refused instead."""
+
     def make(folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o555)
         if os.geteuid() == 0:
+
             def refuse(real):
                 def made(*args, dir=None, **kwargs):
                     if dir is not None and Path(dir) == folder:
                         raise PermissionError(13, "Permission denied", str(folder))
                     return real(*args, dir=dir, **kwargs)
+
                 return made
+
             monkeypatch.setattr(tempfile, "mkstemp", refuse(tempfile.mkstemp))
             monkeypatch.setattr(tempfile, "NamedTemporaryFile", refuse(tempfile.NamedTemporaryFile))
         return folder
@@ -213,9 +239,16 @@ def test_a_read_only_store_is_one_line(store, tmp_path, read_only, capsys):
 def test_doctor_started_in_a_folder_since_deleted(store, tmp_path):
     gone = tmp_path / "gone"
     gone.mkdir()
-    code = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); from realtime.cli import main; "
-            f"sys.exit(main(['doctor', '--model', {str(tiny_model(tmp_path / 'm.onnx'))!r}]))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); from realtime.cli import main; "
+        f"sys.exit(main(['doctor', '--model', {str(tiny_model(tmp_path / 'm.onnx'))!r}]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "this folder is gone" in result.stdout and "dream: CPU: 3 steps" in result.stdout

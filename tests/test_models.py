@@ -1,11 +1,12 @@
 """The model store: export writes into the user's data folder, --model takes a name or a path from any folder,
 `deepdream models` lists what the store holds and `models add` brings a model made elsewhere, checked first."""
+
 import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import deepdream
+
 from realtime.cli import main
 
 
@@ -114,16 +115,24 @@ def _foreign_onnx(path: Path) -> Path:
     import onnx
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "other",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "other",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
     onnx.save(helper.make_model(graph), path)
     return path
 
 
-@pytest.mark.parametrize("make, words", [(lambda p: (p.write_text("not a model"), p)[1], "cannot load"),
-                                         (_foreign_onnx, "is not a deepdream-live model"),
-                                         (lambda p: p, "no such file")])
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda p: (p.write_text("not a model"), p)[1], "cannot load"),
+        (_foreign_onnx, "is not a deepdream-live model"),
+        (lambda p: p, "no such file"),
+    ],
+)
 def test_models_add_refuses_what_is_not_ours(home, tmp_path, capsys, make, words):
     bad = make(tmp_path / "bad.onnx")
     assert main(["models", "add", str(bad)]) == 2
@@ -131,8 +140,9 @@ def test_models_add_refuses_what_is_not_ours(home, tmp_path, capsys, make, words
     assert words in err and len(err.splitlines()) == 1 and not _store(home).exists()
 
 
-def test_models_add_will_not_replace_a_different_model_of_the_same_name(home, random_model, mix_model, tmp_path,
-                                                                        capsys):
+def test_models_add_will_not_replace_a_different_model_of_the_same_name(
+    home, random_model, mix_model, tmp_path, capsys
+):
     assert main(["models", "add", str(random_model)]) == 0
     impostor = tmp_path / random_model.name
     shutil.copy(mix_model, impostor)
@@ -171,8 +181,13 @@ def test_random_weights_never_quietly_replace_a_trained_model_in_the_store(home,
     assert main(["models", "add", str(tiny_model)]) == 0
     kept = (_store(home) / tiny_model.name).read_bytes()
     real = ModelInfo.load
-    monkeypatch.setattr(ModelInfo, "load", classmethod(lambda cls, path: real.__func__(cls, path).__class__(
-        **{**vars(real.__func__(cls, path)), "trained": True})))  # as if the store's model were ImageNet's
+    monkeypatch.setattr(
+        ModelInfo,
+        "load",
+        classmethod(
+            lambda cls, path: real.__func__(cls, path).__class__(**{**vars(real.__func__(cls, path)), "trained": True})
+        ),
+    )  # as if the store's model were ImageNet's
     capsys.readouterr()
     assert main(["export", "--weights", "random", "--no-verify"]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
@@ -193,11 +208,18 @@ def test_a_file_with_our_metadata_but_not_our_outputs_is_refused(home, tmp_path,
     import onnx
     from onnx import TensorProto, helper
 
-    graph = helper.make_graph([helper.make_node("ReduceSum", ["image"], ["loss"], keepdims=0),
-                               helper.make_node("Identity", ["image"], ["grad"])], "forged",
-                              [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", "h", "w", 3])],
-                              [helper.make_tensor_value_info("loss", TensorProto.FLOAT, []),
-                               helper.make_tensor_value_info("grad", TensorProto.FLOAT, ["n", "h", "w", 3])])
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceSum", ["image"], ["loss"], keepdims=0),
+            helper.make_node("Identity", ["image"], ["grad"]),
+        ],
+        "forged",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["n", "h", "w", 3])],
+        [
+            helper.make_tensor_value_info("loss", TensorProto.FLOAT, []),
+            helper.make_tensor_value_info("grad", TensorProto.FLOAT, ["n", "h", "w", 3]),
+        ],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.metadata_props.add(key="deepdream.format", value="deepdream-live/1")
     onnx.save(model, tmp_path / "forged.onnx")  # a scalar loss: every dream once ended in an IndexError

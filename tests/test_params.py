@@ -1,4 +1,5 @@
 """The parameter table: one rule per value, wherever it enters (flag, TOML key, scene, OSC, code)."""
+
 import logging
 import math
 import shutil
@@ -11,28 +12,55 @@ from PIL import Image
 from realtime.cli import main
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM, table
 from realtime.dream.settings import StreamSettings
-from realtime.dream.stream import DreamStream
 from realtime.dream.still import DreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.flags import markdown
 
 STREAM_BAD = [  # (key, value as text, words of the rule)
-    ("zoom", "nan", "finite"), ("zoom", "inf", "finite"), ("zoom", "3", "within 0.5..2"),
-    ("step-size", "nan", "finite"), ("step-size", "inf", "finite"), ("step-size", "-0.02", "within"),
-    ("feedback", "1.5", "within 0..1"), ("steps-per-frame", "-1", "within 0..100"),
-    ("steps-per-frame", "2.5", "whole number"), ("octave-scale", "0", "within 1.05..4"),
-    ("octave-scale", "nan", "finite"), ("octave-scale", "0.5", "within"), ("octaves", "50", "within 1..8"),
-    ("size", "99999x99999", "75..7680"), ("size", "10x10", "75..7680"), ("flow", "sideways", "one of"),
-    ("zoom", "1" + "0" * 400, "finite"), ("steps-per-frame", "1" + "0" * 400, "within 0..100"),
+    ("zoom", "nan", "finite"),
+    ("zoom", "inf", "finite"),
+    ("zoom", "3", "within 0.5..2"),
+    ("step-size", "nan", "finite"),
+    ("step-size", "inf", "finite"),
+    ("step-size", "-0.02", "within"),
+    ("feedback", "1.5", "within 0..1"),
+    ("steps-per-frame", "-1", "within 0..100"),
+    ("steps-per-frame", "2.5", "whole number"),
+    ("octave-scale", "0", "within 1.05..4"),
+    ("octave-scale", "nan", "finite"),
+    ("octave-scale", "0.5", "within"),
+    ("octaves", "50", "within 1..8"),
+    ("size", "99999x99999", "75..7680"),
+    ("size", "10x10", "75..7680"),
+    ("flow", "sideways", "one of"),
+    ("zoom", "1" + "0" * 400, "finite"),
+    ("steps-per-frame", "1" + "0" * 400, "within 0..100"),
 ]
 STILL_BAD = [
-    ("tile", "1", "within 128"), ("tile", "5", "or 0: off"), ("blur", "inf", "finite"), ("blur", "1e6", "within 0..50"),
-    ("max-dim", "10", "within 75"), ("max-dim", "40", "within 75"), ("step-size", "nan", "finite"),
-    ("step-size", "inf", "finite"), ("octave-scale", "0", "within"), ("octave-scale", "nan", "finite"),
-    ("octave-scale", "0.5", "within"), ("octaves", "1e9", "within"), ("steps", "-3", "within"),
+    ("tile", "1", "within 128"),
+    ("tile", "5", "or 0: off"),
+    ("blur", "inf", "finite"),
+    ("blur", "1e6", "within 0..50"),
+    ("max-dim", "10", "within 75"),
+    ("max-dim", "40", "within 75"),
+    ("step-size", "nan", "finite"),
+    ("step-size", "inf", "finite"),
+    ("octave-scale", "0", "within"),
+    ("octave-scale", "nan", "finite"),
+    ("octave-scale", "0.5", "within"),
+    ("octaves", "1e9", "within"),
+    ("steps", "-3", "within"),
 ]
-LIVE_BAD = [("watchdog", "nan", "finite"), ("watchdog", "0.5", "within 1..86400"), ("frames", "-1", "within"),
-            ("min-free-mb", "inf", "finite"), ("window", "99999x99999", "75..7680"), ("disparity", "1e9", "within"),
-            ("crf", "52", "within 0..51"), ("crf", "nan", "finite")]
+LIVE_BAD = [
+    ("watchdog", "nan", "finite"),
+    ("watchdog", "0.5", "within 1..86400"),
+    ("frames", "-1", "within"),
+    ("min-free-mb", "inf", "finite"),
+    ("window", "99999x99999", "75..7680"),
+    ("disparity", "1e9", "within"),
+    ("crf", "52", "within 0..51"),
+    ("crf", "nan", "finite"),
+]
 
 
 def _refused(capsys, argv, words):
@@ -87,8 +115,18 @@ def test_settings_built_in_code_are_checked_too():
 def test_max_dim_that_leaves_a_side_under_75_says_what_would_do(tmp_path, capsys):
     photo = tmp_path / "wide.png"
     Image.fromarray(np.zeros((300, 451, 3), np.uint8)).save(photo)
-    code = main(["dream", str(photo), "-o", str(tmp_path / "out.png"), "--model", str(tmp_path / "none.onnx"),
-                 "--max-dim", "80"])
+    code = main(
+        [
+            "dream",
+            str(photo),
+            "-o",
+            str(tmp_path / "out.png"),
+            "--model",
+            str(tmp_path / "none.onnx"),
+            "--max-dim",
+            "80",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "makes wide.png 80x53" in err and "use --max-dim 113 or more" in err
     assert not (tmp_path / "out.png").exists()
@@ -103,19 +141,24 @@ def test_settings_take_their_defaults_from_the_table_and_from_flags_by_name():
     the table's defaults, and a changed table default shows in both (the parameters are looked up by name)."""
     from dataclasses import replace
 
-    from realtime.parser import build_parser
     from realtime.commands.cluster import ClusterOptions
     from realtime.commands.live import options_from_args
     from realtime.commands.render import RenderJob
     from realtime.dream.chunks import ChunkPlan
     from realtime.dream.settings import settings_class
+    from realtime.parser import build_parser
 
     parser = build_parser()
     live = vars(parser.parse_args(["live"]))
     render = vars(parser.parse_args(["render", "in.mp4", "-o", "out.mp4"]))
-    assert _defaults(StreamSettings.from_values(live)) == _defaults(StreamSettings()) == {p.name: p.default for p in STREAM}
-    assert _defaults(DreamSettings.from_values(vars(parser.parse_args(["dream", "a.png", "-o", "b.png"])))) \
-        == {p.name: p.default for p in STILL}
+    assert (
+        _defaults(StreamSettings.from_values(live))
+        == _defaults(StreamSettings())
+        == {p.name: p.default for p in STREAM}
+    )
+    assert _defaults(DreamSettings.from_values(vars(parser.parse_args(["dream", "a.png", "-o", "b.png"])))) == {
+        p.name: p.default for p in STILL
+    }
     options = options_from_args(parser.parse_args(["live"]), ())
     assert {p.name: getattr(options, p.name) for p in LIVE + OUTPUT} == {p.name: p.default for p in LIVE + OUTPUT}
     plan = ChunkPlan.from_values(render)
@@ -129,9 +172,12 @@ def test_settings_take_their_defaults_from_the_table_and_from_flags_by_name():
 def test_settings_check_every_value_by_the_tables_rule():
     from realtime.dream.chunks import ChunkPlan
 
-    for make, bad, words in ((StreamSettings, {"zoom": math.nan}, "finite"), (DreamSettings, {"tile": 5}, "or 0: off"),
-                             (ChunkPlan, {"warmup_frames": -1}, "within 0..10000"),
-                             (ChunkPlan, {"chunk_frames": 4, "blend_frames": 5}, "more than --chunk-frames")):
+    for make, bad, words in (
+        (StreamSettings, {"zoom": math.nan}, "finite"),
+        (DreamSettings, {"tile": 5}, "or 0: off"),
+        (ChunkPlan, {"warmup_frames": -1}, "within 0..10000"),
+        (ChunkPlan, {"chunk_frames": 4, "blend_frames": 5}, "more than --chunk-frames"),
+    ):
         with pytest.raises(ValueError, match=words):
             make(**bad)
 
@@ -162,34 +208,45 @@ def show(tiny_model):
     return Show(DreamStream([Engine(tiny_model, "cpu")], StreamSettings(size=(96, 96))))
 
 
-@pytest.mark.parametrize("address, value", [("/deepdream/zoom", math.nan), ("/deepdream/zoom", math.inf),
-                                            ("/deepdream/step_size", -1.0), ("/deepdream/feedback", 50),
-                                            ("/deepdream/steps_per_frame", 1e300), ("/deepdream/flow", "maybe"),
-                                            ("/deepdream/status", 99999), ("/deepdream/status", math.inf),
-                                            ("/deepdream/status", -5), ("/deepdream/model", math.nan)])
+@pytest.mark.parametrize(
+    "address, value",
+    [
+        ("/deepdream/zoom", math.nan),
+        ("/deepdream/zoom", math.inf),
+        ("/deepdream/step_size", -1.0),
+        ("/deepdream/feedback", 50),
+        ("/deepdream/steps_per_frame", 1e300),
+        ("/deepdream/flow", "maybe"),
+        ("/deepdream/status", 99999),
+        ("/deepdream/status", math.inf),
+        ("/deepdream/status", -5),
+        ("/deepdream/model", math.nan),
+    ],
+)
 def test_osc_values_follow_the_same_rule(show, caplog, address, value):
-    from realtime.steer import requests as control
-    from realtime.steer.requests import handle
     from realtime.run.loop import LoopStats
+    from realtime.steer import requests as control
     from realtime.steer.remote import Message
+    from realtime.steer.requests import handle
 
     before, remote = show.status(), _Remote()
     with caplog.at_level(logging.WARNING):
         handle(Message(address, (value,), ("127.0.0.1", 9)), show, LoopStats(), remote)
     assert "(ignored)" in caplog.text and not remote.replies
     after = show.status()
-    assert {k: after[k] for k in control.parameters() if k in after} == {k: before[k] for k in control.parameters()
-                                                                      if k in before}
+    assert {k: after[k] for k in control.parameters() if k in after} == {
+        k: before[k] for k in control.parameters() if k in before
+    }
 
 
 def test_osc_status_reply_goes_to_a_good_port(show):
-    from realtime.steer.requests import handle
     from realtime.run.loop import LoopStats
     from realtime.steer.remote import Message
+    from realtime.steer.requests import handle
 
     remote = _Remote()
     handle(Message("/deepdream/status", (9001,), ("127.0.0.1", 9)), show, LoopStats(), remote)
-    (sender, args), = remote.replies
+    ((sender, args),) = remote.replies
     reply = dict(zip(args[::2], args[1::2]))
     assert sender == ("127.0.0.1", 9001) and reply["zoom"] == 1.0 and reply["flow"] == "dis"
 
@@ -239,8 +296,11 @@ def test_model_mix_and_flow_are_rows_of_the_table_bounded_by_what_is_loaded():
     with pytest.raises(ValueError, match="model must be within 1..2, got 3"):
         model.check(3)
     assert "1..N (N: the models loaded)" in param(SHOW, "model").expects() and "the name of one" in mix.expects()
-    assert (flow.switch("on", "farneback"), flow.switch(0, "dis"), flow.switch("dis", "farneback")) == \
-        ("farneback", "off", "dis")
+    assert (flow.switch("on", "farneback"), flow.switch(0, "dis"), flow.switch("dis", "farneback")) == (
+        "farneback",
+        "off",
+        "dis",
+    )
     with pytest.raises(ValueError, match="flow expects dis, farneback, on or off"):
         flow.switch("maybe", "dis")
 
@@ -266,8 +326,9 @@ def test_a_show_steers_model_and_flow_through_the_rows(tiny_model):
 
 def test_every_readme_table_row_has_as_many_cells_as_its_header():
     """A choice's `dis | farneback | off` once split its row into more cells than the header has."""
-    from realtime.flags import readme_tables
     import re
+
+    from realtime.flags import readme_tables
 
     for line in readme_tables().splitlines():
         if line.startswith("|"):

@@ -1,4 +1,5 @@
 """Phase planes (export/phases.py) as plain ONNX graphs on onnxruntime: split, interleave, crop."""
+
 import numpy as np
 import pytest
 
@@ -28,8 +29,9 @@ class Graph:
 
     def run(self, output, **feeds):
         inputs = [helper.make_tensor_value_info(k, TensorProto.FLOAT, None) for k in feeds]
-        graph = helper.make_graph(self.nodes, "g", inputs, [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
-                                  self.constants)
+        graph = helper.make_graph(
+            self.nodes, "g", inputs, [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)], self.constants
+        )
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
         session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
         return session.run(None, feeds)[0]

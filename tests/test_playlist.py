@@ -1,9 +1,10 @@
 """Playlists of scenes with crossfaded parameters."""
+
 import csv
 
 import pytest
-
 from conftest import deepdream
+
 from realtime.errors import UserError
 from realtime.steer.playlist import Playlist, parse_scenes
 
@@ -11,8 +12,13 @@ BASE = {"steps_per_frame": 1.0, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0}
 
 
 def test_scenes_cycle_and_crossfade():
-    scenes = parse_scenes([{"duration": 10, "step-size": 0.01, "model": "a.onnx", "name": "calm"},
-                           {"duration": 5, "step_size": 0.05, "feedback": 0.5, "model": "b.onnx"}], "t")
+    scenes = parse_scenes(
+        [
+            {"duration": 10, "step-size": 0.01, "model": "a.onnx", "name": "calm"},
+            {"duration": 5, "step_size": 0.05, "feedback": 0.5, "model": "b.onnx"},
+        ],
+        "t",
+    )
     p = Playlist(scenes, crossfade=4, base=BASE)
     numbers, model, name = p.at(1.0)
     assert numbers["step_size"] == 0.01 and numbers["feedback"] == 0.9 and model == "a.onnx" and name == "calm"
@@ -24,13 +30,20 @@ def test_scenes_cycle_and_crossfade():
     assert p.at(16.0)[0]["step_size"] == 0.01  # and round again
 
 
-@pytest.mark.parametrize("tables, needle", [
-    ([{"step-size": 0.1}], "duration"), ([{"duration": 5, "speed": 2}], "unknown key 'speed'"),
-    ([{"duration": 5, "feedback": "high"}], "feedback expects a number 0..1, got 'high'"),
-    ([{"duration": 5, "feedback": 50}], "feedback must be within 0..1, got 50"),
-    ([{"duration": float("nan")}], "duration must be seconds"), ([{"duration": float("inf")}], "duration"),
-    ([{"duration": 5, "zoom": float("nan")}], "zoom must be a finite number"),
-    ([{"duration": 5, "steps-per-frame": 2.5}], "whole number"), ([{"duration": 5, "model": 3}], "model must be a path")])
+@pytest.mark.parametrize(
+    "tables, needle",
+    [
+        ([{"step-size": 0.1}], "duration"),
+        ([{"duration": 5, "speed": 2}], "unknown key 'speed'"),
+        ([{"duration": 5, "feedback": "high"}], "feedback expects a number 0..1, got 'high'"),
+        ([{"duration": 5, "feedback": 50}], "feedback must be within 0..1, got 50"),
+        ([{"duration": float("nan")}], "duration must be seconds"),
+        ([{"duration": float("inf")}], "duration"),
+        ([{"duration": 5, "zoom": float("nan")}], "zoom must be a finite number"),
+        ([{"duration": 5, "steps-per-frame": 2.5}], "whole number"),
+        ([{"duration": 5, "model": 3}], "model must be a path"),
+    ],
+)
 def test_bad_scenes(tables, needle):
     with pytest.raises(UserError, match=needle):
         parse_scenes(tables, "show.toml")
@@ -39,12 +52,28 @@ def test_bad_scenes(tables, needle):
 @pytest.mark.child
 def test_live_follows_the_playlist(tiny_model, tmp_path):
     cfg = tmp_path / "show.toml"
-    cfg.write_text(f'crossfade = 0.0\n[[scene]]\nname = "one"\nduration = 0.4\nstep-size = 0.01\n'
-                   f'[[scene]]\nname = "two"\nduration = 0.4\nstep-size = 0.04\nmodel = "{tiny_model}"\n')
+    cfg.write_text(
+        f'crossfade = 0.0\n[[scene]]\nname = "one"\nduration = 0.4\nstep-size = 0.01\n'
+        f'[[scene]]\nname = "two"\nduration = 0.4\nstep-size = 0.04\nmodel = "{tiny_model}"\n'
+    )
     log = tmp_path / "log.csv"
-    result = deepdream("live", "--config", str(cfg), "--source",
-                       "synthetic", "--model", str(tiny_model), "--size", "96x80", "--headless",
-                       "--frames", "30", "--log", str(log), timeout=300)
+    result = deepdream(
+        "live",
+        "--config",
+        str(cfg),
+        "--source",
+        "synthetic",
+        "--model",
+        str(tiny_model),
+        "--size",
+        "96x80",
+        "--headless",
+        "--frames",
+        "30",
+        "--log",
+        str(log),
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(open(log, newline="")))
     assert {r["scene"] for r in rows} == {"one", "two"}
@@ -72,8 +101,9 @@ class Recording:
 def _show_in_crossfade(stream):
     from realtime.steer.show import Show
 
-    scenes = parse_scenes([{"duration": 10, "steps-per-frame": 1, "zoom": 1.0},
-                           {"duration": 10, "steps-per-frame": 4, "zoom": 1.2}], "t")
+    scenes = parse_scenes(
+        [{"duration": 10, "steps-per-frame": 1, "zoom": 1.0}, {"duration": 10, "steps-per-frame": 4, "zoom": 1.2}], "t"
+    )
     clock = iter([0.0, 8.3, 8.9, 9.4]).__next__  # the first is the start; the rest inside the 4 s crossfade
     return Show(stream, Playlist(scenes, crossfade=4, base=BASE), clock=clock)
 

@@ -1,5 +1,6 @@
 """The Python the project says it needs: pyproject's requires-python covers every standard-library module the
 packages import that is newer than some Pythons (tomllib: 3.11), and the README names the same version."""
+
 import ast
 import re
 import tomllib

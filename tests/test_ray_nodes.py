@@ -1,6 +1,7 @@
 """`render --ray` joining a cluster of two Ray nodes on this machine (loopback only) gives the file a one-node
 Ray gives, and a cluster that refuses us for want of its token is one line that says so, Ray's own lines kept
 out of the terminal."""
+
 import os
 
 import cv2
@@ -68,6 +69,7 @@ def test_a_cluster_that_wants_a_token_is_one_line_naming_it(tmp_path, monkeypatc
                 raise RuntimeError("Failed to connect to GCS.") from exc
         except RuntimeError as exc:
             raise ConnectionError("Failed to connect to Ray cluster at 127.0.0.1:6390") from exc
+
     monkeypatch.setattr(ray, "is_initialized", lambda: False)
     monkeypatch.setattr(ray, "init", refused)
     assert _render(clip12, tmp_path / "o.mp4", tiny_model, "auto") == 2

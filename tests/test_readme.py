@@ -1,6 +1,7 @@
 """The README's commands against the parser: every flag a `deepdream` command there uses exists for its
 subcommand, every concrete example parses, a default a synopsis shows (`[--steps 100]`) is the parser's,
 and the models its examples name are ones it tells how to export. (The flag tables: test_params.py.)"""
+
 import re
 import shlex
 from pathlib import Path
@@ -79,7 +80,9 @@ def test_a_default_a_synopsis_shows_is_the_parsers(command):
     for flag, value in re.findall(r"(--[a-z][a-z0-9-]*) ([a-z0-9][a-z0-9_.,:]*)(?=[\]\s]|$)", command):
         if flag in actions and not isinstance(actions[flag].default, bool) and _default(actions[flag]) is not None:
             default = _default(actions[flag])
-            assert _same(default, value), f"{command!r}: the README shows {flag} {value}, the parser's default is {default}"
+            assert _same(default, value), (
+                f"{command!r}: the README shows {flag} {value}, the parser's default is {default}"
+            )
 
 
 def test_the_playlist_example_names_models_the_readme_exports():

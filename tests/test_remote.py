@@ -1,22 +1,23 @@
 """OSC remote control: parameters, scenes, pause, snapshot, recording, status; bad messages
 are logged and ignored."""
+
 import csv
 import threading
 import time
 
 import pytest
+from conftest import Running, wait_until
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import build_msg
 from pythonosc.osc_server import BlockingOSCUDPServer
 
-from conftest import Running, wait_until
-from realtime.steer.requests import handle
 from realtime.dream.engine import Engine
+from realtime.dream.settings import StreamSettings
+from realtime.dream.stream import DreamStream
 from realtime.run.loop import LoopStats
 from realtime.steer.playlist import Playlist, parse_scenes
 from realtime.steer.remote import Message
-from realtime.dream.settings import StreamSettings
-from realtime.dream.stream import DreamStream
+from realtime.steer.requests import handle
 from realtime.steer.show import Show
 
 
@@ -54,8 +55,22 @@ def _bundle(ahead_s: float, address: str, *args) -> bytes:
 @pytest.mark.child
 def test_a_running_loop_obeys_osc_and_survives_garbage(tiny_model, tmp_path):
     log = tmp_path / "frames.csv"
-    live = Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "128x96", "--headless",
-                   "--osc", "0", "--log", log, "--snapshots", tmp_path)
+    live = Running(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        tiny_model,
+        "--size",
+        "128x96",
+        "--headless",
+        "--osc",
+        "0",
+        "--log",
+        log,
+        "--snapshots",
+        tmp_path,
+    )
     show = Operator(int(live.wait_for(r"OSC remote control on 127\.0\.0\.1:(\d+)").group(1)))
     try:
         wait_until(show.status, what="a status reply")
@@ -71,22 +86,33 @@ def test_a_running_loop_obeys_osc_and_survives_garbage(tiny_model, tmp_path):
         show.send("/deepdream/set", "feedback", 0.5)
         show.send("/deepdream/snapshot")
         show.send("/deepdream/record", 1)
-        before = wait_until(lambda: (s := show.status()).get("recording") == 1 and abs(s["zoom"] - 1.05) < 1e-6 and s,
-                            what="the recording started and the timed zoom applied")
+        before = wait_until(
+            lambda: (s := show.status()).get("recording") == 1 and abs(s["zoom"] - 1.05) < 1e-6 and s,
+            what="the recording started and the timed zoom applied",
+        )
         show.send("/deepdream/record", 0)
         show.send("/deepdream/pause")
         paused = wait_until(lambda: (s := show.status()).get("paused") == 1 and s, what="the pause")
-        wait_until(lambda: show.status().get("frame", 0) > paused["frame"] + 2,
-                   what="frames shown while paused (the last dream, still live)")
+        wait_until(
+            lambda: show.status().get("frame", 0) > paused["frame"] + 2,
+            what="frames shown while paused (the last dream, still live)",
+        )
     finally:
         code, err = live.interrupt()
     assert code == 0, err
     assert before["step_size"] == pytest.approx(0.05) and before["feedback"] == pytest.approx(0.5)
     assert before["steps_per_frame"] == 1 and before["paused"] == 0
     assert paused["recording"] == 0
-    for needle in ("not OSC", "malformed", "unknown address /elsewhere", "/deepdream/volume [11]: unknown address",
-                   "feedback expects a number 0..1, got 'lots'", "must be within 0..100, got 1000",
-                   "/deepdream/feedback [0.20000000298023224] from 127.0.0.1", "ahead, more than 3600 s (ignored)"):
+    for needle in (
+        "not OSC",
+        "malformed",
+        "unknown address /elsewhere",
+        "/deepdream/volume [11]: unknown address",
+        "feedback expects a number 0..1, got 'lots'",
+        "must be within 0..100, got 1000",
+        "/deepdream/feedback [0.20000000298023224] from 127.0.0.1",
+        "ahead, more than 3600 s (ignored)",
+    ):
         assert needle in err
     assert "Traceback" not in err
     assert len(list(tmp_path.glob("snapshot-*.png"))) == 1 and len(list(tmp_path.glob("dream-*.mp4"))) == 1
@@ -119,8 +145,9 @@ def test_timed_bundles_wait_until_due_and_a_closing_server_returns_at_once(caplo
 @pytest.fixture(scope="module")
 def scene_show(tiny_model):
     stream = DreamStream([Engine(tiny_model, "cpu")], StreamSettings(size=(96, 96)))
-    scenes = parse_scenes([{"duration": 60, "feedback": 0.8, "name": "calm"},
-                           {"duration": 60, "feedback": 0.2, "name": "storm"}], "test")
+    scenes = parse_scenes(
+        [{"duration": 60, "feedback": 0.8, "name": "calm"}, {"duration": 60, "feedback": 0.2, "name": "storm"}], "test"
+    )
     return Show(stream, Playlist(scenes, 0.0, {"steps_per_frame": 1, "step_size": 0.02, "feedback": 0.9, "zoom": 1.0}))
 
 

@@ -1,5 +1,6 @@
 """`deepdream render`: every frame, the input's frame rate and count, the same bytes in any process, resumable;
 outputs checked before work and replaced only when complete; inputs that are not clips refused."""
+
 import errno
 import os
 import signal
@@ -10,8 +11,8 @@ import sys
 import cv2
 import numpy as np
 import pytest
-
 from conftest import PERTURB, deepdream, run_perturbed, spawn, wait_until
+
 from realtime.cli import main
 from realtime.commands import render as render_module
 from realtime.media.video import VideoWriter
@@ -52,14 +53,14 @@ def _faststart_truncated(data: bytes, keep: float) -> bytes:
     a download that stopped part way, whose header still promises every frame."""
     boxes, pos = {}, 0
     while pos < len(data):
-        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        boxes[kind], pos = data[pos:pos + size], pos + size
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        boxes[kind], pos = data[pos : pos + size], pos + size
     moov = bytearray(boxes[b"moov"])
     at = moov.find(b"stco")
-    for i in range(struct.unpack(">I", moov[at + 8:at + 12])[0]):
+    for i in range(struct.unpack(">I", moov[at + 8 : at + 12])[0]):
         o = at + 12 + 4 * i
-        moov[o:o + 4] = struct.pack(">I", struct.unpack(">I", moov[o:o + 4])[0] + len(moov))
-    return boxes[b"ftyp"] + bytes(moov) + boxes[b"free"] + boxes[b"mdat"][:int(len(boxes[b"mdat"]) * keep)]
+        moov[o : o + 4] = struct.pack(">I", struct.unpack(">I", moov[o : o + 4])[0] + len(moov))
+    return boxes[b"ftyp"] + bytes(moov) + boxes[b"free"] + boxes[b"mdat"][: int(len(boxes[b"mdat"]) * keep)]
 
 
 @pytest.mark.child
@@ -82,8 +83,11 @@ def test_an_interrupted_render_continues_where_it_stopped(tmp_path, tiny_model, 
     whole, resumed = tmp_path / "whole.mp4", tmp_path / "resumed.mp4"
     args = ["--model", str(tiny_model), "--size", "320x240"]
     run_perturbed(["render", clip, "-o", whole, *args], PERTURB[0])
-    proc = spawn([sys.executable, "-m", "realtime.cli", "render", clip, "-o", resumed, *args], stderr=subprocess.PIPE,
-                 env={"MALLOC_PERTURB_": str(PERTURB[2])})
+    proc = spawn(
+        [sys.executable, "-m", "realtime.cli", "render", clip, "-o", resumed, *args],
+        stderr=subprocess.PIPE,
+        env={"MALLOC_PERTURB_": str(PERTURB[2])},
+    )
     progress = tmp_path / ".resumed.mp4.partial" / "progress.json"
     wait_until(lambda: progress.exists() or proc.poll() is not None, what="the first chunk saved")
     proc.send_signal(signal.SIGINT)
@@ -113,13 +117,15 @@ def test_seed_is_gone(tmp_path, capsys, tiny_model, short_clip):
     assert list(tmp_path.iterdir()) == []  # nothing written, not even a partial file
 
 
-@pytest.mark.parametrize("output, expected", [("/sys/o.mp4", "cannot write"), ("dir.mp4", "is a directory"),
-                                              ("o.mkv", "must be an .mp4")])
+@pytest.mark.parametrize(
+    "output, expected", [("/sys/o.mp4", "cannot write"), ("dir.mp4", "is a directory"), ("o.mkv", "must be an .mp4")]
+)
 def test_outputs_are_checked_before_decoding(tmp_path, monkeypatch, capsys, tiny_model, short_clip, output, expected):
     (tmp_path / "dir.mp4").mkdir()
 
     def refuse(*args):
         raise AssertionError("decoded before the output was checked")
+
     monkeypatch.setattr(render_module.Clip, "open", refuse)
     target = output if output.startswith("/") else str(tmp_path / output)
     assert main(["render", str(short_clip), "-o", target, "--model", str(tiny_model)]) == 2
@@ -131,11 +137,13 @@ def _tiny_clip(tmp_path, _):
     return _write_clip(tmp_path / "tiny.mp4", [np.full((40, 64, 3), 90 + i, np.uint8) for i in range(5)])
 
 
-@pytest.mark.parametrize("make, expected", [(lambda tmp, data: data / "chelsea.png", "still image"),
-                                            (_tiny_clip, "at least 75 px")])
+@pytest.mark.parametrize(
+    "make, expected", [(lambda tmp, data: data / "chelsea.png", "still image"), (_tiny_clip, "at least 75 px")]
+)
 def test_inputs_that_cannot_be_rendered(tmp_path, capsys, tiny_model, testdata, make, expected):
-    assert main(["render", str(make(tmp_path, testdata)), "-o", str(tmp_path / "o.mp4"),
-                 "--model", str(tiny_model)]) == 2
+    assert (
+        main(["render", str(make(tmp_path, testdata)), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model)]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert expected in err and len(err.splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
 
@@ -145,14 +153,14 @@ def test_a_truncated_clip_renders_what_decodes_and_says_so(tmp_path, capfd, tiny
     cut.write_bytes(_faststart_truncated(clip.read_bytes(), 0.4))
     decodable = len(_frames(cut)[0])
     assert 0 < decodable < 90
-    assert main(["render", str(cut), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model),
-                 "--size", "96x80"]) == 0
+    assert main(["render", str(cut), "-o", str(tmp_path / "o.mp4"), "--model", str(tiny_model), "--size", "96x80"]) == 0
     assert len(_frames(tmp_path / "o.mp4")[0]) == decodable
     assert f"declares 90 frames but {decodable} decoded" in capfd.readouterr().err
 
 
-def test_an_existing_output_is_replaced_only_when_the_render_completes(tmp_path, monkeypatch, capsys, tiny_model,
-                                                                       short_clip):
+def test_an_existing_output_is_replaced_only_when_the_render_completes(
+    tmp_path, monkeypatch, capsys, tiny_model, short_clip
+):
     out = tmp_path / "o.mp4"
     out.write_bytes(b"the user's earlier render")
     args = ["render", str(short_clip), "-o", str(out), "--model", str(tiny_model)]
@@ -163,6 +171,7 @@ def test_an_existing_output_is_replaced_only_when_the_render_completes(tmp_path,
         if len(calls) == 5:
             raise KeyboardInterrupt
         return rgb
+
     monkeypatch.setattr(render_module.DreamStream, "__call__", interrupt)
     assert main(args) == 130
     assert out.read_bytes() == b"the user's earlier render"
@@ -178,6 +187,7 @@ def test_a_full_disk_while_assembling(tmp_path, monkeypatch, capsys, tiny_model,
             if self.frames == 5:
                 raise OSError(errno.ENOSPC, "No space left on device")
             super().write(frame)
+
     monkeypatch.setattr(render_module, "VideoWriter", FullDisk)
     out = tmp_path / "o.mp4"
     args = ["render", str(short_clip), "-o", str(out), "--model", str(tiny_model)]
@@ -215,8 +225,16 @@ def test_a_render_on_one_busy_core_gives_the_bytes_of_one_on_every_core(tmp_path
     pin = lambda: os.sched_setaffinity(0, {core})  # noqa: E731
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pin)
     try:
-        result = deepdream("render", clip_160, "-o", pinned, *args, timeout=600, preexec_fn=pin,
-                           env={"MALLOC_PERTURB_": str(PERTURB[1])})
+        result = deepdream(
+            "render",
+            clip_160,
+            "-o",
+            pinned,
+            *args,
+            timeout=600,
+            preexec_fn=pin,
+            env={"MALLOC_PERTURB_": str(PERTURB[1])},
+        )
     finally:
         hog.kill()
     assert result.returncode == 0, result.stderr
@@ -228,8 +246,9 @@ def _partial(tmp_path):
 
 
 @pytest.mark.parametrize("leftover", ["a file", "a folder of the user's", "a symlink"])
-def test_what_is_in_the_work_folders_place_and_not_ours_is_left_alone(tmp_path, capsys, tiny_model, short_clip,
-                                                                       leftover):
+def test_what_is_in_the_work_folders_place_and_not_ours_is_left_alone(
+    tmp_path, capsys, tiny_model, short_clip, leftover
+):
     work = _partial(tmp_path)
     if leftover == "a file":
         work.write_bytes(b"the user's notes")
@@ -266,14 +285,16 @@ def test_a_frame_rate_no_video_can_have_is_refused_before_dreaming(tmp_path, mon
     assert "frame rate 5000" in err and len(err.splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
 
 
-def test_sound_that_cannot_go_into_an_mp4_is_refused_before_dreaming(tmp_path, monkeypatch, capsys, tiny_model,
-                                                                     short_clip):
+def test_sound_that_cannot_go_into_an_mp4_is_refused_before_dreaming(
+    tmp_path, monkeypatch, capsys, tiny_model, short_clip
+):
     import av
 
     from realtime.media import audio
 
     def broken(self, packet):
         raise av.error.InvalidDataError(1094995529, "Invalid data found when processing input")
+
     monkeypatch.setattr(audio.AudioTrack, "_mux", broken)
     monkeypatch.setattr(render_module.DreamStream, "__call__", lambda *a: pytest.fail("dreamed"))
     clip = _clip_with_tone(tmp_path / "tone.mp4")
@@ -294,8 +315,9 @@ def _clip_with_tone(path):
             c.mux(video.encode(frame))
         tone = np.sin(np.arange(9600, dtype=np.float32) / 10)[None].astype(np.float32)
         for start in range(0, 9600, 1024):
-            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]), format="fltp",
-                                               layout="mono")
+            chunk = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(tone[:, start : start + 1024]), format="fltp", layout="mono"
+            )
             chunk.sample_rate, chunk.pts = 48000, start
             c.mux(sound.encode(chunk))
         c.mux(video.encode(None))

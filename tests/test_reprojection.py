@@ -26,7 +26,9 @@ def plain_compose(camera8, d, size):
     return cv2.add(fit(camera8, size), fit(d * UNIT, size), dtype=cv2.CV_8U)
 
 
-@pytest.mark.parametrize("camera, proc", [((320, 240), (640, 360)), ((640, 360), (320, 180)), ((1280, 720), (640, 360))])
+@pytest.mark.parametrize(
+    "camera, proc", [((320, 240), (640, 360)), ((640, 360), (320, 180)), ((1280, 720), (640, 360))]
+)
 def test_compose_shows_the_same_picture_whatever_the_camera_size(camera, proc):
     cam, d = texture(camera[1], camera[0]), detail(proc[1], proc[0])
     shown = compose(cam, d, (1280, 720))
@@ -42,13 +44,13 @@ def test_four_channel_details_carry_as_their_three_channels_do():
     four = padded(d)
     assert four.shape == (90, 160, 4) and np.array_equal(rgb(four), d)
     flow = Flow("dis")
-    frames = [texture(90, 200)[:, k:k + 160].copy() for k in (6, 0)]  # content moves 6 px right
+    frames = [texture(90, 200)[:, k : k + 160].copy() for k in (6, 0)]  # content moves 6 px right
     move = carrier(flow.between(*frames))
     assert np.allclose(rgb(move(four)), move(d), atol=1e-6)
 
 
 def test_flow_reuses_the_previous_frame_and_measures_as_a_fresh_one():
-    frames = [texture(360, 700)[:, k:k + 640].copy() for k in (8, 4, 0)]
+    frames = [texture(360, 700)[:, k : k + 640].copy() for k in (8, 4, 0)]
     reused = Flow("dis")
     reused.between(frames[0], frames[1])
     second = reused.between(frames[1], frames[2])  # frames[1]'s small gray comes from the last call

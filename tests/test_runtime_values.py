@@ -1,5 +1,6 @@
 """A running show meets values no setting means (NaN sound, arrays nested thousands deep over OSC) and goes on;
 the --snapshots folder is made at the first file, and only then."""
+
 from __future__ import annotations
 
 import logging
@@ -17,6 +18,7 @@ def _osc(address: str, typetags: str) -> bytes:
     def padded(text: str) -> bytes:
         raw = text.encode() + b"\0"
         return raw + b"\0" * (-len(raw) % 4)
+
     return padded(address) + padded("," + typetags)
 
 
@@ -49,8 +51,13 @@ def test_a_scene_asked_for_by_a_deep_array_is_refused_as_a_value():
 def test_a_sound_heard_as_nan_or_beyond_moves_parameters_within_their_rows(heard):
     from realtime.steer.modulate import Modulation, parse_rows
 
-    rows = parse_rows([{"param": "steps-per-frame", "source": "bass", "range": [1, 4], "attack": 0},
-                       {"param": "zoom", "source": "bass", "range": [1.0, 1.05], "curve": "exponential"}], "show.toml")
+    rows = parse_rows(
+        [
+            {"param": "steps-per-frame", "source": "bass", "range": [1, 4], "attack": 0},
+            {"param": "zoom", "source": "bass", "range": [1.0, 1.05], "curve": "exponential"},
+        ],
+        "show.toml",
+    )
     modulation = Modulation(rows)
     for dt in (0.0, 0.04, 0.04):
         values = modulation.values({"bass": heard}, dt)

@@ -1,4 +1,5 @@
 """Serving the dream over HTTP (MJPEG + viewer), --pipe and --stereo."""
+
 import json
 import threading
 import time
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import deepdream, wait_until
+
 from realtime.media.serve import FrameHub, start_server
 from realtime.media.sinks import side_by_side
 
@@ -22,7 +23,7 @@ def _mjpeg_frames(url, count, timeout=60):
         assert resp.headers["Content-Type"].startswith("multipart/x-mixed-replace")
         while len(frames) < count:
             buf += resp.read1(65536)
-            while b"\xff\xd8" in buf and b"\xff\xd9" in buf[buf.index(b"\xff\xd8"):]:
+            while b"\xff\xd8" in buf and b"\xff\xd9" in buf[buf.index(b"\xff\xd8") :]:
                 start = buf.index(b"\xff\xd8")
                 end = buf.index(b"\xff\xd9", start) + 2
                 frames.append(buf[start:end])
@@ -32,14 +33,17 @@ def _mjpeg_frames(url, count, timeout=60):
 
 def test_stream_viewer_status_and_token(served):
     import cv2
+
     frames = _mjpeg_frames(f"{served}/stream.mjpg?token=s3cret", 3)
     images = [cv2.imdecode(np.frombuffer(f, np.uint8), cv2.IMREAD_COLOR) for f in frames]
     assert all(img.shape == (96, 128, 3) for img in images)
     assert np.abs(images[0].astype(int) - images[-1]).mean() > 1  # frames change
     # Several viewers at once.
     results = []
-    viewers = [threading.Thread(target=lambda: results.append(len(_mjpeg_frames(f"{served}/stream.mjpg?token=s3cret", 2))))
-               for _ in range(3)]
+    viewers = [
+        threading.Thread(target=lambda: results.append(len(_mjpeg_frames(f"{served}/stream.mjpg?token=s3cret", 2))))
+        for _ in range(3)
+    ]
     for v in viewers:
         v.start()
     for v in viewers:
@@ -86,6 +90,7 @@ def test_a_slow_viewer_skips_frames_and_never_blocks_the_publisher():
 
 def test_serving_beyond_loopback_needs_a_token():
     from realtime.errors import UserError
+
     with pytest.raises(UserError, match="--token"):
         start_server(FrameHub(), "0.0.0.0", 0, None)
 
@@ -129,9 +134,22 @@ def test_stereo_is_side_by_side_with_disparity():
 
 @pytest.mark.child
 def test_pipe_writes_raw_frames_and_says_their_size(tiny_model):
-    result = deepdream("live", "--source", "synthetic", "--model",
-                       str(tiny_model), "--size", "96x80", "--headless", "--frames", "3", "--pipe",
-                       "--stereo", timeout=120, text=False)
+    result = deepdream(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        str(tiny_model),
+        "--size",
+        "96x80",
+        "--headless",
+        "--frames",
+        "3",
+        "--pipe",
+        "--stereo",
+        timeout=120,
+        text=False,
+    )
     assert result.returncode == 0
     assert b"pipe: 192x80 rgb24" in result.stderr
     assert len(result.stdout) == 3 * 192 * 80 * 3
@@ -139,8 +157,20 @@ def test_pipe_writes_raw_frames_and_says_their_size(tiny_model):
 
 @pytest.mark.child
 def test_virtualcam_without_a_device_is_one_clear_line(tiny_model):
-    result = deepdream("live", "--source", "synthetic", "--model",
-                       str(tiny_model), "--size", "96x80", "--headless", "--frames", "2", "--virtualcam", timeout=120)
+    result = deepdream(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        str(tiny_model),
+        "--size",
+        "96x80",
+        "--headless",
+        "--frames",
+        "2",
+        "--virtualcam",
+        timeout=120,
+    )
     if result.returncode == 0:
         pytest.skip("this machine has a virtual camera device")
     last = result.stderr.strip().splitlines()[-1]
@@ -185,13 +215,23 @@ def _hub_with_frames():
         while not stop.is_set():
             sink.write(rng.integers(0, 255, (240, 320, 3), np.uint8))
             time.sleep(0.01)
+
     threading.Thread(target=feed, daemon=True).start()
     return hub, stop
 
 
-@pytest.mark.parametrize("text, expected", [("8080", ("127.0.0.1", 8080)), ("0.0.0.0:80", ("0.0.0.0", 80)),
-                                            ("[::1]:8080", ("::1", 8080)), ("::1", None), ("[::1]", None),
-                                            ("::1:8080", None), ("host:port", None)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("8080", ("127.0.0.1", 8080)),
+        ("0.0.0.0:80", ("0.0.0.0", 80)),
+        ("[::1]:8080", ("::1", 8080)),
+        ("::1", None),
+        ("[::1]", None),
+        ("::1:8080", None),
+        ("host:port", None),
+    ],
+)
 def test_addresses_take_ipv6_in_brackets(text, expected):
     from realtime.addresses import parse_address
     from realtime.errors import UserError
@@ -276,8 +316,9 @@ def test_without_a_token_only_a_loopback_host_is_answered():
     def ask(method, path, host, origin=None):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         headers = {"Host": host, "Content-Type": "application/json", **({"Origin": origin} if origin else {})}
-        connection.request(method, path, body=b'{"name": "zoom", "value": 1.1}' if method == "POST" else None,
-                           headers=headers)
+        connection.request(
+            method, path, body=b'{"name": "zoom", "value": 1.1}' if method == "POST" else None, headers=headers
+        )
         return connection.getresponse().status
 
     try:
@@ -295,8 +336,17 @@ def test_without_a_token_only_a_loopback_host_is_answered():
 def test_figures_that_json_cannot_carry_are_left_out_not_sent():
     """A page's JSON.parse refuses NaN and Infinity: one such figure would stop every update of every page."""
     hub = FrameHub()
-    hub.publish_status({"model_name": "m", "loss": float("inf"), "dream_age_ms": float("nan"), "fps": 29.5,
-                        "ms_per_step": float("-inf"), "scene": "a", "paused": False})
+    hub.publish_status(
+        {
+            "model_name": "m",
+            "loss": float("inf"),
+            "dream_age_ms": float("nan"),
+            "fps": 29.5,
+            "ms_per_step": float("-inf"),
+            "scene": "a",
+            "paused": False,
+        }
+    )
 
     def refuse(name):
         raise ValueError(f"{name} in the figures")

@@ -1,6 +1,7 @@
 """The HTTP server under hostile and odd input: connections dripping a byte at a time, every stream slot taken,
 addresses that cannot be read. None of it locks the token holder out or prints a traceback. A server on a
 stand-in show (no model) with small limits, on loopback only; every socket is closed."""
+
 import json
 import logging
 import select
@@ -9,8 +10,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-
 from conftest import wait_until
+
 from realtime.media.serve import FrameHub, start_server
 from realtime.media.slots import Limits
 
@@ -35,8 +36,11 @@ def url(address, path: str, token: str | None = TOKEN) -> str:
 
 
 def command(address) -> int:
-    request = urllib.request.Request(url(address, "/control/set"), data=b'{"name": "zoom", "value": 1.1}',
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url(address, "/control/set"),
+        data=b'{"name": "zoom", "value": 1.1}',
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as answer:
         return answer.status
 
@@ -95,11 +99,13 @@ def test_streams_take_slots_after_the_token_and_commands_never_wait_behind_them(
             stream.close()
 
 
-UNREADABLE = [b"GET /status.json?token=s3cret HTTP/1.1\r\nHost: [::1\r\n\r\n",
-              b"GET /status.json?token=s3cret HTTP/1.1\r\nHost: a]b[\r\n\r\n",
-              b"POST /control/set?token=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://[::1\r\n"
-              b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
-              b"GET http://[::1/status.json?token=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
+UNREADABLE = [
+    b"GET /status.json?token=s3cret HTTP/1.1\r\nHost: [::1\r\n\r\n",
+    b"GET /status.json?token=s3cret HTTP/1.1\r\nHost: a]b[\r\n\r\n",
+    b"POST /control/set?token=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://[::1\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+    b"GET http://[::1/status.json?token=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+]
 
 
 @pytest.mark.parametrize("token", [TOKEN, None])

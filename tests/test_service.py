@@ -1,6 +1,7 @@
 """`deepdream service install|status|remove` (the unit file, its quoting, what systemctl is asked, launchd and
 Task Scheduler) and sd_notify from the heartbeat. HOME and XDG_CONFIG_HOME point into tmp_path and systemctl is
 a stand-in on PATH (or none): no test reaches the user's own systemd."""
+
 import math
 import os
 import plistlib
@@ -74,12 +75,20 @@ def test_the_unit_runs_the_show_by_absolute_paths_quoted_for_systemd(show, home,
     assert said(capsys)[-1].startswith("deepdream service: systemctl is not on PATH (no systemd here): ")
     unit = (home / "deepdream-show.service").read_text()
     folder = str(show.parent).replace('"', '\\"')
-    assert f'\nExecStart="{sys.executable}" "-m" "realtime.cli" "live" "--config" ' \
-           f'"{folder.replace("%", "%%").replace("$", "$$")}/show.toml" "--watchdog" "30"\n' in unit
+    assert (
+        f'\nExecStart="{sys.executable}" "-m" "realtime.cli" "live" "--config" '
+        f'"{folder.replace("%", "%%").replace("$", "$$")}/show.toml" "--watchdog" "30"\n' in unit
+    )
     assert f"\nWorkingDirectory={show.parent}\n".replace("%", "%%") in unit
     assert f'\nEnvironment="DEEPDREAM_MODELS={os.environ["DEEPDREAM_MODELS"]}"\n' in unit
-    for line in ("Type=notify", "NotifyAccess=all", "Restart=always", "WatchdogSignal=SIGTERM",
-                 f"WatchdogSec={math.ceil(quiet_at_most(30))}", "WantedBy=default.target"):
+    for line in (
+        "Type=notify",
+        "NotifyAccess=all",
+        "Restart=always",
+        "WatchdogSignal=SIGTERM",
+        f"WatchdogSec={math.ceil(quiet_at_most(30))}",
+        "WantedBy=default.target",
+    ):
         assert f"\n{line}\n" in unit
     # systemd's watchdog waits out deepdream's own: a hang noticed, the longest wait, the next run's first frame
     assert quiet_at_most(30) > 30 + RESTART_WAIT_MAX_S + FIRST_FRAME_S
@@ -96,17 +105,30 @@ def test_the_configs_watchdog_sets_the_units(show, home):
 @pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed (apt-get install systemd)")
 def test_systemd_reads_the_unit_without_a_complaint(show, home, tmp_path):
     main(["service", "install", "--config", "show.toml"])
-    checked = subprocess.run([ANALYZE, "verify", str(home / "deepdream-show.service")], capture_output=True,
-                             text=True, timeout=120, check=False, env={**os.environ, "PATH": os.defpath})
+    checked = subprocess.run(
+        [ANALYZE, "verify", str(home / "deepdream-show.service")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PATH": os.defpath},
+    )
     assert checked.returncode == 0 and not checked.stdout + checked.stderr, checked.stdout + checked.stderr
 
 
-@pytest.mark.parametrize("flags, error", [
-    (["--name", "my show"], "service name 'my show': use letters"), (["--name", "../x"], "service name '../x'"),
-    (["--name=-x"], "service name '-x'"), (["--name", "a@b"], "service name 'a@b'"),
-    (["--config", "missing.toml"], "config file not found"), (["--config", "broken.toml"], "is not valid TOML"),
-    (["--config", "unknown.toml"], "unknown setting 'colour'"), (["--config", "nomodel.toml"], "no model named"),
-])
+@pytest.mark.parametrize(
+    "flags, error",
+    [
+        (["--name", "my show"], "service name 'my show': use letters"),
+        (["--name", "../x"], "service name '../x'"),
+        (["--name=-x"], "service name '-x'"),
+        (["--name", "a@b"], "service name 'a@b'"),
+        (["--config", "missing.toml"], "config file not found"),
+        (["--config", "broken.toml"], "is not valid TOML"),
+        (["--config", "unknown.toml"], "unknown setting 'colour'"),
+        (["--config", "nomodel.toml"], "no model named"),
+    ],
+)
 def test_a_bad_name_or_config_is_one_line_and_writes_nothing(show, home, capsys, flags, error):
     Path("broken.toml").write_text("size = \n")
     Path("unknown.toml").write_text(SHOW + "colour = 3\n")
@@ -145,13 +167,18 @@ def test_remove_deletes_only_ours(show, home, capsys):
 
 def test_status_without_systemctl_says_so_in_one_line(show, home, capsys):
     assert main(["service", "status", "--name", "show"]) == 4
-    assert said(capsys) == [(f"deepdream service: no service deepdream-show is installed "
-                             f"(no {home / 'deepdream-show.service'})")]
+    assert said(capsys) == [
+        (f"deepdream service: no service deepdream-show is installed (no {home / 'deepdream-show.service'})")
+    ]
     main(["service", "install", "--config", "show.toml"])
     capsys.readouterr()
     assert main(["service", "status"]) == 1
-    assert said(capsys) == [(f"deepdream service: deepdream-show is installed ({home / 'deepdream-show.service'}); "
-                             "systemctl is not on PATH, so whether it runs is unknown")]
+    assert said(capsys) == [
+        (
+            f"deepdream service: deepdream-show is installed ({home / 'deepdream-show.service'}); "
+            "systemctl is not on PATH, so whether it runs is unknown"
+        )
+    ]
 
 
 @pytest.mark.child
@@ -159,22 +186,31 @@ def test_systemctl_is_asked_to_reload_enable_start_report_stop_and_disable(show,
     assert main(["service", "install", "--config", "show.toml", "--start"]) == 0
     assert "deepdream service: systemctl --user restart deepdream-show" in said(capsys)
     assert main(["service", "status"]) == 0
-    assert capsys.readouterr().out == ("deepdream-show: active (running), since Mon 2025-01-06 10:00:00 UTC, pid 42, "
-                                       "2 restarts, run 2 in 1 s: the loop exited with status 1\n")
+    assert capsys.readouterr().out == (
+        "deepdream-show: active (running), since Mon 2025-01-06 10:00:00 UTC, pid 42, "
+        "2 restarts, run 2 in 1 s: the loop exited with status 1\n"
+    )
     assert main(["service", "remove"]) == 0 and not home.joinpath("deepdream-show.service").exists()
     assert systemctl.read_text().splitlines() == [
-        "--user daemon-reload", "--user enable deepdream-show", "--user restart deepdream-show",
+        "--user daemon-reload",
+        "--user enable deepdream-show",
+        "--user restart deepdream-show",
         "--user show deepdream-show --property=ActiveState,SubState,ActiveEnterTimestamp,MainPID,NRestarts,StatusText",
-        "--user stop deepdream-show", "--user disable deepdream-show", "--user daemon-reload"]
+        "--user stop deepdream-show",
+        "--user disable deepdream-show",
+        "--user daemon-reload",
+    ]
 
 
 @pytest.mark.child
 def test_without_a_user_manager_the_unit_is_enabled_for_its_next_start(show, systemctl, home, capsys, monkeypatch):
     monkeypatch.setenv("SYSTEMCTL_FAIL", "daemon-reload,restart,show,stop")  # enable and disable work on files
     assert main(["service", "install", "--config", "show.toml"]) == 0
-    assert said(capsys)[-1] == ("deepdream service: no systemd user manager answers here (Failed to connect to bus: "
-                                "No medium found): deepdream-show is enabled for its next start; then: "
-                                "systemctl --user start deepdream-show")
+    assert said(capsys)[-1] == (
+        "deepdream service: no systemd user manager answers here (Failed to connect to bus: "
+        "No medium found): deepdream-show is enabled for its next start; then: "
+        "systemctl --user start deepdream-show"
+    )
     assert main(["service", "install", "--config", "show.toml", "--start"]) == 1  # asked to start: it could not
     assert main(["service", "status"]) == 1
     assert said(capsys)[-1].endswith("no systemd user manager answers here (Failed to connect to bus: No medium found)")
@@ -185,8 +221,16 @@ def test_macos_gets_a_launchd_agent_printed(show, home, capsys, monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     assert main(["service", "install", "--config", "show.toml"]) == 0
     agent = plistlib.loads(capsys.readouterr().out.encode())
-    assert agent["ProgramArguments"] == [sys.executable, "-m", "realtime.cli", "live", "--config", str(show),
-                                         "--watchdog", "30"]
+    assert agent["ProgramArguments"] == [
+        sys.executable,
+        "-m",
+        "realtime.cli",
+        "live",
+        "--config",
+        str(show),
+        "--watchdog",
+        "30",
+    ]
     assert agent["KeepAlive"] is True and agent["RunAtLoad"] is True and agent["Label"] == "deepdream-show"
     assert agent["WorkingDirectory"] == str(show.parent) and not home.exists()
 
@@ -198,9 +242,11 @@ def test_windows_gets_a_task_scheduler_command_printed(tmp_path, tiny_store, hom
     Path("show.toml").write_text(SHOW)
     assert main(["service", "install", "--config", "show.toml"]) == 0
     line = capsys.readouterr().out.strip()
-    assert line == (f'schtasks /Create /TN deepdream-show /SC ONLOGON /TR "cmd /c cd /d \\"{tmp_path}/hall 1\\" && '
-                    f'\\"{sys.executable}\\" \\"-m\\" \\"realtime.cli\\" \\"live\\" \\"--config\\" '
-                    f'\\"{tmp_path}/hall 1/show.toml\\" \\"--watchdog\\" \\"30\\"" /F')
+    assert line == (
+        f'schtasks /Create /TN deepdream-show /SC ONLOGON /TR "cmd /c cd /d \\"{tmp_path}/hall 1\\" && '
+        f'\\"{sys.executable}\\" \\"-m\\" \\"realtime.cli\\" \\"live\\" \\"--config\\" '
+        f'\\"{tmp_path}/hall 1/show.toml\\" \\"--watchdog\\" \\"30\\"" /F'
+    )
     (tmp_path / "a&b").mkdir()
     monkeypatch.chdir(tmp_path / "a&b")
     Path("show.toml").write_text(SHOW)
@@ -249,9 +295,9 @@ def test_a_systemd_that_went_away_never_stops_the_heartbeat(tmp_path, monkeypatc
 def test_the_units_command_runs_a_show_that_tells_systemd_it_is_up(show, home, notify_socket):
     main(["service", "install", "--config", "show.toml"])
     unit = (home / "deepdream-show.service").read_text()
-    line = next(l for l in unit.splitlines() if l.startswith("ExecStart="))
+    line = next(x for x in unit.splitlines() if x.startswith("ExecStart="))
     argv = shlex.split(line.removeprefix("ExecStart=").replace("%%", "%").replace("$$", "$"))  # as systemd splits it
-    folder = next(l for l in unit.splitlines() if l.startswith("WorkingDirectory=")).split("=", 1)[1]
+    folder = next(x for x in unit.splitlines() if x.startswith("WorkingDirectory=")).split("=", 1)[1]
     assert folder.replace("%%", "%") == str(show.parent)
     proc = spawn(argv, cwd=show.parent, stderr=subprocess.PIPE)
     try:

@@ -1,5 +1,6 @@
 """docs/steering.md's curl examples, run as printed (only its port and token put in) against a live show, each
 answered 2xx; and, on a show without a playlist, what a release gives back, as the figures tell it."""
+
 import json
 import re
 import shutil
@@ -8,7 +9,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import Running, wait_until
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "steering.md"
@@ -40,9 +40,24 @@ def test_the_doc_has_curl_examples_and_every_one_names_a_host():
 def live_show(tiny_model, tmp_path):
     """`deepdream live --serve` with a playlist (scenes strokes, eyes) and a token: its base URL."""
     (tmp_path / "show.toml").write_text(PLAYLIST)
-    with Running("live", "--source", "synthetic", "--model", tiny_model, "--size", "96x80", "--headless",
-                 "--serve", "127.0.0.1:0", "--token", TOKEN, "--config", tmp_path / "show.toml",
-                 "--snapshots", tmp_path) as live:
+    with Running(
+        "live",
+        "--source",
+        "synthetic",
+        "--model",
+        tiny_model,
+        "--size",
+        "96x80",
+        "--headless",
+        "--serve",
+        "127.0.0.1:0",
+        "--token",
+        TOKEN,
+        "--config",
+        tmp_path / "show.toml",
+        "--snapshots",
+        tmp_path,
+    ) as live:
         port = live.wait_for(r"controls at http://127\.0\.0\.1:(\d+)/control").group(1)
         live.wait_for(r"dreaming at")
         yield port
@@ -59,8 +74,13 @@ def test_every_curl_example_in_the_steering_doc_is_answered_2xx(live_show, tmp_p
     (home / ".curlrc").write_text('write-out = "\\n%{http_code}"\n')
     for example in curl_examples():
         command = example.replace("8080", live_show).replace("SECRET", TOKEN)
-        done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120,
-                              env={"PATH": "/usr/bin:/bin", "CURL_HOME": str(home), "HOME": str(home)})
+        done = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "CURL_HOME": str(home), "HOME": str(home)},
+        )
         answer, _, code = done.stdout.rpartition("\n")
         assert done.returncode == 0 and code.startswith("2"), (example, done.stdout, done.stderr)
         assert "error" not in json.loads(answer), answer
@@ -71,8 +91,11 @@ def figures(base: str) -> dict:
 
 
 def post(base: str, kind: str, body: dict) -> int:
-    request = urllib.request.Request(f"{base}/control/{kind}?token={TOKEN}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/control/{kind}?token={TOKEN}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as answer:
         return answer.status
 
@@ -100,6 +123,7 @@ def test_a_row_added_to_the_table_and_not_to_the_doc_is_caught(monkeypatch):
     from realtime.dream import params
     from realtime.flags import steering_markdown
 
-    monkeypatch.setattr(params, "SHOW", params.SHOW + (params.Param("tint", "float", 0.0, "a new one", 0.0, 1.0,
-                                                                    live=True),))
+    monkeypatch.setattr(
+        params, "SHOW", params.SHOW + (params.Param("tint", "float", 0.0, "a new one", 0.0, 1.0, live=True),)
+    )
     assert "`tint`" in steering_markdown() and _listed() != steering_markdown() + "\n"

@@ -1,4 +1,5 @@
 """What the live loop asks of the OS (realtime.run.system): the dream's threads below the display's."""
+
 import os
 import platform
 import subprocess
@@ -7,8 +8,8 @@ import threading
 
 import numpy as np
 import pytest
-
 from conftest import wait_until
+
 from realtime.dream.engine import Engine, ModelError
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
@@ -21,8 +22,10 @@ def niceness(tid: int) -> int:
 
 
 # Lowering shows only where there is room below this process (a runner at niceness 10+ has none).
-lowerable = pytest.mark.skipif(not can_lower() or niceness(0) > 19 - NICENESS,
-                               reason="per-thread niceness is Linux's, and needs room below this process")
+lowerable = pytest.mark.skipif(
+    not can_lower() or niceness(0) > 19 - NICENESS,
+    reason="per-thread niceness is Linux's, and needs room below this process",
+)
 
 
 def tasks() -> set[int]:
@@ -74,14 +77,17 @@ def test_onnxruntime_threads_of_an_engine_built_lowered_are_lowered(tiny_model):
 @lowerable
 def test_opencvs_threads_keep_the_callers_priority_though_a_lowered_thread_uses_opencv_first():
     # A fresh process: OpenCV starts its pool on first use, and its threads inherit the starter's niceness.
-    code = ("import os, cv2, numpy as np\n"
-            "from realtime.run.system import lowered\n"
-            "import threading\n"
-            "before, builder = set(os.listdir('/proc/self/task')), []\n"
-            "lowered(lambda below: builder.append(str(threading.get_native_id())) or\n"
-            "        cv2.resize(np.zeros((64, 2048), np.uint8), (2048, 256)))\n"
-            "new = set(os.listdir('/proc/self/task')) - before - set(builder)  # the lowered thread may linger\n"
-            "print(sorted({os.getpriority(os.PRIO_PROCESS, int(t)) for t in new if os.path.exists(f'/proc/self/task/{t}')}))\n")
+    code = (
+        "import os, cv2, numpy as np\n"
+        "from realtime.run.system import lowered\n"
+        "import threading\n"
+        "before, builder = set(os.listdir('/proc/self/task')), []\n"
+        "lowered(lambda below: builder.append(str(threading.get_native_id())) or\n"
+        "        cv2.resize(np.zeros((64, 2048), np.uint8), (2048, 256)))\n"
+        "new = set(os.listdir('/proc/self/task')) - before - set(builder)  # the lowered thread may linger\n"
+        "alive = [t for t in new if os.path.exists(f'/proc/self/task/{t}')]\n"
+        "print(sorted({os.getpriority(os.PRIO_PROCESS, int(t)) for t in alive}))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() in ("[]", f"[{niceness(0)}]")  # none started lowered (a 1-core runner starts none)
 
@@ -93,6 +99,7 @@ def test_what_make_raises_reaches_the_caller():
 
 class Idle:
     """An engine stand-in that never dreams (the worker waits for frames)."""
+
     info = type("Info", (), {"mix_layers": (), "name": "idle", "path": "idle.onnx"})()
     provider, fell_back, last_loss = "CPUExecutionProvider", None, 0.0
 
@@ -109,8 +116,10 @@ def test_the_dream_worker_lowers_its_own_thread():
         worker.close()
 
 
-@pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
-                         and sys.maxsize > 2 ** 32), reason="64-bit glibc")
+@pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc" and sys.maxsize > 2**32),
+    reason="64-bit glibc",
+)
 def test_glibc_takes_the_settings_that_keep_freed_memory():
     assert keep_freed_memory() is True
 
@@ -119,7 +128,10 @@ def test_the_dream_beside_the_display_spins_briefly_set_on_its_session_options(t
     from realtime.run.mode import SPIN_US, beside_display
 
     assert beside_display(True)["spin_us"] == SPIN_US > 0 and beside_display(False)["spin_us"] == SPIN_US
-    entry = lambda engine, key: engine.options.get_session_config_entry(f"session.intra_op.{key}")
+
+    def entry(engine, key):
+        return engine.options.get_session_config_entry(f"session.intra_op.{key}")
+
     brief = Engine(tiny_model, "cpu", threads=2, spin_us=SPIN_US)
     assert entry(brief, "allow_spinning") == "1" and entry(brief, "spin_duration_us") == str(SPIN_US)
     assert entry(Engine(tiny_model, "cpu", threads=2, spin_us=0), "allow_spinning") == "0"

@@ -1,15 +1,16 @@
 """The fast tier's own footing: the tiny model (tests/tiny.py) keeps the exported models' contract and its `grad` is
 the true gradient of its `loss`; the fast tier's guard (tests/fast_tier.py) fails an unmarked test that starts a
 process or imports a heavy module."""
+
 import subprocess
 import sys
 import threading
 
+import fast_tier
 import numpy as np
 import onnxruntime as ort
 import pytest
 
-import fast_tier
 from realtime.dream.engine import Engine
 from realtime.dream.model import ModelInfo
 

@@ -1,5 +1,6 @@
 """Unattended days: GPU failure -> CPU, full disk while recording, rotating logs, the
 watchdog, and a short soak (the hour-long one is run by hand: benchmarks/soak.py)."""
+
 import json
 import logging
 import os
@@ -16,20 +17,20 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-
 from conftest import wait_until
-from realtime.media.diskguard import DiskGuard
+
 from realtime.dream.engine import Engine
 from realtime.dream.runtime import PROVIDERS
-from realtime.run.eventlog import remove, setup
-from realtime.run.framelog import COLUMNS, FrameLog
-from realtime.run.loop import hud, run, LoopStats
-from realtime.steer.show import Show
-from realtime.media.sinks import ListSink, VideoSink
-from realtime.media.sources import Frame, SyntheticSource
 from realtime.dream.settings import StreamSettings
 from realtime.dream.stream import DreamStream
+from realtime.media.diskguard import DiskGuard
+from realtime.media.sinks import ListSink, VideoSink
+from realtime.media.sources import Frame, SyntheticSource
+from realtime.run.eventlog import remove, setup
+from realtime.run.framelog import COLUMNS, FrameLog
+from realtime.run.loop import LoopStats, hud, run
 from realtime.run.watchdog import DREAM_GRACE_S, FIRST_FRAME_S, Heartbeat, numbered
+from realtime.steer.show import Show
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,8 +157,24 @@ def test_restarted_runs_do_not_overwrite_each_other():
 
 
 def _live(model, *flags, **popen):
-    return subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", "--source", "synthetic", "--model",
-                             str(model), "--size", "128x96", "--headless", *flags], text=True, **popen)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "realtime.cli",
+            "live",
+            "--source",
+            "synthetic",
+            "--model",
+            str(model),
+            "--size",
+            "128x96",
+            "--headless",
+            *flags,
+        ],
+        text=True,
+        **popen,
+    )
 
 
 def _wait_for(stream, pattern, seconds=120):
@@ -201,10 +218,22 @@ def test_a_dream_that_runs_too_long_beside_the_display_holds_the_heartbeat_back(
 @pytest.mark.child
 def test_the_watchdog_restarts_a_loop_that_hangs(tiny_model, tmp_path):
     # The loop pipes frames to a reader that stops reading: the second frame's write blocks for ever.
-    proc = _live(tiny_model, "--pipe", "--frames", "6", "--watchdog", "3", "--log", str(tmp_path / "run.csv"),
-                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = _live(
+        tiny_model,
+        "--pipe",
+        "--frames",
+        "6",
+        "--watchdog",
+        "3",
+        "--log",
+        str(tmp_path / "run.csv"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
-        found, lines = _wait_for(proc.stderr, r"no frame shown \(or a dream stuck\) for 3 s; restarting in \d+ s \(run 2\)")
+        found, lines = _wait_for(
+            proc.stderr, r"no frame shown \(or a dream stuck\) for 3 s; restarting in \d+ s \(run 2\)"
+        )
         assert found, "".join(lines)
         threading.Thread(target=proc.stdout.buffer.read, daemon=True).start()  # the reader is back
         rest = proc.stderr.read()
@@ -242,9 +271,25 @@ def test_the_watchdog_restarts_a_loop_that_dies(tiny_model, tmp_path):
 @pytest.mark.child
 def test_short_soak_memory_stays_flat(tiny_model, tmp_path):
     out = tmp_path / "soak.json"
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "soak.py"), "--minutes", "0.6", "--every", "4",
-                             "--size", "128x96", "--model", str(tiny_model), "--json", str(out)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "soak.py"),
+            "--minutes",
+            "0.6",
+            "--every",
+            "4",
+            "--size",
+            "128x96",
+            "--model",
+            str(tiny_model),
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     rows = json.loads(out.read_text())
     assert len(rows) >= 6 and all(b["frames"] > a["frames"] for a, b in zip(rows, rows[1:]))

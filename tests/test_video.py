@@ -1,5 +1,6 @@
 """MP4 output: H.264 through PyAV with exact frame timing, odd sizes padded, the clip's sound kept,
 360-degree metadata read back by FFmpeg's ffprobe (a parser we did not write)."""
+
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import pytest
 av = pytest.importorskip("av")
 
 from conftest import PERTURB, deepdream, run_perturbed  # noqa: E402
+
 from realtime.cli import main  # noqa: E402
 from realtime.errors import UserError  # noqa: E402
 from realtime.media.video import VideoFormat, VideoWriter, choose_encoder  # noqa: E402
@@ -23,8 +25,10 @@ VALGRIND = shutil.which("valgrind")
 WRITE = (  # python -c WRITE CLIP OUT N: the clip's first N frames at 100x76 through the exact writer
     "import sys, cv2; from realtime.media.video import VideoFormat, VideoWriter; clip = cv2.VideoCapture(sys.argv[1]); "
     "writer = VideoWriter(sys.argv[2], 30, (100, 76), VideoFormat(exact=True)); "
-    "[writer.write(cv2.resize(clip.read()[1], (100, 76), interpolation=cv2.INTER_AREA)) for _ in range(int(sys.argv[3]))]; "
-    "writer.close()")
+    "[writer.write(cv2.resize(clip.read()[1], (100, 76), interpolation=cv2.INTER_AREA))"
+    " for _ in range(int(sys.argv[3]))]; "
+    "writer.close()"
+)
 
 
 def _decoded(path):
@@ -41,8 +45,12 @@ def _decoded(path):
 
 
 def _side_data(path):
-    out = subprocess.run([FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_streams", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_streams", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {d["side_data_type"]: d for d in json.loads(out)["streams"][0].get("side_data_list", [])}
 
 
@@ -59,8 +67,9 @@ def _clip_with_sound(path, codec="aac", frames=15, fps=30, size=(96, 80), rate=4
             c.mux(video.encode(frame))
         tone = (np.sin(2 * np.pi * 440 * np.arange(rate * frames // fps) / rate) * 0.3).astype(np.float32)[None]
         for start in range(0, tone.shape[1], 1024):  # PyAV converts to the encoder's own sample format
-            chunk = av.AudioFrame.from_ndarray(np.ascontiguousarray(tone[:, start:start + 1024]), format="fltp",
-                                               layout="mono")
+            chunk = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(tone[:, start : start + 1024]), format="fltp", layout="mono"
+            )
             chunk.sample_rate, chunk.pts = rate, start
             c.mux(sound.encode(chunk))
         c.mux(video.encode(None))
@@ -71,7 +80,7 @@ def _clip_with_sound(path, codec="aac", frames=15, fps=30, size=(96, 80), rate=4
 @pytest.mark.parametrize("size, rate", [((96, 64), Fraction(30)), ((101, 77), Fraction(30000, 1001))])
 def test_h264_with_exact_count_rate_and_size_odd_sizes_padded(tmp_path, size, rate):
     images = [np.random.default_rng(i).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8) for i in range(12)]
-    images = [np.repeat(np.repeat(im[::8, ::8], 8, 0), 8, 1)[:size[1], :size[0]] for im in images]  # coarse blocks
+    images = [np.repeat(np.repeat(im[::8, ::8], 8, 0), 8, 1)[: size[1], : size[0]] for im in images]  # coarse blocks
     writer = VideoWriter(tmp_path / "out.mp4", float(rate), size)
     for image in images:
         writer.write(image)
@@ -79,7 +88,7 @@ def test_h264_with_exact_count_rate_and_size_odd_sizes_padded(tmp_path, size, ra
     codec, pix_fmt, got_rate, frames, sound = _decoded(tmp_path / "out.mp4")
     assert (codec, pix_fmt, got_rate, len(frames), sound) == ("h264", "yuv420p", rate, 12, None)
     assert frames[0].shape == (size[1] + size[1] % 2, size[0] + size[0] % 2, 3)  # padded to even
-    assert np.abs(frames[5][:size[1], :size[0]].astype(int) - images[5]).mean() < 6  # the picture, at crf 18
+    assert np.abs(frames[5][: size[1], : size[0]].astype(int) - images[5]).mean() < 6  # the picture, at crf 18
     assert not list(tmp_path.glob(".out.*"))  # no temporary left
 
 
@@ -104,8 +113,9 @@ def test_the_nvidia_encoder_is_used_where_it_opens_else_libx264(monkeypatch):
         def open(self):
             pass
 
-    monkeypatch.setattr(av.CodecContext, "create", lambda name, mode: OpensFine() if name == "h264_nvenc"
-                        else real_create(name, mode))
+    monkeypatch.setattr(
+        av.CodecContext, "create", lambda name, mode: OpensFine() if name == "h264_nvenc" else real_create(name, mode)
+    )
     assert choose_encoder((64, 64), Fraction(30), 18) == "h264_nvenc"
 
     def no_nvidia(name, mode):  # what FFmpeg says without an NVIDIA device or driver
@@ -120,11 +130,16 @@ def test_the_nvidia_encoder_is_used_where_it_opens_else_libx264(monkeypatch):
         choose_encoder((64, 64), Fraction(30), 18, ("no_such_h264_encoder", "h264_nvenc"))
 
 
-@pytest.mark.parametrize("codec, name, rate, kept, kept_rate", [
-    ("aac", "in.mp4", 48000, "aac", 48000), ("pcm_s16le", "in.mov", 48000, "aac", 48000),
-    ("libmp3lame", "in.mp4", 44100, "mp3", 44100),  # copied: the decoder is mp3float, the codec mp3
-    ("pcm_s16le", "in.mov", 192000, "aac", 48000),  # AAC takes 96 kHz at most: resampled, not a traceback
-    ("libopus", "in.mkv", 48000, "aac", 48000)])  # Matroska states no frame count: no false "truncated"
+@pytest.mark.parametrize(
+    "codec, name, rate, kept, kept_rate",
+    [
+        ("aac", "in.mp4", 48000, "aac", 48000),
+        ("pcm_s16le", "in.mov", 48000, "aac", 48000),
+        ("libmp3lame", "in.mp4", 44100, "mp3", 44100),  # copied: the decoder is mp3float, the codec mp3
+        ("pcm_s16le", "in.mov", 192000, "aac", 48000),  # AAC takes 96 kHz at most: resampled, not a traceback
+        ("libopus", "in.mkv", 48000, "aac", 48000),
+    ],
+)  # Matroska states no frame count: no false "truncated"
 def test_render_keeps_the_sound_copied_or_as_aac(tmp_path, capfd, tiny_model, codec, name, rate, kept, kept_rate):
     clip = _clip_with_sound(tmp_path / name, codec, rate=rate)
     out = tmp_path / "out.mp4"
@@ -149,8 +164,21 @@ def test_wrap_render_and_recording_carry_equirectangular_metadata(tmp_path, tiny
     args = ["--model", str(tiny_model), "--flow", "off"]
     assert main(["render", str(clip), "-o", str(flat), *args]) == 0
     assert main(["render", str(clip), "-o", str(wrapped), "--wrap", *args]) == 0
-    result = deepdream("live", "--source", "synthetic", *args, "--size", "160x80", "--headless", "--frames", "3",
-                       "--wrap", "--stereo", "--record", recorded)
+    result = deepdream(
+        "live",
+        "--source",
+        "synthetic",
+        *args,
+        "--size",
+        "160x80",
+        "--headless",
+        "--frames",
+        "3",
+        "--wrap",
+        "--stereo",
+        "--record",
+        recorded,
+    )
     assert result.returncode == 0, result.stderr
     assert "Spherical Mapping" not in _side_data(flat)
     for path, stereo in ((wrapped, "2D"), (recorded, "side by side")):
@@ -173,13 +201,12 @@ def test_each_metadata_form_is_read_on_its_own(tmp_path):
     with open(tmp_path / "plain.mp4", "rb") as fh:
         _, start, size = next(t for t in spherical._top_level(fh, len(data)) if t[0] == b"moov")
     for name, depth, payload in (("v1", 2, spherical.v1_box(False)), ("v2", None, spherical.v2_boxes(False))):
-        moov = bytearray(data[start:start + size])
+        moov = bytearray(data[start : start + size])
         spherical._append(moov, spherical._video_chain(moov)[:depth], payload)
-        (tmp_path / f"{name}.mp4").write_bytes(data[:start] + bytes(moov) + data[start + size:])
+        (tmp_path / f"{name}.mp4").write_bytes(data[:start] + bytes(moov) + data[start + size :])
         assert _side_data(tmp_path / f"{name}.mp4")["Spherical Mapping"]["projection"] == "equirectangular"
         assert len(_decoded(tmp_path / f"{name}.mp4")[3]) == 1
     assert "Spherical Mapping" not in _side_data(tmp_path / "plain.mp4")
-
 
 
 @pytest.mark.child
@@ -199,9 +226,22 @@ def test_the_exact_writer_reads_no_uninitialised_memory_in_x264(tmp_path, testda
     """What different heaps catch only where the garbage happens to differ, valgrind sees on any machine: a
     value libx264 computes from uninitialised memory (x264's macroblock tree did, on these very frames)."""
     log = tmp_path / "valgrind.log"
-    result = subprocess.run([VALGRIND, f"--log-file={log}", sys.executable, "-c", WRITE,
-                             testdata / "pan_coffee_320x240.mp4", tmp_path / "o.mp4", "20"],
-                            env={**os.environ, "PYTHONMALLOC": "malloc"}, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [
+            VALGRIND,
+            f"--log-file={log}",
+            sys.executable,
+            "-c",
+            WRITE,
+            testdata / "pan_coffee_320x240.mp4",
+            tmp_path / "o.mp4",
+            "20",
+        ],
+        env={**os.environ, "PYTHONMALLOC": "malloc"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr
     errors = re.split(r"^==\d+== $", log.read_text(), flags=re.M)  # one block per error
     in_x264 = [e for e in errors if "uninitialised" in e and "libx264" in e]

@@ -1,9 +1,10 @@
 """360-degree panoramas (--wrap): nothing marks where the left and right edges meet, and a render repeats."""
+
 import cv2
 import numpy as np
 import pytest
-
 from conftest import PERTURB, run_perturbed
+
 from realtime.dream.engine import Engine
 from realtime.dream.flow import Flow, warp
 from realtime.dream.transforms import blur, compose, wrapped

@@ -9,6 +9,7 @@ The network is one 3x3 convolution to 8 channels (SAME padding) and the loss is 
 gradient is exact and short to write by hand: d loss / d x = 2 / (C H W) * ConvTranspose(conv(x)), the
 convolution's adjoint with the same weights. The loss is convex, so gradient ascent raises it.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,14 +27,22 @@ LAYERS = "tiny"  # the layer name the metadata gives: no InceptionV3 layer, so n
 
 def metadata(seed: int) -> dict[str, str]:
     """export.convert.base_metadata's keys, with values that say what this model is."""
-    return {"format": "deepdream-live/1", "objective": LAYERS,
-            "objective_json": json.dumps([{"layer": LAYERS, "weight": 1.0, "channel": None}]),
-            "layers": LAYERS, "layer_weights": json.dumps({LAYERS: 1.0}),
-            "preprocessing": "RGB, NHWC float32, x / 127.5 - 1 (Inception): values in [-1, 1]",
-            "input": "image", "outputs": "loss,grad,stepped", "default_step_size": str(DEFAULT_STEP_SIZE),
-            "versions": json.dumps({"onnx": onnx.__version__, "opset": OPSET}),
-            "weights": "random", "trained": "false", "weights_seed": str(seed),
-            "graph": "tests/tiny.py: one 3x3 convolution, loss = mean(conv(x)^2)"}
+    return {
+        "format": "deepdream-live/1",
+        "objective": LAYERS,
+        "objective_json": json.dumps([{"layer": LAYERS, "weight": 1.0, "channel": None}]),
+        "layers": LAYERS,
+        "layer_weights": json.dumps({LAYERS: 1.0}),
+        "preprocessing": "RGB, NHWC float32, x / 127.5 - 1 (Inception): values in [-1, 1]",
+        "input": "image",
+        "outputs": "loss,grad,stepped",
+        "default_step_size": str(DEFAULT_STEP_SIZE),
+        "versions": json.dumps({"onnx": onnx.__version__, "opset": OPSET}),
+        "weights": "random",
+        "trained": "false",
+        "weights_seed": str(seed),
+        "graph": "tests/tiny.py: one 3x3 convolution, loss = mean(conv(x)^2)",
+    }
 
 
 def _nodes() -> list:
@@ -69,10 +78,15 @@ def _nodes() -> list:
 def _initializers(seed: int) -> list:
     rng = np.random.default_rng(seed)
     values = {
-        "w": rng.normal(0, 0.3, (CHANNELS, 3, 3, 3)), "b": rng.normal(0, 0.1, CHANNELS),
+        "w": rng.normal(0, 0.3, (CHANNELS, 3, 3, 3)),
+        "b": rng.normal(0, 0.1, CHANNELS),
         "step_size": np.array(DEFAULT_STEP_SIZE),  # an input's initializer: its default (export.convert)
-        "axes_chw": np.array([1, 2, 3], np.int64), "axes_hwc": np.array([1, 2, 3], np.int64),
-        "two": np.array(2.0), "eps": np.array(1e-8), "one": np.array(1.0), "minus_one": np.array(-1.0),
+        "axes_chw": np.array([1, 2, 3], np.int64),
+        "axes_hwc": np.array([1, 2, 3], np.int64),
+        "two": np.array(2.0),
+        "eps": np.array(1e-8),
+        "one": np.array(1.0),
+        "minus_one": np.array(-1.0),
     }
     return [numpy_helper.from_array(v if v.dtype == np.int64 else v.astype(np.float32), k) for k, v in values.items()]
 
@@ -81,12 +95,17 @@ def build(seed: int = 0) -> onnx.ModelProto:
     """The tiny model, checked by onnx's checker and shape inference."""
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, [None, None, None, 3])
     step = helper.make_tensor_value_info("step_size", TensorProto.FLOAT, [])
-    outputs = [helper.make_tensor_value_info("loss", TensorProto.FLOAT, [None]),
-               helper.make_tensor_value_info("grad", TensorProto.FLOAT, [None, None, None, 3]),
-               helper.make_tensor_value_info("stepped", TensorProto.FLOAT, [None, None, None, 3])]
+    outputs = [
+        helper.make_tensor_value_info("loss", TensorProto.FLOAT, [None]),
+        helper.make_tensor_value_info("grad", TensorProto.FLOAT, [None, None, None, 3]),
+        helper.make_tensor_value_info("stepped", TensorProto.FLOAT, [None, None, None, 3]),
+    ]
     graph = helper.make_graph(_nodes(), "tiny_dream", [image, step], outputs, _initializers(seed))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              doc_string="DeepDream step for deepdream-live tests: image -> loss, grad, stepped")
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        doc_string="DeepDream step for deepdream-live tests: image -> loss, grad, stepped",
+    )
     model.ir_version = 8  # onnx writes its newest IR version by default, which an older onnxruntime refuses
     helper.set_model_props(model, {f"deepdream.{k}": v for k, v in metadata(seed).items()})
     onnx.checker.check_model(model, full_check=True)

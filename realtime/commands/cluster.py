@@ -3,12 +3,14 @@
 The driver decodes the clip once and sends each chunk's frames (lossless, compressed) and the
 model through Ray's object store, so no shared file system is needed; each task dreams its chunk
 with a fresh `DreamStream` (onnxruntime's results do not depend on its thread count) and returns
-encoded frames; the model file it needs lives in a temporary folder for the task's length. Results are saved in the `.partial` folder as they come (a rerun
-submits only the missing chunks) and written to the output in chunk order, with at most
-`in_flight` chunks submitted and not yet written. Ray retries a task whose worker died.
+encoded frames; the model file it needs lives in a temporary folder for the task's length. Results are
+saved in the `.partial` folder as they come (a rerun submits only the missing chunks) and written to the
+output in chunk order, with at most `in_flight` chunks submitted and not yet written.
+Ray retries a task whose worker died.
 Before any chunk, commands/ray_cluster.py reaches the cluster and makes sure it can run one.
 Ray is imported only there and here, only when `--ray` is given.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,13 +35,17 @@ RETRIES = 3  # per task, for workers that die (Ray's max_retries)
 
 
 ClusterOptions = settings_class(
-    "ClusterOptions", tuple(p for p in CLUSTER if p not in PLAN),
+    "ClusterOptions",
+    tuple(p for p in CLUSTER if p not in PLAN),
     "How `render --ray` uses the cluster: CPUs per task (also the task's onnxruntime and OpenCV threads), GPUs "
     "per task (None: 1 where the cluster has GPUs), where the cluster is, the chunk plan, chunks in flight.",
-    extra=(("address", str, field(default="local")),  # "local": start Ray here; "auto", ray://HOST:10001: join
-           ("plan", ChunkPlan, field(default_factory=ChunkPlan)),
-           ("in_flight", int, field(default=0))),  # chunks submitted and not yet written; 0: twice the task slots
-    module=__name__)
+    extra=(
+        ("address", str, field(default="local")),  # "local": start Ray here; "auto", ray://HOST:10001: join
+        ("plan", ChunkPlan, field(default_factory=ChunkPlan)),
+        ("in_flight", int, field(default=0)),
+    ),  # chunks submitted and not yet written; 0: twice the task slots
+    module=__name__,
+)
 
 
 def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provider: str = "auto") -> Path:
@@ -60,10 +66,17 @@ def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provid
     check_wrap(settings)
     steering = Steering.of(job, clip.fps)
     work = work_folder(job.output)
-    fingerprint = {"input": str(job.input.resolve()), "input_bytes": job.input.stat().st_size,
-                   "model": str(job.model.resolve()), "settings": asdict(settings), "plan": asdict(options.plan),
-                   "threads": options.cpus_per_task, "gpus": gpus, "provider": provider,
-                   "steering": steering.describe()}
+    fingerprint = {
+        "input": str(job.input.resolve()),
+        "input_bytes": job.input.stat().st_size,
+        "model": str(job.model.resolve()),
+        "settings": asdict(settings),
+        "plan": asdict(options.plan),
+        "threads": options.cpus_per_task,
+        "gpus": gpus,
+        "provider": provider,
+        "steering": steering.describe(),
+    }
     done = _resume(work, fingerprint)
     slots = max(1, int(ray.cluster_resources().get("CPU", 1) // options.cpus_per_task))
     task = ray.remote(_dream_task).options(num_cpus=options.cpus_per_task, num_gpus=gpus, max_retries=RETRIES)
@@ -73,8 +86,9 @@ def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provid
     def assemble(staged: Path) -> None:
         sink = output_writer(job, staged, clip, settings)
         try:
-            run = _Run(ray, task, args, work, options.plan, options.in_flight or 2 * slots, sink, clip.expected,
-                       steering)
+            run = _Run(
+                ray, task, args, work, options.plan, options.in_flight or 2 * slots, sink, clip.expected, steering
+            )
             decoded = run.all(clip, done)
         except BaseException:
             sink.abort()  # no half file; the finished chunks stay for a rerun
@@ -83,6 +97,7 @@ def render_on_ray(job: RenderJob, make_settings, options: ClusterOptions, provid
         warning = clip.shortfall(decoded)
         if warning:
             print(warning, file=sys.stderr)
+
     return finish(work, job.output, assemble)
 
 
@@ -155,9 +170,9 @@ class _Run:
             if chunk.index in done:
                 self._flush()
             else:
-                self._submit(chunk, buffer[chunk.first - base:chunk.last - base])
+                self._submit(chunk, buffer[chunk.first - base : chunk.last - base])
             keep_from = max(base, chunk.end - self.plan.warmup_frames)
-            buffer, base = buffer[keep_from - base:], keep_from
+            buffer, base = buffer[keep_from - base :], keep_from
 
     def _submit(self, chunk: Chunk, frames: list) -> None:
         import numpy as np
@@ -174,8 +189,10 @@ class _Run:
             data = self.ray.get(ready)
         except self.ray.exceptions.RayTaskError as exc:  # the task's own error, with a worker's traceback
             cause = exc.cause if isinstance(exc.cause, BaseException) else exc
-            raise UserError(f"chunk {chunk.index + 1} failed on the Ray cluster: {reason(cause, 200)}; the chunks finished so far "
-                            f"are kept in {self.work}/ for a rerun") from None
+            raise UserError(
+                f"chunk {chunk.index + 1} failed on the Ray cluster: {reason(cause, 200)}; the chunks finished so far "
+                f"are kept in {self.work}/ for a rerun"
+            ) from None
         write_atomic(self.work / f"part-{chunk.index:06d}.npz", data)
         self.results[chunk.index] = data
         self._flush()

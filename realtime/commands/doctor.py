@@ -7,6 +7,7 @@ weights where TensorFlow is installed); then a timed 3-step dream at 640x360 on 
 A missing camera or GPU is a finding, not a failure: the exit status is 0 when a dream ran on some
 provider, else 2 with a last line naming what stops it.
 """
+
 from __future__ import annotations
 
 import ctypes.util
@@ -42,7 +43,9 @@ def run(model: str | None) -> int:
         raise UserError("nothing can dream here: onnxruntime is missing (see above)")
     with tempfile.TemporaryDirectory(prefix="deepdream-doctor-") as scratch:
         path = model_finding(model, Path(scratch))
-        ran = [p for p in providers if p in ("CUDAExecutionProvider", "CPUExecutionProvider") and dream_finding(path, p)]
+        ran = [
+            p for p in providers if p in ("CUDAExecutionProvider", "CPUExecutionProvider") and dream_finding(path, p)
+        ]
     if not ran:
         raise UserError("no provider could dream (see the dream lines above)")
     return 0
@@ -67,8 +70,12 @@ def gpu_finding() -> None:
         say("gpu", "no NVIDIA driver here (nvidia-smi not found): the dream runs on the CPU")
         return
     try:
-        out = subprocess.run([smi, "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [smi, "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         say("gpu", f"nvidia-smi did not answer ({exc})")
         return
@@ -137,8 +144,22 @@ def model_finding(model: str | None, scratch: Path) -> Path:
 
 
 def export_random(scratch: Path) -> Path:
-    out = subprocess.run([sys.executable, "-m", "realtime.cli", "export", "--weights", "random", "--no-verify", "-o",
-                          str(scratch / "inception_mixed3_mixed5.onnx")], capture_output=True, text=True, cwd=scratch)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "realtime.cli",
+            "export",
+            "--weights",
+            "random",
+            "--no-verify",
+            "-o",
+            str(scratch / "inception_mixed3_mixed5.onnx"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=scratch,
+    )
     if out.returncode != 0:
         raise UserError(f"could not export a model for the check: {out.stderr.strip().splitlines()[-1:]}")
     return Path(out.stdout.strip())
@@ -162,8 +183,14 @@ def dream_finding(path: Path, provider: str) -> bool:
     if engine.fell_back:
         say("dream", f"{short}: could not run there ({engine.fell_back}); it fell back to {engine.provider}")
         return False
-    graphs = "" if engine.device != "cuda" else (", CUDA graphs" if engine.graphs else
-                                                  f", no CUDA graphs ({engine.graphs_refused})")
-    say("dream", f"{short}: {STEPS} steps at {SIZE[1]}x{SIZE[0]} in {seconds:.2f} s "
-        f"({seconds * 1e3 / STEPS:.0f} ms a step{graphs}), loss {engine.last_loss:.4g}")
+    graphs = (
+        ""
+        if engine.device != "cuda"
+        else (", CUDA graphs" if engine.graphs else f", no CUDA graphs ({engine.graphs_refused})")
+    )
+    say(
+        "dream",
+        f"{short}: {STEPS} steps at {SIZE[1]}x{SIZE[0]} in {seconds:.2f} s "
+        f"({seconds * 1e3 / STEPS:.0f} ms a step{graphs}), loss {engine.last_loss:.4g}",
+    )
     return True

@@ -3,6 +3,7 @@
 It uses one mix model (one-hot layer weights in turn), not eleven exports, so a user sees what
 each layer paints: strokes and textures low, eyes and animals high (with ImageNet weights).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,18 +50,29 @@ def contact_sheet(tiles: list[tuple[str, np.ndarray]], columns: int = 4) -> np.n
     return np.asarray(sheet)
 
 
-def run(source: Path, output: Path, model: Path, steps: int = 20, step_size: float = 0.02, size: int = 256,
-        provider: str = "auto") -> Path:
+def run(
+    source: Path,
+    output: Path,
+    model: Path,
+    steps: int = 20,
+    step_size: float = 0.02,
+    size: int = 256,
+    provider: str = "auto",
+) -> Path:
     from tqdm import tqdm
 
     check_output(output, source)
     engine = Engine(model, provider)
     if len(engine.info.mix_layers) < 11:
-        raise UserError(f"{model} is not a mix model up to mixed10; make one with "
-                        "`deepdream export --mix --layers mixed10` (it goes into the model store as mix_mixed10)")
+        raise UserError(
+            f"{model} is not a mix model up to mixed10; make one with "
+            "`deepdream export --mix --layers mixed10` (it goes into the model store as mix_mixed10)"
+        )
     rgb = load_image(source)
     scale = size / max(rgb.shape[:2])
-    image = resize(to_unit(rgb), (max(MIN_SIDE, round(rgb.shape[0] * scale)), max(MIN_SIDE, round(rgb.shape[1] * scale))))
+    image = resize(
+        to_unit(rgb), (max(MIN_SIDE, round(rgb.shape[0] * scale)), max(MIN_SIDE, round(rgb.shape[1] * scale)))
+    )
     with tqdm(total=steps * len(engine.info.mix_layers), desc="gallery", unit="step") as bar:
         tiles = dream_layers(engine, image, steps, step_size, lambda name: bar.set_postfix_str(name) or bar.update())
     save_image(output, contact_sheet(tiles))

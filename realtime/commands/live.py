@@ -1,4 +1,5 @@
 """`deepdream live`: put a source, a dream stream and the sinks together, run the loop, report."""
+
 from __future__ import annotations
 
 import logging
@@ -17,23 +18,45 @@ log = logging.getLogger("deepdream.live")
 
 
 LiveOptions = settings_class(
-    "LiveOptions", LIVE + OUTPUT, "How `live` runs beside its dream: the LIVE and OUTPUT parameters "
+    "LiveOptions",
+    LIVE + OUTPUT,
+    "How `live` runs beside its dream: the LIVE and OUTPUT parameters "
     "(realtime.dream.params: frames, window, sizes, fade, crf...), then where frames come from and go.",
-    extra=tuple((name, kind, field(default=default)) for name, kind, default in (
-        ("source", str, "webcam:0"), ("fallback", str, None), ("loop", bool, False), ("models", tuple, ()),
-        ("provider", str, "auto"), ("headless", bool, False), ("fullscreen", bool, False),
-        ("record", Path, None), ("stats", Path, None), ("snapshots", Path, Path(".")), ("guide", Path, None),
-        ("serve", str, None), ("token", str, None), ("stereo", bool, False), ("pipe", bool, False),
-        ("virtualcam", bool, False), ("log", Path, None), ("seed", int, None), ("config", Path, None),
-        ("osc", str, None),  # [HOST:]PORT for remote control
-        ("midi_port", str, None),  # --midi: an input port's name ("": the first); [midi] in TOML is the mapping
-        ("audio", str, None),  # a sound input device or a file, for the config's [[modulate]] rows
-        ("event_log", Path, None), ("heartbeat", Path, None),  # set by the watchdog for the loop it supervises
-        ("run", int, 1))),  # which run of the watchdog this is: later runs number their output files
-    module=__name__)
+    extra=tuple(
+        (name, kind, field(default=default))
+        for name, kind, default in (
+            ("source", str, "webcam:0"),
+            ("fallback", str, None),
+            ("loop", bool, False),
+            ("models", tuple, ()),
+            ("provider", str, "auto"),
+            ("headless", bool, False),
+            ("fullscreen", bool, False),
+            ("record", Path, None),
+            ("stats", Path, None),
+            ("snapshots", Path, Path(".")),
+            ("guide", Path, None),
+            ("serve", str, None),
+            ("token", str, None),
+            ("stereo", bool, False),
+            ("pipe", bool, False),
+            ("virtualcam", bool, False),
+            ("log", Path, None),
+            ("seed", int, None),
+            ("config", Path, None),
+            ("osc", str, None),  # [HOST:]PORT for remote control
+            ("midi_port", str, None),  # --midi: an input port's name ("": the first); [midi] in TOML is the mapping
+            ("audio", str, None),  # a sound input device or a file, for the config's [[modulate]] rows
+            ("event_log", Path, None),
+            ("heartbeat", Path, None),  # set by the watchdog for the loop it supervises
+            ("run", int, 1),
+        )
+    ),  # which run of the watchdog this is: later runs number their output files
+    module=__name__,
+)
 
 
-def options_from_args(args, models: tuple[Path, ...]) -> "LiveOptions":
+def options_from_args(args, models: tuple[Path, ...]) -> LiveOptions:
     """LiveOptions by name from parsed flags (paths made Paths)."""
     values = {**vars(args), "models": models}
     paths = [f.name for f in fields(LiveOptions) if f.type is Path]  # flags give text
@@ -58,8 +81,12 @@ def run_live(options: LiveOptions, settings) -> int:
     from realtime.run.eventlog import remove, setup
     from realtime.run.watchdog import numbered
 
-    options = replace(options, record=numbered(options.record, options.run), log=numbered(options.log, options.run),
-                      stats=numbered(options.stats, options.run))
+    options = replace(
+        options,
+        record=numbered(options.record, options.run),
+        log=numbered(options.log, options.run),
+        stats=numbered(options.stats, options.run),
+    )
     check_outputs(options)
     for path in (options.record, options.stats, options.log, options.event_log):
         if path is not None:
@@ -148,8 +175,19 @@ def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, control
         step = BesideDisplay.around(stream, steered, display, options.dream_fade)
         if outputs.heartbeat is not None:  # frames keep coming while a dream is stuck: the watchdog sees that too
             outputs.heartbeat.watch(step.worker)
-    stats = run(reader, show, outputs.sinks, outputs.window, options.frames, outputs.present, outputs.frame_log,
-                controls, outputs.publish, fps, step)
+    stats = run(
+        reader,
+        show,
+        outputs.sinks,
+        outputs.window,
+        options.frames,
+        outputs.present,
+        outputs.frame_log,
+        controls,
+        outputs.publish,
+        fps,
+        step,
+    )
     return show, stats
 
 
@@ -162,15 +200,19 @@ def _playlist(options: LiveOptions, settings):
     playlist = read_playlist(options.config, {name: getattr(settings, name) for name in NUMBERS})
     if playlist:  # a scene's model, like --model, is a path or a name in the store
         playlist.scenes = [replace(s, model=str(find(s.model))) if s.model else s for s in playlist.scenes]
-        log.info("playlist: %d scenes, %.0f s a cycle, %.1f s crossfade", len(playlist.scenes), playlist.period,
-                 playlist.crossfade)
+        log.info(
+            "playlist: %d scenes, %.0f s a cycle, %.1f s crossfade",
+            len(playlist.scenes),
+            playlist.period,
+            playlist.crossfade,
+        )
     return playlist
 
 
 def _models(options: LiveOptions, playlist) -> list[Path]:
     """--model's and the playlist's scenes' models, each once."""
     models = list(options.models)
-    for scene in (playlist.scenes if playlist else []):
+    for scene in playlist.scenes if playlist else []:
         if scene.model and Path(scene.model) not in models:
             models.append(Path(scene.model))
     return models

@@ -2,13 +2,14 @@
 table), the sound (--audio and [[modulate]] rows), and the control page's description of the show (what
 it can be steered with, built from the parameter table), wired to the HTTP server of --serve.
 """
+
 from __future__ import annotations
 
 import logging
 
 from realtime.dream.params import live_params
-from realtime.steer.requests import COMMANDS
 from realtime.steer.controls import Controls
+from realtime.steer.requests import COMMANDS
 from realtime.store import name_of
 
 log = logging.getLogger("deepdream.live")
@@ -66,13 +67,28 @@ def schema(show, controls: Controls) -> dict:
     figures = show.stream.figures()
     layers = [list(engine.info.mix_layers) for engine in show.stream.engines]
     scenes = [] if show.playlist is None else [{"name": s.name, "duration": s.duration} for s in show.playlist.scenes]
-    return {"params": param_schema(), "commands": list(COMMANDS), "scenes": scenes,
-            "models": [{"name": name_of(p), "mix_layers": layer} for p, layer in zip(figures.model_paths, layers)],
-            "sound": list(controls.figures()) if controls.sound is not None else []}
+    return {
+        "params": param_schema(),
+        "commands": list(COMMANDS),
+        "scenes": scenes,
+        "models": [{"name": name_of(p), "mix_layers": layer} for p, layer in zip(figures.model_paths, layers)],
+        "sound": list(controls.figures()) if controls.sound is not None else [],
+    }
 
 
 def param_schema() -> list[dict]:
     """The live parameters as the page draws them: a slider (on a log scale over two decades or more), or buttons."""
-    return [{"name": p.name, "label": p.name.replace("_", " "), "kind": p.kind, "low": p.low, "high": p.high,
-             "unit": p.unit, "choices": list(p.choices), "help": p.help,
-             "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100} for p in live_params().values()]
+    return [
+        {
+            "name": p.name,
+            "label": p.name.replace("_", " "),
+            "kind": p.kind,
+            "low": p.low,
+            "high": p.high,
+            "unit": p.unit,
+            "choices": list(p.choices),
+            "help": p.help,
+            "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100,
+        }
+        for p in live_params().values()
+    ]

@@ -7,6 +7,7 @@ metadata if it has one, into the store as `inception_NAME.onnx` (NAME: the file'
 `inception_` and `.onnx`, in any case), the name it then prints and `--model` takes; a file not named
 `*.onnx` is refused, and so is a different model of that name already there.
 """
+
 from __future__ import annotations
 
 import sys
@@ -29,7 +30,9 @@ def describe(path: Path) -> list[str]:
         return [name_of(path), "-", f"unreadable: {str(exc)[:60]}", "-", size, str(path)]
     weights = f"{info.weights} ({'trained' if info.trained else 'untrained'})"
     layers = ",".join(info.mix_layers[-1:]) if info.mix_layers else ",".join(info.layers)
-    kind = ("mix" if info.mix_layers else "fixed") + (f",{info.metadata['precision']}" if "precision" in info.metadata else "")
+    kind = ("mix" if info.mix_layers else "fixed") + (
+        f",{info.metadata['precision']}" if "precision" in info.metadata else ""
+    )
     return [name_of(path), layers, weights, kind, size, str(path)]
 
 
@@ -51,8 +54,10 @@ def add(source: Path) -> Path:
         raise UserError(f"the store holds a folder named {target.name} ({target}); move it away first")
     if target.exists():
         if target.resolve() != source.resolve() and target.read_bytes() != source.read_bytes():
-            raise UserError(f"the store already holds a different {name} ({target}); remove it first, "
-                            "or rename the file you are adding")
+            raise UserError(
+                f"the store already holds a different {name} ({target}); remove it first, "
+                "or rename the file you are adding"
+            )
         print(f"{name} is in the store already: {target}", file=sys.stderr)
         return target
     try:
@@ -81,5 +86,7 @@ def _check_source(source: Path) -> None:
     if source.suffix.lower() != ".onnx" or not name or name.lower().endswith(".onnx"):
         raise UserError(f"{shown(str(source))}: a model's file is NAME.onnx, and NAME is what --model takes; rename it")
     if len(name.encode()) > MAX_NAME:
-        raise UserError(f"{shown(name)} is {len(name)} characters long: a model's name has at most {MAX_NAME} "
-                        "(the store keeps it as a file name); rename the file")
+        raise UserError(
+            f"{shown(name)} is {len(name)} characters long: a model's name has at most {MAX_NAME} "
+            "(the store keeps it as a file name); rename the file"
+        )

@@ -3,6 +3,7 @@ watchdog heartbeat, and the frame log, opened together and closed together. If o
 those opened before it are closed (a recording's temporary file removed) before the error goes on.
 `check_outputs` refuses, before any work, an output that would overwrite an input or another output.
 """
+
 from __future__ import annotations
 
 import os
@@ -69,8 +70,9 @@ class Outputs:
         from realtime.media.serve import FrameHub, ServeSink, start_server
 
         self.hub = hub = FrameHub()
-        hub.status.update(projection="equirectangular" if settings.wrap else "flat",
-                          stereo=options.stereo)  # the viewer page draws a sphere, or one picture per eye
+        hub.status.update(
+            projection="equirectangular" if settings.wrap else "flat", stereo=options.stereo
+        )  # the viewer page draws a sphere, or one picture per eye
         self.server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
         self.sinks.append(ServeSink(hub))
         self.publish = hub.publish_status
@@ -86,18 +88,29 @@ def check_outputs(options) -> None:
     """Refuse, before any work, a recording that is not .mp4 and an output that is an input or another output."""
     if options.record is not None and options.record.suffix.lower() != ".mp4":
         raise UserError(f"--record {options.record}: recordings are MP4; give a name ending in .mp4")
-    inputs = {"--model": options.models, "--guide": (options.guide,), "--config": (options.config,),
-              "--source": (Path(options.source),), "--fallback": (Path(options.fallback or ""),),
-              "--audio": (Path(options.audio or ""),)}
+    inputs = {
+        "--model": options.models,
+        "--guide": (options.guide,),
+        "--config": (options.config,),
+        "--source": (Path(options.source),),
+        "--fallback": (Path(options.fallback or ""),),
+        "--audio": (Path(options.audio or ""),),
+    }
     taken = {p.resolve(): flag for flag, paths in inputs.items() for p in paths if p is not None and p.is_file()}
-    outputs = {"--record": options.record, "--log": options.log, "--stats": options.stats,
-               "--event-log": options.event_log, "--snapshots": options.snapshots}
+    outputs = {
+        "--record": options.record,
+        "--log": options.log,
+        "--stats": options.stats,
+        "--event-log": options.event_log,
+        "--snapshots": options.snapshots,
+    }
     for flag, path in outputs.items():
         if path is None:
             continue
         if path.resolve() in taken:
-            raise UserError(f"{flag} {path} is the {taken[path.resolve()]} file; it would be overwritten: "
-                            "choose another name")
+            raise UserError(
+                f"{flag} {path} is the {taken[path.resolve()]} file; it would be overwritten: choose another name"
+            )
         taken[path.resolve()] = flag
     from realtime.media.recorder import check_folder
 

@@ -8,6 +8,7 @@ render's resources and, while none runs, says every `SAY_S` what it waits for, a
 one line after `GIVE_UP_S`: a cluster that scales up may take minutes, one that never will must not
 leave the render at 0 % forever. Ray is imported only here and in commands/cluster.py.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -58,10 +59,16 @@ def connect(address: str):
         with only_our_lines() if address != "local" else contextlib.nullcontext():
             try:
                 _check_reachable(address)
-                ray.init(address=address, logging_level="ERROR", log_to_driver=False,
-                         **({"include_dashboard": False} if address == "local" else {}))
+                ray.init(
+                    address=address,
+                    logging_level="ERROR",
+                    log_to_driver=False,
+                    **({"include_dashboard": False} if address == "local" else {}),
+                )
             except Exception as exc:  # ConnectionError, TimeoutError, ValueError for a bad address, Ray's own
-                raise UserError(f"cannot reach the Ray cluster at {address}: {reason(exc, 200)}{_likely(exc)}") from None
+                raise UserError(
+                    f"cannot reach the Ray cluster at {address}: {reason(exc, 200)}{_likely(exc)}"
+                ) from None
     return ray
 
 
@@ -71,8 +78,10 @@ def _likely(exc: BaseException) -> str:
     Ray cluster at HOST:PORT"; the AuthenticationError behind it is in its chain."""
     while exc is not None:
         if type(exc).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(exc):
-            return ("; the cluster asks for a token (token authentication): set RAY_AUTH_MODE=token and its token "
-                    "here (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token copied from the head node)")
+            return (
+                "; the cluster asks for a token (token authentication): set RAY_AUTH_MODE=token and its token "
+                "here (RAY_AUTH_TOKEN, or the file ~/.ray/auth_token copied from the head node)"
+            )
         exc = exc.__cause__ or exc.__context__
     return ""
 
@@ -101,8 +110,11 @@ def can_grant(ray, cpus: float, gpus: float, fixed: bool) -> None:
     """Refuse, in one line, a task that no node has the CPUs or GPUs for, where the cluster is `fixed`
     (started here: it will not grow). A joined cluster may add nodes: first_worker waits for one."""
     largest = largest_node(ray)
-    short = [f"{need:g} {kind}s per task (--{kind.lower()}s-per-task) but the largest node has {largest[kind]:g}"
-             for kind, need in (("CPU", cpus), ("GPU", gpus)) if need > largest[kind]]
+    short = [
+        f"{need:g} {kind}s per task (--{kind.lower()}s-per-task) but the largest node has {largest[kind]:g}"
+        for kind, need in (("CPU", cpus), ("GPU", gpus))
+        if need > largest[kind]
+    ]
     if short and fixed:
         raise UserError(f"the Ray cluster can never run a chunk: {short[0]}")
     for line in short:
@@ -125,7 +137,9 @@ def first_worker(ray, cpus: float, gpus: float, clock=None) -> None:
         wanted = f"a worker with {cpus:g} CPUs" + (f" and {gpus:g} GPUs" if gpus else "")
         if waited >= GIVE_UP_S:
             ray.cancel(probe, force=True)
-            raise UserError(f"gave up after {waited / 60:.0f} min waiting for {wanted} on the Ray cluster "
-                            f"(its largest node: {largest_node(ray)}); ask for less with --cpus-per-task/--gpus-per-task")
+            raise UserError(
+                f"gave up after {waited / 60:.0f} min waiting for {wanted} on the Ray cluster "
+                f"(its largest node: {largest_node(ray)}); ask for less with --cpus-per-task/--gpus-per-task"
+            )
         print(f"waiting {waited:.0f} s for {wanted} on the Ray cluster", file=sys.stderr, flush=True)
     ray.get(probe)

@@ -9,6 +9,7 @@ with it is ever cleared or deleted. The dream is deterministic and the writer ex
 (realtime.media.video), so two renders with the same settings give the same file. `--ray`
 (commands/cluster.py) shares the checks and the finish.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,30 +22,37 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.commands.steering import Steering
 from realtime.dream.engine import Engine
 from realtime.dream.params import MIN_SIDE, OUTPUT
 from realtime.dream.settings import settings_class
 from realtime.dream.stream import DreamStream
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
-from realtime.media.clip import Clip
 from realtime.media.audio import check_sound
+from realtime.media.clip import Clip
 from realtime.media.spherical import not_360
 from realtime.media.video import VideoFormat, VideoWriter
-from realtime.commands.steering import Steering
 
 CHUNK = 30  # frames per chunk file: what an interruption can lose
 MARK = "made-by-deepdream-render"  # in every work folder we make: nothing without it is deleted
 
 
 RenderJob = settings_class(
-    "RenderJob", OUTPUT, "A render: the clip, the output, the model, the processing size (None: the clip's), "
+    "RenderJob",
+    OUTPUT,
+    "A render: the clip, the output, the model, the processing size (None: the clip's), "
     "and the OUTPUT parameters (crf).",
-    extra=(("input", Path, field()), ("output", Path, field()), ("model", Path, field()),
-           ("size", tuple, field(default=None)),
-           ("config", Path, field(default=None)),  # with [[modulate]] rows: the dream follows the sound
-           ("audio", Path, field(default=None))),  # the sound they follow (None: the clip's own)
-    module=__name__)
+    extra=(
+        ("input", Path, field()),
+        ("output", Path, field()),
+        ("model", Path, field()),
+        ("size", tuple, field(default=None)),
+        ("config", Path, field(default=None)),  # with [[modulate]] rows: the dream follows the sound
+        ("audio", Path, field(default=None)),
+    ),  # the sound they follow (None: the clip's own)
+    module=__name__,
+)
 
 
 def prepare(job: RenderJob) -> tuple[Clip, tuple[int, int]]:
@@ -60,8 +68,10 @@ def prepare(job: RenderJob) -> tuple[Clip, tuple[int, int]]:
     clip = Clip.open(job.input)
     size = job.size or clip.size
     if min(size) < MIN_SIDE:
-        raise UserError(f"{job.input} is {size[0]}x{size[1]}: the network needs at least {MIN_SIDE} px on a side "
-                        "(render it larger with --size)")
+        raise UserError(
+            f"{job.input} is {size[0]}x{size[1]}: the network needs at least {MIN_SIDE} px on a side "
+            "(render it larger with --size)"
+        )
     check_sound(job.input)
     return clip, size
 
@@ -82,8 +92,10 @@ def ours(work: Path) -> bool:
     if work.is_symlink() or (work.exists() and not work.is_dir()):
         raise UserError(f"{work} is in the way of the render's work folder; move it away or choose another output")
     if work.is_dir() and not (work / MARK).is_file():
-        raise UserError(f"{work}/ was not made by deepdream render (no {MARK} file in it), so it is left alone; "
-                        "move it away or choose another output")
+        raise UserError(
+            f"{work}/ was not made by deepdream render (no {MARK} file in it), so it is left alone; "
+            "move it away or choose another output"
+        )
     return work.is_dir()
 
 
@@ -107,8 +119,13 @@ def render(job: RenderJob, make_settings, provider: str = "auto") -> Path:
     steering = Steering.of(job, clip.fps)
     stream = DreamStream([Engine(job.model, provider, exact=True)], settings)
     work = work_folder(job.output)
-    fingerprint = {"input": str(job.input.resolve()), "input_bytes": job.input.stat().st_size,
-                   "model": str(job.model.resolve()), "settings": asdict(settings), "steering": steering.describe()}
+    fingerprint = {
+        "input": str(job.input.resolve()),
+        "input_bytes": job.input.stat().st_size,
+        "model": str(job.model.resolve()),
+        "settings": asdict(settings),
+        "steering": steering.describe(),
+    }
     done = _resume(work, fingerprint, stream)
     pending, index = [], done
     with tqdm(total=clip.expected, initial=done, desc="render", unit="frame") as bar:
@@ -138,8 +155,10 @@ def finish(work: Path, output: Path, assemble) -> Path:
     except OSError as exc:
         for leftover in [staged, *work.glob(".assembled.*")]:
             leftover.unlink(missing_ok=True)
-        raise UserError(f"cannot write {output}: {exc.strerror or exc}; the dreamed frames are kept in {work}/, "
-                        "run the same command again to finish without dreaming them again") from None
+        raise UserError(
+            f"cannot write {output}: {exc.strerror or exc}; the dreamed frames are kept in {work}/, "
+            "run the same command again to finish without dreaming them again"
+        ) from None
     if ours(work):
         shutil.rmtree(work, ignore_errors=True)
     return output
@@ -161,22 +180,32 @@ def _resume(work: Path, fingerprint: dict, stream: DreamStream) -> int:
 def _save_chunk(work: Path, index: int, frames: list, stream: DreamStream, fingerprint: dict) -> None:
     """Chunk, then state, then progress: a crash between them leaves the last consistent point."""
     try:
-        for name, arrays, save in ((f"chunk-{index:08d}.npz", {"frames": np.stack(frames)}, np.savez_compressed),
-                                   ("state.npz", stream.state(), np.savez)):
+        for name, arrays, save in (
+            (f"chunk-{index:08d}.npz", {"frames": np.stack(frames)}, np.savez_compressed),
+            ("state.npz", stream.state(), np.savez),
+        ):
             buffer = io.BytesIO()
             save(buffer, **arrays)
             write_atomic(work / name, buffer.getvalue())
         write_atomic(work / "progress.json", json.dumps({"fingerprint": fingerprint, "frames": index}).encode())
     except OSError as exc:
-        raise UserError(f"cannot save the render's progress in {work}: {exc.strerror or exc}; "
-                        "what was saved before is kept, and the same command continues from there") from None
+        raise UserError(
+            f"cannot save the render's progress in {work}: {exc.strerror or exc}; "
+            "what was saved before is kept, and the same command continues from there"
+        ) from None
 
 
 def output_writer(job: RenderJob, path: Path, clip: Clip, settings) -> VideoWriter:
     """The render's H.264 writer: the clip's rate and sound, 360-degree metadata for --wrap."""
-    return VideoWriter(path, clip.fps, settings.size, VideoFormat(crf=job.crf, exact=True,
-                       spherical=settings.wrap and not not_360(settings.size)),  # check_wrap said why not
-                       audio_from=job.input)
+    return VideoWriter(
+        path,
+        clip.fps,
+        settings.size,
+        VideoFormat(
+            crf=job.crf, exact=True, spherical=settings.wrap and not not_360(settings.size)
+        ),  # check_wrap said why not
+        audio_from=job.input,
+    )
 
 
 def _assemble(work: Path, sink: VideoWriter) -> None:

@@ -8,6 +8,7 @@ it did not write alone unless --force, then runs `systemctl --user daemon-reload
 manager answers (a container, an ssh session without one) the unit is still enabled, and one line says
 what to run once one does. On macOS and Windows it prints the launchd agent or the Task Scheduler command.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,10 @@ def install(config: str, name: str | None, force: bool = False, start: bool = Fa
     argv, env = command(path, watchdog), {key: os.environ[key] for key in CARRIED if os.environ.get(key)}
     if sys.platform == "darwin":
         sys.stdout.buffer.write(launchd_plist(unit, argv, Path.cwd(), env))
-        _say(f"save this as ~/Library/LaunchAgents/{unit}.plist, then: launchctl bootstrap gui/$(id -u) "
-             f"~/Library/LaunchAgents/{unit}.plist")
+        _say(
+            f"save this as ~/Library/LaunchAgents/{unit}.plist, then: launchctl bootstrap gui/$(id -u) "
+            f"~/Library/LaunchAgents/{unit}.plist"
+        )
         return 0
     if sys.platform == "win32":
         print(schtasks(unit, argv, Path.cwd()))
@@ -98,15 +101,19 @@ def _enable(unit: str, target: Path, start: bool) -> int:
         _say(f"could not enable {unit} ({failed}); {target} is written: {then}")
         return 1
     if offline:
-        _say(f"no systemd user manager answers here ({offline}): {unit} is enabled for its next start; "
-             f"then: systemctl --user start {unit}")
+        _say(
+            f"no systemd user manager answers here ({offline}): {unit} is enabled for its next start; "
+            f"then: systemctl --user start {unit}"
+        )
         return 1 if start else 0
     failed = _systemctl("restart", unit) if start else None
     if failed:
         _say(f"{unit} is enabled but did not start ({failed}): deepdream service status; journalctl --user -u {unit}")
         return 1
-    _say(f"{unit} is enabled: it starts with your systemd user manager (at boot too after `loginctl enable-linger`)"
-         + ("; started" if start else f"; start it now with systemctl --user start {unit}"))
+    _say(
+        f"{unit} is enabled: it starts with your systemd user manager (at boot too after `loginctl enable-linger`)"
+        + ("; started" if start else f"; start it now with systemctl --user start {unit}")
+    )
     return 0
 
 
@@ -120,16 +127,20 @@ def status(name: str | None) -> int:
     if shutil.which("systemctl") is None:
         _say(f"{unit} is installed ({target}); systemctl is not on PATH, so whether it runs is unknown")
         return 1
-    failed, said = _run("show", unit, "--property=ActiveState,SubState,ActiveEnterTimestamp,MainPID,NRestarts,"
-                        "StatusText")
+    failed, said = _run(
+        "show", unit, "--property=ActiveState,SubState,ActiveEnterTimestamp,MainPID,NRestarts,StatusText"
+    )
     if failed:
         _say(f"{unit} is installed ({target}); no systemd user manager answers here ({failed})")
         return 1
     props = dict(line.split("=", 1) for line in said.splitlines() if "=" in line)
     state = props.get("ActiveState", "unknown")
-    facts = [f"since {props['ActiveEnterTimestamp']}" if props.get("ActiveEnterTimestamp") else "",
-             f"pid {props['MainPID']}" if props.get("MainPID", "0") != "0" else "",
-             f"{props.get('NRestarts', '0')} restarts", props.get("StatusText", "")]
+    facts = [
+        f"since {props['ActiveEnterTimestamp']}" if props.get("ActiveEnterTimestamp") else "",
+        f"pid {props['MainPID']}" if props.get("MainPID", "0") != "0" else "",
+        f"{props.get('NRestarts', '0')} restarts",
+        props.get("StatusText", ""),
+    ]
     print(f"{unit}: {state} ({props.get('SubState', '?')}), " + ", ".join(f for f in facts if f))
     return 0 if state == "active" else 3
 
@@ -183,8 +194,7 @@ def _systemctl(*args: str) -> str | None:
 def _run(*args: str) -> tuple[str | None, str]:
     """`systemctl --user ARGS`: (None, or why it failed in one line; what it printed)."""
     try:
-        done = subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True, timeout=60,
-                              check=False)
+        done = subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return reason(exc), ""
     if done.returncode == 0:

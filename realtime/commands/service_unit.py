@@ -7,6 +7,7 @@ systemd splits ExecStart= into words by its own rules: each word is written doub
 for \\ and ", `%%` for a % (a specifier otherwise) and `$$` for a $ (a variable otherwise). Text with a
 control character is refused: no one-line setting holds it.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,10 @@ CMD_SPECIAL = set('"%&|<>^')  # what cmd.exe would read in a task's command line
 def unit_name(name: str) -> str:
     """`deepdream-NAME`, once NAME is one that systemd, launchd and Task Scheduler all take."""
     if not NAME.fullmatch(name):
-        raise UserError(f"service name {shown(name)}: use letters, digits, '.', '_' and '-' (at most 100, "
-                        "starting with a letter or digit); choose one with --name")
+        raise UserError(
+            f"service name {shown(name)}: use letters, digits, '.', '_' and '-' (at most 100, "
+            "starting with a letter or digit); choose one with --name"
+        )
     return f"deepdream-{name}"
 
 
@@ -59,23 +62,41 @@ def systemd_unit(name: str, argv: list[str], folder: Path, watchdog: float, env:
     """The unit file's text. systemd's watchdog (WatchdogSec) backs deepdream's up: it steps in only where the
     heartbeat stayed away longer than deepdream's watchdog needs to restart a loop."""
     quiet = math.ceil(quiet_at_most(watchdog))
-    lines = [MARK, "[Unit]", f"Description=deepdream live show ({name})", "", "[Service]", "Type=notify",
-             "# the loop, a child of deepdream's watchdog, sends READY=1 and WATCHDOG=1",
-             "NotifyAccess=all",
-             "ExecStart=" + " ".join(_quoted(word) for word in argv),
-             "WorkingDirectory=" + _printable(str(folder)).replace("%", "%%"),
-             *(f"Environment={_quoted(f'{key}={value}', variables=False)}" for key, value in env.items()),
-             "Restart=always", f"RestartSec={RESTART_S}",
-             f"WatchdogSec={quiet}", f"TimeoutStartSec={quiet}",
-             "# stopped by the watchdog as by `systemctl stop`: the recording is finished, not cut",
-             "WatchdogSignal=SIGTERM", "", "[Install]", "WantedBy=default.target"]
+    lines = [
+        MARK,
+        "[Unit]",
+        f"Description=deepdream live show ({name})",
+        "",
+        "[Service]",
+        "Type=notify",
+        "# the loop, a child of deepdream's watchdog, sends READY=1 and WATCHDOG=1",
+        "NotifyAccess=all",
+        "ExecStart=" + " ".join(_quoted(word) for word in argv),
+        "WorkingDirectory=" + _printable(str(folder)).replace("%", "%%"),
+        *(f"Environment={_quoted(f'{key}={value}', variables=False)}" for key, value in env.items()),
+        "Restart=always",
+        f"RestartSec={RESTART_S}",
+        f"WatchdogSec={quiet}",
+        f"TimeoutStartSec={quiet}",
+        "# stopped by the watchdog as by `systemctl stop`: the recording is finished, not cut",
+        "WatchdogSignal=SIGTERM",
+        "",
+        "[Install]",
+        "WantedBy=default.target",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def launchd_plist(name: str, argv: list[str], folder: Path, env: dict[str, str]) -> bytes:
     """A launchd agent for ~/Library/LaunchAgents: started at login, started again whenever it ends."""
-    agent = {"Label": name, "ProgramArguments": argv, "WorkingDirectory": str(folder), "RunAtLoad": True,
-             "KeepAlive": True, "StandardErrorPath": str(Path.home() / "Library" / "Logs" / f"{name}.log")}
+    agent = {
+        "Label": name,
+        "ProgramArguments": argv,
+        "WorkingDirectory": str(folder),
+        "RunAtLoad": True,
+        "KeepAlive": True,
+        "StandardErrorPath": str(Path.home() / "Library" / "Logs" / f"{name}.log"),
+    }
     if env:
         agent["EnvironmentVariables"] = env
     return plistlib.dumps(agent)
@@ -86,8 +107,10 @@ def schtasks(name: str, argv: list[str], folder: Path) -> str:
     folder of its own). Every word is quoted, so `&&` is read once, when the task runs."""
     for word in (str(folder), *argv):
         if CMD_SPECIAL & set(word):
-            raise UserError(f"{shown(word)} has one of {''.join(sorted(CMD_SPECIAL))}, which a Task Scheduler "
-                            "command line cannot carry: rename or move it")
+            raise UserError(
+                f"{shown(word)} has one of {''.join(sorted(CMD_SPECIAL))}, which a Task Scheduler "
+                "command line cannot carry: rename or move it"
+            )
     words = ["cmd", "/c", "cd", "/d", str(folder), "&&", *argv]
     line = " ".join(w if w in ("&&", "cmd", "/c", "cd", "/d") else f'\\"{w}\\"' for w in words)
     return f'schtasks /Create /TN {name} /SC ONLOGON /TR "{line}" /F'

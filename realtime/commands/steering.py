@@ -6,6 +6,7 @@ the track at i / fps seconds (realtime.steer.modulate's rows, heard by realtime.
 render, a resumed one and `--ray` chunks get the same numbers for the same frame. Without rows it
 steers nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,15 +24,18 @@ class Steering:
         self._listener, self._modulation, self._values = Listener(), Modulation(rows), []
 
     @classmethod
-    def of(cls, job, fps: float) -> "Steering":
+    def of(cls, job, fps: float) -> Steering:
         from realtime.config import tables
 
         config = tables(job.config) if job.config is not None else {}
         rows = parse_rows(config["modulate"], str(job.config)) if "modulate" in config else []
         if not rows:
             if job.audio is not None:
-                print(f"note: --audio {job.audio}: no [[modulate]] rows in a --config, so the sound moves nothing",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"note: --audio {job.audio}: no [[modulate]] rows in a --config, so the sound moves nothing",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return cls([])
         from realtime.media.sound import SoundTrack
 

@@ -9,6 +9,7 @@ time (the run option `gpu_graph_id`; onnxruntime's `enable_cuda_graph`) and repl
 addresses never change, and a new step size or layer mix is copied into the same buffers. A
 refused capture raises `GraphRefused`; the engine then reopens the session without graphs.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -94,8 +95,9 @@ class BoundSteps:
 
         if size not in self._sizes:
             shape = (1, *size, 3)
-            images = tuple(ort.OrtValue.ortvalue_from_shape_and_type(shape, np.float32, self.device, 0)
-                           for _ in range(2))
+            images = tuple(
+                ort.OrtValue.ortvalue_from_shape_and_type(shape, np.float32, self.device, 0) for _ in range(2)
+            )
             loss = ort.OrtValue.ortvalue_from_shape_and_type((1,), np.float32, self.device, 0)
             bindings = tuple(self._bind(images[k], images[1 - k], loss) for k in range(2))
             ids = (next(self._ids), next(self._ids)) if self.graphs else (-1, -1)

@@ -6,11 +6,13 @@ are thrown away (the feedback builds up as in a continuous render), and `blend_f
 end, which the `Joiner` crossfades into the next chunk's first frames. Borders depend only on the plan,
 never on who dreams the chunks, so the joined frames do not depend on the number of workers.
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,8 +36,9 @@ PLAN = tuple(param(CLUSTER, name) for name in ("chunk_frames", "warmup_frames", 
 
 
 # Made at run time from the parameter table, so its fields are unknown to a type checker (Any).
-PlanParameters: Any = settings_class("PlanParameters", PLAN, "How a clip is cut: the chunk parameters of CLUSTER.",
-                                     module=__name__)
+PlanParameters: Any = settings_class(
+    "PlanParameters", PLAN, "How a clip is cut: the chunk parameters of CLUSTER.", module=__name__
+)
 
 
 class ChunkPlan(PlanParameters):
@@ -55,8 +58,12 @@ class ChunkPlan(PlanParameters):
         return [self.chunk(i, total) for i in range(-(-total // self.chunk_frames))]
 
 
-def dream_chunk(stream: DreamStream, frames: Iterable[np.ndarray], chunk: Chunk,
-                values: Sequence[Mapping[str, object]] | None = None) -> np.ndarray:
+def dream_chunk(
+    stream: DreamStream,
+    frames: Iterable[np.ndarray],
+    chunk: Chunk,
+    values: Sequence[Mapping[str, object]] | None = None,
+) -> np.ndarray:
     """`frames`: the clip's frames [chunk.first, chunk.last) -> the dream of [chunk.start, chunk.last).
     `values`: each of those frames' parameters (a render that follows the sound), set before its dream."""
     kept = []

@@ -7,15 +7,16 @@ nvidia/*/lib folder on sys.path (its `directory` argument), and reports from /pr
 libraries this process really has. A library still missing makes the CUDA session fail to start;
 the engine then goes on on the CPU (realtime.dream.engine), and this line says why.
 """
+
 from __future__ import annotations
 
 import contextlib
 import io
 import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Iterable
 
 log = logging.getLogger("deepdream.engine")
 LIBRARIES = ("libcudart", "libcublasLt", "libcublas", "libcudnn")  # what a CUDA session cannot start without

@@ -8,11 +8,13 @@ once a call, and on CUDA each step is a captured CUDA graph, replayed. Nothing a
 knows about providers: if a GPU provider fails at start or mid-run, the engine moves to the CPU,
 says so, and goes on; if CUDA graphs are refused, it says so once and runs plainly on CUDA.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -45,8 +47,15 @@ def cuda_options(exact: bool = False, graphs: bool = False) -> dict[str, str]:
 
 
 class Engine:
-    def __init__(self, path: str | Path, provider: str = "auto", threads: int = 0, spin_us: int | None = None,
-                 exact: bool = False, graphs: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        provider: str = "auto",
+        threads: int = 0,
+        spin_us: int | None = None,
+        exact: bool = False,
+        graphs: bool = True,
+    ) -> None:
         """`exact`: deterministic kernels, for renders (realtime.dream.runtime.session_options; on CUDA also
         no TF32 and no timed algorithm search: cuda_options). `spin_us`: how
         long onnxruntime's idle pool threads spin before they sleep (None: its default, 0: they sleep at
@@ -92,8 +101,9 @@ class Engine:
     def _session(self, provider: str, graphs: bool = False) -> Session:
         options = cuda_options(self.exact, graphs) if provider == CUDA else {}
         try:
-            return onnxruntime().InferenceSession(str(self.path), self.options,
-                                                  providers=[(provider, options) if options else provider])
+            return onnxruntime().InferenceSession(
+                str(self.path), self.options, providers=[(provider, options) if options else provider]
+            )
         except Exception as exc:  # onnxruntime raises its own types for files that are not ONNX
             raise ModelError(f"cannot load {self.path} as an ONNX model: {reason(exc)}") from exc
 
@@ -155,8 +165,9 @@ class Engine:
         self.last_loss = float(loss[0])
         return grad[0]
 
-    def step(self, image: np.ndarray, n: int = 1, step_size: float = 0.01,
-             transform: Transform | None = None) -> np.ndarray:
+    def step(
+        self, image: np.ndarray, n: int = 1, step_size: float = 0.01, transform: Transform | None = None
+    ) -> np.ndarray:
         """n ascent steps on an [H, W, 3] image in [-1, 1]; returns a new array."""
         if n <= 0:
             return image.copy()

@@ -6,6 +6,7 @@ it for video style transfer), and the motion magnitude; `seed` starts it from a 
 (realtime.dream.chain: motion over many frames). `warp(image, flow)` pulls `image` (aligned with
 `prev`) onto `cur`'s pixels.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ def gray(rgb: np.ndarray) -> np.ndarray:
 
 def warp(image: np.ndarray, backward: np.ndarray, around: bool = False) -> np.ndarray:
     """`around`: a 360-degree panorama, where leaving one side enters the other."""
-    return cv2.remap(image, source_map(backward, around), None, interpolation=cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(
+        image, source_map(backward, around), None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def source_map(backward: np.ndarray, around: bool = False) -> np.ndarray:
@@ -54,7 +56,7 @@ def pixel_grid(h: int, w: int) -> np.ndarray:
     return grid
 
 
-def following(current: "Flow | None", method: str, around: bool = False, far: bool = False) -> "Flow":
+def following(current: Flow | None, method: str, around: bool = False, far: bool = False) -> Flow:
     """`current`, or a new Flow where there is none or the live --flow names another method ("off"
     keeps the one there is: nothing is measured then)."""
     if current is not None and method in ("off", current.method) and current.around == around:

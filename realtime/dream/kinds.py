@@ -4,6 +4,7 @@
 the worker's proxy (realtime.run.worker.StreamProxy), which queues changes for the dream's thread.
 `Stream` is one that also dreams a frame when called: the DreamStream the loop or the worker calls.
 """
+
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable

@@ -6,6 +6,7 @@ refuses anything else with one line; the engine makes the same check on the sess
 (`from_session`). A model's name is realtime.store's (`name_of`), the same everywhere. Where models are kept, and how a
 name finds its file, is realtime.store's business.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ class ModelInfo:
         return name_of(self.path)
 
     @classmethod
-    def load(cls, path: Path) -> "ModelInfo":
+    def load(cls, path: Path) -> ModelInfo:
         """A file's contract and provenance, read without dreaming (no graph optimisation: it opens fast)."""
         from realtime.dream.runtime import onnxruntime, session_options
         from realtime.errors import shown
@@ -65,27 +66,42 @@ class ModelInfo:
         return cls.from_session(path, session)
 
     @classmethod
-    def from_session(cls, path: Path, session: Session) -> "ModelInfo":
-        meta = {k.removeprefix(PREFIX): v for k, v in session.get_modelmeta().custom_metadata_map.items()
-                if k.startswith(PREFIX)}
+    def from_session(cls, path: Path, session: Session) -> ModelInfo:
+        meta = {
+            k.removeprefix(PREFIX): v
+            for k, v in session.get_modelmeta().custom_metadata_map.items()
+            if k.startswith(PREFIX)
+        }
         if meta.get("format") != FORMAT:
-            raise ModelError(f"{path} is not a deepdream-live model (no {PREFIX}format={FORMAT} metadata); "
-                             "make one with `deepdream export`")
+            raise ModelError(
+                f"{path} is not a deepdream-live model (no {PREFIX}format={FORMAT} metadata); "
+                "make one with `deepdream export`"
+            )
         inputs = {i.name: i for i in session.get_inputs()}
         ranks = {o.name: len(o.shape or ()) for o in session.get_outputs()}
         outputs = set(ranks)
         image = inputs.get(meta.get("input", "image"))
-        if image is None or len(image.shape) != 4 or image.shape[3] != 3 or ranks.get("loss") != 1 \
-                or ranks.get("grad") != 4 or ranks.get("stepped", 4) != 4:
+        if (
+            image is None
+            or len(image.shape) != 4
+            or image.shape[3] != 3
+            or ranks.get("loss") != 1
+            or ranks.get("grad") != 4
+            or ranks.get("stepped", 4) != 4
+        ):
             raise ModelError(f"{path} does not have the image -> loss, grad contract of deepdream-live models")
         _probe(path, session, image.name)
-        return cls(path=Path(path), objective=meta.get("objective", "?"),
-                   layers=tuple(filter(None, meta.get("layers", "").split(","))),
-                   # a weights FILE is trained, though earlier exports wrote trained=unknown for it
-                   trained=meta.get("trained") == "true" or meta.get("weights") == "file",
-                   weights=meta.get("weights", "?"),
-                   fused_step="stepped" in outputs, metadata=meta,
-                   mix_layers=tuple(filter(None, meta.get("mix_layers", "").split(","))))
+        return cls(
+            path=Path(path),
+            objective=meta.get("objective", "?"),
+            layers=tuple(filter(None, meta.get("layers", "").split(","))),
+            # a weights FILE is trained, though earlier exports wrote trained=unknown for it
+            trained=meta.get("trained") == "true" or meta.get("weights") == "file",
+            weights=meta.get("weights", "?"),
+            fused_step="stepped" in outputs,
+            metadata=meta,
+            mix_layers=tuple(filter(None, meta.get("mix_layers", "").split(","))),
+        )
 
     def describe(self) -> str:
         note = "" if self.trained else " (untrained weights: texture, not eyes and dogs)"
@@ -105,6 +121,7 @@ def _probe(path: Path, session: Session, image: str) -> None:
             return  # the device failing, not the model: the engine goes on on the CPU at its first step
         raise ModelError(f"{path} does not run as a deepdream-live model: {reason(exc)}") from None
     if np.shape(loss) != PROBE[:1] or np.shape(grad) != PROBE:
-        raise ModelError(f"{path} gives a gradient of shape {np.shape(grad)} and a loss of shape {np.shape(loss)} "
-                         f"for an image of shape {PROBE}: a deepdream-live model's gradient has the image's shape")
-
+        raise ModelError(
+            f"{path} gives a gradient of shape {np.shape(grad)} and a loss of shape {np.shape(loss)} "
+            f"for an image of shape {PROBE}: a deepdream-live model's gradient has the image's shape"
+        )

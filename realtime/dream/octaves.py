@@ -4,9 +4,10 @@ The image is shrunk `octaves - 1` times by `scale`; dreaming starts on the small
 larger scale the detail added so far (dream minus the plain image at that scale) is upscaled and
 laid on the plain image before dreaming there. The result has the input's size.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ def octave_sizes(height: int, width: int, octaves: int, scale: float) -> list[tu
     """(h, w) per octave, smallest first, the last the input's own size; none below 75 pixels."""
     sizes = []
     for i in reversed(range(octaves)):
-        h, w = round(height / scale ** i), round(width / scale ** i)
+        h, w = round(height / scale**i), round(width / scale**i)
         if min(h, w) >= MIN_SIDE:
             sizes.append((h, w))
     return sizes or [(height, width)]
@@ -32,8 +33,9 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-def dream_octaves(image: np.ndarray, octaves: int, scale: float,
-                  dream: Callable[[np.ndarray, int], np.ndarray]) -> np.ndarray:
+def dream_octaves(
+    image: np.ndarray, octaves: int, scale: float, dream: Callable[[np.ndarray, int], np.ndarray]
+) -> np.ndarray:
     """dream(image, octave_index) -> dreamed image, run on each scale with the detail carried up."""
     sizes = octave_sizes(image.shape[0], image.shape[1], octaves, scale)
     detail = np.zeros((*sizes[0], 3), np.float32)

@@ -10,6 +10,7 @@ every MP4's; `CLUSTER` `render --ray`'s; `SHOW` the live `model` and `mix`, boun
 docs/steering.md list). A name means the same thing everywhere; only the defaults
 differ where a still and a stream want different ones. `param(table, name)` looks one up by name.
 """
+
 from __future__ import annotations
 
 import math
@@ -80,8 +81,9 @@ class Param:
         """A typed value (from code, TOML, a scene, OSC) -> itself, converted, or ValueError naming the rule."""
         if value is None and self.optional:
             return None
-        check = {"int": self._number, "float": self._number, "bool": on_off, "choice": self._choice,
-                 "size": _size}[self.kind]
+        check = {"int": self._number, "float": self._number, "bool": on_off, "choice": self._choice, "size": _size}[
+            self.kind
+        ]
         try:
             return check(value)
         except ValueError as exc:
@@ -122,7 +124,9 @@ class Param:
             return "true or false"
         off = " (0: off)" if self.off == 0 else ""
         high = BOUNDS[self.bound] if self.high is None else fmt_number(self.high)
-        names = " or the name of one" + (f" ({', '.join(self.choices)})" if self.choices else "") if self.by_name else ""
+        names = (
+            " or the name of one" + (f" ({', '.join(self.choices)})" if self.choices else "") if self.by_name else ""
+        )
         return f"{'a whole number' if self.kind == 'int' else 'a number'} {fmt_number(self.low)}..{high}{off}{names}"
 
 
@@ -159,8 +163,11 @@ def _size(value) -> tuple[int, int]:
             value = ()
         if len(value) != 2:
             raise ValueError(f"expects WIDTHxHEIGHT such as 640x360, got {text!r}")
-    if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+    if (
+        not isinstance(value, (tuple, list))
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
         raise ValueError(f"expects WIDTHxHEIGHT such as 640x360, got {value!r}")
     w, h = value
     if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
@@ -221,12 +228,27 @@ STREAM = (
     Param("steps_per_frame", "int", 1, "ascent steps per frame", 0, 100, unit="steps", live=True),
     Param("step_size", "float", 0.02, "step size of each ascent step", 1e-5, 1.0, live=True),
     Param("feedback", "float", 0.9, "share of the previous dream kept", 0.0, 1.0, live=True),
-    Param("feedback_moving", "float", None, "feedback where the image moves (default: --feedback)", 0.0, 1.0,
-       optional=True),
-    Param("feedback_static", "float", None, "feedback where it is still (default: --feedback)", 0.0, 1.0,
-       optional=True),
-    Param("flow", "choice", "dis", "optical flow that carries the dream with motion", live=True,
-       choices=("dis", "farneback", "off"), off="off"),
+    Param(
+        "feedback_moving",
+        "float",
+        None,
+        "feedback where the image moves (default: --feedback)",
+        0.0,
+        1.0,
+        optional=True,
+    ),
+    Param(
+        "feedback_static", "float", None, "feedback where it is still (default: --feedback)", 0.0, 1.0, optional=True
+    ),
+    Param(
+        "flow",
+        "choice",
+        "dis",
+        "optical flow that carries the dream with motion",
+        live=True,
+        choices=("dis", "farneback", "off"),
+        off="off",
+    ),
     Param("zoom", "float", 1.0, "zoom into the feedback per frame, e.g. 1.02", 0.5, 2.0, unit="x", live=True),
     Param("octaves", "int", 1, "pyramid scales, one dreamed per frame", 1, 8),
     Param("octave_scale", "float", 1.4, "size ratio between octaves", 1.05, 4.0),
@@ -239,10 +261,27 @@ STREAM = (
 # (the show finds its number), and the mix a status reports is where the glide is, not where it goes.
 BOUNDS = {"models": "N (N: the models loaded)", "layers": "N-1 (N: the --mix model's layers)"}
 SHOW = (
-    Param("model", "int", 1, "which of the models dreams, counted from 1 as on the HUD (key m: the next)", 1, None,
-          live=True, bound="models"),
-    Param("mix", "float", None, "the layer a --mix model's weight glides toward (keys , and .)", 0.0, None,
-          live=True, bound="layers", by_name=True),
+    Param(
+        "model",
+        "int",
+        1,
+        "which of the models dreams, counted from 1 as on the HUD (key m: the next)",
+        1,
+        None,
+        live=True,
+        bound="models",
+    ),
+    Param(
+        "mix",
+        "float",
+        None,
+        "the layer a --mix model's weight glides toward (keys , and .)",
+        0.0,
+        None,
+        live=True,
+        bound="layers",
+        by_name=True,
+    ),
 )
 
 # What `dream` takes for a still.
@@ -251,27 +290,66 @@ STILL = (
     replace(param(STREAM, "step_size"), default=0.01, live=False),
     Param("octaves", "int", 1, "number of scales", 1, 20),
     Param("octave_scale", "float", 1.3, "size ratio between octaves", 1.05, 4.0),
-    Param("tile", "int", 0, "tile size for big images (smaller tiles: less memory, more steps)", 128, MAX_SIDE,
-          unit="px", off=0),
+    Param(
+        "tile",
+        "int",
+        0,
+        "tile size for big images (smaller tiles: less memory, more steps)",
+        128,
+        MAX_SIDE,
+        unit="px",
+        off=0,
+    ),
     Param("jitter", "int", 0, "random roll per step", 0, 512, unit="px"),
     Param("blur", "float", 0.0, "Gaussian sigma for the gradient (0: off)", 0.0, 50.0, unit="px"),
-    Param("max_dim", "int", 0, "dream at most this many pixels a side (the image is scaled back after)", MIN_SIDE,
-          MAX_SIDE, unit="px", off=0),
+    Param(
+        "max_dim",
+        "int",
+        0,
+        "dream at most this many pixels a side (the image is scaled back after)",
+        MIN_SIDE,
+        MAX_SIDE,
+        unit="px",
+        off=0,
+    ),
     Param("seed", "int", 0, "seed for jitter and tile offsets", 0, 2**32 - 1),
     param(STREAM, "wrap"),
 )
 
 LIVE = (  # `live`'s own numbers: the show, not the dream
-    Param("window", "size", None, "window size WxH (default: twice the shown size)", MIN_SIDE, MAX_SIDE,
-          optional=True),
+    Param("window", "size", None, "window size WxH (default: twice the shown size)", MIN_SIDE, MAX_SIDE, optional=True),
     Param("frames", "int", 0, "stop after N frames (0: run until quit)", 0, 10**12),
     Param("disparity", "int", 0, "shift of the right eye in pixels (with --stereo)", -2000, 2000, unit="px"),
-    Param("watchdog", "float", 0.0, "run the loop in a child process, restarted if no frame is shown for this many "
-          "seconds (one dream: 60 s more) or it dies (0: off)", 1.0, 86400.0, unit="s", off=0.0),
-    Param("min_free_mb", "float", 500.0, "stop recording (and keep showing) when the disk has less free space",
-          0.0, 10.0**7, unit="MiB"),
-    Param("display_size", "size", None, "size of what every output shows, window, recording, stream, pipe "
-          "(default: the source's, at most 1920x1080; with --sync: --size)", MIN_SIDE, MAX_SIDE, optional=True),
+    Param(
+        "watchdog",
+        "float",
+        0.0,
+        "run the loop in a child process, restarted if no frame is shown for this many "
+        "seconds (one dream: 60 s more) or it dies (0: off)",
+        1.0,
+        86400.0,
+        unit="s",
+        off=0.0,
+    ),
+    Param(
+        "min_free_mb",
+        "float",
+        500.0,
+        "stop recording (and keep showing) when the disk has less free space",
+        0.0,
+        10.0**7,
+        unit="MiB",
+    ),
+    Param(
+        "display_size",
+        "size",
+        None,
+        "size of what every output shows, window, recording, stream, pipe "
+        "(default: the source's, at most 1920x1080; with --sync: --size)",
+        MIN_SIDE,
+        MAX_SIDE,
+        optional=True,
+    ),
     Param("dream_fade", "int", 4, "display frames over which a finished dream fades in", 0, 60, unit="frames"),
     Param("sync", "bool", False, "each shown frame waits for its own dream (the display at the dream's rate)"),
 )
@@ -280,11 +358,18 @@ OUTPUT = (  # every MP4 we write (live --record, key and OSC recordings, render)
 )
 CLUSTER = (  # render --ray
     Param("cpus_per_task", "int", 1, "CPUs (and onnxruntime threads) per task", 1, 1024),
-    Param("gpus_per_task", "float", None, "GPUs per task (default: 1 where the cluster has GPUs, else 0)", 0.0, 64.0,
-          optional=True),
-    Param("chunk_frames", "int", 90, "frames per task; chunk borders are fixed by this, not by the cluster", 1,
-          10**6),
-    Param("warmup_frames", "int", 20, "frames dreamed before each chunk and discarded (the feedback builds up)", 0,
-          10**4),
+    Param(
+        "gpus_per_task",
+        "float",
+        None,
+        "GPUs per task (default: 1 where the cluster has GPUs, else 0)",
+        0.0,
+        64.0,
+        optional=True,
+    ),
+    Param("chunk_frames", "int", 90, "frames per task; chunk borders are fixed by this, not by the cluster", 1, 10**6),
+    Param(
+        "warmup_frames", "int", 20, "frames dreamed before each chunk and discarded (the feedback builds up)", 0, 10**4
+    ),
     Param("blend_frames", "int", 8, "frames dreamed past each chunk and crossfaded into the next", 0, 10**4),
 )

@@ -1,4 +1,5 @@
 """Pixels as the network sees them: uint8 RGB <-> float32 in [-1, 1] (Inception preprocessing)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,10 +7,11 @@ realtime.dream.flow); `compose` lays detail, scaled up, on a camera frame at the
 `Fade` brings a newly landed detail in over a few display frames so the change does not pop. This
 is asynchronous reprojection (VR's timewarp) applied to a dream: pure functions, no threads.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -35,18 +36,21 @@ def carrier(motion: Motion | None, around: bool = False) -> Callable[[np.ndarray
     if motion is None:
         return lambda detail: detail
     if around:  # a panorama: what leaves one side enters the other (realtime.dream.flow.warp)
+
         def carry_around(detail: np.ndarray) -> np.ndarray:
             moved = warp(detail, motion.backward, around)
             moved[motion.occluded] = 0.0
             return moved
+
         return carry_around
     # Occluded pixels read from far outside the frame, where the border is 0: one remap does the
     # warp and the occlusion (half the time of masking every channel afterwards).
     h, w = motion.backward.shape[:2]
     where = source_map(motion.backward)
     cv2.copyTo(_outside(h, w), motion.occluded.view(np.uint8), where)  # 4x faster than numpy's masked store
-    return lambda detail: cv2.remap(detail, where, None, interpolation=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return lambda detail: cv2.remap(
+        detail, where, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
 
 
 @lru_cache(maxsize=4)
@@ -73,8 +77,9 @@ def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA if far else cv2.INTER_LINEAR)
 
 
-def compose(camera8: np.ndarray, detail: np.ndarray | None, size: tuple[int, int],
-            scaled: np.ndarray | None = None) -> np.ndarray:
+def compose(
+    camera8: np.ndarray, detail: np.ndarray | None, size: tuple[int, int], scaled: np.ndarray | None = None
+) -> np.ndarray:
     """A camera frame at `size` plus the detail (3 or 4 channels, see `padded`) scaled up to it, uint8
     (saturated, not wrapped). `scaled`: the camera frame already at the detail's size, if at hand.
 

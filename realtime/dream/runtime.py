@@ -8,6 +8,7 @@ it is the GPU build, realtime.dream.cuda_libs loads the CUDA and cuDNN libraries
 found without LD_LIBRARY_PATH; if they are missing after all, the CUDA session says so and the engine goes on on
 the CPU (realtime.dream.engine).
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,10 @@ IOBinding: TypeAlias = Any  # an onnxruntime.IOBinding
 
 def missing() -> str:
     """Which extra brings onnxruntime, said the way that installs it here (realtime.install)."""
-    return (f"onnxruntime is not installed: {pip_install('cpu')}, or {pip_install('gpu')} on a machine with an "
-            "NVIDIA GPU (scripts/setup chooses for you)")
+    return (
+        f"onnxruntime is not installed: {pip_install('cpu')}, or {pip_install('gpu')} on a machine with an "
+        "NVIDIA GPU (scripts/setup chooses for you)"
+    )
 
 
 @cache
@@ -69,8 +72,14 @@ def choose_provider(requested: str = "auto") -> str:
         return CUDA if CUDA in available else PROVIDERS["cpu"]
     name = PROVIDERS.get(requested, requested)
     if name not in available:
-        hint = (" (this is the CPU build of onnxruntime: scripts/setup --gpu, or "
-                f"{pip_install('gpu')} after pip uninstall onnxruntime)") if name == CUDA else ""
+        hint = (
+            (
+                " (this is the CPU build of onnxruntime: scripts/setup --gpu, or "
+                f"{pip_install('gpu')} after pip uninstall onnxruntime)"
+            )
+            if name == CUDA
+            else ""
+        )
         raise UserError(f"provider {requested!r} is not available{hint}; available: {', '.join(available)}")
     return name
 

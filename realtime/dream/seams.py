@@ -8,10 +8,11 @@ outliers when its warping error exceeds the 95th percentile of the other frames'
 falls below their 5th percentile: `seam_figures` gives both as ratios (worst near-border frame
 over that percentile; a jump shows as warp > 1, a fade as strength < 1).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -35,17 +36,22 @@ def per_frame(source: Sequence[np.ndarray], output: Sequence[np.ndarray]) -> tup
     for t in range(1, len(output)):
         motion = flow.between(src[t - 1], src[t])
         keep = ~motion.occluded
-
-        def error(frames: Sequence[np.ndarray]) -> float:
-            moved = warp(frames[t - 1].astype(np.float32), motion.backward)
-            return np.abs(moved - frames[t].astype(np.float32))[keep].mean()
-        errors.append(error(output) / max(error(src), 1e-6))
+        errors.append(
+            _moved_error(output, t, motion.backward, keep) / max(_moved_error(src, t, motion.backward, keep), 1e-6)
+        )
     strength = [np.abs(o.astype(np.float32) - s.astype(np.float32)).mean() for o, s in zip(output, src)]
     return np.array(errors), np.array(strength)
 
 
-def seam_figures(source: Sequence[np.ndarray], output: Sequence[np.ndarray], borders: Sequence[int],
-                 near: int = 1) -> Seams:
+def _moved_error(frames: Sequence[np.ndarray], t: int, backward: np.ndarray, keep: np.ndarray) -> float:
+    """Frame t-1 warped onto frame t: the mean absolute difference over the unoccluded pixels."""
+    moved = warp(frames[t - 1].astype(np.float32), backward)
+    return float(np.abs(moved - frames[t].astype(np.float32))[keep].mean())
+
+
+def seam_figures(
+    source: Sequence[np.ndarray], output: Sequence[np.ndarray], borders: Sequence[int], near: int = 1
+) -> Seams:
     """`borders`: first frames of the chunks after the first; `near` frames either side count."""
     errors, strength = per_frame(source, output)
     close = {b + d for b in borders for d in range(-near, near + 1)} & set(range(1, len(output)))

@@ -7,6 +7,7 @@ fields are the few that are not numbers (a source, a path). `StreamSettings` is 
 stream is built with; `Figures` a frozen snapshot of a stream at one moment, for the HUD, OSC
 status, the frame log and --stats.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, make_dataclass
@@ -21,6 +22,7 @@ def settings_class(name: str, params: tuple, doc: str, extra: tuple = (), module
     table, checked on creation), then the `extra` (name, type, dataclasses.field) ones;
     `from_values(mapping)` builds one by name from any mapping that holds them (parsed flags, say),
     ignoring the rest."""
+
     def __post_init__(self):
         values = check_all(params, {p.name: getattr(self, p.name) for p in params})
         for key, value in values.items():
@@ -29,22 +31,34 @@ def settings_class(name: str, params: tuple, doc: str, extra: tuple = (), module
     def from_values(cls, values: dict):
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
-    columns = [(p.name, TYPES[p.kind] | None if p.optional else TYPES[p.kind], field(default=p.default))
-               for p in params]
-    cls = make_dataclass(name, columns + list(extra), frozen=True, kw_only=True,
-                         namespace={"__post_init__": __post_init__, "from_values": classmethod(from_values),
-                                    "__doc__": doc, "PARAMS": params})
+    columns = [
+        (p.name, TYPES[p.kind] | None if p.optional else TYPES[p.kind], field(default=p.default)) for p in params
+    ]
+    cls = make_dataclass(
+        name,
+        columns + list(extra),
+        frozen=True,
+        kw_only=True,
+        namespace={
+            "__post_init__": __post_init__,
+            "from_values": classmethod(from_values),
+            "__doc__": doc,
+            "PARAMS": params,
+        },
+    )
     cls.__module__ = module
     return cls
 
 
 StreamSettings = settings_class(
-    "StreamSettings", STREAM, "What a stream is built with: the STREAM parameters (realtime.dream.params), checked.")
+    "StreamSettings", STREAM, "What a stream is built with: the STREAM parameters (realtime.dream.params), checked."
+)
 
 
 @dataclass(frozen=True)
 class Figures:
     """A stream's figures at one moment: what HUD, OSC status, the frame log and --stats read."""
+
     frame: int  # dreams made since prepare()
     settings: StreamSettings  # what the stream was built with
     values: dict  # the live parameters in force, by name

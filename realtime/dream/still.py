@@ -3,9 +3,11 @@
 `DreamSettings.transform(rng)` composes the gradient transforms the settings ask for (wrap, jitter,
 tiles, blur); `dream_image` runs the steps at each octave. Arrays in, arrays out: no files here.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -16,8 +18,9 @@ from realtime.dream.settings import settings_class
 from realtime.dream.transforms import Transform, blur, compose, jitter, tiled, wrapped
 
 # Made at run time from the parameter table, so its fields are unknown to a type checker (Any).
-StillParameters: Any = settings_class("StillParameters", STILL,
-                                      "The STILL parameters (realtime.dream.params), checked.", module=__name__)
+StillParameters: Any = settings_class(
+    "StillParameters", STILL, "The STILL parameters (realtime.dream.params), checked.", module=__name__
+)
 
 
 class DreamSettings(StillParameters):
@@ -32,23 +35,31 @@ class DreamSettings(StillParameters):
 
     def largest_step(self, height: int, width: int) -> int:
         """Pixels of the largest image one gradient sees (what a step's memory grows with)."""
-        h, w = max(octave_sizes(*self.dream_size(height, width), self.octaves, self.octave_scale),
-                   key=lambda hw: hw[0] * hw[1])
+        h, w = max(
+            octave_sizes(*self.dream_size(height, width), self.octaves, self.octave_scale), key=lambda hw: hw[0] * hw[1]
+        )
         if self.tile:
             h, w = min(h, self.tile + 2 * 96), min(w, self.tile + 2 * 96)  # a tile and its context
         return h * (w + 2 * 128 if self.wrap else w)
 
     def transform(self, rng: np.random.Generator) -> Transform | None:
         """The gradient transforms these settings ask for, or None for the plain (fused) loop."""
-        parts = [t for t, on in ((wrapped(), self.wrap),  # outermost: tiles and jitter see the padding
-                                 (jitter(self.jitter, rng), self.jitter > 0),
-                                 (tiled(self.tile, rng), self.tile > 0),
-                                 (blur(self.blur, self.wrap), self.blur > 0)) if on]
+        parts = [
+            t
+            for t, on in (
+                (wrapped(), self.wrap),  # outermost: tiles and jitter see the padding
+                (jitter(self.jitter, rng), self.jitter > 0),
+                (tiled(self.tile, rng), self.tile > 0),
+                (blur(self.blur, self.wrap), self.blur > 0),
+            )
+            if on
+        ]
         return compose(*parts) if parts else None
 
 
-def dream_image(engine: Engine, image: np.ndarray, settings: DreamSettings,
-                on_step: Callable[[float], object] | None = None) -> np.ndarray:
+def dream_image(
+    engine: Engine, image: np.ndarray, settings: DreamSettings, on_step: Callable[[float], object] | None = None
+) -> np.ndarray:
     """Dream a [-1, 1] image; `on_step(loss)` after every step (for progress)."""
     rng = np.random.default_rng(settings.seed)
     transform = settings.transform(rng)

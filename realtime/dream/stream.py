@@ -9,6 +9,7 @@ scene moves. Feedback state, the live parameters and timing EMAs live on the obj
 parameters with `set()` and read what it is doing from `figures()`. What steers it (a playlist,
 keys, OSC, pause) is the show's business (realtime.steer.show), not the stream's.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,9 +19,9 @@ import cv2
 import numpy as np
 
 from realtime.dream.flow import Motion, following, warp
-from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.octaves import resize
 from realtime.dream.params import MIN_SIDE, SHOW, live_params, steering
+from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.settings import Figures, StreamSettings
 from realtime.dream.transforms import wrapped
 
@@ -29,12 +30,14 @@ from realtime.dream.transforms import wrapped
 class _Live:
     """The live values a stream dreams with, by name (realtime.dream.params.steering); changed only through
     DreamStream.set. `model` counts from 1; `mix` is the layer the mix moves toward (None: the model's own)."""
+
     values: dict
 
 
 @dataclass
 class Timing:
     """Exponential moving averages, in milliseconds."""
+
     alpha: float = 0.1
     values: dict = field(default_factory=dict)
 
@@ -48,8 +51,9 @@ class DreamStream:
 
     def __init__(self, engines: list, settings: StreamSettings):
         self.engines, self.settings = engines, settings
-        self._live = _Live({**{name: getattr(settings, name) for name in live_params()},
-                            **{p.name: p.default for p in SHOW}})
+        self._live = _Live(
+            {**{name: getattr(settings, name) for name in live_params()}, **{p.name: p.default for p in SHOW}}
+        )
         self.flow = following(None, settings.flow, settings.wrap)
         self.transform = wrapped() if settings.wrap else None
         self.timing = Timing()
@@ -99,15 +103,27 @@ class DreamStream:
 
     def figures(self) -> Figures:
         t, engine = self.timing.values, self.engine
-        return Figures(frame=self.count, settings=self.settings, values=dict(self._live.values), model=engine.info.name,
-                       model_index=self._live.values["model"] - 1, models=len(self.engines),
-                       model_paths=tuple(e.info.path for e in self.engines),
-                       provider=engine.provider, fell_back=engine.fell_back, loss=float(engine.last_loss),
-                       ms_per_step=t.get("ms_per_step", float("nan")), flow_ms=t.get("flow_ms", float("nan")),
-                       dream_ms=t.get("dream_ms", float("nan")), last_flow_s=self.last["flow_s"],
-                       last_dream_s=self.last["dream_s"], calm_strength=self.calm_strength,
-                       mix_layers=engine.info.mix_layers, mix_center=self.mix_center,
-                       mix_target=self._live.values["mix"])
+        return Figures(
+            frame=self.count,
+            settings=self.settings,
+            values=dict(self._live.values),
+            model=engine.info.name,
+            model_index=self._live.values["model"] - 1,
+            models=len(self.engines),
+            model_paths=tuple(e.info.path for e in self.engines),
+            provider=engine.provider,
+            fell_back=engine.fell_back,
+            loss=float(engine.last_loss),
+            ms_per_step=t.get("ms_per_step", float("nan")),
+            flow_ms=t.get("flow_ms", float("nan")),
+            dream_ms=t.get("dream_ms", float("nan")),
+            last_flow_s=self.last["flow_s"],
+            last_dream_s=self.last["dream_s"],
+            calm_strength=self.calm_strength,
+            mix_layers=engine.info.mix_layers,
+            mix_center=self.mix_center,
+            mix_target=self._live.values["mix"],
+        )
 
     @property
     def engine(self):
@@ -136,8 +152,9 @@ class DreamStream:
         self.count += 1
         return to_uint8(source + self.calm_strength * (dream - source)) if self.settings.calm else to_uint8(dream)
 
-    def _carried_detail(self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None,
-                        motion: Motion | None) -> np.ndarray:
+    def _carried_detail(
+        self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None, motion: Motion | None
+    ) -> np.ndarray:
         v = self._live.values
         if self.prev_dream is None or v["feedback"] <= 0:
             return np.zeros_like(source)
@@ -186,8 +203,10 @@ class DreamStream:
         if level == 0:
             return engine.step(state, k, step_size, self.transform)
         h, w = state.shape[:2]
-        small_size = (max(MIN_SIDE, round(h / self.settings.octave_scale ** level)),
-                      max(MIN_SIDE, round(w / self.settings.octave_scale ** level)))
+        small_size = (
+            max(MIN_SIDE, round(h / self.settings.octave_scale**level)),
+            max(MIN_SIDE, round(w / self.settings.octave_scale**level)),
+        )
         small = resize(state, small_size)
         added = engine.step(small, k, step_size, self.transform) - small
         return np.clip(state + resize(added, (h, w)), -1, 1)

@@ -10,11 +10,12 @@ A gradient fn maps an [H, W, 3] image to d loss / d image. Each transform wraps 
   left and right with its own other edge, so nothing marks where the panorama's edges meet.
 All are off by default; `compose()` of nothing is the identity.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import reduce
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -36,7 +37,9 @@ def jitter(pixels: int, rng: np.random.Generator) -> Transform:
             dy, dx = (int(v) for v in rng.integers(-pixels, pixels + 1, size=2))
             grad = grad_fn(np.roll(image, (dy, dx), axis=(0, 1)))
             return np.roll(grad, (-dy, -dx), axis=(0, 1))
+
         return rolled
+
     return wrap
 
 
@@ -51,7 +54,9 @@ def blur(sigma: float, around: bool = False) -> Transform:
                 grad = np.pad(grad, ((0, 0), (pad, pad), (0, 0)), mode="wrap")
             out = cv2.GaussianBlur(grad, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
             return out[:, pad:-pad] if pad else out
+
         return smoothed
+
     return wrap
 
 
@@ -68,7 +73,9 @@ def wrapped(margin: int = 128) -> Transform:
             m = min(margin, image.shape[1])
             grad = grad_fn(np.pad(image, ((0, 0), (m, m), (0, 0)), mode="wrap"))
             return grad[:, m:-m]
+
         return around
+
     return wrap
 
 
@@ -91,6 +98,7 @@ def tile_spans(length: int, tile: int, margin: int) -> list[tuple[int, int, int,
 
 def tiled(tile: int, rng: np.random.Generator | None, margin: int = 96) -> Transform:
     """Tile-wise gradient; with an rng, tiles move by a random offset (rolled, wrapped) each call."""
+
     def wrap(grad_fn: Gradient) -> Gradient:
         def by_tiles(image: np.ndarray) -> np.ndarray:
             h, w = image.shape[:2]
@@ -104,7 +112,9 @@ def tiled(tile: int, rng: np.random.Generator | None, margin: int = 96) -> Trans
                     g = grad_fn(np.ascontiguousarray(shifted[r0:r1, c0:c1]))
                     # The loss is a mean over the tile: rescale to the whole image's mean.
                     share = (r1 - r0) * (c1 - c0) / (h * w)
-                    out[k0:k1, j0:j1] = g[k0 - r0:k1 - r0, j0 - c0:j1 - c0] * share
+                    out[k0:k1, j0:j1] = g[k0 - r0 : k1 - r0, j0 - c0 : j1 - c0] * share
             return np.roll(out, (-dy, -dx), axis=(0, 1)) if (dy or dx) else out
+
         return by_tiles
+
     return wrap

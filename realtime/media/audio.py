@@ -6,6 +6,7 @@ the writer calls `mux_until(seconds)` after each picture so sound and pictures i
 96 kHz: faster sound (192 kHz PCM, say) is resampled to 48 kHz. `check_sound(path)` carries the
 first seconds into a throwaway MP4 in memory, so a render finds out before dreaming, not after.
 """
+
 from __future__ import annotations
 
 import logging

@@ -8,11 +8,12 @@ naming both numbers). Only a count the container states (MP4's, MOV's) is a prom
 and WebM state none, and OpenCV's guess from the duration (which the sound may outlast) is
 used for the progress bar alone.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -30,7 +31,7 @@ class Clip:
     estimate: int = 0  # OpenCV's guess (duration x rate) where the container says nothing: progress only
 
     @classmethod
-    def open(cls, path: Path) -> "Clip":
+    def open(cls, path: Path) -> Clip:
         if not path.is_file():
             raise UserError(f"input not found: {path}")
         if cv2.haveImageReader(str(path)):
@@ -73,8 +74,10 @@ class Clip:
         """A warning when the decoded frame count disagrees with the container's, else None."""
         if not self.count or decoded == self.count:
             return None
-        return (f"warning: {self.path} declares {self.count} frames but {decoded} decoded (truncated or damaged?); "
-                f"the output has the {decoded}")
+        return (
+            f"warning: {self.path} declares {self.count} frames but {decoded} decoded (truncated or damaged?); "
+            f"the output has the {decoded}"
+        )
 
 
 def _declared_frames(path: Path) -> int:

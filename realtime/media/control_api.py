@@ -10,6 +10,7 @@ refused with 403, as is one that is not JSON. `state` is what the page is built 
 parameters from the table, commands, scenes, models, layers; and the figures); `events` sends the
 figures as server-sent events whenever they change, at most EVENTS_HZ a second, to every open page.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ from realtime.errors import reason
 
 class NoAnswer(str):
     """Why `hub.control` gave no answer: the show did not take the request in time (busy, not wrong): 503."""
+
 
 MAX_BODY = 64 * 1024  # a request's JSON: a name and a value
 EVENTS_HZ = 15.0  # figures to each page, at most: the display changes them every frame

@@ -5,6 +5,7 @@ A full disk is found out late (the encoder buffers, and finalising the file need
 the guard watches the free space itself, once a second, and stops while there is still room to
 finalise the file.
 """
+
 from __future__ import annotations
 
 import logging

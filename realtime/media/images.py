@@ -1,4 +1,5 @@
 """Still images in and out: any PNG/JPEG mode to float RGB in [-1, 1], and back, written atomically."""
+
 from __future__ import annotations
 
 import io
@@ -10,8 +11,15 @@ import numpy as np
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
 
-WRITABLE = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF",
-            ".webp": "WEBP"}
+WRITABLE = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+}
 
 
 def load_image(path: Path) -> np.ndarray:
@@ -33,8 +41,10 @@ def load_image(path: Path) -> np.ndarray:
                 img = Image.alpha_composite(background, img.convert("RGBA"))
             return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
     except Image.DecompressionBombError:
-        raise UserError(f"{path} claims more pixels than Pillow will decode (over "
-                        f"{2 * Image.MAX_IMAGE_PIXELS} pixels: a decompression bomb?)") from None
+        raise UserError(
+            f"{path} claims more pixels than Pillow will decode (over "
+            f"{2 * Image.MAX_IMAGE_PIXELS} pixels: a decompression bomb?)"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise UserError(f"{path} is not a readable image ({type(exc).__name__}: {str(exc)[:120]})") from None
 
@@ -51,8 +61,8 @@ def _open(path: Path):
 
 def load_guide(path: Path) -> np.ndarray:
     """A --guide image in [-1, 1], refused at once (before any model loads) if smaller than the network takes."""
-    from realtime.dream.pixels import to_unit
     from realtime.dream.params import MIN_SIDE
+    from realtime.dream.pixels import to_unit
 
     rgb = load_image(path)
     if min(rgb.shape[:2]) < MIN_SIDE:

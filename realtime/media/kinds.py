@@ -5,6 +5,7 @@ the synthetic pattern; `from_file` tells the sources whose frames come from a fi
 repeat) from the live ones. A `Sink` is any place a shown frame goes (realtime.media.sinks, the
 recorder, the HTTP viewer).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

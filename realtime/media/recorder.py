@@ -2,6 +2,7 @@
 the time, in the --snapshots folder, made (parents too) at the first file. A recording is guarded
 against a full disk (realtime.media.diskguard). `check_folder` says at start whether it can be.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,9 @@ class Recorder:
         if self.sink is None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                writer = VideoWriter(self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size,
-                                     self.fmt or VideoFormat())
+                writer = VideoWriter(
+                    self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size, self.fmt or VideoFormat()
+                )
                 self.sink = DiskGuard(writer, self.min_free_mb)
             except (UserError, OSError) as exc:
                 log.warning("cannot start recording: %s", exc)

@@ -11,6 +11,7 @@ Without one the server listens on loopback only, and a request must also name a 
 A request whose URL, Host or Origin cannot be read is a 400; anything else is 404. Streams and
 everything else take their slots (realtime.media.slots) only once the token is checked.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -59,8 +60,11 @@ def make_handler(hub, token: str | None, limits):
                 self.host = urlparse(f"//{self.headers.get('Host') or 'localhost'}").hostname or ""
                 urlparse(self.headers.get("Origin") or "")
             except ValueError as exc:
-                log.warning("serve: a request from %s that names no readable address (%s): answered 400",
-                            self.client_address[0], str(exc)[:80])
+                log.warning(
+                    "serve: a request from %s that names no readable address (%s): answered 400",
+                    self.client_address[0],
+                    str(exc)[:80],
+                )
                 self.send_body(400, "text/plain", b"bad request: an unreadable URL, Host or Origin\n")
                 return False
             self.server.head_read(self.request)
@@ -116,10 +120,14 @@ def make_handler(hub, token: str | None, limits):
             if not token:
                 return is_loopback(self.host)
             header = self.headers.get("X-Deepdream-Token")  # http.server decodes headers as latin-1: undo that
-            given = header.encode("latin-1").decode("utf-8", "surrogateescape") if header else \
-                parse_qs(url.query, errors="surrogateescape").get("token", [""])[0]
-            return hmac.compare_digest(given.encode("utf-8", "surrogateescape"),
-                                       token.encode("utf-8", "surrogateescape"))
+            given = (
+                header.encode("latin-1").decode("utf-8", "surrogateescape")
+                if header
+                else parse_qs(url.query, errors="surrogateescape").get("token", [""])[0]
+            )
+            return hmac.compare_digest(
+                given.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")
+            )
 
         def send_body(self, code: int, kind: str, body: bytes) -> None:
             self.send_response(code)
@@ -143,8 +151,11 @@ def make_handler(hub, token: str | None, limits):
                             return
                         continue
                     seen, jpeg = item
-                    self.wfile.write(f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}"
-                                     "\r\n\r\n".encode() + jpeg + b"\r\n")
+                    self.wfile.write(
+                        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+                        + jpeg
+                        + b"\r\n"
+                    )
             except (BrokenPipeError, ConnectionResetError, TimeoutError):
                 return
 

@@ -7,6 +7,7 @@ display thread only hands the hub a reference. `ServeSink` is the loop's side; `
 the HTTP server on its own threads, answering the paths of realtime.media.routes, within the bounds
 of realtime.media.slots (a deadline for each request, separate slots for streams and for commands).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,6 +26,7 @@ from realtime.errors import UserError
 from realtime.media.slots import BoundedServer, BoundedServer6, Limits
 
 log = logging.getLogger("deepdream.serve")
+
 
 class FrameHub:
     """The newest frame (encoded when asked for) and the show's figures, for every connection; and, for the
@@ -62,10 +64,13 @@ class FrameHub:
     def publish_status(self, status: dict) -> None:
         """The show's figures after a frame (model and scene switches included) for /status.json."""
         # Only what JSON can carry: a page's JSON.parse refuses NaN and Infinity, and would drop every update.
-        shown = {k: v for k, v in status.items() if isinstance(v, (str, int)) or isinstance(v, float) and math.isfinite(v)}
+        shown = {
+            k: v for k, v in status.items() if isinstance(v, (str, int)) or isinstance(v, float) and math.isfinite(v)
+        }
         with self._cond:
-            self.status.update({**shown, "model": status["model_name"], "frames": self.count,
-                                "model_number": status.get("model", 0)})
+            self.status.update(
+                {**shown, "model": status["model_name"], "frames": self.count, "model_number": status.get("model", 0)}
+            )
             self.status_count += 1
             self._cond.notify_all()
 
@@ -154,15 +159,15 @@ def check_serve(host: str, port: int, token: str | None) -> None:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
 
 
-def start_server(hub: FrameHub, host: str, port: int, token: str | None,
-                 limits: Limits = Limits()) -> BoundedServer:
+def start_server(hub: FrameHub, host: str, port: int, token: str | None, limits: Limits = Limits()) -> BoundedServer:
     from realtime.media.routes import make_handler
 
     if not is_loopback(host) and not token:
         raise UserError(f"serving on {host} reaches beyond this machine: give --token SECRET too")
     try:
         server = (BoundedServer if family(host) == BoundedServer.address_family else BoundedServer6)(
-            (host, port), make_handler(hub, token, limits), limits)
+            (host, port), make_handler(hub, token, limits), limits
+        )
     except OSError as exc:
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     threading.Thread(target=server.serve_forever, name="serve", daemon=True).start()

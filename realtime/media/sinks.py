@@ -4,6 +4,7 @@
 realtime.media.video: H.264, finalised on close, also after Ctrl-C), `WindowSink` shows a window
 (SDL's renderer scales the frame to it) with a HUD and turns key presses into commands.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,14 +17,24 @@ from realtime.install import pip_install
 from realtime.media.video import VideoWriter as VideoSink  # noqa: F401  (the sinks' name for it)
 
 KEYS = {  # key name -> (command, help)
-    "escape": ("quit", "quit"), "q": ("quit", "quit"), "space": ("pause", "pause / resume"),
-    "m": ("next_model", "next model"), "up": ("step_size_up", "step size up"),
-    "down": ("step_size_down", "step size down"), "right": ("steps_up", "steps per frame up"),
-    "left": ("steps_down", "steps per frame down"), "]": ("feedback_up", "feedback up"),
-    "[": ("feedback_down", "feedback down"), "f": ("flow", "optical flow on/off"),
-    "s": ("snapshot", "snapshot to PNG"), "r": ("record", "recording on/off"), "tab": ("hud", "HUD on/off"),
-    "return": ("fullscreen", "fullscreen on/off"), "h": ("help", "this help"),
-    ",": ("mix_down", "mix toward lower layers (strokes)"), ".": ("mix_up", "mix toward higher layers (eyes, dogs)"),
+    "escape": ("quit", "quit"),
+    "q": ("quit", "quit"),
+    "space": ("pause", "pause / resume"),
+    "m": ("next_model", "next model"),
+    "up": ("step_size_up", "step size up"),
+    "down": ("step_size_down", "step size down"),
+    "right": ("steps_up", "steps per frame up"),
+    "left": ("steps_down", "steps per frame down"),
+    "]": ("feedback_up", "feedback up"),
+    "[": ("feedback_down", "feedback down"),
+    "f": ("flow", "optical flow on/off"),
+    "s": ("snapshot", "snapshot to PNG"),
+    "r": ("record", "recording on/off"),
+    "tab": ("hud", "HUD on/off"),
+    "return": ("fullscreen", "fullscreen on/off"),
+    "h": ("help", "this help"),
+    ",": ("mix_down", "mix toward lower layers (strokes)"),
+    ".": ("mix_up", "mix toward higher layers (eyes, dogs)"),
 }
 
 
@@ -75,10 +86,17 @@ class PipeSink:
 
 def side_by_side(disparity: int = 0):
     """Frame -> [left | right] for a headset; the right eye shifted by `disparity` pixels."""
+
     def present(frame: np.ndarray) -> np.ndarray:
-        right = frame if not disparity else cv2.warpAffine(
-            frame, np.float32([[1, 0, -disparity], [0, 1, 0]]), frame.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+        right = (
+            frame
+            if not disparity
+            else cv2.warpAffine(
+                frame, np.float32([[1, 0, -disparity], [0, 1, 0]]), frame.shape[1::-1], borderMode=cv2.BORDER_REPLICATE
+            )
+        )
         return np.concatenate([frame, right], axis=1)
+
     return present
 
 
@@ -93,8 +111,10 @@ class VirtualCamSink:
         try:
             self.cam = pyvirtualcam.Camera(width=size[0], height=size[1], fps=fps)
         except Exception as exc:  # pyvirtualcam raises RuntimeError/others when no backend exists
-            raise UserError(f"no virtual camera device ({reason(exc, 150)}); on Linux load "
-                            "v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1), elsewhere install OBS") from None
+            raise UserError(
+                f"no virtual camera device ({reason(exc, 150)}); on Linux load "
+                "v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1), elsewhere install OBS"
+            ) from None
         self.size = size
 
     def write(self, frame: np.ndarray):

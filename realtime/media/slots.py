@@ -7,6 +7,7 @@ Only once the request is read and its token checked does it take a slot: streams
 the control page's events) from one pool, everything else (pages, figures, commands) from another,
 so a room full of viewers or open control pages never makes a command wait.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 
 log = logging.getLogger("deepdream.serve")
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n"
-        b"Connection: close\r\n\r\ntoo many viewers; try later\n")
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n"
+    b"Connection: close\r\n\r\ntoo many viewers; try later\n"
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,10 @@ class BoundedServer(ThreadingHTTPServer):
     def __init__(self, address, handler, limits: Limits):
         self.limits = limits
         self._heads = threading.BoundedSemaphore(limits.heads)
-        self._pools = {"stream": threading.BoundedSemaphore(limits.streams),
-                       "request": threading.BoundedSemaphore(limits.requests)}
+        self._pools = {
+            "stream": threading.BoundedSemaphore(limits.streams),
+            "request": threading.BoundedSemaphore(limits.requests),
+        }
         self._reading: set = set()  # connections holding a head slot
         self._open, self._counting = 0, threading.Lock()
         self._said: set[str] = set()
@@ -82,8 +87,11 @@ class BoundedServer(ThreadingHTTPServer):
             except OSError:
                 pass
             self.shutdown_request(request)
-            self._say_once("heads", f"serve: {self.limits.heads} connections are sending their requests; more are "
-                                    "refused with 503 until some finish")
+            self._say_once(
+                "heads",
+                f"serve: {self.limits.heads} connections are sending their requests; more are "
+                "refused with 503 until some finish",
+            )
             return
         with self._counting:
             self._open += 1

@@ -7,6 +7,7 @@ after the end, or round again with `loop`). `Microphone(device)` records from an
 thread; `window(t, n)` is the newest n samples whatever t, and `lost` says why it stopped if it
 did (unplugged, a driver gone): no new samples for LOST_S.
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,7 +29,7 @@ class SoundTrack:
         self.lost: str | None = None
 
     @classmethod
-    def read(cls, path: Path, loop: bool = False) -> "SoundTrack":
+    def read(cls, path: Path, loop: bool = False) -> SoundTrack:
         import av
 
         try:
@@ -36,8 +37,11 @@ class SoundTrack:
                 if not container.streams.audio:
                     raise UserError(f"{path} has no sound to listen to")
                 resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
-                parts = [frame.to_ndarray().reshape(-1) for decoded in container.decode(audio=0)
-                         for frame in resampler.resample(decoded)]
+                parts = [
+                    frame.to_ndarray().reshape(-1)
+                    for decoded in container.decode(audio=0)
+                    for frame in resampler.resample(decoded)
+                ]
                 parts += [frame.to_ndarray().reshape(-1) for frame in resampler.resample(None)]
         except (av.FFmpegError, OSError) as exc:
             raise UserError(f"cannot read the sound of {path}: {exc}") from None
@@ -55,7 +59,7 @@ class SoundTrack:
         start = end - n
         lo, hi = max(start, 0), min(end, len(self.samples))
         if hi > lo:
-            out[lo - start:hi - start] = self.samples[lo:hi]
+            out[lo - start : hi - start] = self.samples[lo:hi]
         return out
 
     @property
@@ -78,12 +82,20 @@ class Microphone:
         self.written, self.heard, self.lock = 0, time.monotonic(), threading.Lock()
         self._lost: str | None = None
         try:
-            self.stream = sounddevice.InputStream(device=device, channels=1, samplerate=RATE, dtype="float32",
-                                                  callback=self._callback, finished_callback=self._finished)
+            self.stream = sounddevice.InputStream(
+                device=device,
+                channels=1,
+                samplerate=RATE,
+                dtype="float32",
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
             self.stream.start()
         except (sounddevice.PortAudioError, ValueError) as exc:
-            raise UserError(f"--audio {device if device is not None else '(the default input)'}: cannot record "
-                            f"({exc}); python -m sounddevice lists the devices") from None
+            raise UserError(
+                f"--audio {device if device is not None else '(the default input)'}: cannot record "
+                f"({exc}); python -m sounddevice lists the devices"
+            ) from None
         self.name = str(device if device is not None else "the default input")
 
     def _callback(self, data, frames, time_info, status) -> None:  # sounddevice's thread
@@ -91,8 +103,8 @@ class Microphone:
         with self.lock:
             at = self.written % len(self.ring)
             first = min(len(mono), len(self.ring) - at)
-            self.ring[at:at + first] = mono[:first]
-            self.ring[:len(mono) - first] = mono[first:]
+            self.ring[at : at + first] = mono[:first]
+            self.ring[: len(mono) - first] = mono[first:]
             self.written += len(mono)
             self.heard = time.monotonic()
 

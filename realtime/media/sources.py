@@ -5,14 +5,15 @@ runs any source on its own thread and keeps only the newest frame, so a slow dre
 instead of queueing them (no growing latency), and survives a camera that vanishes: it keeps
 handing out the last frame, marked `lost`, and reopens the camera until it returns.
 """
+
 from __future__ import annotations
 
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -45,8 +46,10 @@ class CaptureSource:
         cap = cv2.VideoCapture(self.target)
         if not cap.isOpened():
             what = "video file" if self.is_file else "camera"
-            raise UserError(f"cannot open {what} {self.target!r}" + ("" if self.is_file else
-                            " (no camera there? try --source synthetic or a video file)"))
+            raise UserError(
+                f"cannot open {what} {self.target!r}"
+                + ("" if self.is_file else " (no camera there? try --source synthetic or a video file)")
+            )
         return cap
 
     def reopen(self) -> bool:

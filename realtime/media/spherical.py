@@ -7,17 +7,20 @@ ExoPlayer, newer players). FFmpeg's muxer writes V2 only from stream side data, 
 set, so the boxes are added here to the finished file: the `moov` box (after the media data, as
 our writer leaves it) is rewritten in place, so no media offset moves.
 """
+
 from __future__ import annotations
 
 import struct
 from pathlib import Path
 
 V1_UUID = bytes.fromhex("ffcc8263f8554a938814587a02521fdd")
-V1_XML = ('<?xml version="1.0"?><rdf:SphericalVideo xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
-          'xmlns:GSpherical="http://ns.google.com/videos/1.0/spherical/">'
-          '<GSpherical:Spherical>true</GSpherical:Spherical><GSpherical:Stitched>true</GSpherical:Stitched>'
-          '<GSpherical:StitchingSoftware>deepdream-live</GSpherical:StitchingSoftware>'
-          '<GSpherical:ProjectionType>equirectangular</GSpherical:ProjectionType>{stereo}</rdf:SphericalVideo>')
+V1_XML = (
+    '<?xml version="1.0"?><rdf:SphericalVideo xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+    'xmlns:GSpherical="http://ns.google.com/videos/1.0/spherical/">'
+    "<GSpherical:Spherical>true</GSpherical:Spherical><GSpherical:Stitched>true</GSpherical:Stitched>"
+    "<GSpherical:StitchingSoftware>deepdream-live</GSpherical:StitchingSoftware>"
+    "<GSpherical:ProjectionType>equirectangular</GSpherical:ProjectionType>{stereo}</rdf:SphericalVideo>"
+)
 CHILDREN_AT = {b"stsd": 8, b"avc1": 78}  # bytes of fields before a box's child boxes (beyond its header)
 
 
@@ -33,8 +36,10 @@ def not_360(size: tuple[int, int], stereo: bool = False) -> str | None:
     if equirectangular(size, stereo):
         return None
     eye = f"each eye {size[0] // 2}x{size[1]}" if stereo else f"{size[0]}x{size[1]}"
-    return (f"--wrap: {eye} is not 2:1, so the video is not marked as 360-degree (an equirectangular "
-            "panorama is twice as wide as high); the dream still wraps around left to right")
+    return (
+        f"--wrap: {eye} is not 2:1, so the video is not marked as 360-degree (an equirectangular "
+        "panorama is twice as wide as high); the dream still wraps around left to right"
+    )
 
 
 def box(kind: bytes, payload: bytes, full: bool = False) -> bytes:
@@ -83,7 +88,7 @@ def _video_chain(moov: bytearray) -> list:
     for trak in _boxes(moov, 8, len(moov)):
         mdia = _child(moov, trak, b"mdia") if trak[0] == b"trak" else None
         hdlr = mdia and _child(moov, mdia, b"hdlr")
-        if hdlr and moov[hdlr[1] + hdlr[2] + 8:hdlr[1] + hdlr[2] + 12] == b"vide":
+        if hdlr and moov[hdlr[1] + hdlr[2] + 8 : hdlr[1] + hdlr[2] + 12] == b"vide":
             chain = [root, trak, mdia]
             for kind in (b"minf", b"stbl", b"stsd", b"avc1"):
                 chain.append(_child(moov, chain[-1], kind))
@@ -96,7 +101,7 @@ def _video_chain(moov: bytearray) -> list:
 def _append(moov: bytearray, chain: list, payload: bytes) -> None:
     """Add payload as the last child of chain[-1], growing every box of the chain."""
     _, start, _, size = chain[-1]
-    moov[start + size:start + size] = payload
+    moov[start + size : start + size] = payload
     for _, start, header, _ in chain:
         if header == 16:
             struct.pack_into(">Q", moov, start + 8, struct.unpack_from(">Q", moov, start + 8)[0] + len(payload))

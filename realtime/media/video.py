@@ -9,10 +9,11 @@ encoder, else libx264). An `exact` file (render, `live --seed`) is converted and
 thread, libx264 always, without x264's macroblock tree, so the same frames give the same bytes on
 any machine with the same build, whatever its core count, load or heap (the x264 bitstream depends
 on its thread count, and its macroblock tree reads uninitialised stack memory); a live recording
-keeps the machine's threads and the macroblock tree. (OpenCV's conversion is 4x faster, but its 2x2
-chroma average lets a dream's fine colour texture flicker: the warping error of a recording rose from 1.28 to 1.75.) Audio (realtime.media.audio) and 360-degree metadata
-(realtime.media.spherical) are added on request.
+keeps the machine's threads and the macroblock tree. (OpenCV's conversion is faster, but its 2x2
+chroma average lets a dream's fine colour texture flicker: docs/benchmarks/video_writer.md.) Audio
+(realtime.media.audio) and 360-degree metadata (realtime.media.spherical) are added on request.
 """
+
 from __future__ import annotations
 
 import logging
@@ -93,8 +94,15 @@ def even(size) -> tuple[int, int]:
 class VideoWriter:
     """A sink (write(frame), close()) making an H.264 MP4; `abort()` drops it, leaving nothing behind."""
 
-    def __init__(self, path: Path, fps, size: tuple[int, int], fmt: VideoFormat = VideoFormat(),
-                 audio_from: Path | None = None, encoders=None):
+    def __init__(
+        self,
+        path: Path,
+        fps,
+        size: tuple[int, int],
+        fmt: VideoFormat = VideoFormat(),
+        audio_from: Path | None = None,
+        encoders=None,
+    ):
         import av
 
         try:
@@ -109,8 +117,9 @@ class VideoWriter:
         self.container = None
         try:
             self.container = av.open(str(self.tmp), "w", format="mp4")
-            self.stream = self.container.add_stream(self.encoder, rate=rate,
-                                                    options=encoder_options(self.encoder, fmt.crf, fmt.exact))
+            self.stream = self.container.add_stream(
+                self.encoder, rate=rate, options=encoder_options(self.encoder, fmt.crf, fmt.exact)
+            )
             self.stream.width, self.stream.height, self.stream.pix_fmt = *coded, "yuv420p"
             context = self.stream.codec_context
             context.time_base = 1 / rate
@@ -129,8 +138,15 @@ class VideoWriter:
         if fmt.spherical and not_360(self.size, fmt.stereo):
             log.warning("%s", not_360(self.size, fmt.stereo))
             self.fmt = replace(fmt, spherical=False)
-        log.info("recording %s: H.264 (%s) %dx%d at %s fps, crf %d%s", self.path, self.encoder, *coded, rate, fmt.crf,
-                 ", 360-degree" if self.fmt.spherical else "")
+        log.info(
+            "recording %s: H.264 (%s) %dx%d at %s fps, crf %d%s",
+            self.path,
+            self.encoder,
+            *coded,
+            rate,
+            fmt.crf,
+            ", 360-degree" if self.fmt.spherical else "",
+        )
 
     def _temporary(self) -> Path:
         parent = self.path.parent if str(self.path.parent) else Path(".")

@@ -11,6 +11,7 @@ the detail, scaled up, laid on it. The camera stays sharp and on time; the dream
 what moves. Runs on the loop's thread; the worker (realtime.run.worker) never touches it.
 `display_size` says what size the outputs show, in either mode.
 """
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,14 @@ NEAR = 3
 
 
 class DisplayPath:
-    def __init__(self, processing: tuple[int, int], display: tuple[int, int], fade_frames: int,
-                 flow: str = "dis", around: bool = False):
+    def __init__(
+        self,
+        processing: tuple[int, int],
+        display: tuple[int, int],
+        fade_frames: int,
+        flow: str = "dis",
+        around: bool = False,
+    ):
         self.processing, self.display, self.around = processing, display, around
         self.fade = Fade(fade_frames)
         self.flow = following(None, flow, around)

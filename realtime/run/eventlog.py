@@ -4,6 +4,7 @@ at 10 MiB with five old files kept (FILE.1 .. FILE.5), so a months-long installa
 its disk with logs. A file that cannot be written (a full disk, /dev/full) is found out at start,
 by writing a first line; one that fails later is said once on stderr and left, and the show goes on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,12 @@ class _QuietOnFailure(RotatingFileHandler):
 
     def handleError(self, record) -> None:
         logging.getLogger().removeHandler(self)
-        print(f"event log {self.baseFilename}: cannot write any more ({sys.exc_info()[1]}); "
-              "the show goes on, logging to stderr only", file=sys.stderr, flush=True)
+        print(
+            f"event log {self.baseFilename}: cannot write any more ({sys.exc_info()[1]}); "
+            "the show goes on, logging to stderr only",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def remove(handler: logging.Handler | None) -> None:

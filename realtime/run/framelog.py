@@ -9,27 +9,41 @@ Days-long runs: past `max_mb` the log goes on in FILE.part2.csv, FILE.part3.csv,
 the header; nothing is ever deleted: it is experiment data). A failing write (a full disk) stops
 the log with a warning; the show goes on.
 """
+
 from __future__ import annotations
 
 import csv
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from realtime.dream.params import STREAM
-from realtime.steer.features import FEATURES
 from realtime.errors import UserError
+from realtime.steer.features import FEATURES
 
 log = logging.getLogger("deepdream.live")
 
 # Every parameter of the table is a column (size aside: it is fixed for the run and in the header
 # of any recording); live ones hold the value in force at that frame, the others the run's setting.
 SOUND = tuple(f"sound_{name}" for name in FEATURES)  # with --audio: what the sound's features were at that frame
-COLUMNS = ["wall_time", "monotonic", "frame", "source_frame", "model", "scene",
-           *(p.name for p in STREAM if p.name != "size"), "calm_strength", "mix_center", "paused", "loss", "ms_per_step",
-           "dream_update", "dream_age_ms",  # asynchronous mode only (the dream on screen)
-           *SOUND]
+COLUMNS = [
+    "wall_time",
+    "monotonic",
+    "frame",
+    "source_frame",
+    "model",
+    "scene",
+    *(p.name for p in STREAM if p.name != "size"),
+    "calm_strength",
+    "mix_center",
+    "paused",
+    "loss",
+    "ms_per_step",
+    "dream_update",
+    "dream_age_ms",  # asynchronous mode only (the dream on screen)
+    *SOUND,
+]
 
 
 class FrameLog:
@@ -55,8 +69,12 @@ class FrameLog:
             self._write(frame, status, index, dreamed)
         except OSError as exc:
             self.failed = True
-            log.warning("experiment log stopped at frame %d: cannot write %s: %s; still showing", index,
-                        self.fh.name, exc.strerror or exc)
+            log.warning(
+                "experiment log stopped at frame %d: cannot write %s: %s; still showing",
+                index,
+                self.fh.name,
+                exc.strerror or exc,
+            )
             self._close_quietly()
 
     def _write(self, frame, status: dict, index: int, dreamed: bool) -> None:
@@ -66,13 +84,25 @@ class FrameLog:
             self._open(self.path.with_name(f"{self.path.stem}.part{self.part}{self.path.suffix}"))
             log.info("experiment log continues in %s", self.fh.name)
         values = [_cell(status[p.name]) for p in STREAM if p.name != "size"]
-        self.writer.writerow([
-            datetime.now(timezone.utc).isoformat(timespec="microseconds"), f"{time.monotonic():.6f}", index,
-            frame.index, status["model_name"], status["scene"], *values, f"{status['calm_strength']:.4f}",
-            _cell(status["mix"], "{:.3f}"), status["paused"], _cell(status["loss"]) if dreamed else "",
-            _cell(status["ms_per_step"], "{:.2f}") if dreamed and status["steps_per_frame"] else "",
-            status.get("dream_update", ""), _cell(status.get("dream_age_ms"), "{:.1f}"),
-            *(_cell(status.get(name), "{:.4f}") for name in SOUND)])
+        self.writer.writerow(
+            [
+                datetime.now(UTC).isoformat(timespec="microseconds"),
+                f"{time.monotonic():.6f}",
+                index,
+                frame.index,
+                status["model_name"],
+                status["scene"],
+                *values,
+                f"{status['calm_strength']:.4f}",
+                _cell(status["mix"], "{:.3f}"),
+                status["paused"],
+                _cell(status["loss"]) if dreamed else "",
+                _cell(status["ms_per_step"], "{:.2f}") if dreamed and status["steps_per_frame"] else "",
+                status.get("dream_update", ""),
+                _cell(status.get("dream_age_ms"), "{:.1f}"),
+                *(_cell(status.get(name), "{:.4f}") for name in SOUND),
+            ]
+        )
         self.fh.flush()
 
     def close(self):

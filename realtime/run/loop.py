@@ -5,6 +5,7 @@ show steer (`tick`, the outside controls), hands the frame to its step (realtime
 inline, or shown beside the dream's thread), writes to every sink, hands key and OSC commands to the
 show, and keeps the figures that `--stats` writes (fps, latency, where time goes; the step adds its own).
 """
+
 from __future__ import annotations
 
 import json
@@ -54,10 +55,15 @@ class LoopStats:
         lat = np.array(list(self.latencies_ms) or [float("nan")])
         total = sum(self.spent.values()) or 1.0
         status = show.status(self)
-        out = {"fps": self.fps(), "frames": self.frames, "ms_per_step": status["ms_per_step"],
-               "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))},
-               "share": {k: v / total for k, v in self.spent.items()}, "lost_frames": self.lost_frames,
-               "provider": status["provider"]}
+        out = {
+            "fps": self.fps(),
+            "frames": self.frames,
+            "ms_per_step": status["ms_per_step"],
+            "latency_ms": {"p50": float(np.percentile(lat, 50)), "p95": float(np.percentile(lat, 95))},
+            "share": {k: v / total for k, v in self.spent.items()},
+            "lost_frames": self.lost_frames,
+            "provider": status["provider"],
+        }
         return {**out, **(self.step.summary(self) if self.step is not None else {})}
 
     def count(self, frame, dropped: int, flow_s: float, t0: float, t1: float, t2: float, t3: float) -> None:
@@ -71,8 +77,19 @@ class LoopStats:
         self.spent["display"] += t3 - t2
 
 
-def run(reader, show, sinks: list[Sink], window=None, max_frames: int = 0, present=None, frame_log=None,
-        controls=None, publish=None, fps: float = 30.0, step: Step | None = None) -> LoopStats:
+def run(
+    reader,
+    show,
+    sinks: list[Sink],
+    window=None,
+    max_frames: int = 0,
+    present=None,
+    frame_log=None,
+    controls=None,
+    publish=None,
+    fps: float = 30.0,
+    step: Step | None = None,
+) -> LoopStats:
     """Run until done; every sink (the recorder among them) is closed on the way out, then the step.
 
     `step` makes each frame's picture (default: `Inline(show.stream)`, the dream on this thread);
@@ -160,10 +177,24 @@ def write_stats(path: Path, summary: dict):
 def report(summary: dict) -> None:
     """The run's summary in one log line, with the dream's own rate and age when it ran beside the display."""
     if "dream_hz" in summary:
-        log.info("%d frames, %.1f fps shown, %.1f dreams/s, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms, "
-                 "dream age p50 %.0f ms, %d camera frames dropped", summary["frames"], summary["fps"],
-                 summary["dream_hz"], summary["ms_per_step"], summary["latency_ms"]["p50"],
-                 summary["latency_ms"]["p95"], summary["dream_age_ms"]["p50"], summary["dropped_frames"])
+        log.info(
+            "%d frames, %.1f fps shown, %.1f dreams/s, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms, "
+            "dream age p50 %.0f ms, %d camera frames dropped",
+            summary["frames"],
+            summary["fps"],
+            summary["dream_hz"],
+            summary["ms_per_step"],
+            summary["latency_ms"]["p50"],
+            summary["latency_ms"]["p95"],
+            summary["dream_age_ms"]["p50"],
+            summary["dropped_frames"],
+        )
         return
-    log.info("%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms", summary["frames"], summary["fps"],
-             summary["ms_per_step"], summary["latency_ms"]["p50"], summary["latency_ms"]["p95"])
+    log.info(
+        "%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms",
+        summary["frames"],
+        summary["fps"],
+        summary["ms_per_step"],
+        summary["latency_ms"]["p50"],
+        summary["latency_ms"]["p95"],
+    )

@@ -6,6 +6,7 @@ exact recording. `--sync` also dreams each frame on the loop's thread, from the 
 the dream runs on a worker thread beside the display path, its engines built below the display's
 priority (realtime.run.system.lowered) with `beside_display`'s options.
 """
+
 from __future__ import annotations
 
 import os

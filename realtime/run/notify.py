@@ -7,6 +7,7 @@ the watchdog is doing. Without NOTIFY_SOCKET nothing is sent. The protocol is th
 Python's socket, so no package (sdnotify, systemd-python) is needed for it. A message that cannot be
 sent (systemd restarting, its queue full) is dropped, said once, and never stops or slows the show.
 """
+
 from __future__ import annotations
 
 import logging

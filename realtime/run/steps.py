@@ -5,6 +5,7 @@ its dream. `BesideDisplay` shows the frame at once on the display path (realtime
 it to the dream worker (realtime.run.worker), whose finished dreams land on the display path. Each step
 keeps its own figures: what the show's status (`rates`) and the --stats summary (`summary`) add.
 """
+
 from __future__ import annotations
 
 import logging
@@ -78,8 +79,11 @@ class BesideDisplay:
         (realtime.run.worker.StreamProxy: what the show holds)."""
         settings = stream.figures().settings
         path = DisplayPath(settings.size, display, fade, settings.flow, settings.wrap)
-        log.info("dreaming at %dx%d beside the display at %dx%d (with --sync each frame would wait for its dream)",
-                 *settings.size, *display)
+        log.info(
+            "dreaming at %dx%d beside the display at %dx%d (with --sync each frame would wait for its dream)",
+            *settings.size,
+            *display,
+        )
         return cls(DreamWorker(stream, proxy), path)
 
     def pace(self, frame: Frame, fps: float) -> None:
@@ -90,7 +94,9 @@ class BesideDisplay:
     def __call__(self, frame: Frame) -> np.ndarray:
         update = self.worker.take()
         proc, shown = self.display.frame(frame.image, self.worker.proxy.figures().values["flow"], update)
-        self.worker.offer(replace(frame, image=proc), self.display.motion)  # read-only: the dream's thread reads it from now on
+        self.worker.offer(
+            replace(frame, image=proc), self.display.motion
+        )  # read-only: the dream's thread reads it from now on
         self.shown_update = self.display.landed.number if self.display.landed else 0
         return shown
 
@@ -107,19 +113,31 @@ class BesideDisplay:
         return self.worker.updates if self.updates_at_stop is None else self.updates_at_stop
 
     def rates(self, stats) -> dict:
-        return {"display_fps": stats.fps(), "dream_hz": self.dream_updates() / stats.elapsed(),
-                "dream_update": self.shown_update, "dream_age_ms": self.age_ms}
+        return {
+            "display_fps": stats.fps(),
+            "dream_hz": self.dream_updates() / stats.elapsed(),
+            "dream_update": self.shown_update,
+            "dream_age_ms": self.age_ms,
+        }
 
     def summary(self, stats) -> dict:
         elapsed, worker = stats.elapsed(), self.worker
         spent = {**self.display.spent, "sinks": stats.spent["display"]}
         per_frame = {k: v * 1e3 / max(stats.frames, 1) for k, v in spent.items()}
-        return {"mode": "async", "display_fps": stats.fps(), "dream_hz": self.dream_updates() / elapsed,
-                "dream_updates": self.dream_updates(), "dream_age_ms": percentiles(self.ages_ms),
-                "dropped_frames": stats.dropped,
-                "display_ms": {**{k: round(v, 2) for k, v in per_frame.items()}, "total": round(sum(per_frame.values()), 2)},
-                "worker": {"busy": worker.busy_s / elapsed, "ms_per_update": worker.busy_s * 1e3 / max(worker.updates, 1)},
-                "share": {"wait": stats.spent["capture"] / elapsed, **{k: v / elapsed for k, v in spent.items()}}}
+        return {
+            "mode": "async",
+            "display_fps": stats.fps(),
+            "dream_hz": self.dream_updates() / elapsed,
+            "dream_updates": self.dream_updates(),
+            "dream_age_ms": percentiles(self.ages_ms),
+            "dropped_frames": stats.dropped,
+            "display_ms": {
+                **{k: round(v, 2) for k, v in per_frame.items()},
+                "total": round(sum(per_frame.values()), 2),
+            },
+            "worker": {"busy": worker.busy_s / elapsed, "ms_per_update": worker.busy_s * 1e3 / max(worker.updates, 1)},
+            "share": {"wait": stats.spent["capture"] / elapsed, **{k: v / elapsed for k, v in spent.items()}},
+        }
 
     def close(self) -> None:
         self.updates_at_stop = self.worker.updates

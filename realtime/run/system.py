@@ -13,6 +13,7 @@ dream worker lowers itself. Where that is not possible the dream keeps one core 
 frame's arrays fault their pages in again and each hand-back interrupts the other cores (TLB
 shootdowns) in the middle of the dream's operators; kept, the same memory is reused frame after frame.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -20,7 +21,8 @@ import os
 import platform
 import sys
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 NICENESS = 10  # above the display's: CFS then gives the display ~10x the dream's share of a contested core
 KEEP_BELOW = 32 << 20  # glibc's ceiling for M_MMAP_THRESHOLD: a 1080p float frame (25 MB) stays in the heap

@@ -17,6 +17,7 @@ tells systemd READY=1 at the first frame and WATCHDOG=1 with each beat while the
 is the longest a loop supervised here goes without a beat while this watchdog still does its job:
 the service's WatchdogSec, so systemd steps in only where this one could not.
 """
+
 from __future__ import annotations
 
 import logging
@@ -100,8 +101,21 @@ def supervise(argv: list[str], seconds: float) -> int:
             run += 1
             beat.write_bytes(b"")
             started = time.time()
-            child = subprocess.Popen([sys.executable, "-m", "realtime.cli", "live", *argv, "--watchdog", "0",
-                                      "--heartbeat", str(beat), "--run", str(run)])
+            child = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "realtime.cli",
+                    "live",
+                    *argv,
+                    "--watchdog",
+                    "0",
+                    "--heartbeat",
+                    str(beat),
+                    "--run",
+                    str(run),
+                ]
+            )
             log.info("watchdog: loop running as pid %d (run %d)", child.pid, run)
             try:
                 why = _watch(child, beat, seconds, started)

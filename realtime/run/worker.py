@@ -12,6 +12,7 @@ the same flow carries the feedback when the next dream takes that frame), and po
 (realtime.run.system). Nothing mutable crosses threads: frames, motions and details are handed
 off through a condition, changes through a queue, figures as frozen snapshots (`StreamProxy`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,8 +64,14 @@ class StreamProxy:
 
     def figures(self):
         asked = self._shadow.figures()
-        return replace(self._snapshot, values=asked.values, model=asked.model, model_index=asked.model_index,
-                       mix_layers=asked.mix_layers, mix_target=asked.mix_target)
+        return replace(
+            self._snapshot,
+            values=asked.values,
+            model=asked.model,
+            model_index=asked.model_index,
+            mix_layers=asked.mix_layers,
+            mix_target=asked.mix_target,
+        )
 
     def apply(self, stream: DreamStream) -> None:
         """On the worker's thread, between dreams: every queued change, in order."""

@@ -6,6 +6,7 @@ thread, which waits for the answer), MIDI (realtime.steer.midi) and the sound's 
 one hold-and-release rule, whoever sends the change. `apply(show, stats)` runs after each shown
 frame; `modulate(show, t)` before each dream.
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,11 +85,18 @@ class Controls:
             request.result = apply(show, request.name, request.value)
             # A slider or a knob sends many a second: the event log keeps commands, not every position.
             (log.info if request.kind == "command" else log.debug)(  # a repr: a name cannot forge a log line
-                "%s: %s %s %s", request.origin, request.kind, shown(request.name), shown(request.value))
+                "%s: %s %s %s", request.origin, request.kind, shown(request.name), shown(request.value)
+            )
         except (ValueError, TypeError, OverflowError, OSError) as exc:
             request.error = str(exc)
-            log.warning("%s: %s %s %s: %s (ignored)", request.origin, request.kind, shown(request.name),
-                        shown(request.value), str(exc)[:200])
+            log.warning(
+                "%s: %s %s %s: %s (ignored)",
+                request.origin,
+                request.kind,
+                shown(request.name),
+                shown(request.value),
+                str(exc)[:200],
+            )
         finally:
             request.done.set()
 

@@ -8,6 +8,7 @@ spectrum's magnitude that is new since the previous frame, 0 while the level is 
 A Hann window and one real FFT a frame; nothing here depends on wall-clock time, so a render's
 features repeat exactly.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,7 @@ class Listener:
     def __init__(self, rate: int = 48000):
         self.rate = rate
         self.hann = np.hanning(WINDOW).astype(np.float32)
-        self.power = float((self.hann ** 2).sum())
+        self.power = float((self.hann**2).sum())
         freqs = np.fft.rfftfreq(WINDOW, 1.0 / rate)
         self.bins = {name: (freqs >= low) & (freqs < high) for name, (low, high) in BANDS.items()}
         self.previous: np.ndarray | None = None
@@ -37,7 +38,7 @@ class Listener:
         """The last WINDOW samples (fewer are padded with silence before them) -> the five features."""
         window = np.zeros(WINDOW, np.float32)
         tail = np.asarray(samples, np.float32)[-WINDOW:]
-        window[WINDOW - len(tail):] = tail
+        window[WINDOW - len(tail) :] = tail
         level = float(np.sqrt(np.mean(window.astype(np.float64) ** 2)))
         spectrum = np.abs(np.fft.rfft(window * self.hann))
         out = {"level": scaled(level)}

@@ -9,6 +9,7 @@ so MIDI holds a parameter as OSC does. `parse_mapping` checks the table, `open_m
 python-rtmidi, the `[midi]` extra): each problem is one line at start. `deepdream midi-learn` prints
 the number of whatever is touched.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,7 +61,7 @@ def _pad(value) -> tuple:
         raise ValueError(f"expects a command ({', '.join(NOTE_COMMANDS)}, scene N), got {value!r}")
     command, _, argument = value.strip().partition(" ")
     if command == "scene" and argument:
-        number = re.fullmatch(r"[0-9]{1,%d}" % SCENE_DIGITS, argument)  # checked before int(): it refuses
+        number = re.fullmatch(rf"[0-9]{{1,{SCENE_DIGITS}}}", argument)  # checked before int(): it refuses
         if number and int(argument) < 1 or argument.lstrip("-").isdigit() and not number:  # thousands of digits
             raise ValueError(f"scenes count from 1 (at most {SCENE_DIGITS} digits), got {argument[:20]!r}")
         return "scene", int(argument) if number else argument
@@ -97,7 +98,9 @@ class MidiInput:
     def _say_unmapped(self, kind, number) -> None:
         if kind in ("control_change", "note_on") and (kind, number) not in self._unmapped:
             self._unmapped.add((kind, number))
-            log.info("midi: %s%s is not mapped in [midi] (ignored)", "cc" if kind == "control_change" else "note", number)
+            log.info(
+                "midi: %s%s is not mapped in [midi] (ignored)", "cc" if kind == "control_change" else "note", number
+            )
 
     def close(self) -> None:
         self.port.close()
@@ -115,8 +118,9 @@ def open_port(name: str):
         try:
             names = mido.get_input_names()
             if not names:
-                raise UserError("no MIDI input port here: plug in a controller (deepdream midi-learn lists what "
-                                "it sends)")
+                raise UserError(
+                    "no MIDI input port here: plug in a controller (deepdream midi-learn lists what it sends)"
+                )
             if name and name not in names:
                 raise UserError(f"no MIDI input port {name!r}; ports: {', '.join(names)}")
             return mido.open_input(name or names[0])
@@ -129,8 +133,10 @@ def open_port(name: str):
 def open_midi(name: str, mapping: dict, where: str) -> MidiInput:
     """The port, with a mapping parse_mapping made (a bad table is refused before any port is opened)."""
     if not mapping:
-        log.warning("--midi: no [midi] table in %s, so no knob moves anything",
-                    where if where != "--midi" else "a --config file")
+        log.warning(
+            "--midi: no [midi] table in %s, so no knob moves anything",
+            where if where != "--midi" else "a --config file",
+        )
     port = open_port(name)
     log.info("MIDI from %s: %d controls mapped", port.name, len(mapping))
     return MidiInput(port, mapping)
@@ -143,10 +149,12 @@ def learn(name: str) -> int:
     try:
         for message in port:
             if message.type == "control_change":
-                print(f"cc{message.control} = {message.value}   ([midi] cc{message.control} = [\"zoom\", 0.98, 1.05])",
-                      flush=True)
+                print(
+                    f'cc{message.control} = {message.value}   ([midi] cc{message.control} = ["zoom", 0.98, 1.05])',
+                    flush=True,
+                )
             elif message.type == "note_on" and message.velocity:
-                print(f"note{message.note}   ([midi] note{message.note} = \"snapshot\")", flush=True)
+                print(f'note{message.note}   ([midi] note{message.note} = "snapshot")', flush=True)
     except KeyboardInterrupt:
         pass
     finally:

@@ -10,6 +10,7 @@ input device, which, if it stops, is said once and the parameters go back to the
 without it); realtime.commands.steering does it for a render, from the clip's track at each frame's
 timestamp, so two renders give the same bytes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,8 +49,10 @@ def parse_rows(tables, where: str) -> list[Row]:
     first = {}
     for number, row in enumerate(rows, 1):  # two rows on one parameter: only the last would be heard
         if row.param in first:
-            raise UserError(f"{where}: [[modulate]] rows {first[row.param]} and {number} both move "
-                            f"{row.param.replace('_', '-')}; give it one row")
+            raise UserError(
+                f"{where}: [[modulate]] rows {first[row.param]} and {number} both move "
+                f"{row.param.replace('_', '-')}; give it one row"
+            )
         first[row.param] = number
     return rows
 
@@ -59,7 +62,9 @@ def _row(table: dict, number: int, where: str) -> Row:
     try:
         unknown = set(table) - {"param", "source", "range", "curve", "attack", "release"}
         if unknown:
-            raise ValueError(f"unknown key {sorted(unknown)[0]!r}; rows take param, source, range, curve, attack, release")
+            raise ValueError(
+                f"unknown key {sorted(unknown)[0]!r}; rows take param, source, range, curve, attack, release"
+            )
         name = str(table.get("param", "")).replace("-", "_")
         if name not in numbers:
             raise ValueError(f"param {table.get('param')!r} is not one the sound can move ({', '.join(numbers)})")
@@ -74,16 +79,21 @@ def _row(table: dict, number: int, where: str) -> Row:
             raise ValueError(f"curve is linear or exponential, got {curve!r}")
         if curve == "exponential" and (low <= 0 or high <= 0):
             raise ValueError(f"an exponential curve needs a range above 0, got {span}")
-        attack, release = (_seconds(table.get(key, default), key) for key, default in (("attack", 0.05),
-                                                                                      ("release", 0.3)))
+        attack, release = (
+            _seconds(table.get(key, default), key) for key, default in (("attack", 0.05), ("release", 0.3))
+        )
     except ValueError as exc:
         raise UserError(f"{where}: [[modulate]] row {number}: {exc}") from None
     return Row(name, table["source"], float(low), float(high), curve, attack, release)
 
 
 def _seconds(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0 <= value <= LONGEST_S:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= LONGEST_S
+    ):
         raise ValueError(f"{what} is seconds, 0..{LONGEST_S:.0f}, got {value!r}")
     return float(value)
 

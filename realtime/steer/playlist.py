@@ -5,6 +5,7 @@ numbers of the parameter table (`steps-per-frame`, `step-size`, `feedback`, `zoo
 the table's rule. Between two scenes the numbers glide linearly over `crossfade` seconds (steps
 per frame rounded); the model switches halfway through the fade.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,12 @@ class Scene:
 
 def seconds(value, what: str) -> float:
     """A duration from TOML: a finite number of seconds, 0..a year."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0 <= value <= LONGEST:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= LONGEST
+    ):
         raise ValueError(f"{what} must be seconds, 0..{LONGEST:.0f}, got {value!r}")
     return float(value)
 
@@ -44,8 +49,10 @@ def _scene(table: dict, number: int, where: str) -> Scene:
     table = {k.replace("-", "_"): v for k, v in table.items()}
     unknown = set(table) - {"duration", "model", "name", *NUMBERS}
     if unknown:
-        raise UserError(f"{where}: scene {number}: unknown key {sorted(unknown)[0]!r}; scenes take duration, "
-                        "model, name, " + ", ".join(n.replace("_", "-") for n in NUMBERS))
+        raise UserError(
+            f"{where}: scene {number}: unknown key {sorted(unknown)[0]!r}; scenes take duration, "
+            "model, name, " + ", ".join(n.replace("_", "-") for n in NUMBERS)
+        )
     try:
         duration = seconds(table.get("duration"), "duration")
         if duration <= 0:
@@ -80,8 +87,10 @@ class Playlist:
         elif isinstance(ref, int) and not isinstance(ref, bool) and 1 <= ref <= len(self.scenes):
             index = ref - 1
         else:
-            raise ValueError(f"no scene {reprlib.repr(ref)}: scenes are 1..{len(self.scenes)} or "  # reprlib: an
-                             + ", ".join(map(repr, names)))  # OSC array nested 3000 deep is cut, not recursed
+            raise ValueError(
+                f"no scene {reprlib.repr(ref)}: scenes are 1..{len(self.scenes)} or "  # reprlib: an
+                + ", ".join(map(repr, names))
+            )  # OSC array nested 3000 deep is cut, not recursed
         return sum(s.duration for s in self.scenes[:index])
 
     def _values(self, scene: Scene) -> dict:
@@ -90,7 +99,7 @@ class Playlist:
     def at(self, t: float) -> tuple[dict, str | None, str]:
         """(numbers, model, scene name) in force `t` seconds after the start."""
         t %= self.period
-        for i, scene in enumerate(self.scenes):
+        for i, scene in enumerate(self.scenes):  # noqa: B007 (i is the scene in force, after the loop)
             if t < scene.duration:
                 break
             t -= scene.duration

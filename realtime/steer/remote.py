@@ -15,6 +15,7 @@ Address space (all under /deepdream; scenes and models count from 1, as in the H
   /deepdream/record [0|1]          start / stop recording (no argument: toggle)
   /deepdream/status [PORT]         reply /deepdream/status KEY VALUE KEY VALUE ... to the sender (or PORT on its host)
 """
+
 from __future__ import annotations
 
 import heapq
@@ -77,11 +78,18 @@ class Remote:
             if not address.startswith(PREFIX + "/"):
                 log.warning("osc: unknown address %s from %s:%s (ignored)", address, *sender[:2])
             elif any(isinstance(arg, list) for arg in args):  # no address takes one; nested deep, it defeats repr
-                log.warning("osc: %s from %s:%s holds an array; addresses take numbers and text (ignored)", address,
-                            *sender[:2])
+                log.warning(
+                    "osc: %s from %s:%s holds an array; addresses take numbers and text (ignored)", address, *sender[:2]
+                )
             elif ahead > LATEST_S:
-                log.warning("osc: %s %s from %s:%s is timed %.0f s ahead, more than %.0f s (ignored)", address,
-                            list(args), *sender[:2], ahead, LATEST_S)
+                log.warning(
+                    "osc: %s %s from %s:%s is timed %.0f s ahead, more than %.0f s (ignored)",
+                    address,
+                    list(args),
+                    *sender[:2],
+                    ahead,
+                    LATEST_S,
+                )
             else:
                 self._queue.put(Message(address, args, tuple(sender[:2]), monotonic + max(0.0, ahead)))
         return []

@@ -7,6 +7,7 @@ or raise ValueError naming what is wrong. `handle(message, ...)` turns an OSC me
 space is in realtime/steer/remote.py) into those; a bad one is logged and dropped. Everything runs
 on the loop's thread, between frames.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,12 +17,26 @@ from realtime.errors import shown
 from realtime.steer.remote import PREFIX
 
 log = logging.getLogger("deepdream.live")
-STATUS_KEYS = ("frame", "fps", "ms_per_step", "loss", *steering(), "model_name", "scene", "paused", "recording",
-               "provider")
+STATUS_KEYS = (
+    "frame",
+    "fps",
+    "ms_per_step",
+    "loss",
+    *steering(),
+    "model_name",
+    "scene",
+    "paused",
+    "recording",
+    "provider",
+)
 RATE_KEYS = ("display_fps", "dream_hz")  # the asynchronous mode's (realtime.run.async_loop), when present
 COMMANDS = {  # name -> what its value is
-    "pause": "on/off, or nothing to toggle", "record": "on/off, or nothing to toggle", "snapshot": "nothing",
-    "scene": "a scene's number (from 1) or name", "next-scene": "nothing", "release": "nothing",
+    "pause": "on/off, or nothing to toggle",
+    "record": "on/off, or nothing to toggle",
+    "snapshot": "nothing",
+    "scene": "a scene's number (from 1) or name",
+    "next-scene": "nothing",
+    "release": "nothing",
 }
 
 
@@ -66,7 +81,7 @@ def command(show, name: str, value=None):
 
 def handle(message, show, stats, remote) -> None:
     """One OSC message, applied; a bad one is logged (with its address and arguments) and dropped."""
-    action = message.address[len(PREFIX) + 1:]
+    action = message.address[len(PREFIX) + 1 :]
     args = message.args
     try:
         if action == "set":
@@ -89,7 +104,6 @@ def handle(message, show, stats, remote) -> None:
     log.info("osc: %s %s", message.address, " ".join(map(str, args)))
 
 
-
 def _one(args):
     if len(args) != 1:
         raise ValueError("expects one value")
@@ -97,8 +111,13 @@ def _one(args):
 
 
 def _port(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or not 1 <= value <= 65535 \
-            or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or not 1 <= value <= 65535
+        or value != int(value)
+    ):
         raise ValueError(f"a reply port is 1..65535, got {value!r}")
     return int(value)
 

@@ -6,6 +6,7 @@ control page or MIDI is held: the playlist and the sound leave it alone until `r
 jump. The loop calls `tick()` before each frame, then `modulate()` with the sound's values, and
 `status()` for what HUD, OSC, /status.json, the control page, the frame log and --stats show.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,9 +19,12 @@ from realtime.dream.params import live_params, switches
 log = logging.getLogger("deepdream.live")
 
 NUDGES = {  # key command -> (parameter, change)
-    "step_size_up": ("step_size", lambda v: v * 1.25), "step_size_down": ("step_size", lambda v: v / 1.25),
-    "steps_up": ("steps_per_frame", lambda v: v + 1), "steps_down": ("steps_per_frame", lambda v: v - 1),
-    "feedback_up": ("feedback", lambda v: round(v + 0.05, 2)), "feedback_down": ("feedback", lambda v: round(v - 0.05, 2)),
+    "step_size_up": ("step_size", lambda v: v * 1.25),
+    "step_size_down": ("step_size", lambda v: v / 1.25),
+    "steps_up": ("steps_per_frame", lambda v: v + 1),
+    "steps_down": ("steps_per_frame", lambda v: v - 1),
+    "feedback_up": ("feedback", lambda v: round(v + 0.05, 2)),
+    "feedback_down": ("feedback", lambda v: round(v - 0.05, 2)),
 }
 
 
@@ -37,8 +41,9 @@ class Show:
         self._modulated: set[str] = set()  # what the sound moved at the last frame
         self.levels: dict = {}  # what the sound's features are (realtime.steer.features), for status
         start = stream.figures().settings  # what "on" means for a switch (flow on): the start's, else the default
-        self.on = {name: p.default if getattr(start, name) == p.off else getattr(start, name)
-                   for name, p in switches().items()}
+        self.on = {
+            name: p.default if getattr(start, name) == p.off else getattr(start, name) for name, p in switches().items()
+        }
 
     def tick(self) -> None:
         """Before each frame: the playlist's values for every parameter nobody holds (whole numbers
@@ -140,14 +145,26 @@ class Show:
     def status(self, stats=None) -> dict:
         """The figures everything else shows: the stream's, the show's own, the loop's (`stats`)."""
         f = self.stream.figures()
-        out = {"frame": stats.frames if stats else f.frame, "fps": stats.fps() if stats else float("nan"),
-               "ms_per_step": f.ms_per_step, "loss": f.loss, **asdict(f.settings), **f.values,  # model from 1
-               "model_name": f.model, "models": f.models, "scene": self.scene, "paused": self.paused,
-               "held": " ".join(sorted(self.held)),  # what a release gives back (the control page offers it)
-               "recording": bool(self.recorder is not None and self.recorder.recording),
-               "provider": f.provider, "fell_back": f.fell_back,
-               "mix": f.mix_center, "mix_layers": f.mix_layers,  # mix: where the glide is, not where it goes
-               "calm_strength": f.calm_strength, **{f"sound_{k}": v for k, v in self.levels.items()}}
+        out = {
+            "frame": stats.frames if stats else f.frame,
+            "fps": stats.fps() if stats else float("nan"),
+            "ms_per_step": f.ms_per_step,
+            "loss": f.loss,
+            **asdict(f.settings),
+            **f.values,  # model from 1
+            "model_name": f.model,
+            "models": f.models,
+            "scene": self.scene,
+            "paused": self.paused,
+            "held": " ".join(sorted(self.held)),  # what a release gives back (the control page offers it)
+            "recording": bool(self.recorder is not None and self.recorder.recording),
+            "provider": f.provider,
+            "fell_back": f.fell_back,
+            "mix": f.mix_center,
+            "mix_layers": f.mix_layers,  # mix: where the glide is, not where it goes
+            "calm_strength": f.calm_strength,
+            **{f"sound_{k}": v for k, v in self.levels.items()},
+        }
         out.update(getattr(stats, "rates", dict)())  # the asynchronous loop's: display_fps, dream_hz, ...
         return out
 
