@@ -16,7 +16,8 @@ from pathlib import Path
 
 import tomli_w
 
-from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STREAM, Param
+from realtime.dream.parameter import Param
+from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STREAM
 from realtime.errors import UserError, reason, shown
 from realtime.flags import Option
 from realtime.tomlfile import read as _read

@@ -16,7 +16,8 @@ import argparse
 import sys
 from dataclasses import dataclass, field, replace
 
-from realtime.dream.params import CLUSTER, LIVE, MIN_SIDE, OUTPUT, STILL, STREAM, Param, fmt_number, param, steering
+from realtime.dream.parameter import MIN_SIDE, Param, fmt_number, param
+from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM, steering
 
 METAVARS = {"size": "WxH", "int": "N", "float": "X"}
 SEED = Param("seed", "int", None, "seed", 0, 2**32 - 1, optional=True)

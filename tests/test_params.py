@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from realtime.cli import main
-from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM, table
+from realtime.dream.parameter import table
+from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
 from realtime.dream.settings import StreamSettings
 from realtime.dream.still import DreamSettings
 from realtime.dream.stream import DreamStream
@@ -169,6 +170,17 @@ def test_settings_take_their_defaults_from_the_table_and_from_flags_by_name():
     assert settings_class("Moved", moved, "").from_values({}).zoom == 2.0  # the default is the table's, read by name
 
 
+def test_the_typed_declaration_of_stream_settings_names_the_tables_fields():
+    """StreamFields (what a type checker knows of StreamSettings) cannot drift from STREAM: a declaration
+    naming other fields than its table's is refused when the class is made."""
+    from realtime.dream.settings import StreamFields, settings_class
+
+    assert isinstance(StreamSettings(), StreamFields)
+    assert set(StreamFields.__annotations__) - {"PARAMS"} == {p.name for p in STREAM}
+    with pytest.raises(TypeError, match="not the fields of Fewer"):
+        settings_class("Fewer", STREAM[1:], "", base=StreamFields)
+
+
 def test_settings_check_every_value_by_the_tables_rule():
     from realtime.dream.chunks import ChunkPlan
 
@@ -289,7 +301,8 @@ def test_export_seed_follows_the_table(capsys, value):
 def test_model_mix_and_flow_are_rows_of_the_table_bounded_by_what_is_loaded():
     """`model` counts the models loaded from 1, `mix` a --mix model's layers (by number or name), and on/off
     switches `flow` between its off and the method in force: the rules are the rows', not the show's."""
-    from realtime.dream.params import SHOW, param
+    from realtime.dream.parameter import param
+    from realtime.dream.params import SHOW
 
     model, mix, flow = param(SHOW, "model").within(("a", "b")), param(SHOW, "mix"), param(STREAM, "flow")
     assert model.check(2.0) == 2 and mix.within(("mixed3", "mixed5")).check("mixed5") == 1.0

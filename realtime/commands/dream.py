@@ -6,7 +6,7 @@ from pathlib import Path
 
 from realtime.dream.engine import Engine
 from realtime.dream.octaves import octave_sizes, resize
-from realtime.dream.params import MIN_SIDE
+from realtime.dream.parameter import MIN_SIDE
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.still import DreamSettings, dream_image
 from realtime.errors import UserError

@@ -12,7 +12,7 @@ import numpy as np
 
 from realtime.dream.engine import Engine
 from realtime.dream.octaves import resize
-from realtime.dream.params import MIN_SIDE
+from realtime.dream.parameter import MIN_SIDE
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.errors import UserError
 from realtime.media.images import check_output, load_image, save_image

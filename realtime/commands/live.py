@@ -114,7 +114,7 @@ def run_live(options: LiveOptions, settings) -> int:
 
 def _run_live(options: LiveOptions, settings, controls) -> int:
     from realtime.media.sources import Latest
-    from realtime.run.loop import report, write_stats
+    from realtime.run.summary import report, write_stats
     from realtime.run.system import keep_freed_memory
 
     keep_freed_memory()  # before the first frame's buffers: no page faults per frame

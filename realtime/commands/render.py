@@ -24,7 +24,8 @@ import numpy as np
 
 from realtime.commands.steering import Steering
 from realtime.dream.engine import Engine
-from realtime.dream.params import MIN_SIDE, OUTPUT
+from realtime.dream.parameter import MIN_SIDE
+from realtime.dream.params import OUTPUT
 from realtime.dream.settings import settings_class
 from realtime.dream.stream import DreamStream
 from realtime.errors import UserError

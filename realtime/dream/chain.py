@@ -1,14 +1,13 @@
 """Motion over many frames, composed from the motions between consecutive ones: where a long-gap flow starts.
 
 One DIS measurement follows motion up to a few percent of the frame's width. A dream that lands
-many frames after the frame it was made from (a panning camera, a slow dream: ~20 frames at
-640x360 on two cores) has moved further than that, and measured directly most of it reads as
+many frames after the frame it was made from (a panning camera, a slow dream on a CPU) has moved
+further than that, and measured directly most of it reads as
 occluded and is dropped. The display path measures the motion between consecutive frames anyway:
 `Chain` keeps the last of those (their `Motion.coarse` fields, at the flow's work size) and
 composes them from an older frame to the newest, and that seeds the direct measurement
-(realtime.dream.flow.Flow.between(seed=...)), which then only refines it. On the test pan at
-640x360, 20 frames apart: 19 % of the frame dropped instead of 69 %, and the mean error of the
-rest 5.5 grey levels instead of 21 (each at the work size, 160x90).
+(realtime.dream.flow.Flow.between(seed=...)), which then only refines it: far less of the frame
+is dropped, and the rest is closer (the figures: docs/benchmarks/live.md, "Figures behind the display path's code").
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ import numpy as np
 from realtime.dream.flow import pixel_grid
 
 KEEP = 60  # frames (2 s at 30 fps): a dream slower than that lands unseeded; at most ~37 MB of fields
-# Frames over which the far flow alone follows a pan as well as seeded (the test pan, 160 px work
-# width: mean error 2.7-2.9 grey levels either way at 6 frames; at 12, 8.1-8.6 alone, 3.5-3.9
-# seeded); below that, composing the per-frame flows would only cost time.
+# Frames over which the far flow alone follows a pan as well as seeded (measured on the test pan:
+# docs/benchmarks/live.md); below that, composing the per-frame flows would only cost time.
 FAR_ALONE = 6
 
 

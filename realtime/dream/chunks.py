@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from realtime.dream.params import CLUSTER, param
+from realtime.dream.parameter import param
+from realtime.dream.params import CLUSTER
 from realtime.dream.settings import settings_class
 
 if TYPE_CHECKING:

@@ -70,7 +70,8 @@ class Flow:
         self.around = around  # a 360-degree panorama: motion across the left/right seam is measured
         self.work_width = work_width  # frames are halved while at least twice this wide
         # `far`: motion over several frames (a dream landing on a newer frame), which the ultrafast
-        # preset loses beyond ~5 % of the width; the medium one follows it, at ~5x the cost.
+        # preset loses beyond a few per cent of the width; the medium one follows it, at several times
+        # the cost (the figures: docs/benchmarks/live.md).
         preset = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM if far else cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
         self._dis = cv2.DISOpticalFlow.create(preset) if method == "dis" else None
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (the last cur frame, its small gray)
@@ -108,7 +109,7 @@ class Flow:
         small = self._motion(a, b, seed)
         sx, sy = w / a.shape[1], h / a.shape[0]  # pixels there -> pixels here
         # Scaled where it is small (resizing is linear); a scalar when both axes agree: numpy's
-        # broadcast over a last axis of 2 is ~30x slower than a scalar multiply.
+        # broadcast over a last axis of 2 is far slower than a scalar multiply (docs/benchmarks/live.md).
         field = small.backward * np.float32(sx) if sx == sy else small.backward * np.array([sx, sy], np.float32)
         backward = cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
         occluded = cv2.resize(small.occluded.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0

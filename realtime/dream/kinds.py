@@ -7,18 +7,21 @@ the worker's proxy (realtime.run.worker.StreamProxy), which queues changes for t
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from realtime.dream.settings import Figures
 
+if TYPE_CHECKING:
+    from realtime.dream.engine import Engine
+
 
 @runtime_checkable
 class Steered(Protocol):
-    engines: list  # the realtime.dream.engine.Engine objects, one per model
+    engines: list[Engine]  # one per model
 
-    def set(self, name: str, value) -> None:
+    def set(self, name: str, value: object) -> None:
         """Change a live parameter; ValueError names what is wrong with `value`."""
 
     def figures(self) -> Figures:

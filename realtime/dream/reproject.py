@@ -44,10 +44,10 @@ def carrier(motion: Motion | None, around: bool = False) -> Callable[[np.ndarray
 
         return carry_around
     # Occluded pixels read from far outside the frame, where the border is 0: one remap does the
-    # warp and the occlusion (half the time of masking every channel afterwards).
+    # warp and the occlusion, faster than masking every channel afterwards (docs/benchmarks/live.md).
     h, w = motion.backward.shape[:2]
     where = source_map(motion.backward)
-    cv2.copyTo(_outside(h, w), motion.occluded.view(np.uint8), where)  # 4x faster than numpy's masked store
+    cv2.copyTo(_outside(h, w), motion.occluded.view(np.uint8), where)  # faster than numpy's masked store
     return lambda detail: cv2.remap(
         detail, where, None, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
@@ -64,10 +64,10 @@ def _outside(h: int, w: int) -> np.ndarray:
 def fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize to (width, height): area averaging going down, linear going up, nothing if equal.
 
-    OpenCV averages areas fast only when halving (1280x720 to 640x360: 0.28 ms; to 320x240: 1.4 ms,
-    to 640x480: 3.1), so a frame at least twice the size is halved first, as often as it takes; what
-    is left, under 2x on an axis, goes linear (at 2x linear is the same two-pixel average), unless
-    the other axis still shrinks more (area then). 320x240 and 640x480 from 720p: 0.3 and 0.7 ms."""
+    OpenCV averages areas fast only when halving, so a frame at least twice the size is halved first,
+    as often as it takes; what is left, under 2x on an axis, goes linear (at 2x linear is the same
+    two-pixel average), unless the other axis still shrinks more (area then). The figures:
+    docs/benchmarks/live.md, "Figures behind the display path's code"."""
     size = (size[0], size[1])  # a tuple: a list would compare unequal to a shape below
     while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
         image = cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
@@ -85,7 +85,7 @@ def compose(
 
     A camera no larger than the detail (a small clip or webcam shown big) gets the detail at the
     detail's own size and the sum is scaled up once: scaling is linear, so the picture is the same up
-    to rounding, for half the work (at 1280x720 from 640x360, 1.7 ms instead of 3.4)."""
+    to rounding, for half the work (docs/benchmarks/live.md)."""
     if detail is None:
         return fit(camera8, size)
     detail = rgb(detail)
@@ -103,7 +103,8 @@ def _add_levels(camera8: np.ndarray, detail: np.ndarray) -> np.ndarray:
 
 def padded(detail: np.ndarray) -> np.ndarray:
     """Detail with a fourth channel: OpenCV remaps 4-channel float images with SIMD, 3-channel ones
-    without (0.5 vs 1.2 ms at 640x360), so the display path carries its details as 4 channels."""
+    without (more than twice as slow: docs/benchmarks/live.md), so the display path carries its details
+    as 4 channels."""
     return cv2.cvtColor(detail, cv2.COLOR_RGB2RGBA) if detail.shape[2] == 3 else detail
 
 

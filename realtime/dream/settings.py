@@ -4,32 +4,44 @@
 (realtime.dream.params), its default the table's and every value checked by the table's rule when
 an instance is made, so no dataclass restates a field, a default or a range by hand; `extra`
 fields are the few that are not numbers (a source, a path). `StreamSettings` is what a live
-stream is built with; `Figures` a frozen snapshot of a stream at one moment, for the HUD, OSC
-status, the frame log and --stats.
+stream is built with; `StreamFields` declares its fields' types for a type checker, which cannot see
+a class made at run time (settings_class refuses a declaration that names other fields than the
+table's). `Figures` is a frozen snapshot of a stream at one moment, for the HUD, OSC status, the
+frame log and --stats.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, make_dataclass
+from collections.abc import Mapping
+from dataclasses import Field, dataclass, field, fields, make_dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from realtime.dream.params import STREAM, check_all
+from realtime.dream.parameter import Param, check_all
+from realtime.dream.params import STREAM
 
 TYPES = {"int": int, "float": float, "bool": bool, "choice": str, "size": tuple}
 
 
-def settings_class(name: str, params: tuple, doc: str, extra: tuple = (), module: str = __name__) -> type:
+def settings_class(
+    name: str, params: tuple[Param, ...], doc: str, extra: tuple = (), module: str = __name__, base: type = object
+) -> type:
     """A frozen dataclass of keyword-only fields: one per parameter of `params` (default from the
     table, checked on creation), then the `extra` (name, type, dataclasses.field) ones;
     `from_values(mapping)` builds one by name from any mapping that holds them (parsed flags, say),
-    ignoring the rest."""
+    ignoring the rest. A `base` declares the fields' types for a type checker: its names must be the
+    table's, so the declaration cannot drift from the table."""
 
-    def __post_init__(self):
+    def __post_init__(self: Any) -> None:
         values = check_all(params, {p.name: getattr(self, p.name) for p in params})
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
-    def from_values(cls, values: dict):
+    def from_values(cls: type, values: Mapping[str, object]) -> Any:
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+    declared = set(getattr(base, "__annotations__", {})) - {"PARAMS"}
+    if base is not object and declared != {p.name for p in params} | {e[0] for e in extra}:
+        raise TypeError(f"{base.__name__} declares {sorted(declared)}, not the fields of {name}")
 
     columns = [
         (p.name, TYPES[p.kind] | None if p.optional else TYPES[p.kind], field(default=p.default)) for p in params
@@ -37,6 +49,7 @@ def settings_class(name: str, params: tuple, doc: str, extra: tuple = (), module
     cls = make_dataclass(
         name,
         columns + list(extra),
+        bases=(base,),
         frozen=True,
         kw_only=True,
         namespace={
@@ -50,9 +63,41 @@ def settings_class(name: str, params: tuple, doc: str, extra: tuple = (), module
     return cls
 
 
-StreamSettings = settings_class(
-    "StreamSettings", STREAM, "What a stream is built with: the STREAM parameters (realtime.dream.params), checked."
-)
+class StreamFields:
+    """The STREAM parameters' fields with their types: what a type checker knows of a StreamSettings."""
+
+    PARAMS: tuple[Param, ...]
+    size: tuple[int, int]
+    steps_per_frame: int
+    step_size: float
+    feedback: float
+    feedback_moving: float | None
+    feedback_static: float | None
+    flow: str
+    zoom: float
+    octaves: int
+    octave_scale: float
+    calm: bool
+    wrap: bool
+
+
+if TYPE_CHECKING:
+
+    class StreamSettings(StreamFields):
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+        def __init__(self, **values: object) -> None: ...
+
+        @classmethod
+        def from_values(cls, values: Mapping[str, object]) -> StreamSettings: ...
+
+else:
+    StreamSettings = settings_class(
+        "StreamSettings",
+        STREAM,
+        "What a stream is built with: the STREAM parameters (realtime.dream.params), checked.",
+        base=StreamFields,
+    )
 
 
 @dataclass(frozen=True)
@@ -61,7 +106,7 @@ class Figures:
 
     frame: int  # dreams made since prepare()
     settings: StreamSettings  # what the stream was built with
-    values: dict  # the live parameters in force, by name
+    values: dict[str, Any]  # the live parameters in force, by name
     model: str
     model_index: int  # from 0
     models: int

@@ -13,17 +13,23 @@ keys, OSC, pause) is the show's business (realtime.steer.show), not the stream's
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from realtime.dream.flow import Motion, following, warp
 from realtime.dream.octaves import resize
-from realtime.dream.params import MIN_SIDE, SHOW, live_params, steering
+from realtime.dream.parameter import MIN_SIDE, Param
+from realtime.dream.params import SHOW, live_params, steering
 from realtime.dream.pixels import to_uint8, to_unit
 from realtime.dream.settings import Figures, StreamSettings
 from realtime.dream.transforms import wrapped
+
+if TYPE_CHECKING:
+    from realtime.dream.engine import Engine
 
 
 @dataclass
@@ -31,7 +37,7 @@ class _Live:
     """The live values a stream dreams with, by name (realtime.dream.params.steering); changed only through
     DreamStream.set. `model` counts from 1; `mix` is the layer the mix moves toward (None: the model's own)."""
 
-    values: dict
+    values: dict[str, Any]
 
 
 @dataclass
@@ -39,9 +45,9 @@ class Timing:
     """Exponential moving averages, in milliseconds."""
 
     alpha: float = 0.1
-    values: dict = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
 
-    def add(self, key: str, ms: float):
+    def add(self, key: str, ms: float) -> None:
         old = self.values.get(key)
         self.values[key] = ms if old is None else old + self.alpha * (ms - old)
 
@@ -49,7 +55,7 @@ class Timing:
 class DreamStream:
     """`stream(frame) -> dreamed frame`; `set(name, value)` between frames; `figures()` to read it."""
 
-    def __init__(self, engines: list, settings: StreamSettings):
+    def __init__(self, engines: list[Engine], settings: StreamSettings) -> None:
         self.engines, self.settings = engines, settings
         self._live = _Live(
             {**{name: getattr(settings, name) for name in live_params()}, **{p.name: p.default for p in SHOW}}
@@ -59,32 +65,32 @@ class DreamStream:
         self.timing = Timing()
         self.prepare(settings.size)
 
-    def prepare(self, size: tuple[int, int]):
+    def prepare(self, size: tuple[int, int]) -> None:
         """Reset the feedback state for a (width, height) processing size."""
         self.size = size
-        self.prev_frame = None  # uint8 RGB, processing size
-        self.prev_source = None  # float, the frame the previous dream was made from
-        self.prev_dream = None
+        self.prev_frame: np.ndarray | None = None  # uint8 RGB, processing size
+        self.prev_source: np.ndarray | None = None  # float, the frame the previous dream was made from
+        self.prev_dream: np.ndarray | None = None
         self.count = 0
         self.calm_strength = 1.0
         self.motion = 0.0
         self.last = {"flow_s": 0.0, "dream_s": 0.0}
-        self.mix_center = None
+        self.mix_center: float | None = None
 
     STATE = ("prev_frame", "prev_source", "prev_dream", "count", "calm_strength", "motion", "mix_center")
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         """The feedback state, enough to continue a render exactly where it stopped."""
         return {k: getattr(self, k) for k in self.STATE if getattr(self, k) is not None}
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: Mapping[str, Any]) -> None:
         for k in self.STATE:
             value = state.get(k)
             if value is not None and np.ndim(value) == 0:
                 value = value.item() if hasattr(value, "item") else value
             setattr(self, k, value)
 
-    def set(self, name: str, value) -> None:
+    def set(self, name: str, value: object) -> None:
         """Change a live parameter (realtime.dream.params.steering) for the next frames, checked by its row
         within this stream's bounds; ValueError names what is wrong."""
         rows = steering()
@@ -92,7 +98,7 @@ class DreamStream:
             raise ValueError(f"unknown parameter {name!r}; live parameters: {', '.join(rows)}")
         self._live.values[name] = self.row(rows[name]).check(value)
 
-    def row(self, param):
+    def row(self, param: Param) -> Param:
         """A row as this stream holds it: a run-time bound (Param.bound) filled in from its models."""
         if not param.bound:
             return param
@@ -126,7 +132,7 @@ class DreamStream:
         )
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         return self.engines[self._live.values["model"] - 1]
 
     def __call__(self, rgb: np.ndarray, seed: np.ndarray | None = None, motion: Motion | None = None) -> np.ndarray:
@@ -156,14 +162,15 @@ class DreamStream:
         self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None, motion: Motion | None
     ) -> np.ndarray:
         v = self._live.values
-        if self.prev_dream is None or v["feedback"] <= 0:
+        before, before_source, dream = self.prev_frame, self.prev_source, self.prev_dream  # set together
+        if before is None or before_source is None or dream is None or v["feedback"] <= 0:
             return np.zeros_like(source)
-        detail = self.prev_dream - self.prev_source
+        detail = dream - before_source
         weight: np.ndarray | float = v["feedback"]
         if v["flow"] != "off":
             self.flow = following(self.flow, v["flow"], self.settings.wrap)  # switched live, maybe
             if motion is None:
-                motion = self.flow.between(self.prev_frame, frame, seed)
+                motion = self.flow.between(before, frame, seed)
             detail = warp(detail, motion.backward, self.settings.wrap)
             detail[motion.occluded] = 0.0  # newly revealed: take the camera there
             self.motion = float(motion.magnitude.mean())
@@ -174,7 +181,7 @@ class DreamStream:
                 fs = v["feedback"] if s.feedback_static is None else s.feedback_static
                 weight = moving * fm + (1 - moving) * fs
         elif self.settings.calm:
-            self.motion = float(np.abs(frame.astype(np.float32) - self.prev_frame).mean()) / 4.0
+            self.motion = float(np.abs(frame.astype(np.float32) - before).mean()) / 4.0
         if self.settings.calm:
             # Still scene -> strength back to 1 over ~1 s; movement (~1 px/frame) -> fade to the camera.
             target = float(np.clip(1.0 - self.motion, 0.0, 1.0))
@@ -184,7 +191,7 @@ class DreamStream:
             detail = _zoom(detail, v["zoom"])
         return weight * detail
 
-    def _glide_mix(self, engine) -> None:
+    def _glide_mix(self, engine: Engine) -> None:
         """Move the mix a quarter of the way toward its target each frame: a smooth turn of the knob."""
         target = self._live.values["mix"]
         if target is None or not engine.info.mix_layers:

@@ -20,7 +20,7 @@ from functools import reduce
 import cv2
 import numpy as np
 
-from realtime.dream.params import MIN_SIDE
+from realtime.dream.parameter import MIN_SIDE
 
 Gradient = Callable[[np.ndarray], np.ndarray]  # [H, W, 3] image -> [H, W, 3] raw gradient
 Transform = Callable[[Gradient], Gradient]  # a gradient fn -> one that wraps it (jitter, tiles, blur, wrap)

@@ -61,7 +61,7 @@ def _open(path: Path):
 
 def load_guide(path: Path) -> np.ndarray:
     """A --guide image in [-1, 1], refused at once (before any model loads) if smaller than the network takes."""
-    from realtime.dream.params import MIN_SIDE
+    from realtime.dream.parameter import MIN_SIDE
     from realtime.dream.pixels import to_unit
 
     rgb = load_image(path)

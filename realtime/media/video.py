@@ -26,7 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.dream.params import OUTPUT, table
+from realtime.dream.parameter import table
+from realtime.dream.params import OUTPUT
 from realtime.errors import UserError
 from realtime.files import make_shareable
 from realtime.media.spherical import not_360

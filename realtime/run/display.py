@@ -16,14 +16,22 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
-from realtime.dream.flow import Flow, following
-from realtime.dream.params import MIN_SIDE
+from realtime.dream.flow import Flow, Motion, following
+from realtime.dream.parameter import MIN_SIDE
 from realtime.dream.pixels import frozen
 from realtime.dream.reproject import Fade, carrier, compose, fit, padded
+from realtime.media.kinds import Source
+
+if TYPE_CHECKING:
+    from realtime.run.worker import DreamUpdate
+
+Carrier = Callable[[np.ndarray], np.ndarray]  # a detail moved along one motion (realtime.dream.reproject.carrier)
 
 # Frames: a dream landing at most this far behind is carried along the per-frame motions since (a remap
 # each, what the shown detail gets every frame anyway) rather than a flow of its own on the display's
@@ -40,20 +48,24 @@ class DisplayPath:
         fade_frames: int,
         flow: str = "dis",
         around: bool = False,
-    ):
+    ) -> None:
         self.processing, self.display, self.around = processing, display, around
         self.fade = Fade(fade_frames)
         self.flow = following(None, flow, around)
         self.far = following(None, flow, around, far=True)  # from a dream's frame
         self.prev: np.ndarray | None = None  # the previous frame, processing size
         self.chain = Chain()  # the per-frame motions, for a dream that lands many frames later
-        self.motion = None  # the motion onto the frame last handled from the one before, coarse (Motion.coarse)
+        self.motion: np.ndarray | None = (
+            None  # the motion onto the frame last handled from the one before, coarse (Motion.coarse)
+        )
         # (frame, the carrier onto it from the one before), newest last: this frame and NEAR before it
-        self.recent: deque = deque(maxlen=NEAR + 1)
-        self.landed = None  # the newest DreamUpdate on screen
+        self.recent: deque[tuple[np.ndarray, Carrier]] = deque(maxlen=NEAR + 1)
+        self.landed: DreamUpdate | None = None  # the newest on screen
         self.spent = {"flow": 0.0, "warp": 0.0, "compose": 0.0}  # seconds, summed
 
-    def frame(self, image: np.ndarray, flow: str = "dis", update=None) -> tuple[np.ndarray, np.ndarray]:
+    def frame(
+        self, image: np.ndarray, flow: str = "dis", update: DreamUpdate | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """A camera frame (uint8 RGB, any size) -> (it at the processing size, what to show at the display size).
 
         `flow` is the live parameter ("off": the detail stays where it is); `update` a finished dream."""
@@ -81,7 +93,7 @@ class DisplayPath:
             self.spent[key] += seconds
         return proc, shown
 
-    def _far_landing(self, update, proc: np.ndarray, flow: str):
+    def _far_landing(self, update: DreamUpdate | None, proc: np.ndarray, flow: str) -> Motion | None:
         """The motion onto this frame from a finished dream's frame when that is more than NEAR frames
         back (one flow of its own, started from the per-frame motions composed); else None."""
         near = [seen for seen, _ in list(self.recent)[-NEAR:]] + [proc]
@@ -90,7 +102,7 @@ class DisplayPath:
         seed = self.chain.since(update.frame, beyond=FAR_ALONE)
         return self._motion(self.far, update.frame, proc, flow, seed)
 
-    def _land(self, update, steps: list) -> None:
+    def _land(self, update: DreamUpdate, steps: list[Carrier]) -> None:
         """A finished dream's detail, carried along `steps` onto this frame, starts to fade in."""
         detail = padded(update.detail)
         for step in steps:
@@ -98,11 +110,11 @@ class DisplayPath:
         self.fade.land(detail)
         self.landed = update
 
-    def _moves_since(self, frame: np.ndarray) -> list | None:
+    def _moves_since(self, frame: np.ndarray) -> list[Carrier] | None:
         """The carriers from `frame` (an array `frame()` returned) onto this one, oldest first ([] if it
         is this very array: a source repeating frames at the processing size); None if it is older
         than the last NEAR."""
-        moves = []
+        moves: list[Carrier] = []
         for seen, move in reversed(self.recent):
             if seen is frame:
                 return moves[::-1]
@@ -110,13 +122,17 @@ class DisplayPath:
         return None
 
     @staticmethod
-    def _motion(measure: Flow, before: np.ndarray | None, after: np.ndarray, flow: str, seed=None):
+    def _motion(
+        measure: Flow, before: np.ndarray | None, after: np.ndarray, flow: str, seed: np.ndarray | None = None
+    ) -> Motion | None:
         if flow == "off" or before is None or before is after:
             return None
         return measure.between(before, after, seed)
 
 
-def display_size(asked, sync: bool, source, processing: tuple[int, int]) -> tuple[int, int]:
+def display_size(
+    asked: tuple[int, int] | None, sync: bool, source: Source, processing: tuple[int, int]
+) -> tuple[int, int]:
     """What the outputs show: --display-size if given; with --sync the processing size; else the
     source's size, capped at 1920x1080."""
     if asked is not None:
@@ -124,12 +140,14 @@ def display_size(asked, sync: bool, source, processing: tuple[int, int]) -> tupl
     return processing if sync else capped(source_size(source, processing))
 
 
-def source_size(source, fallback: tuple[int, int]) -> tuple[int, int]:
+def source_size(source: Source, fallback: tuple[int, int]) -> tuple[int, int]:
     """A source's frame size (width, height), as far as it tells before the first frame."""
-    if getattr(source, "size", None):
-        return tuple(source.size)
-    if getattr(source, "image", None) is not None:
-        return source.image.shape[1], source.image.shape[0]
+    size = getattr(source, "size", None)  # the synthetic pattern's
+    if size:
+        return int(size[0]), int(size[1])
+    image = getattr(source, "image", None)  # a still photo's
+    if image is not None:
+        return image.shape[1], image.shape[0]
     cap = getattr(source, "cap", None)
     if cap is not None:
         import cv2

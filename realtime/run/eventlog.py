@@ -25,8 +25,9 @@ def setup(tag: str, path: Path | None, max_mb: float = 10.0, backups: int = 5) -
         return None
     try:
         handler = _QuietOnFailure(path, maxBytes=int(max_mb * 2**20), backupCount=backups, encoding="utf-8")
-        handler.stream.write(f"{datetime.now():%Y-%m-%d %H:%M:%S} deepdream {tag}: log opened\n")
-        handler.stream.flush()
+        if handler.stream is not None:  # always: the file is opened at once (no `delay`)
+            handler.stream.write(f"{datetime.now():%Y-%m-%d %H:%M:%S} deepdream {tag}: log opened\n")
+            handler.stream.flush()
     except OSError as exc:
         raise UserError(f"--event-log {path}: cannot write there ({exc.strerror or exc})") from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -37,7 +38,7 @@ def setup(tag: str, path: Path | None, max_mb: float = 10.0, backups: int = 5) -
 class _QuietOnFailure(RotatingFileHandler):
     """A rotating file that, when a write fails, says so once on stderr and stops (no traceback per line)."""
 
-    def handleError(self, record) -> None:
+    def handleError(self, record: logging.LogRecord) -> None:
         logging.getLogger().removeHandler(self)
         print(
             f"event log {self.baseFilename}: cannot write any more ({sys.exc_info()[1]}); "

@@ -17,9 +17,11 @@ import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TextIO
 
 from realtime.dream.params import STREAM
 from realtime.errors import UserError
+from realtime.media.sources import Frame
 from realtime.steer.features import FEATURES
 
 log = logging.getLogger("deepdream.live")
@@ -47,7 +49,7 @@ COLUMNS = [
 
 
 class FrameLog:
-    def __init__(self, path: Path, max_mb: float = 100.0):
+    def __init__(self, path: Path, max_mb: float = 100.0) -> None:
         self.path, self.max_bytes, self.part = Path(path), max_mb * 2**20, 1
         self.failed = False
         try:
@@ -56,11 +58,11 @@ class FrameLog:
             raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def _open(self, path: Path) -> None:
-        self.fh = open(path, "w", newline="")
+        self.fh: TextIO = open(path, "w", newline="")
         self.writer = csv.writer(self.fh)
         self.writer.writerow(COLUMNS)
 
-    def __call__(self, frame, status: dict, index: int, dreamed: bool = True) -> None:
+    def __call__(self, frame: Frame, status: dict[str, Any], index: int, dreamed: bool = True) -> None:
         """One row: `status` is the show's (realtime.steer.show.Show.status); `dreamed` False while paused
         (the frame shown again, so no loss and no time per step)."""
         if self.failed:
@@ -77,7 +79,7 @@ class FrameLog:
             )
             self._close_quietly()
 
-    def _write(self, frame, status: dict, index: int, dreamed: bool) -> None:
+    def _write(self, frame: Frame, status: dict[str, Any], index: int, dreamed: bool) -> None:
         if self.fh.tell() > self.max_bytes:
             self.fh.close()
             self.part += 1
@@ -105,7 +107,7 @@ class FrameLog:
         )
         self.fh.flush()
 
-    def close(self):
+    def close(self) -> None:
         if self.failed:
             return
         try:
@@ -113,14 +115,14 @@ class FrameLog:
         except OSError as exc:
             log.warning("experiment log: cannot finish %s: %s", self.fh.name, exc.strerror or exc)
 
-    def _close_quietly(self):
+    def _close_quietly(self) -> None:
         try:
             self.fh.close()
         except OSError:
             pass  # the buffered rows are lost with the disk space; the warning has said so
 
 
-def _cell(value, form: str = "{:.6g}") -> str:
+def _cell(value: object, form: str = "{:.6g}") -> str:
     if value is None:
         return ""
     return form.format(value) if isinstance(value, float) else str(value)

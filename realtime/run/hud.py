@@ -3,10 +3,16 @@ parameters, the model and scene, the mix, the sound's levels, a lost camera, a p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from realtime.dream.params import live_params
+from realtime.steer.kinds import Stats
+
+if TYPE_CHECKING:
+    from realtime.steer.show import Show
 
 
-def hud(show, stats, lost: bool) -> list[str]:
+def hud(show: Show, stats: Stats | None, lost: bool) -> list[str]:
     s = show.status(stats)
     live = "  ".join(
         f"{p.name.replace('_', ' ')} {_short(s[p.name])}" for p in live_params().values() if p.name != "steps_per_frame"
@@ -37,7 +43,7 @@ def hud(show, stats, lost: bool) -> list[str]:
     return lines
 
 
-def mix_line(status: dict) -> str | None:
+def mix_line(status: dict[str, Any]) -> str | None:
     layers, center = status["mix_layers"], status["mix"]
     if not layers or center is None:
         return None
@@ -48,5 +54,5 @@ def mix_line(status: dict) -> str | None:
     return "mix " + "".join(bars[min(5, int(w * 10))] for w in weights) + f"  ~{layers[round(center)]}"
 
 
-def _short(value) -> str:
+def _short(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)

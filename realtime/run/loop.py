@@ -8,19 +8,27 @@ show, and keeps the figures that `--stats` writes (fps, latency, where time goes
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from realtime.dream.kinds import Stream
 from realtime.media.kinds import Sink
+from realtime.media.sources import Frame, Latest
 from realtime.run.hud import hud
 from realtime.run.steps import Inline, Step
+
+if TYPE_CHECKING:
+    from realtime.media.sinks import WindowSink
+    from realtime.run.framelog import FrameLog
+    from realtime.steer.controls import Controls
+    from realtime.steer.show import Show
 
 log = logging.getLogger("deepdream.live")
 
@@ -29,10 +37,10 @@ log = logging.getLogger("deepdream.live")
 class LoopStats:
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
-    latencies_ms: deque = field(default_factory=lambda: deque(maxlen=10000))  # bounded: runs last days
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=10000))  # bounded: runs last days
     lost_frames: int = 0
     dropped: int = 0  # frames the reader never handed out, as of the last shown frame
-    spent: dict = field(default_factory=lambda: {"capture": 0.0, "flow": 0.0, "dream": 0.0, "display": 0.0})
+    spent: dict[str, float] = field(default_factory=lambda: {"capture": 0.0, "flow": 0.0, "dream": 0.0, "display": 0.0})
     step: Step | None = None  # its figures join the loop's
     stopped: float | None = None  # when the loop ended: closing (a dream in flight, a recording) is not the show
 
@@ -45,13 +53,13 @@ class LoopStats:
     def fps(self) -> float:
         return self.frames / self.elapsed()
 
-    def rates(self) -> dict:
+    def rates(self) -> dict[str, Any]:
         """What the show's status adds (HUD, OSC, /status.json, the control page): the last frame's latency,
         and the step's figures."""
         latency = {"latency_ms": self.latencies_ms[-1]} if self.latencies_ms else {}
         return {**latency, **(self.step.rates(self) if self.step is not None else {})}
 
-    def summary(self, show) -> dict:
+    def summary(self, show: Show) -> dict[str, Any]:
         lat = np.array(list(self.latencies_ms) or [float("nan")])
         total = sum(self.spent.values()) or 1.0
         status = show.status(self)
@@ -66,7 +74,7 @@ class LoopStats:
         }
         return {**out, **(self.step.summary(self) if self.step is not None else {})}
 
-    def count(self, frame, dropped: int, flow_s: float, t0: float, t1: float, t2: float, t3: float) -> None:
+    def count(self, frame: Frame, dropped: int, flow_s: float, t0: float, t1: float, t2: float, t3: float) -> None:
         """A frame shown: asked at t0, had at t1, its picture made by t2, in the sinks by t3."""
         self.frames += 1
         self.dropped = dropped
@@ -78,15 +86,15 @@ class LoopStats:
 
 
 def run(
-    reader,
-    show,
+    reader: Latest,
+    show: Show,
     sinks: list[Sink],
-    window=None,
+    window: WindowSink | None = None,
     max_frames: int = 0,
-    present=None,
-    frame_log=None,
-    controls=None,
-    publish=None,
+    present: Callable[[np.ndarray], np.ndarray] | None = None,
+    frame_log: FrameLog | None = None,
+    controls: Controls | None = None,
+    publish: Callable[[dict[str, Any]], None] | None = None,
     fps: float = 30.0,
     step: Step | None = None,
 ) -> LoopStats:
@@ -97,7 +105,8 @@ def run(
     (realtime.steer.controls.Controls) brings OSC, the control page, MIDI and the sound's modulation,
     applied before each frame (`fps`: the source's, for the sound's timing and a lost camera's pace);
     `publish(status)` hears the show's figures after every frame (the HTTP viewer and the control page)."""
-    step = Inline(show.stream) if step is None else step
+    # Without a step the show steers the stream itself (a proxy comes with its step, BesideDisplay).
+    step = Inline(cast(Stream, show.stream)) if step is None else step
     stats, shown = LoopStats(step=step), None
     with running(stats, sinks, step.close):
         for frame, t0 in frames(reader, stats, max_frames):
@@ -107,8 +116,8 @@ def run(
             if controls is not None:  # what came in while the frame was awaited: this frame shows it
                 controls.apply(show, stats)
                 controls.modulate(show, frame, fps, stats.started)
-            dreamed = not (show.paused and shown is not None)  # paused: the last frame again, no dream
-            if dreamed:
+            dreamed = shown is None or not show.paused  # paused: the last frame again, no dream
+            if shown is None or dreamed:
                 shown = step(frame)
                 shown = present(shown) if present is not None else shown
             t2 = time.perf_counter()
@@ -126,7 +135,7 @@ def run(
     return stats
 
 
-def frames(reader, stats: LoopStats, max_frames: int = 0):
+def frames(reader: Latest, stats: LoopStats, max_frames: int = 0) -> Iterator[tuple[Frame, float]]:
     """(frame, time asked) from the reader until it ends or `max_frames` were shown; a camera lost
     and back is said once each way, and every lost frame counted."""
     was_lost = False
@@ -142,7 +151,12 @@ def frames(reader, stats: LoopStats, max_frames: int = 0):
         yield frame, t0
 
 
-def steer(show, stats, window, publish) -> bool:
+def steer(
+    show: Show,
+    stats: LoopStats,
+    window: WindowSink | None,
+    publish: Callable[[dict[str, Any]], None] | None,
+) -> bool:
     """After a frame: the show's figures out, keys in; False when a key says quit."""
     if publish is not None:
         publish(show.status(stats))
@@ -150,7 +164,7 @@ def steer(show, stats, window, publish) -> bool:
 
 
 @contextmanager
-def running(stats: LoopStats, sinks, *also_close):
+def running(stats: LoopStats, sinks: list[Sink], *also_close: Callable[[], None]) -> Iterator[None]:
     """A loop's run: Ctrl-C or a vanished --pipe reader end it quietly; the stats' clock stops, then
     `also_close` and the sinks close."""
     try:
@@ -165,36 +179,3 @@ def running(stats: LoopStats, sinks, *also_close):
             close()
         for sink in sinks:
             sink.close()
-
-
-def write_stats(path: Path, summary: dict):
-    """--stats at the end of a run: written whole or not at all (a full disk is one line, not a traceback)."""
-    from realtime.files import write_atomic
-
-    write_atomic(path, (json.dumps(summary, indent=2) + "\n").encode())
-
-
-def report(summary: dict) -> None:
-    """The run's summary in one log line, with the dream's own rate and age when it ran beside the display."""
-    if "dream_hz" in summary:
-        log.info(
-            "%d frames, %.1f fps shown, %.1f dreams/s, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms, "
-            "dream age p50 %.0f ms, %d camera frames dropped",
-            summary["frames"],
-            summary["fps"],
-            summary["dream_hz"],
-            summary["ms_per_step"],
-            summary["latency_ms"]["p50"],
-            summary["latency_ms"]["p95"],
-            summary["dream_age_ms"]["p50"],
-            summary["dropped_frames"],
-        )
-        return
-    log.info(
-        "%d frames, %.1f fps, %.0f ms/step, latency p50 %.0f ms p95 %.0f ms",
-        summary["frames"],
-        summary["fps"],
-        summary["ms_per_step"],
-        summary["latency_ms"]["p50"],
-        summary["latency_ms"]["p95"],
-    )

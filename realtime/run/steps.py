@@ -11,15 +11,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from realtime.dream.kinds import Stream
+from realtime.dream.stream import DreamStream
 from realtime.media.sources import Frame
 from realtime.run.display import DisplayPath
-from realtime.run.worker import DreamWorker
+from realtime.run.worker import DreamWorker, StreamProxy
+
+if TYPE_CHECKING:
+    from realtime.run.loop import LoopStats
 
 log = logging.getLogger("deepdream.live")
 
@@ -29,15 +34,15 @@ class Step(Protocol):
     def __call__(self, frame: Frame) -> np.ndarray: ...  # the picture to show for it
     def flow_s(self) -> float: ...  # of the time the call took, the optical flow's
     def shown(self) -> None: ...  # after the sinks had the picture
-    def rates(self, stats) -> dict: ...
-    def summary(self, stats) -> dict: ...
+    def rates(self, stats: LoopStats) -> dict[str, Any]: ...
+    def summary(self, stats: LoopStats) -> dict[str, Any]: ...
     def close(self) -> None: ...  # after the loop's clock stopped
 
 
 class Inline:
     """Each frame dreamed on the loop's thread; the loop's own figures say it all."""
 
-    def __init__(self, stream: Stream):
+    def __init__(self, stream: Stream) -> None:
         self.stream = stream
 
     def pace(self, frame: Frame, fps: float) -> None:
@@ -52,10 +57,10 @@ class Inline:
     def shown(self) -> None:
         pass
 
-    def rates(self, stats) -> dict:
+    def rates(self, stats: LoopStats) -> dict[str, Any]:
         return {}
 
-    def summary(self, stats) -> dict:
+    def summary(self, stats: LoopStats) -> dict[str, Any]:
         return {}
 
     def close(self) -> None:
@@ -66,15 +71,15 @@ class BesideDisplay:
     """Every frame shown at once, the dream beside it on the worker's thread: both rates, the age of the
     dream on screen, and where the display path's time goes."""
 
-    def __init__(self, worker: DreamWorker, display: DisplayPath):
+    def __init__(self, worker: DreamWorker, display: DisplayPath) -> None:
         self.worker, self.display = worker, display
-        self.ages_ms: deque = deque(maxlen=10000)  # bounded: runs last days
+        self.ages_ms: deque[float] = deque(maxlen=10000)  # bounded: runs last days
         self.shown_update, self.age_ms = 0, float("nan")
         self.updates_at_stop: int | None = None  # the dream in flight when the loop ended finishes after it
         self._next_lost = 0.0
 
     @classmethod
-    def around(cls, stream: Stream, proxy, display: tuple[int, int], fade: int) -> BesideDisplay:
+    def around(cls, stream: DreamStream, proxy: StreamProxy, display: tuple[int, int], fade: int) -> BesideDisplay:
         """The display path at `display` and a worker dreaming with `stream`, steered through `proxy`
         (realtime.run.worker.StreamProxy: what the show holds)."""
         settings = stream.figures().settings
@@ -112,7 +117,7 @@ class BesideDisplay:
         """Dreams finished while the show ran (the one in flight at its end finishes after it)."""
         return self.worker.updates if self.updates_at_stop is None else self.updates_at_stop
 
-    def rates(self, stats) -> dict:
+    def rates(self, stats: LoopStats) -> dict[str, Any]:
         return {
             "display_fps": stats.fps(),
             "dream_hz": self.dream_updates() / stats.elapsed(),
@@ -120,7 +125,7 @@ class BesideDisplay:
             "dream_age_ms": self.age_ms,
         }
 
-    def summary(self, stats) -> dict:
+    def summary(self, stats: LoopStats) -> dict[str, Any]:
         elapsed, worker = stats.elapsed(), self.worker
         spent = {**self.display.spent, "sinks": stats.spent["display"]}
         per_frame = {k: v * 1e3 / max(stats.frames, 1) for k, v in spent.items()}
@@ -144,6 +149,6 @@ class BesideDisplay:
         self.worker.close()
 
 
-def percentiles(values) -> dict:
+def percentiles(values: Iterable[float]) -> dict[str, float]:
     data = np.array(list(values) or [float("nan")])
     return {"p50": float(np.percentile(data, 50)), "p95": float(np.percentile(data, 95))}

@@ -1,13 +1,13 @@
 """What the live loop asks of the operating system: the display before the dream, and no page faults per frame.
 
 A CPU dream wants every core, and the display path must run on time every frame. onnxruntime
-splits each operator evenly over its threads, so a dream kept off one core is ~30 % slower on two; a
+splits each operator evenly over its threads, so a dream kept off one core loses much of its rate; a
 dream on all of them (onnxruntime's default: one thread per physical core) at a lower priority
-(`lowered`, `lower_this_thread`) gives the display a core at once when it wakes (~5-7 ms a frame)
-and takes it back in between. Linux sets the niceness per thread and a new thread inherits its
-creator's, so the engines are built on a lowered thread (onnxruntime starts its pool then) and the
-dream worker lowers itself. Where that is not possible the dream keeps one core fewer
-(realtime.run.mode.beside_display).
+(`lowered`, `lower_this_thread`) gives the display a core at once when it wakes and takes it back
+in between (the figures: docs/benchmarks/live.md, "The dream below the display's priority"). Linux
+sets the niceness per thread and a new thread inherits its creator's, so the engines are built on a
+lowered thread (onnxruntime starts its pool then) and the dream worker lowers itself. Where that is
+not possible the dream keeps one core fewer (realtime.run.mode.beside_display).
 
 `keep_freed_memory`: glibc hands every freed buffer of over ~128 KiB back to the kernel, so each
 frame's arrays fault their pages in again and each hand-back interrupts the other cores (TLB
@@ -22,9 +22,9 @@ import platform
 import sys
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-NICENESS = 10  # above the display's: CFS then gives the display ~10x the dream's share of a contested core
+NICENESS = 10  # above the display's: CFS then gives the display most of a contested core (docs/benchmarks/live.md)
 KEEP_BELOW = 32 << 20  # glibc's ceiling for M_MMAP_THRESHOLD: a 1080p float frame (25 MB) stays in the heap
 TRIM_ABOVE = 256 << 20  # free memory the heap may keep before it is given back
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
@@ -56,7 +56,7 @@ def lowered(make: Callable[[bool], T]) -> T:
     `make` returned or raises what it raised. OpenCV's pool is started first, on the caller's thread:
     its threads inherit their starter's priority and must stay at the display's."""
     _start_opencv_threads()
-    box: dict = {}
+    box: dict[str, Any] = {}
 
     def run() -> None:
         try:

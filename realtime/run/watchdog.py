@@ -29,8 +29,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from realtime.run.notify import Notifier
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from realtime.run.worker import DreamWorker
 
 log = logging.getLogger("deepdream.watchdog")
 FIRST_FRAME_S = 60.0
@@ -48,18 +54,18 @@ def quiet_at_most(seconds: float) -> float:
 class Heartbeat:
     """A sink that marks the heartbeat file; put it last, so a frame counts once every sink has it."""
 
-    def __init__(self, path: Path, every_s: float = 0.5):
+    def __init__(self, path: Path, every_s: float = 0.5) -> None:
         self.path, self.every_s, self._last = Path(path), every_s, 0.0
-        self._dream = None
+        self._dream: DreamWorker | None = None
         self._systemd, self._ready = Notifier.from_environment(), False
 
-    def watch(self, dream) -> None:
+    def watch(self, dream: DreamWorker) -> None:
         """Also hold the beat to a dream worker's (realtime.run.worker.DreamWorker: `updates`,
         `dreaming_since()`): a dream may run DREAM_GRACE_S longer than a frame may take, the first
         (onnxruntime warming up) FIRST_FRAME_S more."""
         self._dream = dream
 
-    def write(self, frame) -> None:
+    def write(self, frame: np.ndarray) -> None:
         now = time.monotonic()
         if now - self._last >= self.every_s:
             alive = self._alive(now)
@@ -67,22 +73,23 @@ class Heartbeat:
             os.utime(self.path, (stamp, stamp))
             self._last = now
             if self._systemd is not None:
-                self._tell_systemd(alive >= now)
+                self._tell_systemd(self._systemd, alive >= now)
 
-    def _tell_systemd(self, alive: bool) -> None:
+    def _tell_systemd(self, systemd: Notifier, alive: bool) -> None:
         """READY=1 at the first frame; WATCHDOG=1 only while no dream is stuck, as the file's stamp says."""
         if not self._ready:
-            self._systemd.send("READY=1")
+            systemd.send("READY=1")
             self._ready = True
         if alive:
-            self._systemd.send("WATCHDOG=1")
+            systemd.send("WATCHDOG=1")
 
     def _alive(self, now: float) -> float:
         """The monotonic time the loop last showed it is alive: now, or when a dream still running began."""
-        since = None if self._dream is None else self._dream.dreaming_since()
-        if since is None:
+        dream = self._dream
+        since = None if dream is None else dream.dreaming_since()
+        if dream is None or since is None:
             return now
-        return min(now, since + DREAM_GRACE_S + (0.0 if self._dream.updates else FIRST_FRAME_S))
+        return min(now, since + DREAM_GRACE_S + (0.0 if dream.updates else FIRST_FRAME_S))
 
     def close(self) -> None:
         if self._systemd is not None:
@@ -138,7 +145,7 @@ def supervise(argv: list[str], seconds: float) -> int:
             time.sleep(wait)
 
 
-def _watch(child, beat: Path, seconds: float, started: float) -> str | None:
+def _watch(child: subprocess.Popen[bytes], beat: Path, seconds: float, started: float) -> str | None:
     """Wait until the child exits (None) or stops showing frames (the reason)."""
     while child.poll() is None:
         time.sleep(0.25)
@@ -149,7 +156,7 @@ def _watch(child, beat: Path, seconds: float, started: float) -> str | None:
     return None
 
 
-def _stop(child, grace: float) -> None:
+def _stop(child: subprocess.Popen[bytes], grace: float) -> None:
     if child.poll() is None and grace > 0:
         try:
             child.wait(grace)

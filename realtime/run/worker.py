@@ -20,15 +20,21 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from realtime.dream.chain import FAR_ALONE, Chain
-from realtime.dream.flow import Flow, following
+from realtime.dream.flow import Flow, Motion, following
 from realtime.dream.pixels import frozen
 from realtime.dream.reproject import carrier, detail_of, padded
+from realtime.dream.settings import Figures
 from realtime.dream.stream import DreamStream
+from realtime.media.sources import Frame
 from realtime.run.system import lower_this_thread
+
+if TYPE_CHECKING:
+    from realtime.dream.engine import Engine
 
 log = logging.getLogger("deepdream.live")
 
@@ -49,20 +55,20 @@ class StreamProxy:
     the same engines, which also answers with the newest asked values) and queued for the worker;
     `figures()` combines those values with the worker's latest snapshot."""
 
-    def __init__(self, stream: DreamStream):
+    def __init__(self, stream: DreamStream) -> None:
         self._shadow = DreamStream(stream.engines, stream.figures().settings)  # never dreams: checks, holds values
-        self._pending: queue.SimpleQueue = queue.SimpleQueue()
+        self._pending: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
         self._snapshot = stream.figures()
 
     @property
-    def engines(self) -> list:
+    def engines(self) -> list[Engine]:
         return self._shadow.engines
 
-    def set(self, name: str, value) -> None:
+    def set(self, name: str, value: object) -> None:
         self._shadow.set(name, value)  # ValueError names what is wrong, as the stream's own set does
         self._pending.put((name, value))
 
-    def figures(self):
+    def figures(self) -> Figures:
         asked = self._shadow.figures()
         return replace(
             self._snapshot,
@@ -87,14 +93,16 @@ class StreamProxy:
 
 
 class DreamWorker:
-    def __init__(self, stream: DreamStream, proxy: StreamProxy):
+    def __init__(self, stream: DreamStream, proxy: StreamProxy) -> None:
         self.stream, self.proxy = stream, proxy
         self._cond = threading.Condition()
-        self._offered = None  # newest Frame offered, not yet dreamed
+        self._offered: Frame | None = None  # newest offered, not yet dreamed
         self._chain = Chain()  # every frame offered and the motion onto it; pushed and copied under the lock
-        self._last_image = None  # the image of the previous dream
+        self._last_image: np.ndarray | None = None  # the image of the previous dream
         self._far: Flow | None = None  # from a dream's frame to the newest, at the stream's method
-        self._landed: tuple | None = None  # (the frame the last dream was carried onto, that motion)
+        self._landed: tuple[np.ndarray, Motion] | None = (
+            None  # (the frame the last dream was carried onto, that motion)
+        )
         self._update: DreamUpdate | None = None  # newest finished, not yet taken
         self._since: float | None = None  # when the dream in flight began (time.monotonic()); None between
         self._error: BaseException | None = None
@@ -104,7 +112,7 @@ class DreamWorker:
         self._thread = threading.Thread(target=self._run, name="dream", daemon=True)
         self._thread.start()
 
-    def offer(self, frame, motion=None) -> None:
+    def offer(self, frame: Frame, motion: np.ndarray | None = None) -> None:
         """The newest camera frame (a Frame whose image is at the processing size) and the motion onto it
         from the frame offered before (a `Motion.coarse`, never changed after; None: unknown); older
         frames are dropped, their motions kept for the flow between two dreams."""
@@ -127,7 +135,7 @@ class DreamWorker:
         with self._cond:
             return self._since
 
-    def _next(self):
+    def _next(self) -> Frame | None:
         with self._cond:
             self._since = None
             while self._offered is None and not self._stop:
@@ -153,7 +161,7 @@ class DreamWorker:
             with self._cond:
                 self._error, self._since = exc, None
 
-    def _dream(self, frame) -> None:
+    def _dream(self, frame: Frame) -> None:
         t0 = time.perf_counter()
         self.proxy.apply(self.stream)
         if self._landed is not None and self._landed[0] is frame.image:  # the usual case: measured already

@@ -13,10 +13,19 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from realtime.errors import shown
 from realtime.media.control_api import NoAnswer
+from realtime.media.sources import Frame
+from realtime.steer.kinds import Stats
 from realtime.steer.requests import command, handle, set_param
+
+if TYPE_CHECKING:
+    from realtime.steer.midi import MidiInput
+    from realtime.steer.modulate import Sound
+    from realtime.steer.remote import Remote
+    from realtime.steer.show import Show
 
 log = logging.getLogger("deepdream.live")
 ANSWER_S = 10.0  # an HTTP request waits this long for the loop (a frame takes far less; a hung loop does not answer)
@@ -37,14 +46,14 @@ class Request:
 
 
 class Controls:
-    def __init__(self, remote=None, midi=None, sound=None):
+    def __init__(self, remote: Remote | None = None, midi: MidiInput | None = None, sound: Sound | None = None) -> None:
         self.remote, self.midi, self.sound = remote, midi, sound
         # A sound file plays along at the frames' times in the source (a file played twice is heard the same);
         # beside a camera, whose frames come when they come, at the wall clock's.
         self.media_time = True
         self._queue: queue.SimpleQueue[Request] = queue.SimpleQueue()
 
-    def submit(self, kind: str, name: str, value=None) -> tuple[bool, object]:
+    def submit(self, kind: str, name: str, value: object = None) -> tuple[bool, object]:
         """From another thread: apply a change at the next frame; (True, {"value": in force, "frame": the
         first frame showing it}) or (False, why). The frame lets a page tell figures from before it."""
         request = Request(kind, name, value)
@@ -58,7 +67,7 @@ class Controls:
             return False, request.error
         return True, {"value": request.result, "frame": request.frame}
 
-    def apply(self, show, stats) -> None:
+    def apply(self, show: Show, stats: Stats | None) -> None:
         """After a frame: OSC, the control page's requests, MIDI."""
         if self.remote is not None:
             for message in self.remote.messages():
@@ -72,14 +81,14 @@ class Controls:
         for request in pending:
             self._one(request, show, None if stats is None else stats.frames)
 
-    def _one(self, request: Request, show, frame: int | None) -> None:
+    def _one(self, request: Request, show: Show, frame: int | None) -> None:
         with request.lock:
             if request.abandoned:
                 return
             request.frame = frame  # applied before frame number `frame` is made: it is the first to show it
             self._apply(request, show)
 
-    def _apply(self, request: Request, show) -> None:
+    def _apply(self, request: Request, show: Show) -> None:
         try:
             apply = set_param if request.kind == "set" else command
             request.result = apply(show, request.name, request.value)
@@ -100,13 +109,13 @@ class Controls:
         finally:
             request.done.set()
 
-    def modulate(self, show, frame, fps: float, started: float) -> None:
+    def modulate(self, show: Show, frame: Frame, fps: float, started: float) -> None:
         """Before a dream: the sound's features, heard at the frame's time, move the parameters mapped to them."""
         if self.sound is not None:
             self.sound.apply(show, frame.index / fps if self.media_time else frame.time - started)
             show.levels = self.sound.levels()
 
-    def figures(self) -> dict:
+    def figures(self) -> dict[str, float]:
         """The sound's levels for the HUD, the page and the log (empty without sound)."""
         return {} if self.sound is None else self.sound.levels()
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
+from realtime.dream.parameter import Param
 from realtime.dream.params import live_numbers
 from realtime.errors import UserError, reason
 from realtime.install import pip_install
@@ -26,12 +28,17 @@ SCENE_DIGITS = 6  # a longer number is no playlist's (and int() refuses thousand
 INSTALL = f"MIDI needs mido and python-rtmidi: {pip_install('midi')}"
 
 
-def parse_mapping(table, where: str) -> dict:
+Control = tuple[str, int]  # (mido's message type, the cc or note number)
+Target = tuple[Any, ...]  # a knob's (parameter, low, high), a pad's (command, argument): the message type tells
+
+
+def parse_mapping(table: object, where: str) -> dict[Control, Target]:
     """The [midi] table -> {("control_change", n): (param, low, high), ("note_on", n): (command, value)}."""
     if not isinstance(table, dict):
         raise UserError(f"{where}: [midi] is a table of ccN = [PARAM, LOW, HIGH] and noteN = COMMAND")
     numbers = live_numbers()
-    mapping, keys = {}, {}
+    mapping: dict[Control, Target] = {}
+    keys: dict[Control, str] = {}
     for key, value in table.items():
         found = re.fullmatch(r"(cc|note)([0-9]{1,3})", key)
         if not found or int(found.group(2)) > 127:
@@ -47,7 +54,7 @@ def parse_mapping(table, where: str) -> dict:
     return mapping
 
 
-def _knob(value, numbers: dict) -> tuple:
+def _knob(value: object, numbers: dict[str, Param]) -> tuple[str, float, float]:
     if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)):
         raise ValueError(f'expects ["PARAM", LOW, HIGH], got {value!r}')
     name, low, high = value[0].replace("-", "_"), value[1], value[2]
@@ -56,7 +63,7 @@ def _knob(value, numbers: dict) -> tuple:
     return name, numbers[name].check(low), numbers[name].check(high)  # the parameter's own rule, its message
 
 
-def _pad(value) -> tuple:
+def _pad(value: object) -> tuple[str, int | str | None]:
     if not isinstance(value, str):
         raise ValueError(f"expects a command ({', '.join(NOTE_COMMANDS)}, scene N), got {value!r}")
     command, _, argument = value.strip().partition(" ")
@@ -73,18 +80,20 @@ def _pad(value) -> tuple:
 class MidiInput:
     """A port's messages since the last call, as requests; unmapped controls are said once each."""
 
-    def __init__(self, port, mapping: dict):
-        self.port, self.mapping, self._unmapped = port, mapping, set()
+    def __init__(self, port: Any, mapping: dict[Control, Target]) -> None:  # port: a mido input port
+        self.port, self.mapping = port, mapping
+        self._unmapped: set[tuple[str, int | None]] = set()
         self._params = live_numbers()  # looked up once: knobs turn many times a frame
 
     def requests(self) -> list[Request]:
         """Since the last call: each pad pressed, and each knob's last position (a sweep sends dozens a frame)."""
-        out, knobs = [], {}
+        out: list[Request] = []
+        knobs: dict[str, Request] = {}
         for message in self.port.iter_pending():
             if message.type == "note_on" and message.velocity == 0:
                 continue  # a note off, as many controllers send it
-            number = getattr(message, "control", getattr(message, "note", None))
-            target = self.mapping.get((message.type, number))
+            number: int | None = getattr(message, "control", getattr(message, "note", None))  # None: neither
+            target = None if number is None else self.mapping.get((message.type, number))
             if target is None:
                 self._say_unmapped(message.type, number)
             elif message.type == "control_change":
@@ -95,7 +104,7 @@ class MidiInput:
                 out.append(Request("command", target[0], target[1], origin="midi"))
         return [*knobs.values(), *out]
 
-    def _say_unmapped(self, kind, number) -> None:
+    def _say_unmapped(self, kind: str, number: int | None) -> None:
         if kind in ("control_change", "note_on") and (kind, number) not in self._unmapped:
             self._unmapped.add((kind, number))
             log.info(
@@ -106,7 +115,7 @@ class MidiInput:
         self.port.close()
 
 
-def open_port(name: str):
+def open_port(name: str) -> Any:  # a mido input port (mido has no types)
     """The named MIDI input port ("": the first), or one line saying why not."""
     from realtime.quiet import only_our_lines  # ALSA prints its own lines where there is no MIDI system
 
@@ -130,7 +139,7 @@ def open_port(name: str):
             raise UserError(f"cannot open MIDI input: {reason(exc)}") from None
 
 
-def open_midi(name: str, mapping: dict, where: str) -> MidiInput:
+def open_midi(name: str, mapping: dict[Control, Target], where: str) -> MidiInput:
     """The port, with a mapping parse_mapping made (a bad table is refused before any port is opened)."""
     if not mapping:
         log.warning(

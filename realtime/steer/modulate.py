@@ -15,12 +15,19 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
 
 from realtime.dream.params import live_numbers
 from realtime.errors import UserError
 from realtime.steer.features import FEATURES, WINDOW, Listener
+
+if TYPE_CHECKING:
+    from realtime.steer.show import Show
 
 log = logging.getLogger("deepdream.live")
 LONGEST_S = 60.0  # an attack or release beyond a minute is a typo
@@ -42,11 +49,11 @@ class Row:
         return self.low + (self.high - self.low) * feature
 
 
-def parse_rows(tables, where: str) -> list[Row]:
+def parse_rows(tables: object, where: str) -> list[Row]:
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise UserError(f"{where}: [[modulate]] rows are tables with param, source and range")
     rows = [_row(table, i + 1, where) for i, table in enumerate(tables)]
-    first = {}
+    first: dict[str, int] = {}
     for number, row in enumerate(rows, 1):  # two rows on one parameter: only the last would be heard
         if row.param in first:
             raise UserError(
@@ -57,7 +64,7 @@ def parse_rows(tables, where: str) -> list[Row]:
     return rows
 
 
-def _row(table: dict, number: int, where: str) -> Row:
+def _row(table: dict[str, Any], number: int, where: str) -> Row:
     numbers = live_numbers()
     try:
         unknown = set(table) - {"param", "source", "range", "curve", "attack", "release"}
@@ -87,7 +94,7 @@ def _row(table: dict, number: int, where: str) -> Row:
     return Row(name, table["source"], float(low), float(high), curve, attack, release)
 
 
-def _seconds(value, what: str) -> float:
+def _seconds(value: object, what: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -107,11 +114,12 @@ def _unit(feature: float) -> float:
 class Modulation:
     """The rows' smoothed values, frame after frame (`dt`: seconds since the previous frame)."""
 
-    def __init__(self, rows: list[Row]):
-        self.rows, self.smooth = rows, [None] * len(rows)
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self.smooth: list[float | None] = [None] * len(rows)
         self._params = live_numbers()  # looked up once, not every frame
 
-    def values(self, features: dict, dt: float) -> dict:
+    def values(self, features: Mapping[str, float], dt: float) -> dict[str, float]:
         out = {}
         for i, row in enumerate(self.rows):
             x, y = _unit(features[row.source]), self.smooth[i]
@@ -123,16 +131,31 @@ class Modulation:
         return out
 
 
+class SoundSource(Protocol):
+    """What is heard: realtime.media.sound's SoundTrack (a file) or Microphone (an input device)."""
+
+    name: str
+
+    @property
+    def lost(self) -> str | None:
+        """Why the sound stopped (None while it plays)."""
+
+    def window(self, t: float, n: int) -> np.ndarray:
+        """The n samples up to `t` seconds (a device: its newest n)."""
+
+    def close(self) -> None: ...
+
+
 class Sound:
     """Live: a source of samples (realtime.media.sound), heard each frame, moving the rows' parameters."""
 
-    def __init__(self, source, rows: list[Row]):
+    def __init__(self, source: SoundSource, rows: list[Row]) -> None:
         self.source, self.listener, self.modulation = source, Listener(), Modulation(rows)
-        self.heard: dict = {}
+        self.heard: dict[str, float] = {}
         self.last_t: float | None = None
         self.stopped = False
 
-    def apply(self, show, seconds: float) -> None:
+    def apply(self, show: Show, seconds: float) -> None:
         if self.stopped:
             return
         lost = self.source.lost
@@ -147,14 +170,14 @@ class Sound:
         self.last_t = seconds
         show.modulate(self.modulation.values(self.heard, dt))
 
-    def levels(self) -> dict:
+    def levels(self) -> dict[str, float]:
         return dict(self.heard) if self.heard else {name: 0.0 for name in FEATURES}
 
     def close(self) -> None:
         self.source.close()
 
 
-def open_sound(audio: str | None, tables, where: str) -> Sound:
+def open_sound(audio: str | None, tables: object, where: str) -> Sound:
     """The rows checked, then the sound opened: a file (played along, round again), or an input device."""
     from realtime.media.sound import Microphone, SoundTrack
 
@@ -165,6 +188,7 @@ def open_sound(audio: str | None, tables, where: str) -> Sound:
         raise UserError(f"--audio {audio} is a folder; give a sound or video file, or an input device")
     if not Path(audio).is_file() and ("/" in audio or "\\" in audio or Path(audio).suffix):
         raise UserError(f"--audio {audio}: no such file (a device is a name or a number: python -m sounddevice)")
+    source: SoundSource
     if Path(audio).is_file():
         source = SoundTrack.read(Path(audio), loop=True)
     else:

@@ -27,7 +27,7 @@ class Scene:
     name: str = ""
 
 
-def seconds(value, what: str) -> float:
+def seconds(value: object, what: str) -> float:
     """A duration from TOML: a finite number of seconds, 0..a year."""
     if (
         isinstance(value, bool)
@@ -39,13 +39,13 @@ def seconds(value, what: str) -> float:
     return float(value)
 
 
-def parse_scenes(tables: list, where: str) -> list[Scene]:
+def parse_scenes(tables: object, where: str) -> list[Scene]:
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise UserError(f"{where}: scenes are [[scene]] tables")
     return [_scene(table, i + 1, where) for i, table in enumerate(tables)]
 
 
-def _scene(table: dict, number: int, where: str) -> Scene:
+def _scene(table: dict[str, object], number: int, where: str) -> Scene:
     table = {k.replace("-", "_"): v for k, v in table.items()}
     unknown = set(table) - {"duration", "model", "name", *NUMBERS}
     if unknown:
@@ -71,13 +71,13 @@ def _scene(table: dict, number: int, where: str) -> Scene:
 
 
 class Playlist:
-    def __init__(self, scenes: list[Scene], crossfade: float, base: dict):
+    def __init__(self, scenes: list[Scene], crossfade: float, base: dict[str, float]) -> None:
         if not scenes:
             raise UserError("a playlist needs at least one scene")
         self.scenes, self.crossfade, self.base = scenes, max(0.0, crossfade), base
         self.period = sum(s.duration for s in scenes)
 
-    def start_of(self, ref: int | str) -> float:
+    def start_of(self, ref: object) -> float:
         """Seconds into the cycle where a scene starts; `ref` is its number (from 1) or its name."""
         names = [s.name for s in self.scenes]
         if isinstance(ref, float) and ref.is_integer():  # many OSC controllers send only floats
@@ -93,10 +93,10 @@ class Playlist:
             )  # OSC array nested 3000 deep is cut, not recursed
         return sum(s.duration for s in self.scenes[:index])
 
-    def _values(self, scene: Scene) -> dict:
+    def _values(self, scene: Scene) -> dict[str, float]:
         return {**self.base, **dict(scene.values)}
 
-    def at(self, t: float) -> tuple[dict, str | None, str]:
+    def at(self, t: float) -> tuple[dict[str, float], str | None, str]:
         """(numbers, model, scene name) in force `t` seconds after the start."""
         t %= self.period
         for i, scene in enumerate(self.scenes):  # noqa: B007 (i is the scene in force, after the loop)

@@ -25,8 +25,9 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from pythonosc import osc_packet, osc_server
+from pythonosc import dispatcher, osc_packet, osc_server
 from pythonosc.osc_message_builder import build_msg
 
 from realtime.errors import UserError
@@ -45,16 +46,17 @@ class Message:
     due: float = field(default=0.0, compare=False)  # time.monotonic() when to apply it (a timed bundle's)
 
 
-class Remote:
+class Remote(dispatcher.Dispatcher):
     """`Remote(host, port)` listens; `messages()` returns what is due since the last call, in order.
 
     The server's thread only parses and queues (python-osc's own dispatcher would sleep on its
     thread until a bundle's time, stopping every later message and the server's shutdown); a
     bundle timed in the future waits in a heap that the loop's thread drains when it is due."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__()  # python-osc's server calls only `call_handlers_for_packet`, answered here
         self._queue: queue.SimpleQueue[Message] = queue.SimpleQueue()
-        self._later: list = []  # (due, n, Message): the loop's thread's alone
+        self._later: list[tuple[float, int, Message]] = []  # (due, n, Message): the loop's thread's alone
         self._order = itertools.count()
         try:
             self.server = _Server((host, port), self)
@@ -64,7 +66,7 @@ class Remote:
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.2,), name="osc", daemon=True)
         self._thread.start()
 
-    def call_handlers_for_packet(self, data: bytes, sender) -> list:
+    def call_handlers_for_packet(self, data: bytes, sender: tuple[Any, ...]) -> list:  # (host, port[, IPv6's])
         """python-osc's dispatcher interface, on the server's thread: parse, check the address, queue."""
         try:
             packet = osc_packet.OscPacket(data)
@@ -91,7 +93,7 @@ class Remote:
                     LATEST_S,
                 )
             else:
-                self._queue.put(Message(address, args, tuple(sender[:2]), monotonic + max(0.0, ahead)))
+                self._queue.put(Message(address, args, (sender[0], sender[1]), monotonic + max(0.0, ahead)))
         return []
 
     def messages(self) -> list[Message]:
@@ -113,7 +115,7 @@ class Remote:
             out.append(heapq.heappop(self._later)[2])
         return out
 
-    def reply(self, sender: tuple[str, int], address: str, args: list) -> None:
+    def reply(self, sender: tuple[str, int], address: str, args: list[object]) -> None:
         self.server.socket.sendto(build_msg(address, args).dgram, sender)
 
     def close(self) -> None:
@@ -122,11 +124,11 @@ class Remote:
 
 
 class _Server(osc_server.BlockingOSCUDPServer):  # handlers only queue: no thread per datagram
-    def verify_request(self, request, client_address) -> bool:
+    def verify_request(self, request: Any, client_address: Any) -> bool:  # socketserver's own types
         if super().verify_request(request, client_address):
             return True
         log.warning("osc: a datagram from %s:%s that is not OSC (ignored)", *client_address[:2])
         return False
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         log.exception("osc: error handling a message from %s:%s (ignored)", *client_address[:2])

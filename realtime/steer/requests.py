@@ -11,10 +11,16 @@ on the loop's thread, between frames.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from realtime.dream.params import canonical, on_off, steering
+from realtime.dream.parameter import canonical, on_off
+from realtime.dream.params import steering
 from realtime.errors import shown
-from realtime.steer.remote import PREFIX
+from realtime.steer.kinds import Stats
+from realtime.steer.remote import PREFIX, Message, Remote
+
+if TYPE_CHECKING:
+    from realtime.steer.show import Show
 
 log = logging.getLogger("deepdream.live")
 STATUS_KEYS = (
@@ -29,7 +35,7 @@ STATUS_KEYS = (
     "recording",
     "provider",
 )
-RATE_KEYS = ("display_fps", "dream_hz")  # the asynchronous mode's (realtime.run.async_loop), when present
+RATE_KEYS = ("display_fps", "dream_hz")  # the dream beside the display (realtime.run.steps.BesideDisplay), when present
 COMMANDS = {  # name -> what its value is
     "pause": "on/off, or nothing to toggle",
     "record": "on/off, or nothing to toggle",
@@ -44,7 +50,7 @@ def parameters() -> tuple[str, ...]:
     return tuple(steering())
 
 
-def set_param(show, name: str, value):
+def set_param(show: Show, name: str, value: object) -> object:
     """An operator's change; returns the value now in force (as the show's status says it). A name is taken as
     the table writes it or as TOML does (step_size, step-size), from wherever it comes."""
     if canonical(name) not in parameters():
@@ -54,7 +60,7 @@ def set_param(show, name: str, value):
     return show.stream.figures().values[name]
 
 
-def command(show, name: str, value=None):
+def command(show: Show, name: str, value: object = None) -> object:
     """pause, record, snapshot, scene, next-scene, release; returns what is now in force."""
     if name == "pause":
         show.pause(None if value is None else on_off(value))
@@ -79,7 +85,7 @@ def command(show, name: str, value=None):
     raise ValueError(f"unknown command {name!r}; commands: {', '.join(COMMANDS)}")
 
 
-def handle(message, show, stats, remote) -> None:
+def handle(message: Message, show: Show, stats: Stats | None, remote: Remote) -> None:
     """One OSC message, applied; a bad one is logged (with its address and arguments) and dropped."""
     action = message.address[len(PREFIX) + 1 :]
     args = message.args
@@ -104,13 +110,13 @@ def handle(message, show, stats, remote) -> None:
     log.info("osc: %s %s", message.address, " ".join(map(str, args)))
 
 
-def _one(args):
+def _one(args: tuple[object, ...]) -> object:
     if len(args) != 1:
         raise ValueError("expects one value")
     return args[0]
 
 
-def _port(value) -> int:
+def _port(value: object) -> int:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -122,7 +128,7 @@ def _port(value) -> int:
     return int(value)
 
 
-def status_pairs(show, stats) -> list[tuple[str, object]]:
+def status_pairs(show: Show, stats: Stats | None) -> list[tuple[str, object]]:
     """The status reply as OSC-typed pairs (numbers, strings; no None)."""
     s, rows = show.status(stats), steering()
     out = []

@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from realtime.dream.kinds import Steered
 from realtime.dream.params import live_params, switches
+from realtime.steer.kinds import Stats
+
+if TYPE_CHECKING:
+    from realtime.media.recorder import Recorder
+    from realtime.media.sinks import WindowSink
+    from realtime.steer.playlist import Playlist
 
 log = logging.getLogger("deepdream.live")
 
-NUDGES = {  # key command -> (parameter, change)
+NUDGES: dict[str, tuple[str, Callable[[Any], Any]]] = {  # key command -> (parameter, change)
     "step_size_up": ("step_size", lambda v: v * 1.25),
     "step_size_down": ("step_size", lambda v: v / 1.25),
     "steps_up": ("steps_per_frame", lambda v: v + 1),
@@ -29,7 +38,14 @@ NUDGES = {  # key command -> (parameter, change)
 
 
 class Show:
-    def __init__(self, stream, playlist=None, recorder=None, window=None, clock=time.monotonic):
+    def __init__(
+        self,
+        stream: Steered,
+        playlist: Playlist | None = None,
+        recorder: Recorder | None = None,
+        window: WindowSink | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream, self.playlist, self.recorder, self.window = stream, playlist, recorder, window
         self.clock = clock
         self.started = clock()
@@ -39,7 +55,7 @@ class Show:
         self._refused: set[str] = set()  # what a scene asked and the stream refused, said once
         self.base = dict(stream.figures().values)  # each parameter's value without the sound: flags, then scenes
         self._modulated: set[str] = set()  # what the sound moved at the last frame
-        self.levels: dict = {}  # what the sound's features are (realtime.steer.features), for status
+        self.levels: dict[str, float] = {}  # what the sound's features are (realtime.steer.features), for status
         start = stream.figures().settings  # what "on" means for a switch (flow on): the start's, else the default
         self.on = {
             name: p.default if getattr(start, name) == p.off else getattr(start, name) for name, p in switches().items()
@@ -63,7 +79,7 @@ class Show:
             if target in paths:
                 self.stream.set("model", paths.index(target) + 1)
 
-    def modulate(self, values: dict) -> None:
+    def modulate(self, values: Mapping[str, float]) -> None:
         """The sound's values for the parameters it moves, each set unless an operator holds it; one it moved
         and moves no more ({} once the sound has stopped) goes back to its value without the sound."""
         for name in self._modulated - set(values) - self.held:
@@ -73,7 +89,7 @@ class Show:
                 self._from_scene(name, value, "sound")
         self._modulated = set(values)
 
-    def _from_scene(self, name: str, value, what: str = "") -> None:
+    def _from_scene(self, name: str, value: object, what: str = "") -> None:
         try:
             self.stream.set(name, value)
         except ValueError as exc:
@@ -81,7 +97,7 @@ class Show:
                 self._refused.add(str(exc))
                 log.warning("%s: %s (kept the value in force)", what or f"scene {self.scene}", exc)
 
-    def set(self, name: str, value) -> None:
+    def set(self, name: str, value: object) -> None:
         """An operator's change (key or OSC): checked by the stream, then held against the playlist."""
         if name in switches():  # on/off, 1/0: what was on at the start, or its off
             value = switches()[name].switch(value, self.on[name])
@@ -91,7 +107,8 @@ class Show:
     def release(self) -> None:
         self.held.clear()
 
-    def jump(self, scene) -> None:
+    def jump(self, scene: object) -> None:
+        """To a scene by its number (from 1) or name, every parameter given back to the playlist."""
         if self.playlist is None:
             raise ValueError("no playlist: add [[scene]] tables to the --config file")
         self.started = self.clock() - self.playlist.start_of(scene)
@@ -142,7 +159,7 @@ class Show:
         start = f.mix_target if f.mix_target is not None else float(len(f.mix_layers) - 1)
         self.set("mix", float(min(max(start + delta, 0), len(f.mix_layers) - 1)))
 
-    def status(self, stats=None) -> dict:
+    def status(self, stats: Stats | None = None) -> dict[str, Any]:
         """The figures everything else shows: the stream's, the show's own, the loop's (`stats`)."""
         f = self.stream.figures()
         out = {
@@ -169,6 +186,6 @@ class Show:
         return out
 
 
-def _clamp(name: str, value):
-    param = live_params()[name]
-    return min(max(value, param.low), param.high)
+def _clamp(name: str, value: float) -> float:
+    low, high = live_params()[name].span()
+    return min(max(value, low), high)
