@@ -3,7 +3,7 @@
     python benchmarks/display_budget.py [--model M.onnx] [--size 640x360] [--ms 3,5,8] [--blocks 10]
                                         [--steps 3] [--provider cpu|cuda]
 
-The dream steps as `live` runs it beside the display (realtime.run.mode.beside_display,
+The dream steps as `live` runs it beside the display (realtime.run.live_mode.beside_display,
 at the lower priority) while a thread at the display's priority does a fixed amount of
 single-threaded OpenCV work 30 times a second: none, then each of `--ms` milliseconds of it
 (calibrated alone; beside the dream the same work takes longer, and what it took is printed), in
@@ -30,7 +30,7 @@ from tqdm import tqdm
 from realtime.dream.engine import Engine
 from realtime.dream.settings import StreamSettings
 from realtime.errors import UserError
-from realtime.run.mode import beside_display
+from realtime.run.live_mode import beside_display
 from realtime.run.system import keep_freed_memory, lower_this_thread, lowered
 
 FPS = 30.0

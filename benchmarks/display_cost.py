@@ -34,7 +34,7 @@ from realtime.dream.reproject import fit
 from realtime.errors import UserError
 from realtime.files import check_writable, write_atomic
 from realtime.run.display import DisplayPath
-from realtime.run.mode import beside_display
+from realtime.run.live_mode import beside_display
 from realtime.run.system import keep_freed_memory, lowered
 
 

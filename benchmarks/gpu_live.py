@@ -17,8 +17,8 @@ from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink
 from realtime.media.sources import CaptureSource, Latest
 from realtime.run.display import DisplayPath
+from realtime.run.live_mode import beside_display
 from realtime.run.loop import run
-from realtime.run.mode import beside_display
 from realtime.run.steps import BesideDisplay
 from realtime.run.system import lowered
 from realtime.run.worker import DreamWorker, StreamProxy

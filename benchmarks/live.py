@@ -33,8 +33,8 @@ from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Latest
 from realtime.run.display import DisplayPath
+from realtime.run.live_mode import beside_display
 from realtime.run.loop import run
-from realtime.run.mode import beside_display
 from realtime.run.steps import BesideDisplay
 from realtime.run.system import keep_freed_memory, lowered
 from realtime.run.worker import DreamWorker, StreamProxy

@@ -10,7 +10,7 @@ what keeps a mix model (a seed at every layer) as cheap as a fixed-layer one.
 `fuse_pointwise_backprops`: an Inception block feeds its input to three 1x1 convolutions, so the
 input's gradient is a Sum of three 1x1 backward convolutions. One 1x1 convolution over the
 concatenated gradients, with the kernels concatenated, computes the same sum in one GEMM and
-without the Sum's extra full-size passes (about 2 % of a step at 480x640).
+without the Sum's extra full-size passes (docs/export.md says what it saves).
 """
 
 from __future__ import annotations

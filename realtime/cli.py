@@ -119,9 +119,9 @@ def _gallery(args) -> int:
 
 
 def _midi_learn(args) -> int:
-    from realtime.steer.midi import learn
+    from realtime.steer.midi_learn import learn
 
-    return learn(args.port)
+    return learn(args.port, args.param, args.write)
 
 
 def _doctor(args) -> int:

@@ -139,8 +139,9 @@ def steering_markdown() -> str:
     for p in steering().values():
         takes = p.expects() + (" (or on/off, 1/0)" if p.kind == "choice" and p.off is not None else "")
         rows.append(f"| `{p.name}` | {_cell(takes)}{' ' + p.unit if p.unit else ''} | {p.help} |")
-    keys = ", ".join(STATUS_KEYS)
-    return "\n".join(rows) + f"\n\nThe status reply's keys: {keys}; without `--sync` also {', '.join(RATE_KEYS)}."
+    keys, rates = ", ".join(STATUS_KEYS), ", ".join(RATE_KEYS)
+    beside = "when the dream runs beside the display (not with `--sync`, nor with `--seed` on a file)"
+    return "\n".join(rows) + f"\n\nThe status reply's keys: {keys}; {beside} also {rates}."
 
 
 def readme_tables() -> str:

@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 import difflib
 
-from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
+from realtime.command_options import DEFAULT_HELP, live_settings, render_settings
+from realtime.dream.params import STILL
 from realtime.dream.runtime import PROVIDER_CHOICES
-from realtime.flags import GALLERY, SEED, Option, add_params, add_settings, flag_type
+from realtime.flags import GALLERY, SEED, add_params, add_settings, flag_type
 from realtime.install import pip_install
-from realtime.store import DEFAULT as DEFAULT_MODEL
 from realtime.store import GALLERY as GALLERY_MODEL
-
-DEFAULT_HELP = f"default: {DEFAULT_MODEL}, else the store's only model"
 
 
 class Parser(argparse.ArgumentParser):
@@ -126,10 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "midi-learn",
-        help="print the number of each knob, fader or pad touched on a MIDI controller, "
-        f"for the config's [midi] table ({pip_install('midi')})",
+        help="one line per knob, fader, bend or pad moved on a MIDI controller (channel, kind, a suggested "
+        f"[midi] line); Ctrl-C prints the table ({pip_install('midi')})",
     )
-    p.add_argument("port", nargs="?", default="", help="an input port's name (default: the first)")
+    p.add_argument(
+        "port", nargs="?", default="", help="an input port's name (default: the first; virtual: a port of our own)"
+    )
+    p.add_argument("--param", help="the live parameter every knob is offered (default: each in turn)")
+    p.add_argument("--write", metavar="FILE", help="add the [midi] table learnt to FILE (never one that has one)")
 
     p = sub.add_parser(
         "models",
@@ -169,94 +171,6 @@ def _still(sub, name: str, summary: str, table, *, output: str, model: str):
     add_params(p, table)
     p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     return p
-
-
-def live_settings() -> tuple:
-    """`live`'s flags, in --help's order: the table's numbers and the Options; all but config and
-    print-config are --config keys too."""
-    return (
-        Option(
-            "source",
-            "webcam:N (or webcam:/dev/videoN), a video or image file, or synthetic (default webcam:0)",
-            default="webcam:0",
-        ),
-        Option("fallback", "source to use if --source cannot be opened at start (e.g. synthetic)"),
-        Option("loop", "loop a video file", "switch"),
-        Option(
-            "model", f"a model's name in the store or a .onnx path; repeat to cycle with 'm' ({DEFAULT_HELP})", "list"
-        ),
-        *STREAM,
-        *LIVE,
-        Option("headless", "no window (servers, tests)", "switch"),
-        Option("fullscreen", None, "switch"),
-        Option("record", "record every displayed frame to this .mp4"),
-        *OUTPUT,
-        Option("stats", "write fps, ms_per_step, latency_ms and frames here as JSON at exit"),
-        Option("snapshots", "folder for snapshots and key-started recordings", default="."),
-        Option("guide", "guide image: dream toward its features (needs --mix models)"),
-        Option(
-            "serve",
-            "also serve an MJPEG stream and a viewer page over HTTP (127.0.0.1 unless a host is given)",
-            reads={"metavar": "[HOST:]PORT"},
-        ),
-        Option("token", "secret every HTTP request must carry as ?token=... (required beyond loopback)"),
-        Option("stereo", "side-by-side frames for a headset", "switch"),
-        Option("pipe", "raw RGB24 frames to stdout (size on stderr)", "switch"),
-        Option("virtualcam", f"also send frames to a virtual webcam ({pip_install('virtualcam')})", "switch"),
-        Option("provider", "auto, cpu or cuda", default="auto", choices=PROVIDER_CHOICES),
-        Option(
-            "log",
-            "experiment log: one CSV row per displayed frame (times, frame indices, every parameter, "
-            "loss, ms per step)",
-        ),
-        Option("seed", "reproducible runs: with a video file, every frame in order (not real time)", param=SEED),
-        Option("config", "TOML file with any of these flags as keys (flags given here win)", file=False),
-        Option("print_config", "print the effective settings as TOML and exit", "switch", file=False),
-        Option(
-            "osc",
-            "remote control over OSC (127.0.0.1 unless a host is given); addresses in the README",
-            reads={"metavar": "[HOST:]PORT"},
-        ),
-        Option(
-            "midi_port",
-            "steer from a MIDI controller (the first input port unless one is named), mapped by the "
-            f"config's [midi] table ({pip_install('midi')})",
-            flag="--midi",
-            reads={"nargs": "?", "const": "", "metavar": "PORT"},
-        ),
-        Option(
-            "audio",
-            "the sound that moves the config's [[modulate]] rows: an input device (name or number; "
-            "default: the system's), or a sound or video file played along "
-            f"({pip_install('audio')} for a device)",
-            reads={"nargs": "?", "const": "default", "metavar": "DEVICE|FILE"},
-        ),
-        Option("event_log", "also write what the loop says, with timestamps, to this file (rotated at 10 MiB, 5 kept)"),
-    )
-
-
-def render_settings() -> tuple:
-    """`render`'s flags after its input and output; `--ray` runs chunks of the clip as Ray tasks
-    (realtime/commands/cluster.py)."""
-    return (
-        Option("model", f"a model's name in the store or a .onnx path ({DEFAULT_HELP})"),
-        *STREAM,
-        *OUTPUT,
-        Option("provider", "auto, cpu or cuda", default="auto", choices=PROVIDER_CHOICES),
-        Option(
-            "config",
-            "TOML file with any of these flags as keys (flags given here win) and [[modulate]] rows: "
-            "the dream follows the sound",
-            file=False,
-        ),
-        Option("audio", "the sound the [[modulate]] rows follow (default: the clip's own)", reads={"metavar": "FILE"}),
-        Option(
-            "ray",
-            "dream on Ray: alone, a Ray started here; auto or ray://HOST:10001 joins a cluster",
-            reads={"nargs": "?", "const": "local", "metavar": "ADDRESS"},
-        ),
-        *CLUSTER,
-    )
 
 
 def _version() -> str:

@@ -333,7 +333,7 @@ def stand_in():
     def make(token, scenes=(), models=()):
         hub, asked = FrameHub(), []
         hub.schema = {
-            "params": param_schema(),
+            "params": param_schema(list(models), [[] for _ in models]),
             "commands": [],
             "scenes": [{"name": s, "duration": 60} for s in scenes],
             "models": [{"name": m, "mix_layers": []} for m in models],
@@ -409,3 +409,17 @@ def test_release_is_offered_while_anything_is_held_even_without_a_playlist(brows
     wait_until(lambda: asked == [("command", "release", None)], what="the release asked of the show")
     publish(held="")
     page_until(page, "document.getElementById('release').hidden")
+
+
+def test_the_schema_draws_every_steering_row_with_the_loaded_models_bounds():
+    """model and mix come from the table like the rest (no code of their own on the page): the models' names
+    label the model's values, each model's layers the mix's."""
+    from realtime.commands.live_controls import param_schema
+    from realtime.dream.params import steering
+
+    rows = {row["name"]: row for row in param_schema(["a", "b"], [["mixed3", "mixed5"], []])}
+    assert list(rows) == list(steering())
+    assert (rows["model"]["low"], rows["model"]["high"], rows["model"]["names"]) == (1, 2, [["a", "b"]])
+    assert rows["mix"]["per_model"] and rows["mix"]["names"] == [["mixed3", "mixed5"], []]
+    assert (rows["mix"]["high"], rows["mix"]["choices"]) == (1.0, ["mixed3", "mixed5"])
+    assert "bound" not in rows["feedback"]

@@ -448,3 +448,178 @@ def test_a_pad_for_a_scene_that_cannot_be_is_refused_at_start(pad):
 
     with pytest.raises(UserError, match="note36"):
         parse_mapping({"note36": pad}, "show.toml")
+
+
+def test_pitch_bend_program_change_and_channels_map_as_the_table_says():
+    from realtime.steer.midi import MidiInput, parse_mapping
+
+    port = mido.ports.EchoPort()
+    table = {"cc21": ["zoom", 0.98, 1.05], "cc21-ch2": ["zoom", 1.5, 2.0], "bend": ["feedback", 0.2, 0.6]}
+    mapping = parse_mapping({**table, "program5-ch3": "pause", "note36-ch10": "snapshot"}, "show.toml")
+    controls, show = Controls(midi=MidiInput(port, mapping)), a_show()
+    seen = []
+    for message in (
+        mido.Message("control_change", channel=0, control=21, value=127),  # channel 1: the key without one
+        mido.Message("control_change", channel=1, control=21, value=0),  # channel 2: its own key wins
+        mido.Message("pitchwheel", channel=5, pitch=-8192),
+        mido.Message("pitchwheel", channel=5, pitch=8191),
+        mido.Message("note_on", channel=0, note=36, velocity=90),  # channel 1: note36-ch10 is not for it
+        mido.Message("program_change", channel=0, program=5),  # channel 1: not for program5-ch3 either
+        mido.Message("program_change", channel=2, program=5),
+    ):
+        port.send(message)
+        controls.apply(show, None)
+        seen.append((show.status()["zoom"], show.status()["feedback"], show.paused, show.recorder.snapshots))
+    assert seen == [
+        (pytest.approx(1.05), 0.9, False, 0),
+        (pytest.approx(1.5), 0.9, False, 0),
+        (pytest.approx(1.5), pytest.approx(0.2), False, 0),
+        (pytest.approx(1.5), pytest.approx(0.6), False, 0),
+        (pytest.approx(1.5), pytest.approx(0.6), False, 0),
+        (pytest.approx(1.5), pytest.approx(0.6), False, 0),
+        (pytest.approx(1.5), pytest.approx(0.6), True, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    "key", ["bend5", "cc21-ch0", "cc21-ch17", "program128", "note36-ch", "cc-ch2", "pitchbend", "cc21ch2"]
+)
+def test_a_bad_midi_key_names_the_rule(key):
+    from realtime.steer.midi import parse_mapping
+
+    with pytest.raises(UserError, match=f"show.toml: \\[midi\\] {key}: keys are cc0..cc127, .* -ch1..-ch16"):
+        parse_mapping({key: "pause"}, "show.toml")
+
+
+def test_the_same_control_on_the_same_channel_twice_is_refused():
+    from realtime.steer.midi import parse_mapping
+
+    with pytest.raises(UserError, match="cc21-ch2 and cc021-ch02 are the same control"):
+        parse_mapping({"cc21-ch2": ["zoom", 1, 2], "cc021-ch02": ["zoom", 1, 2]}, "show.toml")
+    assert len(parse_mapping({"cc21": ["zoom", 1, 2], "cc21-ch2": ["zoom", 1, 2]}, "show.toml")) == 2
+
+
+def played(tmp_path, text):
+    """The environment in which deepdream's mido plays `text` (tests/midi_backend.py) on its one port."""
+    from pathlib import Path
+
+    (tmp_path / "messages.txt").write_text(text)
+    tests = str(Path(__file__).parent)
+    return {"MIDO_BACKEND": "midi_backend", "PYTHONPATH": tests, "DEEPDREAM_TEST_MIDI": str(tmp_path / "messages.txt")}
+
+
+SWEEPS = """control_change channel=0 control=21 value=0
+
+control_change channel=0 control=21 value=64
+control_change channel=0 control=21 value=127
+
+pitchwheel channel=1 pitch=-8192
+pitchwheel channel=0 pitch=8191
+
+pitchwheel channel=1 pitch=8191
+
+program_change channel=2 program=5
+"""
+
+
+def changes(values):
+    """The values in order, each once where it repeats: what a parameter went through."""
+    return [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+
+
+@pytest.mark.child
+def test_live_follows_the_cc_bend_and_program_change_it_is_sent(tiny_model, tmp_path):
+    (tmp_path / "show.toml").write_text(
+        '[midi]\ncc21 = ["zoom", 0.98, 1.05]\nbend-ch2 = ["feedback", 0.2, 0.6]\nprogram5-ch3 = "pause"\n'
+    )
+    log = tmp_path / "frames.csv"
+    args = ["--source", "synthetic", "--model", tiny_model, "--size", "96x96", "--headless", "--frames", "10"]
+    steered = ["--midi", "Test Controller", "--config", tmp_path / "show.toml", "--log", log]
+    result = deepdream("live", *args, *steered, env=played(tmp_path, SWEEPS))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(open(log, newline="")))
+    assert len(rows) == 10
+    assert changes([float(r["zoom"]) for r in rows]) == [1.0, 0.98, 1.05]  # the flag's, then the knob's
+    assert changes([float(r["feedback"]) for r in rows]) == [0.9, 0.2, 0.6]  # channel 1's bend left it alone
+    assert changes([r["paused"] for r in rows]) == ["False", "True"]
+    assert "bend on channel 1 is not mapped" in result.stderr
+
+
+LEARN = """control_change channel=0 control=21 value=0
+control_change channel=0 control=21 value=40
+control_change channel=0 control=21 value=127
+pitchwheel channel=1 pitch=-8192
+pitchwheel channel=1 pitch=8191
+note_on channel=9 note=36 velocity=100
+note_on channel=9 note=36 velocity=0
+control_change channel=3 control=21 value=5
+control_change channel=3 control=21 value=6
+program_change channel=2 program=5
+"""
+
+
+def learning(tmp_path, *args):
+    """`deepdream midi-learn ARGS` on LEARN, stopped with Ctrl-C once its five lines are out: (code, out, err)."""
+    import subprocess
+    import sys
+    import threading
+
+    from conftest import spawn, wait_until
+
+    argv = [sys.executable, "-m", "realtime.cli", "midi-learn", *args]
+    proc = spawn(argv, env=played(tmp_path, LEARN), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+    reader.start()
+    try:
+        wait_until(lambda: len(lines) >= 5 or proc.poll() is not None, what="a line per control")
+        proc.send_signal(__import__("signal").SIGINT)
+        err = proc.communicate(timeout=60)[1]
+    finally:
+        proc.kill()
+    reader.join(30)
+    return proc.returncode, lines, err
+
+
+@pytest.mark.child
+def test_midi_learn_says_one_line_per_control_moved_with_its_channel_and_kind(tmp_path):
+    import tomllib
+
+    from realtime.steer.midi import parse_mapping
+
+    (tmp_path / "show.toml").write_text("feedback = 0.8\n")
+    code, lines, err = learning(tmp_path, "--write", tmp_path / "show.toml")
+    assert code == 0, err
+    said = [line.split() for line in lines[:5]]
+    assert [s[:4] for s in said] == [
+        ["ch", "1", "CC", "21"],
+        ["ch", "2", "pitch", "bend"],
+        ["ch", "10", "note", "36"],
+        ["ch", "4", "CC", "21"],
+        ["ch", "3", "program", "5"],
+    ]
+    assert [s[s.index("=") - 1] for s in said] == ["cc21", "bend", "note36", "cc21-ch4", "program5"]
+    assert '["steps-per-frame", 0, 2]' in lines[0] and '["step-size", 0.01, 0.04]' in lines[1]  # params in turn
+    written = tomllib.loads((tmp_path / "show.toml").read_text())
+    assert written["feedback"] == 0.8 and len(parse_mapping(written["midi"], "show.toml")) == 5  # kept, added to
+
+
+@pytest.mark.child
+def test_midi_learn_offers_the_named_parameter_and_never_replaces_a_midi_table(tmp_path):
+    code, lines, _ = learning(tmp_path, "--param", "zoom")
+    assert code == 0 and all('["zoom", 0.625, 1.38]' in line for line in (lines[0], lines[1], lines[3]))
+    config = tmp_path / "show.toml"
+    config.write_text('[midi]\ncc1 = ["zoom", 1, 2]\n')
+    refused = deepdream("midi-learn", "--write", config, env=played(tmp_path, LEARN), timeout=60)
+    assert refused.returncode == 2 and "has a [midi] table already" in refused.stderr.splitlines()[-1]
+    assert config.read_text() == '[midi]\ncc1 = ["zoom", 1, 2]\n'
+
+
+@pytest.mark.child
+@pytest.mark.parametrize("virtual, said", [("yes", "MIDI from deepdream"), ("no", "has no virtual ports")])
+def test_a_virtual_port_opens_where_the_backend_has_them_and_is_one_line_elsewhere(tiny_model, tmp_path, virtual, said):
+    env = {**played(tmp_path, ""), "DEEPDREAM_TEST_MIDI_VIRTUAL": virtual}
+    args = ["--source", "synthetic", "--model", tiny_model, "--size", "96x96", "--headless", "--frames", "2"]
+    result = deepdream("live", "--midi", "virtual", *args, env=env)
+    assert result.returncode == (0 if virtual == "yes" else 2) and said in result.stderr
+    assert "Traceback" not in result.stderr and (virtual == "yes" or said in result.stderr.splitlines()[-1])

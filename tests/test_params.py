@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from realtime.cli import main
-from realtime.dream.parameter import table
+from realtime.dream.parameter import Param, table
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STILL, STREAM
 from realtime.dream.settings import StreamSettings
 from realtime.dream.still import DreamSettings
@@ -172,13 +172,26 @@ def test_settings_take_their_defaults_from_the_table_and_from_flags_by_name():
 
 def test_the_typed_declaration_of_stream_settings_names_the_tables_fields():
     """StreamFields (what a type checker knows of StreamSettings) cannot drift from STREAM: a declaration
-    naming other fields than its table's is refused when the class is made."""
+    of a field the table lacks, or of another type or default, is refused when the class is made; one that
+    names fewer fields (a live parameter just added to the table) is not."""
     from realtime.dream.settings import StreamFields, settings_class
 
     assert isinstance(StreamSettings(), StreamFields)
-    assert set(StreamFields.__annotations__) - {"PARAMS"} == {p.name for p in STREAM}
-    with pytest.raises(TypeError, match="not the fields of Fewer"):
+    assert set(StreamFields.__annotations__) - {"PARAMS"} <= {p.name for p in STREAM}
+    with pytest.raises(TypeError, match="size, which is not a field of Fewer"):
         settings_class("Fewer", STREAM[1:], "", base=StreamFields)
+    added = Param("just_added", "float", 0.0, "a new live parameter", 0.0, 1.0, live=True)
+    assert settings_class("More", (*STREAM, added), "", base=StreamFields)().just_added == 0.0
+
+    class Drifted:
+        zoom: int  # the table's zoom is a float
+
+    class Defaulted:
+        zoom: float = 2.0
+
+    for base, words in ((Drifted, "zoom: <class 'int'>"), (Defaulted, "another default")):
+        with pytest.raises(TypeError, match=words):
+            settings_class("Checked", STREAM, "", base=base)
 
 
 def test_settings_check_every_value_by_the_tables_rule():

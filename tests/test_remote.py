@@ -174,3 +174,31 @@ def test_scene_jumps_and_held_parameters(scene_show, caplog):
     _send(s, "/deepdream/mix", 3)
     assert "no scene 7" in caplog.text and "has fixed layers" in caplog.text
     assert s.scene == "calm"
+
+
+class _Replies:
+    """A remote that keeps what the show replies."""
+
+    def __init__(self):
+        self.sent = []
+
+    def reply(self, to, address, args):
+        self.sent.append((address, args))
+
+
+# The reply's keys in the order positional clients read them (mix last, after provider).
+STATUS_ORDER = "frame fps ms_per_step loss steps_per_frame step_size feedback flow zoom model model_name scene paused"
+STATUS_ORDER += " recording provider mix"
+
+
+def test_the_status_reply_keeps_its_key_order(scene_show):
+    """A live parameter added to the table joins the others (before model); the rest keep their places."""
+    from realtime.dream.params import live_params
+
+    remote, order = _Replies(), STATUS_ORDER.split()
+    handle(Message("/deepdream/status", (), ("127.0.0.1", 9)), scene_show, None, remote)
+    [(address, args)] = remote.sent
+    added = [name for name in live_params() if name not in order]
+    at = order.index("model")
+    assert address == "/deepdream/status" and args[0::2] == order[:at] + added + order[at:]
+    assert args[-1] == -1.0  # a model without --mix layers: no mix, as a number

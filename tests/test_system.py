@@ -125,7 +125,7 @@ def test_glibc_takes_the_settings_that_keep_freed_memory():
 
 
 def test_the_dream_beside_the_display_spins_briefly_set_on_its_session_options(tiny_model):
-    from realtime.run.mode import SPIN_US, beside_display
+    from realtime.run.live_mode import SPIN_US, beside_display
 
     assert beside_display(True)["spin_us"] == SPIN_US > 0 and beside_display(False)["spin_us"] == SPIN_US
 

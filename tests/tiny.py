@@ -5,9 +5,10 @@ Same inputs (`image` [N, H, W, 3] float32 with N, H, W dynamic; `step_size`, a s
 `deepdream.` prefix) as `deepdream export` writes, so realtime.dream.model accepts it and the engine dreams
 with it; what InceptionV3 computes is not the point of the tests that use it.
 
-The network is one 3x3 convolution to 8 channels (SAME padding) and the loss is the mean of its square, whose
-gradient is exact and short to write by hand: d loss / d x = 2 / (C H W) * ConvTranspose(conv(x)), the
-convolution's adjoint with the same weights. The loss is convex, so gradient ascent raises it.
+The network is two 3x3 convolutions to 8 channels (SAME padding, no nonlinearity) and the loss is the mean of
+the second's square, whose gradient is exact and short to write by hand: d loss / d x = 2 / (C H W) *
+ConvTranspose1(ConvTranspose2(act)), each convolution's adjoint with its own weights. The loss is convex, so
+gradient ascent raises it; two layers give a receptive field of 5x5, wide enough for the seams' tests.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def metadata(seed: int) -> dict[str, str]:
         "weights": "random",
         "trained": "false",
         "weights_seed": str(seed),
-        "graph": "tests/tiny.py: one 3x3 convolution, loss = mean(conv(x)^2)",
+        "graph": "tests/tiny.py: two 3x3 convolutions, loss = mean(conv2(conv1(x))^2)",
     }
 
 
@@ -50,7 +51,8 @@ def _nodes() -> list:
     node = helper.make_node
     return [
         node("Transpose", ["image"], ["x"], perm=[0, 3, 1, 2]),
-        node("Conv", ["x", "w", "b"], ["act"], pads=[1, 1, 1, 1]),
+        node("Conv", ["x", "w1", "b1"], ["a1"], pads=[1, 1, 1, 1]),
+        node("Conv", ["a1", "w2", "b2"], ["act"], pads=[1, 1, 1, 1]),
         node("Mul", ["act", "act"], ["act2"]),
         node("ReduceMean", ["act2", "axes_chw"], ["loss"], keepdims=0),
         # 2 / (C H W): the count on the graph, since H and W are only known at run time
@@ -58,7 +60,8 @@ def _nodes() -> list:
         node("ReduceProd", ["shape"], ["count_i"], keepdims=0),
         node("Cast", ["count_i"], ["count"], to=TensorProto.FLOAT),
         node("Div", ["two", "count"], ["seed"]),
-        node("ConvTranspose", ["act", "w"], ["back"], pads=[1, 1, 1, 1]),
+        node("ConvTranspose", ["act", "w2"], ["back2"], pads=[1, 1, 1, 1]),
+        node("ConvTranspose", ["back2", "w1"], ["back"], pads=[1, 1, 1, 1]),
         node("Mul", ["back", "seed"], ["grad_nchw"]),
         node("Transpose", ["grad_nchw"], ["grad"], perm=[0, 2, 3, 1]),
         # the classic step, as export.graph._ascend writes it: grad / (std + 1e-8) * step_size, clipped
@@ -78,8 +81,10 @@ def _nodes() -> list:
 def _initializers(seed: int) -> list:
     rng = np.random.default_rng(seed)
     values = {
-        "w": rng.normal(0, 0.3, (CHANNELS, 3, 3, 3)),
-        "b": rng.normal(0, 0.1, CHANNELS),
+        "w1": rng.normal(0, 0.3, (CHANNELS, 3, 3, 3)),
+        "b1": rng.normal(0, 0.1, CHANNELS),
+        "w2": rng.normal(0, 0.15, (CHANNELS, CHANNELS, 3, 3)),
+        "b2": rng.normal(0, 0.1, CHANNELS),
         "step_size": np.array(DEFAULT_STEP_SIZE),  # an input's initializer: its default (export.convert)
         "axes_chw": np.array([1, 2, 3], np.int64),
         "axes_hwc": np.array([1, 2, 3], np.int64),

@@ -10,9 +10,7 @@ from pathlib import Path
 
 from realtime.dream.params import LIVE, OUTPUT
 from realtime.dream.settings import settings_class
-from realtime.errors import UserError
 from realtime.files import check_writable
-from realtime.store import find
 
 log = logging.getLogger("deepdream.live")
 
@@ -64,18 +62,6 @@ def options_from_args(args, models: tuple[Path, ...]) -> LiveOptions:
     return LiveOptions.from_values(values)
 
 
-def open_with_fallback(options: LiveOptions, size):
-    from realtime.media.sources import open_source
-
-    try:
-        return open_source(options.source, options.loop, size), options.source
-    except UserError as exc:
-        if not options.fallback:
-            raise
-        log.warning("%s; using --fallback %s", exc, options.fallback)
-        return open_source(options.fallback, options.loop, size), options.fallback
-
-
 def run_live(options: LiveOptions, settings) -> int:
     from realtime.commands.outputs import check_outputs
     from realtime.run.eventlog import remove, setup
@@ -113,15 +99,16 @@ def run_live(options: LiveOptions, settings) -> int:
 
 
 def _run_live(options: LiveOptions, settings, controls) -> int:
+    from realtime.commands.live_parts import playlist as read_playlist
     from realtime.media.sources import Latest
     from realtime.run.summary import report, write_stats
     from realtime.run.system import keep_freed_memory
 
     keep_freed_memory()  # before the first frame's buffers: no page faults per frame
-    playlist = _playlist(options, settings)
+    playlist = read_playlist(options, settings)
     source, mode, stream, display, outputs = _assemble(options, settings, playlist)
-    controls.media_time = mode.file  # a camera's frames: the sound at the wall clock's time
-    if mode.lockstep:
+    controls.media_time = mode.media_time  # a camera's frames (or an unseeded photo's): the wall clock's time
+    if not mode.paced:
         source.paced = False
         log.info("--seed with a file: every frame in order (not real time)")
     reader = Latest(source, lockstep=mode.every_frame)
@@ -129,7 +116,7 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
         show, stats = _show(options, mode, stream, playlist, outputs, reader, controls, source.fps, display)
     finally:
         reader.close()
-        outputs.close()
+        outputs.close()  # the sinks too where the loop never ran to close them
     summary = stats.summary(show)
     report(summary)
     if options.stats is not None:
@@ -138,20 +125,21 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
 
 
 def _assemble(options: LiveOptions, settings, playlist) -> tuple:
-    """The source opened, then what its mode (realtime.run.mode) says: the engines, the display size and the
-    outputs; the source is closed again if any of them fails."""
+    """The source opened, then what its mode (realtime.run.live_mode) says: the engines, the display size and
+    the outputs; the source is closed again if any of them fails."""
+    from realtime.commands import live_parts
     from realtime.commands.outputs import Outputs, quietly
     from realtime.dream.stream import DreamStream
     from realtime.run.display import display_size
-    from realtime.run.mode import decide
+    from realtime.run.live_mode import decide
 
-    models, guide = _models(options, playlist), _guide(options)  # a bad guide is said before the source opens
-    source, name = open_with_fallback(options, settings.size)  # the mode is the opened source's (the fallback's)
+    models, guide = live_parts.models(options, playlist), live_parts.guide(options)  # a bad guide: before the source
+    source, name = live_parts.open_with_fallback(options, settings.size)  # the mode is the opened source's
     try:
         mode = decide(options.seed, options.sync, source)
-        stream = DreamStream(_engines(models, guide, options.provider, mode), settings)
+        stream = DreamStream(live_parts.engines(models, guide, options.provider, mode), settings)
         display = display_size(options.display_size, mode.sync, source, settings.size)
-        outputs = Outputs(replace(options, sync=mode.sync), settings, source.fps, display, exact=mode.exact)
+        outputs = Outputs(replace(options, sync=mode.sync), settings, source.fps, display, exact=mode.lockstep)
     except BaseException:
         quietly(source.close)
         raise
@@ -163,79 +151,30 @@ def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, control
     """The show steering the stream (beside the display: a proxy the worker applies), run to its end."""
     from realtime.commands.live_controls import wire_page
     from realtime.run.loop import run
-    from realtime.run.steps import BesideDisplay
+    from realtime.run.steps import BesideDisplay, Inline
     from realtime.run.worker import StreamProxy
     from realtime.steer.show import Show
 
     steered = stream if mode.sync else StreamProxy(stream)
     show = Show(steered, playlist, outputs.recorder, outputs.window)
     wire_page(outputs.hub, show, controls)
-    step = None
-    if not mode.sync:
-        step = BesideDisplay.around(stream, steered, display, options.dream_fade)
-        if outputs.heartbeat is not None:  # frames keep coming while a dream is stuck: the watchdog sees that too
+    step = Inline(stream) if mode.sync else BesideDisplay.around(stream, steered, display, options.dream_fade)
+    try:
+        if outputs.heartbeat is not None and isinstance(step, BesideDisplay):  # a stuck dream: the watchdog sees it
             outputs.heartbeat.watch(step.worker)
-    stats = run(
-        reader,
-        show,
-        outputs.sinks,
-        outputs.window,
-        options.frames,
-        outputs.present,
-        outputs.frame_log,
-        controls,
-        outputs.publish,
-        fps,
-        step,
-    )
-    return show, stats
-
-
-def _playlist(options: LiveOptions, settings):
-    if options.config is None:
-        return None
-    from realtime.config import playlist as read_playlist
-    from realtime.steer.playlist import NUMBERS
-
-    playlist = read_playlist(options.config, {name: getattr(settings, name) for name in NUMBERS})
-    if playlist:  # a scene's model, like --model, is a path or a name in the store
-        playlist.scenes = [replace(s, model=str(find(s.model))) if s.model else s for s in playlist.scenes]
-        log.info(
-            "playlist: %d scenes, %.0f s a cycle, %.1f s crossfade",
-            len(playlist.scenes),
-            playlist.period,
-            playlist.crossfade,
+        stats = run(
+            reader,
+            show,
+            outputs.sinks,
+            window=outputs.window,
+            max_frames=options.frames,
+            present=outputs.present,
+            frame_log=outputs.frame_log,
+            controls=controls,
+            publish=outputs.publish,
+            fps=fps,
+            step=step,
         )
-    return playlist
-
-
-def _models(options: LiveOptions, playlist) -> list[Path]:
-    """--model's and the playlist's scenes' models, each once."""
-    models = list(options.models)
-    for scene in playlist.scenes if playlist else []:
-        if scene.model and Path(scene.model) not in models:
-            models.append(Path(scene.model))
-    return models
-
-
-def _guide(options: LiveOptions):
-    from realtime.media.images import load_guide
-
-    return load_guide(options.guide) if options.guide is not None else None
-
-
-def _engines(models: list[Path], guide, provider: str, mode) -> list:
-    """An engine a model, built as the mode says: exact on the loop's thread, or below the display beside it."""
-    from realtime.dream.engine import Engine
-    from realtime.run.system import lowered
-
-    def build(below: bool) -> list:
-        return [Engine(m, provider, **mode.engine_options(below)) for m in models]
-
-    engines = build(False) if mode.sync else lowered(build)  # beside the display: onnxruntime's threads below it
-    for engine in engines:
-        log.info("model %s on %s", engine.info.describe(), engine.provider)
-    if guide is not None:
-        for engine in engines:
-            engine.guide(guide)
-    return engines
+    finally:
+        step.close()  # the dream's thread stopped on every path; after the loop's own close it does nothing
+    return show, stats

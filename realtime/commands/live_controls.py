@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from realtime.dream.params import live_params
+from realtime.dream.params import steering
 from realtime.steer.controls import Controls
 from realtime.steer.requests import COMMANDS
 from realtime.store import name_of
@@ -62,33 +62,44 @@ def wire_page(hub, show, controls: Controls) -> None:
 
 
 def schema(show, controls: Controls) -> dict:
-    """What the control page is built from: every live parameter of the table with its range and unit, the
-    commands, the playlist's scenes, the models (with their layers, for --mix models), the sound's features."""
+    """What the control page is built from: every row the show is steered by, with its range and unit (the
+    models' and layers' rows bounded by what is loaded), the commands, the playlist's scenes, the models
+    (with their layers, for --mix models), the sound's features."""
     figures = show.stream.figures()
+    models = [name_of(p) for p in figures.model_paths]
     layers = [list(engine.info.mix_layers) for engine in show.stream.engines]
     scenes = [] if show.playlist is None else [{"name": s.name, "duration": s.duration} for s in show.playlist.scenes]
     return {
-        "params": param_schema(),
+        "params": param_schema(models, layers),
         "commands": list(COMMANDS),
         "scenes": scenes,
-        "models": [{"name": name_of(p), "mix_layers": layer} for p, layer in zip(figures.model_paths, layers)],
+        "models": [{"name": name, "mix_layers": layer} for name, layer in zip(models, layers)],
         "sound": list(controls.figures()) if controls.sound is not None else [],
     }
 
 
-def param_schema() -> list[dict]:
-    """The live parameters as the page draws them: a slider (on a log scale over two decades or more), or buttons."""
-    return [
-        {
-            "name": p.name,
-            "label": p.name.replace("_", " "),
-            "kind": p.kind,
-            "low": p.low,
-            "high": p.high,
-            "unit": p.unit,
-            "choices": list(p.choices),
-            "help": p.help,
-            "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100,
-        }
-        for p in live_params().values()
-    ]
+def param_schema(models: list[str] = [], layers: list[list[str]] = []) -> list[dict]:  # noqa: B006 (read only)
+    """Every row a show is steered by, as the page draws it: a slider (on a log scale over two decades or more),
+    or buttons. A row bounded at run time has `names` for its values from low up: one list (the models), or
+    one per model (`per_model`: each model's layers), its range from the longest."""
+    within = {"models": [models], "layers": layers}
+    out = []
+    for p in steering().values():
+        names = within.get(p.bound)
+        if names is not None:
+            p = p.within(tuple(max(names, key=len, default=())))
+        out.append(
+            {
+                "name": p.name,
+                "label": p.name.replace("_", " "),
+                "kind": p.kind,
+                "low": p.low,
+                "high": p.high,
+                "unit": p.unit,
+                "choices": list(p.choices),
+                "help": p.help,
+                "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100,
+                **({} if names is None else {"bound": p.bound, "names": names, "per_model": p.bound == "layers"}),
+            }
+        )
+    return out

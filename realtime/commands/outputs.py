@@ -24,9 +24,7 @@ class Outputs:
         try:
             self._open(options, settings, fps, display, exact)
         except BaseException:  # a later output failed: what opened first leaves nothing behind
-            for sink in self.sinks:
-                quietly(sink.close)
-            self.close()
+            quietly(self.close)
             raise
 
     def _open(self, options, settings, fps: float, display: tuple[int, int], exact: bool) -> None:
@@ -70,18 +68,26 @@ class Outputs:
         from realtime.media.serve import FrameHub, ServeSink, start_server
 
         self.hub = hub = FrameHub()
-        hub.status.update(
-            projection="equirectangular" if settings.wrap else "flat", stereo=options.stereo
-        )  # the viewer page draws a sphere, or one picture per eye
+        hub.status.update(  # the viewer page draws a sphere, or one picture per eye; /metrics counts restarts
+            projection="equirectangular" if settings.wrap else "flat", stereo=options.stereo, run=options.run
+        )
         self.server = start_server(hub, *parse_address(options.serve, "--serve"), options.token)
         self.sinks.append(ServeSink(hub))
         self.publish = hub.publish_status
 
     def close(self) -> None:
+        """Close the frame log, the server, and the sinks still in `sinks`: the loop empties that list as it
+        closes them (realtime.run.loop.running), so only a run that never reached the loop leaves any.
+        Each closes even when one before it raised."""
+        from realtime.run.loop import close_all
+
+        closes = [sink.close for sink in self.sinks]
+        self.sinks.clear()  # closed once: a recording closed twice would lose its file
         if self.frame_log is not None:
-            self.frame_log.close()
+            closes.append(self.frame_log.close)
         if self.server is not None:
-            self.server.shutdown()
+            closes.append(self.server.shutdown)
+        close_all(closes)
 
 
 def check_outputs(options) -> None:

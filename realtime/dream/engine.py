@@ -59,7 +59,7 @@ class Engine:
         """`exact`: deterministic kernels, for renders (realtime.dream.runtime.session_options; on CUDA also
         no TF32 and no timed algorithm search: cuda_options). `spin_us`: how
         long onnxruntime's idle pool threads spin before they sleep (None: its default, 0: they sleep at
-        once; onnxruntime 1.26 and later); realtime.run.mode.beside_display says why a dream
+        once; onnxruntime 1.26 and later); realtime.run.live_mode.beside_display says why a dream
         beside the display wants a short spin. `graphs`: on CUDA, capture the steps as CUDA graphs."""
         path = Path(path)
         if not is_file(path):  # a name too long for the system is no file either: one line, not a traceback

@@ -5,16 +5,17 @@
 an instance is made, so no dataclass restates a field, a default or a range by hand; `extra`
 fields are the few that are not numbers (a source, a path). `StreamSettings` is what a live
 stream is built with; `StreamFields` declares its fields' types for a type checker, which cannot see
-a class made at run time (settings_class refuses a declaration that names other fields than the
-table's). `Figures` is a frozen snapshot of a stream at one moment, for the HUD, OSC status, the
-frame log and --stats.
+a class made at run time (settings_class refuses a declaration of a field the table lacks, or of
+another type; it may name fewer: a new live parameter is read from the stream's `values`). `Figures`
+is a frozen snapshot of a stream at one moment, for the HUD, OSC status, the frame log and --stats.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields, make_dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from types import UnionType
+from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 from realtime.dream.parameter import Param, check_all
 from realtime.dream.params import STREAM
@@ -28,8 +29,8 @@ def settings_class(
     """A frozen dataclass of keyword-only fields: one per parameter of `params` (default from the
     table, checked on creation), then the `extra` (name, type, dataclasses.field) ones;
     `from_values(mapping)` builds one by name from any mapping that holds them (parsed flags, say),
-    ignoring the rest. A `base` declares the fields' types for a type checker: its names must be the
-    table's, so the declaration cannot drift from the table."""
+    ignoring the rest. A `base` declares fields' types for a type checker: some or all of them, each
+    one of the table's with its type (`_check_declaration`), so the declaration cannot drift from the table."""
 
     def __post_init__(self: Any) -> None:
         values = check_all(params, {p.name: getattr(self, p.name) for p in params})
@@ -39,10 +40,8 @@ def settings_class(
     def from_values(cls: type, values: Mapping[str, object]) -> Any:
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
-    declared = set(getattr(base, "__annotations__", {})) - {"PARAMS"}
-    if base is not object and declared != {p.name for p in params} | {e[0] for e in extra}:
-        raise TypeError(f"{base.__name__} declares {sorted(declared)}, not the fields of {name}")
-
+    if base is not object:
+        _check_declaration(base, name, params, extra)
     columns = [
         (p.name, TYPES[p.kind] | None if p.optional else TYPES[p.kind], field(default=p.default)) for p in params
     ]
@@ -61,6 +60,30 @@ def settings_class(
     )
     cls.__module__ = module
     return cls
+
+
+def _check_declaration(base: type, name: str, params: tuple[Param, ...], extra: tuple) -> None:
+    """TypeError where `base` declares a field `name` lacks, or one with another type or default. It may
+    declare fewer: a live parameter added to the table is read from the stream's `values`, by name."""
+    hints = get_type_hints(base)
+    hints.pop("PARAMS", None)
+    made = {p.name: (TYPES[p.kind] | None if p.optional else TYPES[p.kind]) for p in params}
+    made.update({e[0]: e[1] for e in extra})
+    defaults = {p.name: p.default for p in params}
+    for field_name, hint in hints.items():
+        if field_name not in made:
+            raise TypeError(f"{base.__name__} declares {field_name}, which is not a field of {name}")
+        if _plain(hint) != _plain(made[field_name]):
+            raise TypeError(f"{base.__name__} declares {field_name}: {hint}, but {name} makes it {made[field_name]}")
+        if field_name in vars(base) and vars(base)[field_name] != defaults.get(field_name):
+            raise TypeError(f"{base.__name__} gives {field_name} another default than the table's")
+
+
+def _plain(hint: object) -> object:
+    """A type without its parameters (tuple[int, int]: tuple), its parts for a union (float | None)."""
+    if isinstance(hint, UnionType) or get_origin(hint) is Union:
+        return frozenset(_plain(part) for part in get_args(hint))
+    return get_origin(hint) or hint
 
 
 class StreamFields:

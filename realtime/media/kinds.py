@@ -1,9 +1,9 @@
 """What the live path relies on in a frame source and a sink, as `typing.Protocol`s.
 
 A `Source` is what realtime.media.sources.open_source returns: camera, video file, still photo or
-the synthetic pattern; `from_file` tells the sources whose frames come from a file (a run on one can
-repeat) from the live ones. A `Sink` is any place a shown frame goes (realtime.media.sinks, the
-recorder, the HTTP viewer).
+the synthetic pattern; `is_video_file` tells a video file (its frames have their own time) from the
+rest, and `repeatable` the sources a run can repeat (a video or a photo) from the live ones. A `Sink`
+is any place a shown frame goes (realtime.media.sinks, the recorder, the HTTP viewer).
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ class Sink(Protocol):
         """Finish: a recording's last frames written and its file in place."""
 
 
-def from_file(source: Source) -> bool:
-    """The frames come from a file: a video (CaptureSource.is_file) or a still photo (StillSource)."""
-    return bool(getattr(source, "is_file", False)) or isinstance(source, StillSource)
+def is_video_file(source: Source) -> bool:
+    """The frames come from a video file (CaptureSource.is_file), not a camera, a photo or the pattern."""
+    return bool(getattr(source, "is_file", False))
+
+
+def repeatable(source: Source) -> bool:
+    """The same frames every run: a video file or a still photo (StillSource)."""
+    return is_video_file(source) or isinstance(source, StillSource)

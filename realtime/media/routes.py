@@ -4,8 +4,9 @@ GET `/` (the viewer page: WebGL, flat or 360-degree, stereo, WebXR), `/control` 
 their scripts (`/viewer.js`, `/glview.js`, `/control.js`, ours, no CDN), `/stream.mjpg`, `/status.json`
 (figures, and the stream's projection and stereo layout), `/control/state.json` (what can be
 steered, and the figures) and `/control/events` (the figures as server-sent events, for every open
-control page); POST `/control/set` and `/control/command` (realtime.media.control_api). With a
-token, every request carries it, `?token=...` or an `X-Deepdream-Token` header (403 otherwise).
+control page), `/metrics` (Prometheus) and `/health` (200 or 503: realtime.media.metrics); POST
+`/control/set` and `/control/command` (realtime.media.control_api). With a token, every request
+carries it, `?token=...` or an `X-Deepdream-Token` header (403 otherwise).
 Without one the server listens on loopback only, and a request must also name a loopback host
 (`Host:`), so a web page whose name was made to point at 127.0.0.1 (DNS rebinding) gets 403 too.
 A request whose URL, Host or Origin cannot be read is a 400; anything else is 404. Streams and
@@ -37,8 +38,10 @@ def static(name: str) -> bytes:
 
 def make_handler(hub, token: str | None, limits):
     """The request handler for one server, within `limits` (realtime.media.slots.Limits)."""
-    from realtime.media import control_api
+    from realtime.media import control_api, metrics
     from realtime.media.slots import DeadlineReader
+
+    registry = metrics.registry(hub)  # this server's own: a process may run several
 
     class Handler(BaseHTTPRequestHandler):
         timeout = limits.idle_s  # a reply nobody reads does not hold a thread for ever
@@ -85,6 +88,11 @@ def make_handler(hub, token: str | None, limits):
                 return self.send_body(200, "text/javascript; charset=utf-8", static(url.path.lstrip("/")))
             if url.path == "/status.json":
                 return self.send_body(200, "application/json", hub.status_json())
+            if url.path == "/metrics":
+                return self.send_body(200, *metrics.exposition(registry, self.headers.get("Accept")))
+            if url.path == "/health":
+                code, body = metrics.health(hub)
+                return self.send_body(code, "application/json", body)
             if url.path == "/stream.mjpg":
                 return self._stream()
             if url.path == "/control/state.json":

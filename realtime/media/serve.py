@@ -34,7 +34,8 @@ class FrameHub:
     {"value": in force, "frame": first showing it}) or (False, why)`, set by the command that runs the show;
     None: read-only)."""
 
-    def __init__(self):
+    def __init__(self, clock=time.monotonic):
+        """`clock`: what frames are stamped with, for /health and /metrics (a test's own, to move at will)."""
         self._cond = threading.Condition()  # guards every field below; viewers wait on it for the next frame
         self._encoding = threading.Lock()  # one connection encodes a new frame, the others take its JPEG
         self._newest: tuple = (0, None, _as_is)  # (count, frame, encode) of the newest frame
@@ -45,6 +46,8 @@ class FrameHub:
         self.closed = False
         self.schema: dict = {}
         self.control = None
+        self.clock = clock
+        self.started, self.frame_at = clock(), None  # when the hub began, and had its newest frame
 
     def publish(self, jpeg: bytes) -> None:
         """A frame already encoded as JPEG."""
@@ -56,6 +59,7 @@ class FrameHub:
         with self._cond:
             self.count += 1
             self._newest = (self.count, frame, encode)
+            self.frame_at = self.clock()
             self.status["frames"] = self.count
             if fps is not None:
                 self.status["fps"] = fps
@@ -80,6 +84,11 @@ class FrameHub:
             if not self._cond.wait_for(lambda: self.status_count > seen or self.closed, timeout) or self.closed:
                 return None
             return self.status_count, json.dumps(self.status).encode()
+
+    def figures(self) -> tuple[dict, float | None]:
+        """A copy of the figures, taken as one, and the seconds since the newest frame (None: none yet)."""
+        with self._cond:
+            return dict(self.status), None if self.frame_at is None else self.clock() - self.frame_at
 
     def status_json(self) -> bytes:
         with self._cond:  # the loop updates it while a request reads it

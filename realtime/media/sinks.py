@@ -130,8 +130,8 @@ class VirtualCamSink:
 class WindowSink:
     """A window that SDL's renderer draws: each frame goes up as a texture once and is scaled to the window
     (letterboxed, linear) where the renderer runs, on the GPU where there is one, instead of by
-    pygame.transform on the CPU (1280x720 from 640x360: 4.2 ms a frame that way, 1.5 ms through SDL's
-    software renderer, on the 2-core VM); the HUD lines are text textures on top. `commands()` drains
+    pygame.transform on the CPU (slower even than SDL's software renderer: docs/benchmarks/live.md); the HUD
+    lines are text textures on top. `commands()` drains
     key presses. With SDL_VIDEODRIVER=dummy (headless, tests) the same code draws nowhere."""
 
     def __init__(self, size: tuple[int, int], fullscreen: bool = False, title: str = "deepdream-live"):

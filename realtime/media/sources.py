@@ -83,15 +83,19 @@ class CaptureSource:
 
 
 class StillSource:
-    def __init__(self, path: Path, fps: float = 30.0):
+    """One photo as a stream of frames: at `fps` like a camera, or as fast as they are taken (`paced`
+    False: a seeded run, in lockstep with its dream)."""
+
+    def __init__(self, path: Path, fps: float = 30.0, paced: bool = True):
         from realtime.media.images import load_image
 
-        self.image, self.fps = load_image(path), fps
+        self.image, self.fps, self.paced = load_image(path), fps, paced
 
     def frames(self) -> Iterator[Frame]:
         index = 0
         while True:
-            time.sleep(1.0 / self.fps)
+            if self.paced:
+                time.sleep(1.0 / self.fps)
             yield Frame(self.image, time.monotonic(), index)
             index += 1
 

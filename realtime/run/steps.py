@@ -24,7 +24,7 @@ from realtime.run.display import DisplayPath
 from realtime.run.worker import DreamWorker, StreamProxy
 
 if TYPE_CHECKING:
-    from realtime.run.loop import LoopStats
+    from realtime.run.loop_stats import LoopStats
 
 log = logging.getLogger("deepdream.live")
 
@@ -145,7 +145,9 @@ class BesideDisplay:
         }
 
     def close(self) -> None:
-        self.updates_at_stop = self.worker.updates
+        """Stop the dream's thread; closing again (the caller's, after the loop's) changes nothing."""
+        if self.updates_at_stop is None:  # the count at the loop's end, not after the dream in flight landed
+            self.updates_at_stop = self.worker.updates
         self.worker.close()
 
 

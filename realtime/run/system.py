@@ -7,7 +7,7 @@ dream on all of them (onnxruntime's default: one thread per physical core) at a 
 in between (the figures: docs/benchmarks/live.md, "The dream below the display's priority"). Linux
 sets the niceness per thread and a new thread inherits its creator's, so the engines are built on a
 lowered thread (onnxruntime starts its pool then) and the dream worker lowers itself. Where that is
-not possible the dream keeps one core fewer (realtime.run.mode.beside_display).
+not possible the dream keeps one core fewer (realtime.run.live_mode.beside_display).
 
 `keep_freed_memory`: glibc hands every freed buffer of over ~128 KiB back to the kernel, so each
 frame's arrays fault their pages in again and each hand-back interrupts the other cores (TLB

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from realtime.dream.parameter import canonical, on_off
-from realtime.dream.params import steering
+from realtime.dream.parameter import canonical, on_off, table
+from realtime.dream.params import SHOW, live_params, steering
 from realtime.errors import shown
 from realtime.steer.kinds import Stats
 from realtime.steer.remote import PREFIX, Message, Remote
@@ -23,17 +23,20 @@ if TYPE_CHECKING:
     from realtime.steer.show import Show
 
 log = logging.getLogger("deepdream.live")
-STATUS_KEYS = (
+MODEL, MIX = table(SHOW)  # the show's rows; the status reply keeps them where positional clients read them
+STATUS_KEYS = (  # the reply's order is its format: a new live parameter goes with the others, mix stays last
     "frame",
     "fps",
     "ms_per_step",
     "loss",
-    *steering(),
+    *live_params(),
+    MODEL,
     "model_name",
     "scene",
     "paused",
     "recording",
     "provider",
+    MIX,
 )
 RATE_KEYS = ("display_fps", "dream_hz")  # the dream beside the display (realtime.run.steps.BesideDisplay), when present
 COMMANDS = {  # name -> what its value is

@@ -1,4 +1,4 @@
-// The control page: built from /control/state.json (the parameter table, commands, scenes, models, layers),
+// The control page: built from /control/state.json (every row the show is steered by, commands, scenes),
 // kept current by /control/events (server-sent figures), steering through POST /control/set and /command.
 // Names from the show (scenes, models, figures) are put on the page as text, never as HTML: a scene named
 // <img onerror=...> must not run script where the page's address holds the token.
@@ -44,6 +44,7 @@ function sender(kind, name) {
 
 function format(value, p) {
   if (typeof value !== "number") return String(value);
+  if (p.shown) return p.shown[Math.round(value - p.low)] || "";  // a layer's name for its number
   const text = p.kind === "int" ? String(value) : Number(value.toPrecision(3)).toString();
   return p.unit ? `${text} ${p.unit}` : text;
 }
@@ -124,8 +125,36 @@ function commandButton(label, name, value) {
   return button;
 }
 
+function draw(p, parent) {
+  ((p.kind === "choice" || p.kind === "bool") ? choices : slider)(p, parent);
+}
+
+// A row bounded by what the show loaded (its models, a model's layers) is drawn from its names in its own part
+// of the page: whole numbers as buttons labelled by the names, others as a slider showing the nearest name.
+// Where each model has its own names, it is drawn again when the model changes; with fewer than two: hidden.
+function bounded(p, model) {
+  const names = (p.per_model ? p.names[(model || 1) - 1] : p.names[0]) || [];
+  const part = $(p.bound), drawn = JSON.stringify(names);
+  if (part.dataset.drawn === drawn) return;
+  part.dataset.drawn = drawn;
+  part.replaceChildren();
+  delete controls[p.name];
+  $(`${p.bound}-part`).hidden = names.length < 2;
+  if (names.length < 2) return;
+  const row = {...p, high: p.low + names.length - 1, shown: names};
+  if (p.kind !== "int") return slider(row, part);
+  names.forEach((name, i) => {
+    const button = element("button", {textContent: name});
+    button.dataset.value = String(p.low + i);
+    button.addEventListener("click", () => post("set", p.name, p.low + i));
+    part.append(button);
+  });
+  // The figures name the model (and number it apart): a name stands for its number.
+  controls[p.name] = {set: (v) => mark(part, String(typeof v === "string" ? p.low + names.indexOf(v) : v))};
+}
+
 function build() {
-  for (const p of schema.params) ((p.kind === "choice" || p.kind === "bool") ? choices : slider)(p, $("params"));
+  for (const p of schema.params) if (p.bound) bounded(p, 1); else draw(p, $("params"));
   const release = commandButton("release held", "release");
   release.id = "release";
   release.hidden = true;  // offered while anything is held, with a playlist or without
@@ -139,16 +168,6 @@ function build() {
       $("scenes").append(button);
     });
     $("scenes").append(commandButton("next", "next-scene"));
-  }
-  if (schema.models.length > 1) {
-    $("models-part").hidden = false;
-    schema.models.forEach((model, i) => {
-      const button = document.createElement("button");
-      button.textContent = model.name;
-      button.dataset.value = String(i + 1);
-      button.addEventListener("click", () => post("set", "model", i + 1));
-      $("models").append(button);
-    });
   }
   if (schema.sound.length) {
     $("sound-part").hidden = false;
@@ -170,19 +189,6 @@ function element(tag, properties, ...children) {
   return made;
 }
 
-function mixSlider(layers) {
-  $("mix").replaceChildren();
-  if (!layers.length) { $("mix-part").hidden = true; return; }
-  $("mix-part").hidden = false;
-  const p = {name: "mix", label: "toward layer", kind: "float", low: 0, high: layers.length - 1, unit: "", help:
-             "the layer mix glides toward this layer: low ones paint strokes, high ones eyes and animals"};
-  slider(p, $("mix"));
-  const set = controls.mix.set;
-  controls.mix.set = (v, frame) => {
-    if (set(v, frame)) $("mix").querySelector("output").textContent = layers[Math.round(v)] || "";
-  };
-}
-
 function show(s) {
   if (typeof s.frame === "number" && s.frame < status.frame) {  // the show restarted: its frames count from 0
     for (const control of Object.values(controls)) if (control.forget) control.forget();
@@ -198,21 +204,14 @@ function show(s) {
   $("release").hidden = !s.held;
   $("release").title = s.held ? `give ${s.held} back to the playlist and the sound` : "";
   $("state").textContent = (s.paused ? "paused" : "") + (s.recording ? " recording" : "");
-  for (const [name, control] of Object.entries(controls)) if (name in s && name !== "mix") control.set(s[name], s.frame);
+  for (const p of schema.params) if (p.per_model) bounded(p, s.model_number);
+  for (const [name, control] of Object.entries(controls)) if (name in s) control.set(s[name], s.frame);
   mark($("commands"), "");
   for (const button of $("commands").children) {
     button.classList.toggle("on", (button.dataset.command === "pause" && !!s.paused) ||
                                   (button.dataset.command === "record" && !!s.recording));
   }
   for (const button of $("scenes").children) button.classList.toggle("on", button.dataset.scene === s.scene);
-  mark($("models"), String(s.model_number));
-  const model = schema.models[(s.model_number || 1) - 1];
-  const layers = model ? model.mix_layers : [];
-  if ((controls.mix ? controls.mix.layers : "") !== layers.join()) {
-    mixSlider(layers);
-    if (controls.mix) controls.mix.layers = layers.join();
-  }
-  if (controls.mix && typeof s.mix === "number") controls.mix.set(s.mix, s.frame);
   for (const name of schema.sound) {
     const level = s[`sound_${name}`];
     if (typeof level !== "number") continue;
