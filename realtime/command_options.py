@@ -54,6 +54,9 @@ def _live_outputs() -> tuple:
         Option("stereo", "side-by-side frames for a headset", "switch"),
         Option("pipe", "raw RGB24 frames to stdout (size on stderr)", "switch"),
         Option("virtualcam", f"also send frames to a virtual webcam ({pip_install('virtualcam')})", "switch"),
+        Option("ndi", f"also send frames as an NDI source of this name, across the network ({pip_install('ndi')})"),
+        Option("spout", f"Windows: also share frames as a Spout sender of this name ({pip_install('spout')})"),
+        Option("syphon", f"macOS: also share frames as a Syphon server of this name ({pip_install('syphon')})"),
     )
 
 

@@ -3,7 +3,7 @@
 `apply(parser, path)` checks every key and value against the settings the command's flags were built
 from (realtime.flags.add_settings: a number by its rule in the parameter table, a switch, text) and
 makes them that parser's defaults (argparse's set_defaults, so flags given still win); `check(path)` checks the
-playlist, [midi] and [[modulate]] as the show would; `dump(parser, args)` writes the effective
+playlist, [midi], [[modulate]] and [schedule] as the show would; `dump(parser, args)` writes the effective
 settings back as TOML (tomli-w: any name or path, control characters too, reads back the same).
 The file itself is read within bounds by realtime.tomlfile.
 """
@@ -22,7 +22,7 @@ from realtime.errors import UserError, reason, shown
 from realtime.flags import Option
 from realtime.tomlfile import read as _read
 
-TABLES = {"scene", "crossfade", "midi", "modulate"}  # read by the playlist, MIDI and the sound, not as flags
+TABLES = {"scene", "crossfade", "midi", "modulate", "schedule"}  # the playlist, MIDI, the sound, show hours
 
 
 PARAMS = {p.name: p for p in STREAM + LIVE + OUTPUT + CLUSTER}
@@ -59,7 +59,7 @@ def apply(parser: argparse.ArgumentParser, path: Path, also: argparse.ArgumentPa
                 passed.append(f"the models after the first ({', '.join(map(str, value[1:]))})")
             value = value[0]
         defaults[name] = _convert(known[name], value, f"{path}: {key}")
-    ignored = passed + [f"[{t}]" for t in ("scene", "midi") if also is not None and t in data]
+    ignored = passed + [f"[{t}]" for t in ("scene", "midi", "schedule") if also is not None and t in data]
     if ignored:
         print(f"note: {path}: {', '.join(ignored)} steer a live show; {parser.prog} leaves them", file=sys.stderr)
     parser.set_defaults(**defaults)
@@ -89,6 +89,15 @@ def playlist(path: Path, base: dict):
     return Playlist(parse_scenes(data["scene"], str(path)), crossfade, base)
 
 
+def schedule(path: Path):
+    """The config's [schedule] (realtime.steer.schedule.Schedule, its still relative to the file's folder),
+    or None when it has none."""
+    from realtime.steer.schedule import parse
+
+    data = _read(path)
+    return parse(data["schedule"], str(path), Path(path).parent) if "schedule" in data else None
+
+
 def check(path: Path) -> None:
     """The tables as the show reads them, refused in one line now rather than when the show opens them."""
     from realtime.steer.midi import parse_mapping
@@ -100,6 +109,7 @@ def check(path: Path) -> None:
         parse_mapping(found["midi"], str(path))
     if "modulate" in found:
         parse_rows(found["modulate"], str(path))
+    schedule(path)
 
 
 def _convert(setting, value, where: str):
@@ -133,8 +143,8 @@ def _one(option: Option, value, where: str):
 
 
 def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path | None = None) -> str:
-    """The effective settings as TOML; with the config `path` (checked first), its playlist, [midi] and
-    [[modulate]] too. Keys come before the tables: a key after a table header would belong to it."""
+    """The effective settings as TOML; with the config `path` (checked first), its playlist, [midi],
+    [[modulate]] and [schedule] too. Keys come before the tables: a key after a table header would belong to it."""
     lines = ["# deepdream live settings (deepdream live --config FILE.toml)"]
     for dest in settings(parser):
         value, key = getattr(args, dest, None), dest.replace("_", "-")
@@ -148,8 +158,9 @@ def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path |
         ("[[scene]]", data.get("scene", [])),
         ("[midi]", [data.get("midi", {})]),
         ("[[modulate]]", data.get("modulate", [])),
+        ("[schedule]", [data.get("schedule", {})]),
     ):
-        for table in (t for t in tables_ if t or header != "[midi]"):  # checked above: flat tables of values
+        for table in (t for t in tables_ if t or header.startswith("[[")):  # checked above: flat tables of values
             lines += ["", header, _toml(table)]
     return "\n".join(lines) + "\n"
 

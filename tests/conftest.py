@@ -337,3 +337,19 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         yield b
         b.close()
+
+
+class ListFrames:
+    """A source of the given images, one frame each, in order (with a lockstep reader: each waits to be shown)."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def frames(self):
+        from realtime.media.sources import Frame
+
+        for i, image in enumerate(self.images):
+            yield Frame(image, time.monotonic(), i)
+
+    def close(self):
+        pass

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from conftest import deepdream, wait_until
+from conftest import ListFrames, deepdream, wait_until
 
 from realtime.dream.flow import Motion
 from realtime.dream.reproject import Fade, carrier, fit
@@ -160,20 +160,6 @@ def test_a_paced_clip_records_every_source_frame_at_its_rate_and_the_display_siz
     assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == stats.frames
     assert stats.frames == 90 and reader.dropped == 0  # one shown frame per source frame
     assert worker.updates in (9, 10, 11)  # dreams ten frames long landed beside them (+2 let go at the end)
-
-
-class ListFrames:
-    """A source of the given images, one frame each, in order (with a lockstep reader: each waits to be shown)."""
-
-    def __init__(self, images):
-        self.images = images
-
-    def frames(self):
-        for i, image in enumerate(self.images):
-            yield Frame(image, time.monotonic(), i)
-
-    def close(self):
-        pass
 
 
 def test_the_shown_detail_moves_with_the_image_at_the_display_size():

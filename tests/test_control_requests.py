@@ -70,3 +70,16 @@ def test_what_an_operator_holds_is_released_without_a_playlist(show):
     assert submit(show, "command", "release") == (True, {"value": True, "frame": None})
     show.modulate({"feedback": 0.9})
     assert (show.status()["feedback"], show.status()["held"]) == (0.9, "")
+
+
+def test_release_with_a_name_gives_back_only_that_parameter(show):
+    """The page's per-row release: feedback goes back to the sound, zoom stays held; a name that is no
+    parameter is refused and releases nothing."""
+    assert submit(show, "set", "feedback", 0.3)[0] and submit(show, "set", "zoom", 1.02)[0]
+    ok, answer = submit(show, "command", "release", "not-a-parameter")
+    assert not ok and "release takes a parameter's name" in str(answer)
+    assert set(show.status()["held"].split()) == {"feedback", "zoom"}
+    assert submit(show, "command", "release", "feedback")[0]
+    show.modulate({"feedback": 0.9, "zoom": 1.0})
+    status = show.status()
+    assert (status["feedback"], status["zoom"], status["held"]) == (0.9, 1.02, "zoom")

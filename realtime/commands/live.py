@@ -39,6 +39,9 @@ LiveOptions = settings_class(
             ("stereo", bool, False),
             ("pipe", bool, False),
             ("virtualcam", bool, False),
+            ("ndi", str, None),  # a source name for NDI receivers; spout and syphon: a sender's name there
+            ("spout", str, None),
+            ("syphon", str, None),
             ("log", Path, None),
             ("seed", int, None),
             ("config", Path, None),
@@ -105,7 +108,9 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
     from realtime.run.system import keep_freed_memory
 
     keep_freed_memory()  # before the first frame's buffers: no page faults per frame
-    playlist = read_playlist(options, settings)
+    from realtime.commands.live_parts import schedule
+
+    playlist, (hours, still) = read_playlist(options, settings), schedule(options)
     source, mode, stream, display, outputs = _assemble(options, settings, playlist)
     controls.media_time = mode.media_time  # a camera's frames (or an unseeded photo's): the wall clock's time
     if not mode.paced:
@@ -113,7 +118,8 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
         log.info("--seed with a file: every frame in order (not real time)")
     reader = Latest(source, lockstep=mode.every_frame)
     try:
-        show, stats = _show(options, mode, stream, playlist, outputs, reader, controls, source.fps, display)
+        rest = _rest(hours, still, display)
+        show, stats = _show(options, mode, stream, playlist, outputs, reader, controls, source.fps, display, rest)
     finally:
         reader.close()
         outputs.close()  # the sinks too where the loop never ran to close them
@@ -147,7 +153,14 @@ def _assemble(options: LiveOptions, settings, playlist) -> tuple:
     return source, mode, stream, display, outputs
 
 
-def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, controls, fps: float, display):
+def _rest(hours, still, display):
+    """The loop's show hours (realtime.run.rest.Hours) at the display size, or None without a [schedule]."""
+    from realtime.run.rest import Hours
+
+    return Hours(hours, display, still) if hours is not None else None
+
+
+def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, controls, fps: float, display, hours):
     """The show steering the stream (beside the display: a proxy the worker applies), run to its end."""
     from realtime.commands.live_controls import wire_page
     from realtime.run.loop import run
@@ -162,6 +175,7 @@ def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, control
     try:
         if outputs.heartbeat is not None and isinstance(step, BesideDisplay):  # a stuck dream: the watchdog sees it
             outputs.heartbeat.watch(step.worker)
+            step.watchers.append(outputs.heartbeat.watch)  # and each new one, after show hours restart it
         stats = run(
             reader,
             show,
@@ -174,6 +188,7 @@ def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, control
             publish=outputs.publish,
             fps=fps,
             step=step,
+            hours=hours,
         )
     finally:
         step.close()  # the dream's thread stopped on every path; after the loop's own close it does nothing

@@ -54,7 +54,9 @@ def _remote(address: str | None):
 
 
 def wire_page(hub, show, controls: Controls) -> None:
-    """The control page's schema, and its requests handed to the show between frames."""
+    """What MIDI and the sound drive, for the show's status; the control page's schema, and its requests handed
+    to the show between frames."""
+    show.driven = controls.driven()
     if hub is None:
         return
     hub.schema = schema(show, controls)
@@ -79,8 +81,9 @@ def schema(show, controls: Controls) -> dict:
 
 
 def param_schema(models: list[str] = [], layers: list[list[str]] = []) -> list[dict]:  # noqa: B006 (read only)
-    """Every row a show is steered by, as the page draws it: a slider (on a log scale over two decades or more),
-    or buttons. A row bounded at run time has `names` for its values from low up: one list (the models), or
+    """Every row a show is steered by, as the page draws it: a slider (in log space where the table's `scale`
+    says the parameter is multiplicative) with +/- of one `step` (realtime.dream.parameter.Param.nudge), or
+    buttons. A row bounded at run time has `names` for its values from low up: one list (the models), or
     one per model (`per_model`: each model's layers), its range from the longest."""
     within = {"models": [models], "layers": layers}
     out = []
@@ -98,7 +101,8 @@ def param_schema(models: list[str] = [], layers: list[list[str]] = []) -> list[d
                 "unit": p.unit,
                 "choices": list(p.choices),
                 "help": p.help,
-                "log": p.kind == "float" and p.low > 0 and p.high / p.low >= 100,
+                "scale": p.scale,
+                **({"step": p.nudge} if p.kind in ("int", "float") else {}),
                 **({} if names is None else {"bound": p.bound, "names": names, "per_model": p.bound == "layers"}),
             }
         )

@@ -1,5 +1,5 @@
-"""What `live` opens before it assembles a run: the source (or its --fallback), the playlist of its
---config, the models it names, the guide image, and the engines built as the run's mode says."""
+"""What `live` opens before it assembles a run: the source (or its --fallback), the playlist and the show
+hours of its --config, the models it names, the guide image, and the engines built as the run's mode says."""
 
 from __future__ import annotations
 
@@ -43,6 +43,23 @@ def playlist(options, settings):
             scenes.crossfade,
         )
     return scenes
+
+
+def schedule(options):
+    """(--config's [schedule] or None, its still loaded or None): a still that cannot be read is refused
+    now, naming the file and the key, before the source opens."""
+    if options.config is None:
+        return None, None
+    from realtime.config import schedule as read_schedule
+    from realtime.media.images import load_image
+
+    hours = read_schedule(options.config)
+    if hours is None or hours.still is None:
+        return hours, None
+    try:
+        return hours, load_image(hours.still)
+    except UserError as exc:
+        raise UserError(f"{options.config}: [schedule] still: {exc}") from None
 
 
 def models(options, scenes) -> list[Path]:

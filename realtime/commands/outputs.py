@@ -1,6 +1,7 @@
-"""Where `live` shows a frame: window, recording, pipe, virtual camera, HTTP viewer, key/OSC recorder,
-watchdog heartbeat, and the frame log, opened together and closed together. If one fails to open,
-those opened before it are closed (a recording's temporary file removed) before the error goes on.
+"""Where `live` shows a frame: window, recording, pipe, virtual camera, other programs (NDI, Spout, Syphon),
+HTTP viewer, key/OSC recorder, watchdog heartbeat, and the frame log, opened together and closed together.
+If one fails to open, those opened before it are closed (a recording's temporary file removed) before the
+error goes on.
 `check_outputs` refuses, before any work, an output that would overwrite an input or another output.
 """
 
@@ -49,6 +50,7 @@ class Outputs:
             self.sinks.append(PipeSink())
         if options.virtualcam:
             self.sinks.append(VirtualCamSink(shown, fps))
+        self._share(options, shown, fps)
         if options.serve:
             self._serve(options, settings)
         self.recorder = Recorder(options.snapshots, fps, shown, None, options.min_free_mb, video_format)
@@ -62,6 +64,21 @@ class Outputs:
             from realtime.run.framelog import FrameLog
 
             self.frame_log = FrameLog(options.log)
+
+    def _share(self, options, shown: tuple[int, int], fps: float) -> None:
+        """Frames to other programs: NDI across the network, Spout or Syphon on this computer."""
+        if options.ndi is not None:
+            from realtime.media.ndi import NdiSink
+
+            self.sinks.append(NdiSink(options.ndi, shown, fps))
+        if options.spout is not None:
+            from realtime.media.texture_share import SpoutSink
+
+            self.sinks.append(SpoutSink(options.spout))
+        if options.syphon is not None:
+            from realtime.media.texture_share import SyphonSink
+
+            self.sinks.append(SyphonSink(options.syphon, shown))
 
     def _serve(self, options, settings) -> None:
         from realtime.addresses import parse_address
@@ -120,7 +137,21 @@ def check_outputs(options) -> None:
         taken[path.resolve()] = flag
     from realtime.media.recorder import check_folder
 
-    check_folder(options.snapshots)  # found out now, not when someone presses `s` at the opening
+    check_folder(options.snapshots)
+    check_sharing(options)
+
+
+def check_sharing(options) -> None:
+    """Refuse, before any work, a bad --ndi/--spout/--syphon name, the wrong OS, or NDI not installed."""
+    from realtime.media.ndi import check_name, load_cyndilib
+    from realtime.media.texture_share import check_sharing as check_texture
+
+    if options.ndi is not None:
+        check_name(options.ndi)
+        load_cyndilib()
+    for kind in ("spout", "syphon"):
+        if getattr(options, kind) is not None:
+            check_texture(kind, getattr(options, kind))  # found out now, not when someone presses `s` at the opening
 
 
 def presenter(options, processing: tuple[int, int], display: tuple[int, int]):

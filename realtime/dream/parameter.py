@@ -34,6 +34,8 @@ class Param:
     optional: bool = False  # None allowed: derived from another parameter
     bound: str = ""  # the high end counts these (BOUNDS), known once the models are loaded: `within` fills it in
     by_name: bool = False  # with a bound: each of `within`'s names stands for its number too (mix: a layer's name)
+    scale: str = "linear"  # "log": multiplicative, a ratio matters (zoom, step size): the page slides it in log space
+    step: float = 0.0  # one nudge on the control page: added, or for a log row multiplied by; 0: `nudge` derives one
 
     @property
     def key(self) -> str:
@@ -43,6 +45,17 @@ class Param:
     @property
     def flag(self) -> str:
         return "--" + self.key
+
+    @property
+    def nudge(self) -> float:
+        """One +/- of the control page: the table's `step`; else 1 for a whole number or a named value, a log
+        row's hundredth of its ratio (100 taps end to end), a hundredth of the range for the rest."""
+        if self.step:
+            return self.step
+        if self.kind == "int" or self.bound:
+            return 1
+        low, high = self.span()
+        return (high / low) ** 0.01 if self.scale == "log" else (high - low) / 100
 
     def within(self, names: tuple[str, ...]) -> Param:
         """A row with a run-time `bound` as one stream holds it: `names` (its models, its layers) set the high end."""

@@ -1,7 +1,8 @@
 """What the HTTP server answers: the viewer, the stream, the figures, the control page and its API.
 
 GET `/` (the viewer page: WebGL, flat or 360-degree, stereo, WebXR), `/control` (the control page),
-their scripts (`/viewer.js`, `/glview.js`, `/control.js`, ours, no CDN), `/stream.mjpg`, `/status.json`
+their scripts (`/viewer.js`, `/glview.js`, `/control.js`, `/rows.js`, `/picture.js`: ours, no CDN),
+`/stream.mjpg`, `/frame.jpg` (the newest frame), `/status.json`
 (figures, and the stream's projection and stereo layout), `/control/state.json` (what can be
 steered, and the figures) and `/control/events` (the figures as server-sent events, for every open
 control page), `/metrics` (Prometheus) and `/health` (200 or 503: realtime.media.metrics); POST
@@ -26,7 +27,7 @@ from realtime.addresses import is_loopback
 log = logging.getLogger("deepdream.serve")
 BOUNDARY = "deepdreamframe"
 PAGES = {"/": "viewer.html", "/index.html": "viewer.html", "/control": "control.html"}  # realtime/media/static
-SCRIPTS = {"/viewer.js", "/glview.js", "/control.js"}
+SCRIPTS = {"/viewer.js", "/glview.js", "/control.js", "/rows.js", "/picture.js"}
 STREAMS = {"/stream.mjpg", "/control/events"}  # held open: they take a stream slot, never a command's
 
 
@@ -95,6 +96,11 @@ def make_handler(hub, token: str | None, limits):
                 return self.send_body(code, "application/json", body)
             if url.path == "/stream.mjpg":
                 return self._stream()
+            if url.path == "/frame.jpg":  # the newest frame alone: a page's picture where a stream costs too much
+                item = hub.next_after(0)
+                if item is None:
+                    return self.send_body(503, "text/plain", b"no frame yet\n")
+                return self.send_body(200, "image/jpeg", item[1])
             if url.path == "/control/state.json":
                 return self.send_body(200, "application/json", control_api.state(hub))
             if url.path == "/control/events":

@@ -4,6 +4,8 @@ It knows nothing of providers, bindings or threads: it takes frames from a `Late
 show steer (`tick`, the outside controls), hands the frame to its step (realtime.run.steps: dreamed
 inline, or shown beside the dream's thread), writes to every sink, hands key and OSC commands to the
 show, and keeps the figures that `--stats` writes (realtime.run.loop_stats; the step adds its own).
+Outside the show's hours (`hours`, realtime.run.rest) the sinks get the rest picture and the step
+is not called; at opening it restarts, with no feedback from before.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from realtime.run.steps import Inline, Step
 if TYPE_CHECKING:
     from realtime.media.sinks import WindowSink
     from realtime.run.framelog import FrameLog
+    from realtime.run.rest import Hours
     from realtime.steer.controls import Controls
     from realtime.steer.show import Show
 
@@ -45,6 +48,7 @@ def run(
     publish: Callable[[dict[str, Any]], None] | None = None,
     fps: float = 30.0,
     step: Step | None = None,
+    hours: Hours | None = None,
 ) -> LoopStats:
     """Run until done; the step, then every sink (the recorder among them) is closed on the way out.
 
@@ -52,10 +56,11 @@ def run(
     `present` turns it into what the sinks show (side-by-side stereo, say); `controls`
     (realtime.steer.controls.Controls) brings OSC, the control page, MIDI and the sound's modulation,
     applied before each frame (`fps`: the source's, for the sound's timing and a lost camera's pace);
-    `publish(status)` hears the show's figures after every frame (the HTTP viewer and the control page)."""
+    `publish(status)` hears the show's figures after every frame (the HTTP viewer and the control page);
+    `hours`: the show's schedule, outside which the sinks get its rest picture and nothing is dreamed."""
     step = inline(show) if step is None else step
     stats = LoopStats(step=step)
-    turn = Turn(reader, show, sinks, step, stats, window, present, frame_log, controls, fps)
+    turn = Turn(reader, show, sinks, step, stats, window, present, frame_log, controls, fps, hours)
     with running(stats, sinks, step.close):
         for frame, t0 in frames(reader, stats, max_frames):
             turn(frame, t0)
@@ -87,10 +92,14 @@ class Turn:
     frame_log: FrameLog | None
     controls: Controls | None
     fps: float
-    shown: np.ndarray | None = None  # the last picture the sinks had
+    hours: Hours | None = None
+    shown: np.ndarray | None = None  # the last dreamed picture the sinks had
 
     def __call__(self, frame: Frame, t0: float) -> None:
         show, step, stats = self.show, self.step, self.stats
+        if self.hours is not None and not self.opened(self.hours):
+            self.rest(frame, t0, self.hours)
+            return
         step.pace(frame, self.fps)
         t1 = time.perf_counter()
         show.tick()
@@ -103,16 +112,46 @@ class Turn:
             shown = step(frame)
             shown = self.present(shown) if self.present is not None else shown
         self.shown = shown
+        self.write(frame, shown, step.flow_s() if dreamed else 0.0, t0, t1)
+        step.shown()
+        self.log(frame, dreamed)
+
+    def write(self, frame: Frame, shown: np.ndarray, flow_s: float, t0: float, t1: float) -> None:
+        """The picture to every sink, and counted (t0: asked, t1: had, now: made)."""
+        show, stats = self.show, self.stats
         t2 = time.perf_counter()
         if self.window is not None:
             self.window.hud_lines = hud(show, stats, frame.lost)
         for sink in self.sinks:
             sink.write(shown)
         dropped = getattr(self.reader, "dropped", 0)  # Latest's count; a reader that drops nothing need not say
-        stats.count(frame, dropped, step.flow_s() if dreamed else 0.0, t0, t1, t2, time.perf_counter())
-        step.shown()
+        stats.count(frame, dropped, flow_s, t0, t1, t2, time.perf_counter())
+
+    def log(self, frame: Frame, dreamed: bool) -> None:
         if self.frame_log is not None:
-            self.frame_log(frame, show.status(stats), stats.frames - 1, dreamed)
+            self.frame_log(frame, self.show.status(self.stats), self.stats.frames - 1, dreamed)
+
+    def opened(self, hours: Hours) -> bool:
+        """Whether the show is open for this frame; at opening the step restarts (no feedback from the
+        last open hours) and the playlist goes on where its clock is (it ran on while closed)."""
+        is_open = hours.open()
+        if is_open != self.stats.open:
+            log.info("show hours: %s", "open, the dream starts afresh" if is_open else "closed, the dream rests")
+            if is_open:
+                self.step.restart()
+            self.stats.open, self.shown = is_open, None
+        return is_open
+
+    def rest(self, frame: Frame, t0: float, hours: Hours) -> None:
+        """Outside the show's hours: the rest picture, the step not called, operators' commands still taken
+        (the playlist and the sound, which would queue a change a frame for an idle dream, wait)."""
+        hours.pace(frame, self.fps)
+        t1 = time.perf_counter()
+        if self.controls is not None:
+            self.controls.apply(self.show, self.stats)
+        picture = hours.picture(frame)
+        self.write(frame, self.present(picture) if self.present is not None else picture, 0.0, t0, t1)
+        self.log(frame, False)
 
 
 def frames(reader: Latest, stats: LoopStats, max_frames: int = 0) -> Iterator[tuple[Frame, float]]:

@@ -28,6 +28,7 @@ class LoopStats:
     spent: dict[str, float] = field(default_factory=lambda: {"capture": 0.0, "flow": 0.0, "dream": 0.0, "display": 0.0})
     step: Step | None = None  # its figures join the loop's
     stopped: float | None = None  # when the loop ended: closing (a dream in flight, a recording) is not the show
+    open: bool = True  # within the show's hours (realtime.run.rest); closed: the rest picture, no dream
 
     def elapsed(self) -> float:
         return max((self.stopped or time.monotonic()) - self.started, 1e-9)
@@ -40,10 +41,12 @@ class LoopStats:
 
     def rates(self) -> dict[str, Any]:
         """What the show's status adds (HUD, OSC, /status.json, /metrics, the control page): the last frame's
-        latency, the camera frames dropped so far, and the step's figures."""
+        latency, the camera frames dropped so far, the step's figures, and whether the show is open (closed:
+        its scene, in the frame log too, says so)."""
         latency = {"latency_ms": self.latencies_ms[-1]} if self.latencies_ms else {}
         steps = self.step.rates(self) if self.step is not None else {}
-        return {**latency, "dropped_frames": self.dropped, **steps}
+        closed = {} if self.open else {"scene": "closed"}
+        return {**latency, "dropped_frames": self.dropped, **steps, "open": self.open, **closed}
 
     def summary(self, show: Show) -> dict[str, Any]:
         lat = np.array(list(self.latencies_ms) or [float("nan")])

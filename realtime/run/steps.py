@@ -3,7 +3,8 @@
 `Inline` dreams the frame on the loop's thread (`--sync`, and `--seed` on a file): the frame waits for
 its dream. `BesideDisplay` shows the frame at once on the display path (realtime.run.display) and offers
 it to the dream worker (realtime.run.worker), whose finished dreams land on the display path. Each step
-keeps its own figures: what the show's status (`rates`) and the --stats summary (`summary`) add.
+keeps its own figures: what the show's status (`rates`) and the --stats summary (`summary`) add, and
+`restart()`s its dream with no feedback from before (the show opening again, realtime.run.rest).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,7 +37,20 @@ class Step(Protocol):
     def shown(self) -> None: ...  # after the sinks had the picture
     def rates(self, stats: LoopStats) -> dict[str, Any]: ...
     def summary(self, stats: LoopStats) -> dict[str, Any]: ...
+    def restart(self) -> None: ...  # the next dream starts fresh: nothing carried from before
     def close(self) -> None: ...  # after the loop's clock stopped
+
+
+class LostPace:
+    """A lost camera's frames at the source's rate: the reader answers at once with the last frame."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+
+    def __call__(self, frame: Frame, fps: float) -> None:
+        if frame.lost:
+            self._next = max(self._next + 1.0 / fps, time.monotonic())
+            time.sleep(max(0.0, self._next - time.monotonic()))
 
 
 class Inline:
@@ -63,6 +77,10 @@ class Inline:
     def summary(self, stats: LoopStats) -> dict[str, Any]:
         return {}
 
+    def restart(self) -> None:
+        if isinstance(self.stream, DreamStream):  # a stand-in stream keeps no feedback to drop
+            self.stream.prepare(self.stream.size)
+
     def close(self) -> None:
         pass
 
@@ -76,7 +94,8 @@ class BesideDisplay:
         self.ages_ms: deque[float] = deque(maxlen=10000)  # bounded: runs last days
         self.shown_update, self.age_ms = 0, float("nan")
         self.updates_at_stop: int | None = None  # the dream in flight when the loop ended finishes after it
-        self._next_lost = 0.0
+        self.pace = LostPace()
+        self.watchers: list[Callable[[DreamWorker], None]] = []  # told of each worker (the watchdog's beat)
 
     @classmethod
     def around(cls, stream: DreamStream, proxy: StreamProxy, display: tuple[int, int], fade: int) -> BesideDisplay:
@@ -90,11 +109,6 @@ class BesideDisplay:
             *display,
         )
         return cls(DreamWorker(stream, proxy), path)
-
-    def pace(self, frame: Frame, fps: float) -> None:
-        if frame.lost:  # the reader answers at once with the last frame: keep the source's rate
-            self._next_lost = max(self._next_lost + 1.0 / fps, time.monotonic())
-            time.sleep(max(0.0, self._next_lost - time.monotonic()))
 
     def __call__(self, frame: Frame) -> np.ndarray:
         update = self.worker.take()
@@ -143,6 +157,18 @@ class BesideDisplay:
             "worker": {"busy": worker.busy_s / elapsed, "ms_per_update": worker.busy_s * 1e3 / max(worker.updates, 1)},
             "share": {"wait": stats.spent["capture"] / elapsed, **{k: v / elapsed for k, v in spent.items()}},
         }
+
+    def restart(self) -> None:
+        """A new worker on the stream with its feedback dropped, and a new display path: no dream, detail or
+        motion from before reaches the screen. The old worker was idle (offered nothing while closed)."""
+        stream, proxy, old = self.worker.stream, self.worker.proxy, self.display
+        self.worker.close()
+        stream.prepare(stream.size)  # its thread has stopped: the stream is this thread's now
+        flow = proxy.figures().values["flow"]
+        self.display = DisplayPath(old.processing, old.display, old.fade.frames, flow, old.around)
+        self.worker = DreamWorker(stream, proxy)
+        for watch in self.watchers:
+            watch(self.worker)
 
     def close(self) -> None:
         """Stop the dream's thread; closing again (the caller's, after the loop's) changes nothing."""

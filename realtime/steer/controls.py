@@ -115,6 +115,21 @@ class Controls:
             self.sound.apply(show, frame.index / fps if self.media_time else frame.time - started)
             show.levels = self.sound.levels()
 
+    def driven(self) -> dict[str, str]:
+        """What moves each parameter besides an operator: {"zoom": "midi cc21", "feedback": "sound bass"}, for the
+        status (an operator who holds one stops it; a release gives it back)."""
+        out: dict[str, list[str]] = {}
+        if self.midi is not None:
+            from realtime.steer.midi import KNOBS, key_of  # midi imports this module: imported when asked
+
+            for control, target in self.midi.mapping.items():
+                if control[0] in KNOBS:  # a pad runs a command, it moves no parameter
+                    out.setdefault(target[0], []).append(f"midi {key_of(control)}")
+        if self.sound is not None:
+            for row in self.sound.modulation.rows:
+                out.setdefault(row.param, []).append(f"sound {row.source}")
+        return {name: ", ".join(sources) for name, sources in out.items()}
+
     def figures(self) -> dict[str, float]:
         """The sound's levels for the HUD, the page and the log (empty without sound)."""
         return {} if self.sound is None else self.sound.levels()

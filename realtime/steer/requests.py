@@ -45,12 +45,19 @@ COMMANDS = {  # name -> what its value is
     "snapshot": "nothing",
     "scene": "a scene's number (from 1) or name",
     "next-scene": "nothing",
-    "release": "nothing",
+    "release": "nothing (every held parameter) or a parameter's name",
 }
 
 
 def parameters() -> tuple[str, ...]:
     return tuple(steering())
+
+
+def _parameter(name: object) -> str:
+    """A parameter's name as the table spells it, from however it came (step-size, step_size)."""
+    if not isinstance(name, str) or canonical(name) not in parameters():
+        raise ValueError(f"release takes a parameter's name ({', '.join(parameters())}), got {shown(name)}")
+    return canonical(name)
 
 
 def set_param(show: Show, name: str, value: object) -> object:
@@ -83,7 +90,7 @@ def command(show: Show, name: str, value: object = None) -> object:
         show.next_scene()
         return show.scene
     if name == "release":
-        show.release()
+        show.release(None if value is None else _parameter(value))
         return True
     raise ValueError(f"unknown command {name!r}; commands: {', '.join(COMMANDS)}")
 

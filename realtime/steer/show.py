@@ -56,6 +56,7 @@ class Show:
         self.base = dict(stream.figures().values)  # each parameter's value without the sound: flags, then scenes
         self._modulated: set[str] = set()  # what the sound moved at the last frame
         self.levels: dict[str, float] = {}  # what the sound's features are (realtime.steer.features), for status
+        self.driven: dict[str, str] = {}  # parameter -> what moves it besides an operator: "midi cc21", "sound bass"
         start = stream.figures().settings  # what "on" means for a switch (flow on): the start's, else the default
         self.on = {
             name: p.default if getattr(start, name) == p.off else getattr(start, name) for name, p in switches().items()
@@ -104,8 +105,12 @@ class Show:
         self.stream.set(name, value)
         self.held.add(name)
 
-    def release(self) -> None:
-        self.held.clear()
+    def release(self, name: str | None = None) -> None:
+        """Give `name` (None: every parameter held) back to the playlist and the sound."""
+        if name is None:
+            self.held.clear()
+        else:
+            self.held.discard(name)
 
     def jump(self, scene: object) -> None:
         """To a scene by its number (from 1) or name, every parameter given back to the playlist."""
@@ -172,8 +177,10 @@ class Show:
             "model_name": f.model,
             "models": f.models,
             "scene": self.scene,
+            "scene_left": self.scene_left(),
             "paused": self.paused,
             "held": " ".join(sorted(self.held)),  # what a release gives back (the control page offers it)
+            **{f"driven_{k}": v for k, v in self.driven.items()},  # flat, as the hub publishes only numbers and text
             "recording": bool(self.recorder is not None and self.recorder.recording),
             "provider": f.provider,
             "fell_back": f.fell_back,
@@ -184,6 +191,17 @@ class Show:
         }
         out.update(getattr(stats, "rates", dict)())  # the asynchronous loop's: display_fps, dream_hz, ...
         return out
+
+    def scene_left(self) -> float | None:
+        """Seconds until the playlist moves on from the scene in force (None: no playlist)."""
+        if self.playlist is None:
+            return None
+        t = (self.clock() - self.started) % self.playlist.period
+        for scene in self.playlist.scenes:
+            if t < scene.duration:
+                return scene.duration - t
+            t -= scene.duration
+        return 0.0
 
 
 def _clamp(name: str, value: float) -> float:

@@ -1,4 +1,5 @@
-// The control page: built from /control/state.json (every row the show is steered by, commands, scenes),
+// The control page: built from /control/state.json (every row the show is steered by, commands, scenes; a number
+// row is drawn by rows.js, the picture by picture.js),
 // kept current by /control/events (server-sent figures), steering through POST /control/set and /command.
 // Names from the show (scenes, models, figures) are put on the page as text, never as HTML: a scene named
 // <img onerror=...> must not run script where the page's address holds the token.
@@ -8,12 +9,13 @@ const $ = (id) => document.getElementById(id);
 const controls = {};  // parameter name -> {set(value, frame)}
 let schema = null, status = {};
 
-function post(kind, name, value) {
+function post(kind, name, value, where) {  // where: an element of the row that sent it, to say a refusal there too
   const headers = {"Content-Type": "application/json"};
   const body = JSON.stringify(value === undefined ? {name} : {name, value});
   return fetch(`control/${kind}${query}`, {method: "POST", headers, body})
     .then((r) => r.json().then((answer) => {
       $("error").textContent = r.ok ? "" : answer.error;
+      if (where) where.textContent = r.ok ? "" : answer.error;
       return answer;
     }))
     .catch((e) => { $("error").textContent = `the show cannot be reached: ${e.message}`; });
@@ -49,54 +51,10 @@ function format(value, p) {
   return p.unit ? `${text} ${p.unit}` : text;
 }
 
-function slider(p, parent) {
-  const row = document.createElement("div");
-  row.className = "row";
-  const label = document.createElement("label");
-  const name = document.createElement("span");
-  const shown = document.createElement("output");
-  name.textContent = p.label;
-  label.title = p.help;
-  label.append(name, shown);
-  const input = document.createElement("input");
-  input.type = "range";
-  input.name = p.name;
-  // A parameter over two decades or more (step size) slides on a log scale: 1000 positions.
-  const toValue = p.log ? (x) => p.low * Math.pow(p.high / p.low, x / 1000) : (x) => Number(x);
-  const toSlider = p.log ? (v) => 1000 * Math.log(v / p.low) / Math.log(p.high / p.low) : (v) => v;
-  if (p.log) { input.min = 0; input.max = 1000; input.step = 1; }
-  else { input.min = p.low; input.max = p.high; input.step = p.kind === "int" ? 1 : (p.high - p.low) / 1000; }
-  const send = sender("set", p.name);
-  const control = {held: false, forget: send.forget};  // held: a finger on it
-  input.addEventListener("pointerdown", () => { control.held = true; });
-  // A tap that moves nothing fires no change, and a touch may turn into a scroll: the finger is off all the same.
-  for (const off of ["pointerup", "pointercancel"]) input.addEventListener(off, () => { control.held = false; });
-  const value = () => (p.kind === "int" ? Math.round(toValue(input.value)) : toValue(input.value));
-  input.addEventListener("input", () => {
-    shown.textContent = format(value(), p);
-    send(value());
-  });
-  input.addEventListener("change", () => {
-    control.held = false;
-    send(value());
-  });
-  control.set = (v, frame) => {  // the show's figures: where the slider is left alone, they place it
-    if (typeof v !== "number" || control.held || !send.settled(frame)) return false;
-    shown.textContent = format(v, p);
-    input.value = toSlider(v);
-    return true;
-  };
-  row.append(label, input);
-  parent.append(row);
-  controls[p.name] = control;
-}
-
 function choices(p, parent) {
   const row = document.createElement("div");
   row.className = "row";
-  const label = document.createElement("label");
-  label.textContent = p.label;
-  label.title = p.help;
+  const label = element("label", {textContent: p.label});
   const group = document.createElement("div");
   group.className = "buttons";
   group.dataset.name = p.name;
@@ -108,9 +66,11 @@ function choices(p, parent) {
     button.addEventListener("click", () => post("set", p.name, value));
     group.append(button);
   }
-  row.append(label, group);
+  const control = {set: (v) => mark(group, String(v))};
+  control.mark = marks(p, control);
+  row.append(label, element("p", {className: "help", textContent: p.help}), group, control.mark.line);
   parent.append(row);
-  controls[p.name] = {set: (v) => mark(group, String(v))};
+  controls[p.name] = control;
 }
 
 function mark(group, value) {
@@ -180,6 +140,7 @@ function build() {
     }
   }
   $("viewer").href = "./" + query;
+  window.picture = picture($("picture"), $("picture-mode"), query);
 }
 
 // An element with its properties (textContent for text: never parsed as HTML) and children.
@@ -187,6 +148,11 @@ function element(tag, properties, ...children) {
   const made = Object.assign(document.createElement(tag), properties);
   made.append(...children);
   return made;
+}
+
+function clock(seconds) {  // 125.4 -> "2:05"
+  const whole = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
 
 function show(s) {
@@ -204,8 +170,12 @@ function show(s) {
   $("release").hidden = !s.held;
   $("release").title = s.held ? `give ${s.held} back to the playlist and the sound` : "";
   $("state").textContent = (s.paused ? "paused" : "") + (s.recording ? " recording" : "");
+  $("scene-left").textContent = typeof s.scene_left === "number" ? `${s.scene}: ${clock(s.scene_left)} left` : "";
   for (const p of schema.params) if (p.per_model) bounded(p, s.model_number);
-  for (const [name, control] of Object.entries(controls)) if (name in s) control.set(s[name], s.frame);
+  for (const [name, control] of Object.entries(controls)) {
+    if (name in s) control.set(s[name], s.frame);
+    if (control.mark) control.mark.update(s);
+  }
   mark($("commands"), "");
   for (const button of $("commands").children) {
     button.classList.toggle("on", (button.dataset.command === "pause" && !!s.paused) ||
