@@ -153,3 +153,51 @@ def test_each_server_has_its_own_registry():
 
 def test_the_rule_is_the_watchdogs():
     assert (metrics.FIRST_FRAME_S, metrics.DREAM_GRACE_S) == (watchdog.FIRST_FRAME_S, watchdog.DREAM_GRACE_S)
+
+
+class FakeNvml:
+    """NVML as nvidia-ml-py gives it, for two GPUs (no GPU here): what each holds in use, or a failing driver."""
+
+    class NVMLError(Exception):
+        pass
+
+    def __init__(self, used: list[int], broken: bool = False) -> None:
+        self.used, self.broken, self.open = used, broken, 0
+
+    def nvmlInit(self) -> None:
+        if self.broken:
+            raise self.NVMLError("Driver Not Loaded")
+        self.open += 1
+
+    def nvmlShutdown(self) -> None:
+        self.open -= 1
+
+    def nvmlDeviceGetCount(self) -> int:
+        return len(self.used)
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        return index
+
+    def nvmlDeviceGetMemoryInfo(self, handle: int):
+        return type("Memory", (), {"used": self.used[handle]})()
+
+
+def test_gpu_memory_is_read_from_nvml_only_where_the_show_dreams_with_cuda(hub_at, monkeypatch):
+    hub, _, base = hub_at
+    nvml = FakeNvml([3 << 30, 512 << 20])
+    monkeypatch.setitem(sys.modules, "pynvml", nvml)
+    hub.publish(b"frame")
+    hub.publish_status(status(fps=30.0))
+    assert "deepdream_gpu_memory_used_bytes" not in get(f"{base}/metrics")[2]  # on the CPU: no figure
+    hub.publish_status(status(fps=30.0, provider="CUDAExecutionProvider"))
+    text = get(f"{base}/metrics")[2]
+    used = {
+        s.labels["gpu"]: s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "deepdream_gpu_memory_used_bytes"
+    }
+    assert used == {"0": float(3 << 30), "1": float(512 << 20)} and nvml.open == 0  # each init shut down
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml([], broken=True))
+    code, _, text = get(f"{base}/metrics")
+    assert code == 200 and "deepdream_gpu_memory_used_bytes" not in text and "deepdream_frames_shown" in text

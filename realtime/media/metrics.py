@@ -4,15 +4,17 @@ Both read the hub's last figures (realtime.media.serve.FrameHub: what the loop p
 frame) when they are asked, never on the display thread. Each server has its own registry: the show's
 figures (`ShowCollector`) and, where the system has /proc (Linux), the process' own (resident memory,
 CPU, open files, start time) from prometheus-client's ProcessCollector. onnxruntime tells nothing of the
-GPU memory it holds, so there is no GPU memory figure. `/health` is 200 while frames come and 503 when
-the watchdog (realtime.run.watchdog) would act: no frame for `stale_s`, or a dream on screen older than
-that plus the grace the watchdog gives a dream.
+GPU memory it holds: where the show dreams with CUDA, NVML (nvidia-ml-py, in the `gpu` extra) says how much
+of each GPU's memory is in use (`gpu_memory`); elsewhere there is no GPU memory figure. `/health` is 200
+while frames come and 503 when the watchdog (realtime.run.watchdog) would act: no frame for `stale_s`, or a
+dream on screen older than that plus the grace the watchdog gives a dream.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
@@ -60,8 +62,37 @@ class ShowCollector(Collector):
         yield GaugeMetricFamily(
             "deepdream_uptime_seconds", "Time since the server started", value=self.hub.clock() - self.hub.started
         )
+        used = gpu_memory(str(status.get("provider", "")))
+        if used:
+            family = GaugeMetricFamily("deepdream_gpu_memory_used_bytes", "GPU memory in use (NVML)", labels=["gpu"])
+            for index, used_bytes in used.items():
+                family.add_metric([str(index)], used_bytes)
+            yield family
         labels = {k: str(status.get(k, "")) for k in ("scene", "model", "provider")}
         yield InfoMetricFamily("deepdream_show", "The scene, model and execution provider in use", value=labels)
+
+
+def gpu_memory(provider: str) -> dict[int, float]:
+    """GPU index -> bytes of its memory in use, where the show dreams with CUDA and NVML answers; else empty.
+    Device-wide: inside a container NVML's process ids are the host's, so this process' own share is not known."""
+    if "CUDA" not in provider:
+        return {}
+    try:
+        import pynvml  # nvidia-ml-py, the gpu extra's
+    except ImportError:
+        return {}
+    nvml: Any = pynvml
+    try:
+        nvml.nvmlInit()  # counted by NVML: each init has its shutdown below
+        try:
+            count = nvml.nvmlDeviceGetCount()
+            return {
+                i: float(nvml.nvmlDeviceGetMemoryInfo(nvml.nvmlDeviceGetHandleByIndex(i)).used) for i in range(count)
+            }
+        finally:
+            nvml.nvmlShutdown()
+    except nvml.NVMLError:  # no driver, or a GPU NVML cannot read: no figure rather than a failed scrape
+        return {}
 
 
 def registry(hub) -> CollectorRegistry:
