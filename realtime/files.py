@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -34,7 +35,11 @@ def check_writable(path: Path, make_parent: bool = False, replacing: str = "repl
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it into place. A device or a pipe
-    (/dev/stdout, a FIFO) is written as it is: renaming over it would replace the device."""
+    (/dev/stdout, a FIFO) is written as it is: renaming over it would replace the device. A link is
+    followed (the file it names is replaced, the link stays) and a replaced file keeps its permissions
+    (a config holding a token stays as private as its owner made it)."""
+    if path.is_symlink():
+        path = path.resolve()
     if path.exists() and not path.is_file():
         try:
             with open(path, "wb") as fh:
@@ -50,7 +55,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        make_shareable(Path(tmp))
+        if path.is_file():
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        else:
+            make_shareable(Path(tmp))
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -493,10 +493,12 @@ def test_pause_holds_the_picture_and_stops_the_worker():
             if len(self.frames) == 10:
                 show.pause(True)
                 self.updates = worker.updates
+                self.ages = len(step.ages_ms)
 
-    sink = Pausing()
-    run(Latest(SyntheticSource((160, 120), fps=30)), show, [sink], max_frames=30, step=BesideDisplay(worker, path))
+    sink, step = Pausing(), BesideDisplay(worker, path)
+    run(Latest(SyntheticSource((160, 120), fps=30)), show, [sink], max_frames=30, step=step)
     assert all(np.array_equal(f, sink.frames[9]) for f in sink.frames[10:])
+    assert len(step.ages_ms) <= sink.ages + 1  # paused frames are no dream's: the dream's age is not counted
     assert worker.updates <= sink.updates + 2  # the dream in flight and the frame offered before may finish
     assert not np.array_equal(sink.frames[0], sink.frames[9])
 

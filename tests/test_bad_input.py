@@ -448,3 +448,16 @@ def test_a_mistyped_flag_is_one_line_not_a_usage_block(argv, words, capsys):
         main(argv)
     err = capsys.readouterr().err
     assert exit.value.code == 2 and len(err.strip().splitlines()) == 1 and words in err and "usage:" not in err
+
+
+def test_a_file_replaced_in_place_keeps_its_link_and_its_permissions(tmp_path):
+    """A config holding a token, private to its owner and linked from elsewhere: rewritten, it stays both."""
+    from realtime.files import write_atomic
+
+    real, link = tmp_path / "real.toml", tmp_path / "link.toml"
+    real.write_text('token = "s3cret"\n')
+    real.chmod(0o600)
+    link.symlink_to(real)
+    write_atomic(link, b'token = "s3cret"\n[midi]\n')
+    assert link.is_symlink() and real.read_text().endswith("[midi]\n")
+    assert real.stat().st_mode & 0o777 == 0o600

@@ -122,7 +122,9 @@ def test_health_is_200_while_frames_come_and_503_when_the_watchdog_would_act(hub
     hub.publish_status(status(dream_age_ms=stuck_ms))
     code, _, body = get(f"{base}/health")
     assert code == 503 and "a dream is stuck" in json.loads(body)["why"]
-    hub.publish_status(status(dream_age_ms=500.0))
+    hub.publish_status(status(dream_age_ms=stuck_ms, paused=True))  # held on purpose: the dream shown ages
+    assert get(f"{base}/health")[0] == 200
+    hub.publish_status(status(dream_age_ms=500.0, paused=False))
     assert get(f"{base}/health")[0] == 200
     hub.close()
     assert get(f"{base}/health")[0] == 503

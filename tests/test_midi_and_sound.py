@@ -623,3 +623,21 @@ def test_a_virtual_port_opens_where_the_backend_has_them_and_is_one_line_elsewhe
     result = deepdream("live", "--midi", "virtual", *args, env=env)
     assert result.returncode == (0 if virtual == "yes" else 2) and said in result.stderr
     assert "Traceback" not in result.stderr and (virtual == "yes" or said in result.stderr.splitlines()[-1])
+
+
+def test_a_pad_takes_its_scene_number_however_it_is_spaced():
+    from realtime.steer.midi import parse_mapping
+
+    (target,) = parse_mapping({"note36": "scene  2 "}, "show.toml").values()
+    assert target == ("scene", 2)
+
+
+@pytest.mark.parametrize("target, says", [("/dev/zero", "not a regular file"), ("nowhere/x.toml", "cannot write")])
+def test_midi_learn_refuses_a_write_target_before_it_listens(tmp_path, monkeypatch, target, says):
+    """A device would be read without end, a missing folder found only when the session is over."""
+    from realtime.steer import midi_learn
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(midi_learn, "open_port", lambda name: pytest.fail("listened before the target was checked"))
+    with pytest.raises(UserError, match=says):
+        midi_learn.learn("any", write=target)

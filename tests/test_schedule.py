@@ -67,6 +67,7 @@ def test_summer_time_is_the_zones():
         ({"mondays": "10:00-18:00"}, "unknown key 'mondays'"),
         ({"monday": "25:00-26:00"}, "monday: '25:00' is not a time"),
         ({"monday": "10:00"}, "monday: '10:00' is not a range"),
+        ({"monday": "\u0661\u0660:00-12:00"}, "is not a time"),  # Arabic-Indic digits: no clock reads them
         ({"monday": "10:00-10:00"}, "monday: '10:00-10:00' is empty"),
         ({"monday": 10}, "monday: expected"),
         ({"timezone": "Mars/Olympus"}, "timezone: no time zone 'Mars/Olympus'"),

@@ -127,12 +127,21 @@ def test_systemd_reads_the_unit_without_a_complaint(show, home, tmp_path):
         (["--config", "broken.toml"], "is not valid TOML"),
         (["--config", "unknown.toml"], "unknown setting 'colour'"),
         (["--config", "nomodel.toml"], "no model named"),
+        (["--config", "scene.toml"], "scene model '/nowhere/x.onnx' not found"),
+        (["--config", "nosource.toml"], "source 'gone.mp4' not found"),
+        (["--config", "nofolder.toml"], "cannot write nowhere/x.mp4"),
+        (["--config", "nostill.toml"], "[schedule] still"),
     ],
 )
 def test_a_bad_name_or_config_is_one_line_and_writes_nothing(show, home, capsys, flags, error):
     Path("broken.toml").write_text("size = \n")
     Path("unknown.toml").write_text(SHOW + "colour = 3\n")
     Path("nomodel.toml").write_text(SHOW + 'model = "mixed9"\n')
+    # what live would refuse at its start (a unit would restart it every few seconds), refused at install
+    Path("scene.toml").write_text(SHOW + '[[scene]]\nname = "a"\nduration = 10\nmodel = "/nowhere/x.onnx"\n')
+    Path("nosource.toml").write_text(SHOW.replace('"synthetic"', '"gone.mp4"'))
+    Path("nofolder.toml").write_text(SHOW + 'record = "nowhere/x.mp4"\n')
+    Path("nostill.toml").write_text(SHOW + '[schedule]\noutside = "still"\nstill = "closed.png"\n')
     argv = ["service", "install", *(flags if "--config" in flags else ["--config", "show.toml", *flags])]
     assert main(argv) == 2
     lines = said(capsys)

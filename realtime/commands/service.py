@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from realtime.commands.service_unit import MARK, command, launchd_plist, schtasks, systemd_unit, unit_name
 from realtime.errors import UserError, reason, shown
@@ -71,7 +72,32 @@ def _checked_watchdog(path: Path) -> float:
     for model in args.model or [None]:
         if not find(model).is_file():  # a path is taken as given; the show would stop at its first start
             raise UserError(f"{path}: model {shown(model)} not found (from {Path.cwd()})")
+    _check_as_live(path, args)
     return args.watchdog or DEFAULT_WATCHDOG_S
+
+
+def _check_as_live(path: Path, args: Any) -> None:
+    """What `live` would refuse at its start, refused now: under Restart=always a show that cannot start would
+    be started again every few seconds. The scenes' models, the schedule's still, a source file, the outputs."""
+    from realtime.commands.live import options_from_args
+    from realtime.commands.live_parts import models, playlist, schedule
+    from realtime.commands.outputs import check_outputs
+    from realtime.dream.settings import StreamSettings
+    from realtime.files import check_writable
+    from realtime.store import find
+
+    options = options_from_args(args, tuple(find(m) for m in args.model or [None]))
+    for model in models(options, playlist(options, StreamSettings.from_values(vars(args)))):
+        if not Path(model).is_file():
+            raise UserError(f"{path}: scene model {shown(str(model))} not found (from {Path.cwd()})")
+    schedule(options)
+    if options.source not in ("synthetic",) and not options.source.startswith("webcam:"):
+        if not Path(options.source).exists() and not (options.fallback and Path(options.fallback).exists()):
+            raise UserError(f"{path}: source {shown(options.source)} not found (from {Path.cwd()})")
+    check_outputs(options)
+    for output in (options.record, options.stats, options.log, options.event_log):
+        if output is not None:
+            check_writable(output, replacing="note: {path} exists; the show replaces it when it starts")
 
 
 def _refuse_foreign(target: Path, force: bool) -> None:

@@ -121,7 +121,7 @@ def health(hub, stale_s: float = STALE_S) -> tuple[int, bytes]:
             why = f"no frame in the {waited:.0f} s since the start"
     elif frame_age > stale_s:
         why = f"no frame for {frame_age:.0f} s"
-    elif status.get("dream_age_ms", 0) / 1e3 > stale_s + DREAM_GRACE_S:
+    elif not status.get("paused") and status.get("dream_age_ms", 0) / 1e3 > stale_s + DREAM_GRACE_S:
         why = f"the dream on screen is {status['dream_age_ms'] / 1e3:.0f} s old: a dream is stuck"
     body = {"ok": why is None, "frames": status["frames"], "frame_age_s": frame_age}
     return (200, json.dumps(body).encode()) if why is None else (503, json.dumps({**body, "why": why}).encode())

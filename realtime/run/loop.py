@@ -113,7 +113,8 @@ class Turn:
             shown = self.present(shown) if self.present is not None else shown
         self.shown = shown
         self.write(frame, shown, step.flow_s() if dreamed else 0.0, t0, t1)
-        step.shown()
+        if dreamed:  # paused, the dream on screen ages by design: not a figure of the dream's
+            step.shown()
         self.log(frame, dreamed)
 
     def write(self, frame: Frame, shown: np.ndarray, flow_s: float, t0: float, t1: float) -> None:

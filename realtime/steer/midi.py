@@ -104,6 +104,7 @@ def _pad(value: object) -> tuple[str, int | str | None]:
     if not isinstance(value, str):
         raise ValueError(f"expects a command ({', '.join(NOTE_COMMANDS)}, scene N), got {value!r}")
     command, _, argument = value.strip().partition(" ")
+    argument = argument.strip()  # "scene  2" is scene 2, not a scene named " 2"
     if command == "scene" and argument:
         number = re.fullmatch(rf"[0-9]{{1,{SCENE_DIGITS}}}", argument)  # checked before int(): it refuses
         if number and int(argument) < 1 or argument.lstrip("-").isdigit() and not number:  # thousands of digits

@@ -23,7 +23,7 @@ import tomli_w
 
 from realtime.dream.params import live_numbers
 from realtime.errors import UserError
-from realtime.files import write_atomic
+from realtime.files import check_writable, write_atomic
 from realtime.steer.midi import KNOBS, NOTE_COMMANDS, Control, control_of, key_of, open_port
 
 QUIET_S = 0.6  # a knob still this long has stopped: a sweep sends a value every few milliseconds
@@ -74,6 +74,9 @@ class Learner:
         return {m.key: m.target for m in self.learnt.values()}
 
 
+CONFIG_LIMIT = 1 << 20  # bytes, as a --config file may hold (realtime.tomlfile)
+
+
 def suggested_range(name: str) -> tuple[float, float]:
     """Around the parameter's default, where a look stays recognisable: within half to twice the default and a
     quarter of the parameter's range either side of it (zoom 0.625..1.375, step-size 0.01..0.04)."""
@@ -92,8 +95,9 @@ def value_of(message: Any) -> int:
 def learn(name: str, param: str | None = None, write: str | None = None) -> int:
     """Listen until Ctrl-C: one line per control moved, then the [midi] table (added to `write` if given)."""
     learner, target = Learner(param), None if write is None else Path(write)
-    if target is not None:
-        addition(target, {})  # refused now, before any knob is turned, if it would be refused at the end
+    if target is not None:  # refused now, before any knob is turned, if it would be refused at the end
+        check_writable(target, replacing="adding [midi] to {path}")
+        addition(target, {})
     port = open_port(name)
     messages: queue.Queue[Any] = queue.Queue()
     threading.Thread(target=pump, args=(port, messages), daemon=True).start()
@@ -109,8 +113,11 @@ def learn(name: str, param: str | None = None, write: str | None = None) -> int:
 
 def pump(port: Any, messages: queue.Queue[Any]) -> None:
     """The port's messages into the queue, which the listener waits on for a while at most (a port cannot)."""
-    for message in port:  # ends when the port is closed
-        messages.put(message)
+    try:
+        for message in port:  # ends when the port is closed
+            messages.put(message)
+    except (OSError, ValueError):  # closed between two messages (mido: "receive() called on closed port")
+        pass
 
 
 def listen(messages: queue.Queue[Any], learner: Learner, terminal: bool) -> None:
@@ -161,7 +168,7 @@ def addition(target: Path, table: dict[str, Any]) -> bytes:
     if target.is_dir():
         raise UserError(f"--write {target}: a folder; give a file name")
     try:
-        old = target.read_bytes() if target.exists() else b""
+        old = _config_bytes(target)
         found = tomllib.loads(old.decode())
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UserError(f"--write {target}: cannot read it as TOML ({exc}); give another file") from None
@@ -169,3 +176,14 @@ def addition(target: Path, table: dict[str, Any]) -> bytes:
         raise UserError(f"--write {target}: it has a [midi] table already; give another file (nothing is replaced)")
     joint = b"\n" if old and not old.endswith(b"\n") else b""
     return old + joint + (b"\n" if old else b"") + tomli_w.dumps({"midi": table}).encode()
+
+
+def _config_bytes(target: Path) -> bytes:
+    """A config file's bytes, read within bounds: a FIFO or a device is no config (it would block or never end)."""
+    if not target.exists():
+        return b""
+    if not target.is_file():
+        raise UserError(f"--write {target}: not a regular file; give a .toml file")
+    if target.stat().st_size > CONFIG_LIMIT:
+        raise UserError(f"--write {target}: over {CONFIG_LIMIT} bytes; a config holds less")
+    return target.read_bytes()

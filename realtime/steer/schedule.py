@@ -25,7 +25,7 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 OUTSIDE = ("black", "still", "camera")
 KEYS = (*DAYS, "daily", "timezone", "outside", "still")
 DAY = 24 * 60  # minutes
-TIME = re.compile(r"(\d{1,2}):(\d{2})")
+TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")  # ASCII digits: \d would take Arabic-Indic ones
 
 Range = tuple[int, int]  # minutes from the day's midnight: start, stop (past DAY: into the next day)
 
