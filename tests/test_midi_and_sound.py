@@ -398,47 +398,11 @@ def test_a_sound_file_is_not_an_output_and_a_mistyped_one_is_not_a_device(tiny_m
     (tmp_path / "show.toml").write_text(MODULATE)
     wav = write_wav(tmp_path / "tones.wav", tone_track(0.5))
     kept = wav.read_bytes()
-    assert (
-        main(
-            [
-                "live",
-                "--source",
-                "synthetic",
-                "--model",
-                str(tiny_model),
-                "--headless",
-                "--frames",
-                "2",
-                "--config",
-                str(tmp_path / "show.toml"),
-                "--audio",
-                str(wav),
-                "--log",
-                str(wav),
-            ]
-        )
-        == 2
-    )
+    show = ["live", "--source", "synthetic", "--model", str(tiny_model), "--headless", "--frames", "2"]
+    show += ["--config", str(tmp_path / "show.toml")]
+    assert main([*show, "--audio", str(wav), "--log", str(wav)]) == 2
     assert "--log" in capsys.readouterr().err and wav.read_bytes() == kept
-    assert (
-        main(
-            [
-                "live",
-                "--source",
-                "synthetic",
-                "--model",
-                str(tiny_model),
-                "--headless",
-                "--frames",
-                "2",
-                "--config",
-                str(tmp_path / "show.toml"),
-                "--audio",
-                str(tmp_path / "tones.wa"),
-            ]
-        )
-        == 2
-    )
+    assert main([*show, "--audio", str(tmp_path / "tones.wa")]) == 2
     assert "no such file" in capsys.readouterr().err.strip().splitlines()[-1]
 
 
