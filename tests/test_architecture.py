@@ -20,6 +20,8 @@ ALLOWED = {  # package -> the realtime packages and modules it may import
     "media": {"dream", "media", "errors", "files", "addresses", "quiet", "install"},
     "steer": {"dream", "media", "steer", "errors", "files", "addresses", "quiet", "install"},
     "run": {"dream", "media", "steer", "run", "errors", "files", "addresses", "quiet", "install"},
+    # what a study adds to a run: protocols, trial order, events, LSL, the photodiode patch, replay
+    "lab": {"dream", "media", "steer", "run", "lab", "errors", "files", "addresses", "quiet", "install", "tomlfile"},
 }
 
 
