@@ -69,7 +69,15 @@ def _live(args) -> int:
     if args.watchdog:
         return _supervised(args)
     models = tuple(find(m) for m in (args.model or [None]))
-    return run_live(options_from_args(args, models), StreamSettings.from_values(vars(args)))
+    return run_live(options_from_args(args, models), StreamSettings.from_values(with_dose_scenes(args)))
+
+
+def with_dose_scenes(args) -> dict:
+    """The parsed flags and, from --config's [dose], the scenes `dose` moves between (the defaults without one)."""
+    from realtime.config import dose
+
+    config = getattr(args, "config", None)
+    return {**vars(args), "dose_scenes": dose(Path(config) if config else None)}
 
 
 def _supervised(args) -> int:
@@ -167,7 +175,8 @@ def _render(args) -> int:
         config=Path(args.config) if args.config else None,
         audio=Path(args.audio) if args.audio else None,
     )  # size None: the clip's own
-    make_settings = lambda size: StreamSettings.from_values({**vars(args), "size": size})  # noqa: E731
+    values = with_dose_scenes(args)
+    make_settings = lambda size: StreamSettings.from_values({**values, "size": size})  # noqa: E731
     if args.ray is None:
         print(render(job, make_settings, args.provider))
         return 0

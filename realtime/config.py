@@ -22,7 +22,7 @@ from realtime.errors import UserError, reason, shown
 from realtime.flags import Option
 from realtime.tomlfile import read as _read
 
-TABLES = {"scene", "crossfade", "midi", "modulate", "schedule"}  # the playlist, MIDI, the sound, show hours
+TABLES = {"scene", "crossfade", "midi", "modulate", "schedule", "dose"}  # playlist, MIDI, sound, hours, dose scenes
 
 
 PARAMS = {p.name: p for p in STREAM + LIVE + OUTPUT + CLUSTER}
@@ -44,7 +44,11 @@ def apply(parser: argparse.ArgumentParser, path: Path, also: argparse.ArgumentPa
     defaults, passed = {}, []
     for key, value in data.items():
         name = key.replace("-", "_")
-        if key in TABLES:
+        if key == "dose" and isinstance(value, dict):  # [dose]: the scenes, and maybe the dose to start at
+            if "start" not in value:
+                continue
+            key, name, value = "dose.start", "dose", value["start"]
+        elif key in TABLES and key != "dose":  # `dose = 0.5`: the parameter
             continue
         if name in others and name not in known:
             passed.append(key)
@@ -98,6 +102,23 @@ def schedule(path: Path):
     return parse(data["schedule"], str(path), Path(path).parent) if "schedule" in data else None
 
 
+def dose(path: Path | None):
+    """The config's [dose] zero and full scenes (realtime.dream.dose.DoseScenes; the defaults without one). Its
+    `start` is the dose a show starts at (a file with a [dose] table has no room for `dose = ...`: `apply` reads it)."""
+    from realtime.dream.dose import DoseScenes, scenes
+    from realtime.dream.params import live_numbers
+
+    table = _read(path).get("dose") if path is not None else None
+    if not isinstance(table, dict):  # none, or `dose = 0.5`: the parameter (checked as a setting)
+        return DoseScenes()
+    if set(table) - {"zero", "full", "start"}:
+        raise UserError(f"{path}: [dose] takes zero and full (each a table of live numbers) and start (a dose)")
+    try:
+        return scenes(table.get("zero"), table.get("full"), live_numbers())
+    except ValueError as exc:
+        raise UserError(f"{path}: [dose] {exc}") from None
+
+
 def check(path: Path) -> None:
     """The tables as the show reads them, refused in one line now rather than when the show opens them."""
     from realtime.steer.midi import parse_mapping
@@ -110,6 +131,7 @@ def check(path: Path) -> None:
     if "modulate" in found:
         parse_rows(found["modulate"], str(path))
     schedule(path)
+    dose(path)
 
 
 def _convert(setting, value, where: str):
@@ -144,14 +166,17 @@ def _one(option: Option, value, where: str):
 
 def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path | None = None) -> str:
     """The effective settings as TOML; with the config `path` (checked first), its playlist, [midi],
-    [[modulate]] and [schedule] too. Keys come before the tables: a key after a table header would belong to it."""
-    lines = ["# deepdream live settings (deepdream live --config FILE.toml)"]
-    for dest in settings(parser):
-        value, key = getattr(args, dest, None), dest.replace("_", "-")
-        lines.append(f"# {key} = (not set)" if value is None else _toml({key: _plain(value)}))
+    [[modulate]], [schedule] and [dose] (holding the dose as its `start`) too. Keys come before the tables: a key after a table header would belong to it."""
     if path is not None:
         check(path)
     data = _read(path) if path is not None else {}
+    scenes = data.get("dose") if isinstance(data.get("dose"), dict) else None  # then the dose goes in as its start
+    lines = ["# deepdream live settings (deepdream live --config FILE.toml)"]
+    for dest in settings(parser):
+        value, key = getattr(args, dest, None), dest.replace("_", "-")
+        if dest == "dose" and scenes is not None:
+            continue
+        lines.append(f"# {key} = (not set)" if value is None else _toml({key: _plain(value)}))
     if "crossfade" in data:
         lines.append(_toml({"crossfade": data["crossfade"]}))
     for header, tables_ in (
@@ -162,6 +187,8 @@ def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path |
     ):
         for table in (t for t in tables_ if t or header.startswith("[[")):  # checked above: flat tables of values
             lines += ["", header, _toml(table)]
+    if scenes is not None:
+        lines += ["", _toml({"dose": {**scenes, "start": getattr(args, "dose", 1.0)}})]
     return "\n".join(lines) + "\n"
 
 

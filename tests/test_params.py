@@ -174,14 +174,20 @@ def test_the_typed_declaration_of_stream_settings_names_the_tables_fields():
     """StreamFields (what a type checker knows of StreamSettings) cannot drift from STREAM: a declaration
     of a field the table lacks, or of another type or default, is refused when the class is made; one that
     names fewer fields (a live parameter just added to the table) is not."""
+    from dataclasses import field
+
+    from realtime.dream.dose import DoseScenes
     from realtime.dream.settings import StreamFields, settings_class
 
+    extra = (("dose_scenes", DoseScenes, field(default_factory=DoseScenes)),)  # not a number: not the table's
     assert isinstance(StreamSettings(), StreamFields)
-    assert set(StreamFields.__annotations__) - {"PARAMS"} <= {p.name for p in STREAM}
+    assert set(StreamFields.__annotations__) - {"PARAMS", "dose_scenes"} <= {p.name for p in STREAM}
     with pytest.raises(TypeError, match="size, which is not a field of Fewer"):
-        settings_class("Fewer", STREAM[1:], "", base=StreamFields)
+        settings_class("Fewer", STREAM[1:], "", extra=extra, base=StreamFields)
+    with pytest.raises(TypeError, match="dose_scenes, which is not a field of Bare"):
+        settings_class("Bare", STREAM, "", base=StreamFields)
     added = Param("just_added", "float", 0.0, "a new live parameter", 0.0, 1.0, live=True)
-    assert settings_class("More", (*STREAM, added), "", base=StreamFields)().just_added == 0.0
+    assert settings_class("More", (*STREAM, added), "", extra=extra, base=StreamFields)().just_added == 0.0
 
     class Drifted:
         zoom: int  # the table's zoom is a float

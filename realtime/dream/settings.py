@@ -17,6 +17,7 @@ from dataclasses import Field, dataclass, field, fields, make_dataclass
 from types import UnionType
 from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
+from realtime.dream.dose import DoseScenes
 from realtime.dream.parameter import Param, check_all
 from realtime.dream.params import STREAM
 
@@ -102,6 +103,7 @@ class StreamFields:
     octave_scale: float
     calm: bool
     wrap: bool
+    dose_scenes: DoseScenes  # what `dose` moves between: [dose] of --config (realtime.dream.dose)
 
 
 if TYPE_CHECKING:
@@ -118,7 +120,8 @@ else:
     StreamSettings = settings_class(
         "StreamSettings",
         STREAM,
-        "What a stream is built with: the STREAM parameters (realtime.dream.params), checked.",
+        "What a stream is built with: the STREAM parameters (realtime.dream.params), checked, and the dose's scenes.",
+        extra=(("dose_scenes", DoseScenes, field(default_factory=DoseScenes)),),
         base=StreamFields,
     )
 

@@ -143,25 +143,33 @@ class DreamStream:
         w, h = self.size
         frame = rgb if rgb.shape[:2] == (h, w) else cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
         source = to_unit(frame)
+        v = self.dosed()
         t0 = time.perf_counter()
-        state = source + self._carried_detail(frame, source, seed, motion)
+        state = source + self._carried_detail(frame, source, seed, motion, v)
         t1 = time.perf_counter()
-        dream = self._dream(np.clip(state, -1, 1))
+        dream = self._dream(np.clip(state, -1, 1), v)
         t2 = time.perf_counter()
         self.last = {"flow_s": t1 - t0, "dream_s": t2 - t1}
         self.timing.add("flow_ms", (t1 - t0) * 1e3)
         self.timing.add("dream_ms", (t2 - t1) * 1e3)
-        steps = self._live.values["steps_per_frame"]
+        steps = v["steps_per_frame"]
         if steps:
             self.timing.add("ms_per_step", (t2 - t1) * 1e3 / steps)
+        if v["dose"] == 0:  # the source itself, dreamed all the same (same time), and no detail carried on
+            self.prev_frame, self.prev_source, self.prev_dream = frame, source, source
+            self.count += 1
+            return frame.copy() if frame is rgb else frame
         self.prev_frame, self.prev_source, self.prev_dream = frame, source, dream
         self.count += 1
         return to_uint8(source + self.calm_strength * (dream - source)) if self.settings.calm else to_uint8(dream)
 
+    def dosed(self) -> dict[str, Any]:
+        """The live values this frame dreams with: the dose's scenes interpolated (realtime.dream.dose)."""
+        return self.settings.dose_scenes.at(self._live.values, self._live.values["dose"])
+
     def _carried_detail(
-        self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None, motion: Motion | None
+        self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None, motion: Motion | None, v: dict[str, Any]
     ) -> np.ndarray:
-        v = self._live.values
         before, before_source, dream = self.prev_frame, self.prev_source, self.prev_dream  # set together
         if before is None or before_source is None or dream is None or v["feedback"] <= 0:
             return np.zeros_like(source)
@@ -199,14 +207,14 @@ class DreamStream:
         self.mix_center = target if self.mix_center is None else self.mix_center + 0.25 * (target - self.mix_center)
         engine.mix(mix_bump(len(engine.info.mix_layers), self.mix_center))
 
-    def _dream(self, state: np.ndarray) -> np.ndarray:
-        k, engine = self._live.values["steps_per_frame"], self.engine
+    def _dream(self, state: np.ndarray, v: dict[str, Any]) -> np.ndarray:
+        k, engine = v["steps_per_frame"], self.engine
         self._glide_mix(engine)
         if k <= 0:
             return state
         octaves = self.settings.octaves
         level = self.count % octaves if octaves > 1 else 0
-        step_size = self._live.values["step_size"]
+        step_size = v["step_size"]
         if level == 0:
             return engine.step(state, k, step_size, self.transform)
         h, w = state.shape[:2]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from realtime.dream.kinds import Stream
+from realtime.dream.reproject import fit
 from realtime.dream.stream import DreamStream
 from realtime.media.sources import Frame
 from realtime.run.display import DisplayPath
@@ -112,7 +113,10 @@ class BesideDisplay:
 
     def __call__(self, frame: Frame) -> np.ndarray:
         update = self.worker.take()
-        proc, shown = self.display.frame(frame.image, self.worker.proxy.figures().values["flow"], update)
+        values = self.worker.proxy.figures().values
+        proc, shown = self.display.frame(frame.image, values["flow"], update)
+        if values["dose"] == 0:  # the source itself, also while a dream of a higher dose still fades out
+            shown = fit(frame.image, self.display.display)
         self.worker.offer(
             replace(frame, image=proc), self.display.motion
         )  # read-only: the dream's thread reads it from now on
