@@ -109,6 +109,18 @@ def _configured(parser, argv, args) -> int:
     return COMMANDS[args.command](args)
 
 
+def _experiment(args) -> int:
+    from realtime.commands.experiment import run
+
+    return run(args)
+
+
+def _replay(args) -> int:
+    from realtime.commands.replay import run
+
+    return run(Path(args.session), args)
+
+
 def _gallery(args) -> int:
     from realtime.commands.gallery import run
 
@@ -218,11 +230,13 @@ COMMANDS = {
     "dream": _dream,
     "gallery": _gallery,
     "live": _live,
+    "experiment": _experiment,
     "render": _render,
     "doctor": _doctor,
     "midi-learn": _midi_learn,
     "models": _models,
     "service": _service,
+    "replay": _replay,
 }
 
 

@@ -6,6 +6,9 @@ print-config is a --config key too, so `live --print-config` prints them in this
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from realtime.dream.parameter import Param
 from realtime.dream.params import CLUSTER, LIVE, OUTPUT, STREAM
 from realtime.dream.runtime import PROVIDER_CHOICES
 from realtime.flags import SEED, Option
@@ -40,7 +43,7 @@ def _live_outputs() -> tuple:
     return (
         Option("headless", "no window (servers, tests)", "switch"),
         Option("fullscreen", None, "switch"),
-        Option("record", "record every displayed frame to this .mp4"),
+        Option("record", "record every displayed frame to this .mp4 (H.264), or .mkv (lossless FFV1)"),
         *OUTPUT,
         Option("stats", "write fps, ms_per_step, latency_ms and frames here as JSON at exit"),
         Option("snapshots", "folder for snapshots and key-started recordings", default="."),
@@ -95,6 +98,42 @@ def _live_steering() -> tuple:
             reads={"nargs": "?", "const": "default", "metavar": "DEVICE|FILE"},
         ),
         Option("event_log", "also write what the loop says, with timestamps, to this file (rotated at 10 MiB, 5 kept)"),
+        LSL,
+    )
+
+
+LSL = Option(
+    "lsl",
+    "send every shown frame (number, dose, dream age) as the Lab Streaming Layer stream deepdream-frames, stamped "
+    f"with its flip ({pip_install('lab')})",
+    "switch",
+)
+
+
+SESSION = Param("session", "int", 1, "session", 1, 10**6)
+
+
+def experiment_settings() -> tuple:
+    """`experiment`'s flags after its protocol: who and which session, then the live flags a lab's rig needs."""
+    live = {s.name: s for s in live_settings()}
+    return (
+        Option(
+            "participant", "the participant's label (letters and digits; sub- is dropped)", reads={"required": True}
+        ),
+        Option("session", "the session's number (1, 2, ...)", default=1, param=SESSION),
+        Option("output", "where ID/ses-N/ is made (default: here)", default="."),
+        Option(
+            "photodiode",
+            "a patch for a photodiode in this corner of the picture: tl, tr, bl or br, then ,SIZE in px (default 40)",
+            reads={"metavar": "CORNER[,SIZE]"},
+        ),
+        replace(
+            LSL, help=f"send markers (deepdream-markers) and frames (deepdream-frames) over LSL ({pip_install('lab')})"
+        ),
+        *(live[name] for name in ("source", "fallback", "loop", "model", "headless", "fullscreen", "window")),
+        *(live[name] for name in ("display_size", "size", "steps_per_frame", "step_size", "feedback", "flow", "zoom")),
+        *(live[name] for name in ("octaves", "octave_scale", "sync", "dream_fade", "stereo", "disparity", "crf")),
+        *(live[name] for name in ("guide", "provider", "seed", "event_log")),
     )
 
 

@@ -166,7 +166,8 @@ def _one(option: Option, value, where: str):
 
 def dump(parser: argparse.ArgumentParser, args: argparse.Namespace, path: Path | None = None) -> str:
     """The effective settings as TOML; with the config `path` (checked first), its playlist, [midi],
-    [[modulate]], [schedule] and [dose] (holding the dose as its `start`) too. Keys come before the tables: a key after a table header would belong to it."""
+    [[modulate]], [schedule] and [dose] (holding the dose as its `start`) too. Keys come before the tables: a key
+    after a table header would belong to it."""
     if path is not None:
         check(path)
     data = _read(path) if path is not None else {}

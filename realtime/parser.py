@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import difflib
 
-from realtime.command_options import DEFAULT_HELP, live_settings, render_settings
+from realtime.command_options import DEFAULT_HELP, experiment_settings, live_settings, render_settings
 from realtime.dream.params import STILL
 from realtime.dream.runtime import PROVIDER_CHOICES
 from realtime.flags import GALLERY, SEED, add_params, add_settings, flag_type
 from realtime.install import pip_install
+from realtime.lab_parser import add_replay
 from realtime.store import GALLERY as GALLERY_MODEL
 
 
@@ -106,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=int, default=1, help=argparse.SUPPRESS)  # the watchdog's run number
     parser.live_parser = p
 
+    p = sub.add_parser(
+        "experiment",
+        help="run a perception-lab protocol (dosed trials, rests, ratings) on the live dream for one participant, "
+        "keeping the stimulus, frame log, BIDS events and session in ID/ses-N/",
+    )
+    p.add_argument("protocol", help="the protocol's TOML file (examples/protocol.toml)")
+    add_settings(p, experiment_settings())
+
     p = sub.add_parser("render", help="dream every frame of a clip offline, with the live loop's dream")
     p.add_argument("input", help="video file")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (same frame rate and frame count)")
@@ -142,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = verbs.add_parser("add", help="check that FILE.onnx is a deepdream-live model, then copy it into the store")
     add.add_argument("file", help="a model exported elsewhere (deepdream export)")
     _service(sub)
+    add_replay(sub)
     return parser
 
 

@@ -106,7 +106,8 @@ def test_config_dose_table_its_start_and_a_plain_dose(tmp_path):
     assert printed.returncode == 0, printed.stderr
     again = tmp_path / "again.toml"
     again.write_text(printed.stdout)
-    assert tomllib.loads(printed.stdout)["dose"] == {"start": 0.5, "zero": {"feedback": 0.2}, "full": {"step-size": 0.05}}
+    written = {"start": 0.5, "zero": {"feedback": 0.2}, "full": {"step-size": 0.05}}
+    assert tomllib.loads(printed.stdout)["dose"] == written
     assert cli("live", "--config", str(again), "--print-config").stdout == printed.stdout
     path.write_text("dose = 0.75\n")
     assert tomllib.loads(cli("live", "--config", str(path), "--print-config").stdout)["dose"] == 0.75

@@ -246,3 +246,64 @@ def test_the_exact_writer_reads_no_uninitialised_memory_in_x264(tmp_path, testda
     errors = re.split(r"^==\d+== $", log.read_text(), flags=re.M)  # one block per error
     in_x264 = [e for e in errors if "uninitialised" in e and "libx264" in e]
     assert not in_x264, f"{len(in_x264)} errors in libx264, the first:{in_x264[0]}"
+
+
+LOSSLESS_WRITE = (  # python -c LOSSLESS_WRITE OUT: 8 random 101x77 frames through the lossless writer
+    "import sys, numpy as np; from realtime.media.video import VideoFormat, VideoWriter; "
+    "writer = VideoWriter(sys.argv[1], 30, (101, 77), VideoFormat(lossless=True)); "
+    "[writer.write(np.random.default_rng(i).integers(0, 256, (77, 101, 3), dtype=np.uint8)) for i in range(8)]; "
+    "writer.close()"
+)
+
+
+def _lossless(path, images, fps=30):
+    writer = VideoWriter(path, fps, images[0].shape[1::-1], VideoFormat(lossless=True))
+    for image in images:
+        writer.write(image)
+    writer.close()
+    return path
+
+
+@pytest.mark.parametrize("size", [(64, 48), (101, 77), (1, 1)])
+def test_the_lossless_writer_gives_back_every_rgb_byte_at_any_size(tmp_path, size):
+    images = [np.random.default_rng(i).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8) for i in range(6)]
+    codec, pix_fmt, rate, frames, sound = _decoded(_lossless(tmp_path / "out.mkv", images))
+    assert (codec, pix_fmt, rate, len(frames), sound) == ("ffv1", "bgr0", Fraction(30), 6, None)
+    for image, frame in zip(images, frames, strict=True):
+        assert frame.shape == image.shape and np.array_equal(frame, image)  # no padding, no colour conversion
+    with av.open(str(tmp_path / "out.mkv")) as c:
+        assert c.format.name.startswith("matroska")
+        assert c.streams.video[0].codec_context.colorspace == 2  # AVCOL_SPC_UNSPECIFIED: no YUV to describe
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mkv"]  # no temporary left
+
+
+def test_the_lossless_writer_repeats_its_bytes_on_any_thread_count(tmp_path, monkeypatch):
+    from realtime.media import lossless
+
+    images = [np.random.default_rng(i).integers(0, 256, (77, 101, 3), dtype=np.uint8) for i in range(4)]
+    first = _lossless(tmp_path / "a.mkv", images).read_bytes()
+    assert _lossless(tmp_path / "b.mkv", images).read_bytes() == first  # no date, no random segment UID
+    monkeypatch.setitem(lossless.FFV1, "threads", "1")
+    assert _lossless(tmp_path / "c.mkv", images).read_bytes() == first  # one thread or a machine's worth: same bytes
+
+
+def test_a_lossless_recording_started_by_key_is_an_mkv(tmp_path):
+    from realtime.media.recorder import Recorder
+
+    image = np.random.default_rng(0).integers(0, 256, (21, 33, 3), dtype=np.uint8)
+    recorder = Recorder(tmp_path, 30, (33, 21), None, 0, VideoFormat(lossless=True))
+    recorder.toggle()
+    recorder.write(image)
+    recorder.close()
+    (kept,) = tmp_path.iterdir()
+    codec, _, _, frames, _ = _decoded(kept)
+    assert (kept.suffix, codec) == (".mkv", "ffv1") and np.array_equal(frames[0], image)
+
+
+@pytest.mark.child
+@pytest.mark.exact
+def test_the_lossless_writer_gives_the_same_bytes_under_any_heap(tmp_path):
+    outs = [tmp_path / f"{perturb}.mkv" for perturb in PERTURB]
+    for out, perturb in zip(outs, PERTURB):
+        run_perturbed([out], perturb, python=("-c", LOSSLESS_WRITE))
+    assert len({out.read_bytes() for out in outs}) == 1

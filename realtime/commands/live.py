@@ -7,10 +7,14 @@ import signal
 import threading
 from dataclasses import field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from realtime.dream.params import LIVE, OUTPUT
 from realtime.dream.settings import settings_class
 from realtime.files import check_writable
+
+if TYPE_CHECKING:
+    from realtime.run.director import Director
 
 log = logging.getLogger("deepdream.live")
 
@@ -51,6 +55,7 @@ LiveOptions = settings_class(
             ("event_log", Path, None),
             ("heartbeat", Path, None),  # set by the watchdog for the loop it supervises
             ("run", int, 1),
+            ("lsl", bool, False),
         )
     ),  # which run of the watchdog this is: later runs number their output files
     module=__name__,
@@ -65,7 +70,17 @@ def options_from_args(args, models: tuple[Path, ...]) -> LiveOptions:
     return LiveOptions.from_values(values)
 
 
-def run_live(options: LiveOptions, settings) -> int:
+class Lead(Protocol):
+    """What leads a run besides the show (realtime.run.director): a study's protocol, or LSL's frame stream."""
+
+    def start(self, mode, display: tuple[int, int], fps: float, outputs, stream) -> tuple[Director | None, tuple]: ...
+
+    def finish(self, summary: dict) -> None: ...  # after the loop, its figures known
+
+    def close(self) -> None: ...  # on every path, after finish or instead of it
+
+
+def run_live(options: LiveOptions, settings, lead: Lead | None = None) -> int:
     from realtime.commands.outputs import check_outputs
     from realtime.run.eventlog import remove, setup
     from realtime.run.watchdog import numbered
@@ -94,14 +109,20 @@ def run_live(options: LiveOptions, settings) -> int:
         from realtime.config import tables
 
         controls = open_controls(options, tables(options.config) if options.config else {})
-        return _run_live(options, settings, controls)
+        if lead is None and options.lsl:
+            from realtime.lab.frames import FramesLead
+
+            lead = FramesLead()
+        return _run_live(options, settings, controls, lead)
     finally:
         if controls is not None:
             controls.close()
+        if lead is not None:
+            lead.close()
         remove(handler)
 
 
-def _run_live(options: LiveOptions, settings, controls) -> int:
+def _run_live(options: LiveOptions, settings, controls, lead: Lead | None) -> int:
     from realtime.commands.live_parts import playlist as read_playlist
     from realtime.media.sources import Latest
     from realtime.run.summary import report, write_stats
@@ -119,11 +140,14 @@ def _run_live(options: LiveOptions, settings, controls) -> int:
     reader = Latest(source, lockstep=mode.every_frame)
     try:
         rest = _rest(hours, still, display)
-        show, stats = _show(options, mode, stream, playlist, outputs, reader, controls, source.fps, display, rest)
+        led = lead.start(mode, display, source.fps, outputs, stream) if lead is not None else (None, ())
+        show, stats = _show(options, mode, stream, playlist, outputs, reader, controls, source.fps, display, rest, led)
     finally:
         reader.close()
         outputs.close()  # the sinks too where the loop never ran to close them
     summary = stats.summary(show)
+    if lead is not None:
+        lead.finish(summary)
     report(summary)
     if options.stats is not None:
         write_stats(options.stats, summary)
@@ -160,7 +184,7 @@ def _rest(hours, still, display):
     return Hours(hours, display, still) if hours is not None else None
 
 
-def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, controls, fps: float, display, hours):
+def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, controls, fps: float, display, hours, led):
     """The show steering the stream (beside the display: a proxy the worker applies), run to its end."""
     from realtime.commands.live_controls import wire_page
     from realtime.run.loop import run
@@ -189,6 +213,8 @@ def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, control
             fps=fps,
             step=step,
             hours=hours,
+            director=led[0],
+            flipped=led[1],
         )
     finally:
         step.close()  # the dream's thread stopped on every path; after the loop's own close it does nothing

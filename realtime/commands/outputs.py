@@ -36,7 +36,9 @@ class Outputs:
         w, h = display
         shown = (w * 2, h) if options.stereo else (w, h)
         self.present = presenter(options, settings.size, display)
-        video_format = VideoFormat(crf=options.crf, spherical=settings.wrap, stereo=options.stereo, exact=exact)
+        video_format = VideoFormat(
+            crf=options.crf, spherical=settings.wrap, stereo=options.stereo, exact=exact, lossless=lossless(options)
+        )
         if options.headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         else:
@@ -108,9 +110,12 @@ class Outputs:
 
 
 def check_outputs(options) -> None:
-    """Refuse, before any work, a recording that is not .mp4 and an output that is an input or another output."""
-    if options.record is not None and options.record.suffix.lower() != ".mp4":
-        raise UserError(f"--record {options.record}: recordings are MP4; give a name ending in .mp4")
+    """Refuse, before any work, a recording named as neither format (.mp4: H.264; .mkv: lossless FFV1) and an
+    output that is an input or another output."""
+    if options.record is not None and options.record.suffix.lower() not in (".mp4", ".mkv"):
+        raise UserError(
+            f"--record {options.record}: give a name ending in .mp4 (H.264) or .mkv (lossless: every pixel as shown)"
+        )
     inputs = {
         "--model": options.models,
         "--guide": (options.guide,),
@@ -139,6 +144,11 @@ def check_outputs(options) -> None:
 
     check_folder(options.snapshots)
     check_sharing(options)
+
+
+def lossless(options) -> bool:
+    """Whether recordings are lossless FFV1 in Matroska (--record FILE.mkv: a lab's kept stimulus) rather than H.264."""
+    return options.record is not None and options.record.suffix.lower() == ".mkv"
 
 
 def check_sharing(options) -> None:

@@ -41,9 +41,8 @@ class Recorder:
         if self.sink is None:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                writer = VideoWriter(
-                    self.folder / f"dream-{_stamp()}.mp4", self.fps, self.size, self.fmt or VideoFormat()
-                )
+                fmt = self.fmt or VideoFormat()
+                writer = VideoWriter(self.folder / f"dream-{_stamp()}{fmt.suffix}", self.fps, self.size, fmt)
                 self.sink = DiskGuard(writer, self.min_free_mb)
             except (UserError, OSError) as exc:
                 log.warning("cannot start recording: %s", exc)

@@ -152,6 +152,7 @@ class WindowSink:
         self.hud_lines: list[str] = []
         self.show_hud = True
         self.show_help = False
+        self.keys = KEYS  # key name -> (command, help): a study's protocol takes its own (realtime.lab.director)
 
     def toggle_fullscreen(self):
         self.fullscreen = not self.fullscreen
@@ -189,7 +190,7 @@ class WindowSink:
             if event.type in (self.pg.QUIT, getattr(self.pg, "WINDOWCLOSE", self.pg.QUIT)):
                 out.append("quit")
             elif event.type == self.pg.KEYDOWN:
-                command = KEYS.get(self.pg.key.name(event.key), (None,))[0]
+                command = self.keys.get(self.pg.key.name(event.key), (None,))[0]
                 if command:
                     out.append(command)
         return out

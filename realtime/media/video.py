@@ -1,4 +1,5 @@
-"""The one MP4 writer: H.264 (yuv420p) through PyAV, written beside the output and renamed on close.
+"""The one video writer: H.264 (yuv420p) MP4 through PyAV, or lossless FFV1 in Matroska, written beside the
+output and renamed on close.
 
 Every MP4 we write goes through `VideoWriter` (`live --record`, key and OSC recordings, `render`).
 Frame i gets the time i / rate in a rational time base, so N frames at R fps stay N frames at R.
@@ -11,7 +12,9 @@ any machine with the same build, whatever its core count, load or heap (the x264
 on its thread count, and its macroblock tree reads uninitialised stack memory); a live recording
 keeps the machine's threads and the macroblock tree. (OpenCV's conversion is faster, but its 2x2
 chroma average lets a dream's fine colour texture flicker: docs/benchmarks/video_writer.md.) Audio
-(realtime.media.audio) and 360-degree metadata (realtime.media.spherical) are added on request.
+(realtime.media.audio) and 360-degree metadata (realtime.media.spherical) are added on request. A
+`lossless` file (a lab's kept stimulus) is FFV1 in Matroska instead (realtime.media.lossless): the RGB bytes
+themselves, decoded back unchanged, and the same bytes each run; no encoder is chosen, nothing is padded.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from realtime.dream.parameter import table
 from realtime.dream.params import OUTPUT
 from realtime.errors import UserError
 from realtime.files import make_shareable
+from realtime.media import lossless
 from realtime.media.spherical import not_360
 
 log = logging.getLogger("deepdream.video")
@@ -45,6 +49,11 @@ class VideoFormat:
     spherical: bool = False  # equirectangular 360-degree frames: metadata for players and headsets
     stereo: bool = False  # frames are [left eye | right eye] (recorded in the 360-degree metadata)
     exact: bool = False  # same frames, same bytes: libx264 on one thread, no mbtree (render, live --seed)
+    lossless: bool = False  # FFV1 in Matroska (.mkv): the very RGB bytes back, the same bytes each run
+
+    @property
+    def suffix(self) -> str:
+        return lossless.SUFFIX if self.lossless else ".mp4"
 
     def encoders(self) -> tuple[str, ...]:
         # NVENC's output is the driver's and the chip's business: an exact file is libx264's.
@@ -93,7 +102,8 @@ def even(size) -> tuple[int, int]:
 
 
 class VideoWriter:
-    """A sink (write(frame), close()) making an H.264 MP4; `abort()` drops it, leaving nothing behind."""
+    """A sink (write(frame), close()) making an H.264 MP4 (or, `lossless`, an FFV1 Matroska file); `abort()`
+    drops it, leaving nothing behind."""
 
     def __init__(
         self,
@@ -112,19 +122,18 @@ class VideoWriter:
             raise UserError(str(exc)) from None
         self.path, self.size, self.fmt, self.frames = Path(path), tuple(size), fmt, 0
         rate = as_rate(fps)
-        coded = even(self.size)
-        self.encoder = choose_encoder(coded, rate, fmt.crf, encoders or fmt.encoders())
+        coded, pix_fmt, options = self._codec(rate, encoders)
         self.tmp = self._temporary()
         self.container = None
         try:
-            self.container = av.open(str(self.tmp), "w", format="mp4")
-            self.stream = self.container.add_stream(
-                self.encoder, rate=rate, options=encoder_options(self.encoder, fmt.crf, fmt.exact)
-            )
-            self.stream.width, self.stream.height, self.stream.pix_fmt = *coded, "yuv420p"
+            container, muxer = (lossless.CONTAINER, lossless.MUXER) if fmt.lossless else ("mp4", {})
+            self.container = av.open(str(self.tmp), "w", format=container, options=muxer)
+            self.stream = self.container.add_stream(self.encoder, rate=rate, options=options)
+            self.stream.width, self.stream.height, self.stream.pix_fmt = *coded, pix_fmt
             context = self.stream.codec_context
             context.time_base = 1 / rate
-            context.colorspace, context.color_range = BT601, LIMITED  # what the conversion in write() makes
+            if not fmt.lossless:
+                context.colorspace, context.color_range = BT601, LIMITED  # what the conversion in write() makes
             self.audio = None
             if audio_from is not None:
                 from realtime.media.audio import AudioTrack
@@ -136,43 +145,59 @@ class VideoWriter:
             self.tmp.unlink(missing_ok=True)
             raise
         self.rate = rate
-        if fmt.spherical and not_360(self.size, fmt.stereo):
+        if fmt.spherical and fmt.lossless:
+            log.warning("the lossless writer keeps no 360-degree metadata (it is written into MP4 files)")
+            self.fmt = replace(fmt, spherical=False)
+        elif fmt.spherical and not_360(self.size, fmt.stereo):
             log.warning("%s", not_360(self.size, fmt.stereo))
             self.fmt = replace(fmt, spherical=False)
-        log.info(
-            "recording %s: H.264 (%s) %dx%d at %s fps, crf %d%s",
-            self.path,
-            self.encoder,
-            *coded,
-            rate,
-            fmt.crf,
-            ", 360-degree" if self.fmt.spherical else "",
-        )
+        codec = "FFV1 (lossless)" if fmt.lossless else f"H.264 ({self.encoder})"
+        quality = "" if fmt.lossless else f", crf {fmt.crf}"
+        spherical = ", 360-degree" if self.fmt.spherical else ""
+        log.info("recording %s: %s %dx%d at %s fps%s%s", self.path, codec, *coded, rate, quality, spherical)
+
+    def _codec(self, rate: Fraction, encoders) -> tuple[tuple[int, int], str, dict[str, str]]:
+        """Sets the encoder; returns the coded size, its pixel format and the encoder's options."""
+        if self.fmt.lossless:  # no padding: FFV1 codes any size
+            self.encoder = lossless.ENCODER
+            return self.size, lossless.PIX_FMT, lossless.ffv1_options(self.size)
+        coded = even(self.size)
+        self.encoder = choose_encoder(coded, rate, self.fmt.crf, encoders or self.fmt.encoders())
+        return coded, "yuv420p", encoder_options(self.encoder, self.fmt.crf, self.fmt.exact)
 
     def _temporary(self) -> Path:
         parent = self.path.parent if str(self.path.parent) else Path(".")
         try:
-            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.stem}.", suffix=".mp4")
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{self.path.stem}.", suffix=self.fmt.suffix)
             os.close(fd)
         except OSError as exc:
             raise UserError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         return Path(tmp)
 
     def write(self, frame: np.ndarray):
-        import av
-
         if frame.shape[1::-1] != self.size:
             frame = cv2.resize(frame, self.size)
+        self.container.mux(self.stream.encode(self._picture(frame)))
+        self.frames += 1
+        if self.audio is not None:
+            self.audio.mux_until(self.frames / self.rate)  # interleaved: sound beside its pictures
+
+    def _picture(self, frame: np.ndarray):
+        """The frame as the encoder's picture, stamped with its number."""
+        picture = lossless.picture(frame) if self.fmt.lossless else self._yuv(frame)
+        picture.pts = self.frames
+        return picture
+
+    def _yuv(self, frame: np.ndarray):
+        """The frame in BT.601 limited-range 4:2:0, odd sides padded to even."""
+        import av
+
         if frame.shape[1::-1] != even(self.size):  # repeat the last column/row: no dark edge when shown
             frame = cv2.copyMakeBorder(frame, 0, self.size[1] % 2, 0, self.size[0] % 2, cv2.BORDER_REPLICATE)
         rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
         picture = rgb.reformat(format="yuv420p", threads=1 if self.fmt.exact else 0)  # 0: a thread a core
         picture.colorspace, picture.color_range = BT601, LIMITED
-        picture.pts = self.frames
-        self.container.mux(self.stream.encode(picture))
-        self.frames += 1
-        if self.audio is not None:
-            self.audio.mux_until(self.frames / self.rate)  # interleaved: sound beside its pictures
+        return picture
 
     def close(self):
         """Finish the file and move it into place (nothing is kept when no frame was written)."""

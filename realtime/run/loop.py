@@ -22,6 +22,7 @@ import numpy as np
 from realtime.dream.kinds import Stream
 from realtime.media.kinds import Sink
 from realtime.media.sources import Frame, Latest
+from realtime.run.director import Director, Flip, Flipped
 from realtime.run.hud import hud
 from realtime.run.loop_stats import LoopStats
 from realtime.run.steps import Inline, Step
@@ -49,6 +50,8 @@ def run(
     fps: float = 30.0,
     step: Step | None = None,
     hours: Hours | None = None,
+    director: Director | None = None,
+    flipped: tuple[Flipped, ...] = (),
 ) -> LoopStats:
     """Run until done; the step, then every sink (the recorder among them) is closed on the way out.
 
@@ -57,14 +60,23 @@ def run(
     (realtime.steer.controls.Controls) brings OSC, the control page, MIDI and the sound's modulation,
     applied before each frame (`fps`: the source's, for the sound's timing and a lost camera's pace);
     `publish(status)` hears the show's figures after every frame (the HTTP viewer and the control page);
-    `hours`: the show's schedule, outside which the sinks get its rest picture and nothing is dreamed."""
+    `hours`: the show's schedule, outside which the sinks get its rest picture and nothing is dreamed;
+    `director` (realtime.run.director): a protocol that leads the run and takes the keys, until it finishes;
+    `flipped`: told of every picture shown, when it went up."""
     step = inline(show) if step is None else step
     stats = LoopStats(step=step)
-    turn = Turn(reader, show, sinks, step, stats, window, present, frame_log, controls, fps, hours)
+    turn = Turn(reader, show, sinks, step, stats, window, present, frame_log, controls, fps, hours, director, flipped)
     with running(stats, sinks, step.close):
         for frame, t0 in frames(reader, stats, max_frames):
             turn(frame, t0)
-            if not steer(show, stats, window, publish):
+            if director is not None:
+                for command in window.commands() if window is not None else []:
+                    director.key(command)
+                if publish is not None:
+                    publish(show.status(stats))
+                if director.finished:
+                    break
+            elif not steer(show, stats, window, publish):
                 break
     return stats
 
@@ -93,7 +105,10 @@ class Turn:
     controls: Controls | None
     fps: float
     hours: Hours | None = None
+    director: Director | None = None
+    flipped: tuple[Flipped, ...] = ()
     shown: np.ndarray | None = None  # the last dreamed picture the sinks had
+    last_flip: tuple[float, int, np.ndarray] = (0.0, 0, np.zeros((1, 1, 3), np.uint8))  # when, which, what
 
     def __call__(self, frame: Frame, t0: float) -> None:
         show, step, stats = self.show, self.step, self.stats
@@ -101,6 +116,13 @@ class Turn:
             self.rest(frame, t0, self.hours)
             return
         step.pace(frame, self.fps)
+        screen = self.director.cue(frame, show, step) if self.director is not None else None
+        if screen is not None:  # the protocol's own screen (instructions, rest, a rating): nothing dreamed
+            self.shown = None
+            self.write(frame, self.present(screen) if self.present is not None else screen, 0.0, t0, t0)
+            self.tell(False)
+            self.log(frame, False)
+            return
         t1 = time.perf_counter()
         show.tick()
         if self.controls is not None:  # what came in while the frame was awaited: this frame shows it
@@ -115,6 +137,7 @@ class Turn:
         self.write(frame, shown, step.flow_s() if dreamed else 0.0, t0, t1)
         if dreamed:  # paused, the dream on screen ages by design: not a figure of the dream's
             step.shown()
+        self.tell(True)
         self.log(frame, dreamed)
 
     def write(self, frame: Frame, shown: np.ndarray, flow_s: float, t0: float, t1: float) -> None:
@@ -123,10 +146,29 @@ class Turn:
         t2 = time.perf_counter()
         if self.window is not None:
             self.window.hud_lines = hud(show, stats, frame.lost)
+        if self.director is not None:
+            shown = self.director.mark(shown)
+        flip = time.monotonic()  # headless: when the sinks get it
         for sink in self.sinks:
             sink.write(shown)
+            if sink is self.window:
+                flip = time.monotonic()
         dropped = getattr(self.reader, "dropped", 0)  # Latest's count; a reader that drops nothing need not say
         stats.count(frame, dropped, flow_s, t0, t1, t2, time.perf_counter())
+        self.last_flip = (flip, frame.index, shown)
+
+    def tell(self, dreamed: bool) -> None:
+        """The director and every listener hear of the picture just shown (after the step counted it shown)."""
+        if self.director is None and not self.flipped:
+            return
+        flip, source_frame, picture = self.last_flip
+        dose = float(self.show.stream.figures().values["dose"])
+        age = self.step.rates(self.stats).get("dream_age_ms", float("nan")) if dreamed else float("nan")
+        told = Flip(self.stats.frames - 1, flip, source_frame, dose, float(age), picture)
+        if self.director is not None:
+            self.director.flipped(told)
+        for hear in self.flipped:
+            hear(told)
 
     def log(self, frame: Frame, dreamed: bool) -> None:
         if self.frame_log is not None:
@@ -152,6 +194,7 @@ class Turn:
             self.controls.apply(self.show, self.stats)
         picture = hours.picture(frame)
         self.write(frame, self.present(picture) if self.present is not None else picture, 0.0, t0, t1)
+        self.tell(False)
         self.log(frame, False)
 
 
