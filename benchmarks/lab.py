@@ -28,7 +28,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = "[multicast]\nResolveScope = machine\nInterfaces = {127.0.0.1}\n[ports]\nIPv6 = disable\n[log]\nlevel = -2\n"
-PROTOCOL = '[experiment]\nrest = 1.0\n[[block]]\ndoses = [0, 0.5, 1]\nduration = 4.0\nrepeats = 2\norder = "random"\n'
+PROTOCOL = (
+    '[experiment]\ninstructions = ""\nrest = 1.0\n'
+    '[[block]]\ndoses = [0, 0.5, 1]\nduration = 4.0\nrepeats = 2\norder = "random"\n'
+)
 
 
 def strength(model: Path, clip: Path, size: tuple[int, int], count: int) -> dict[str, float]:

@@ -77,7 +77,7 @@ class ProtocolDirector:
         return 0.0 if self.first_flip is None else time.monotonic() - self.first_flip
 
     def _phases(self, trials: list[Trial]) -> list[Phase]:
-        plan = [Phase("instructions")] if self.interactive else []
+        plan = [Phase("instructions")] if self.interactive and self.protocol.instructions.strip() else []
         for i, trial in enumerate(trials):
             plan.append(Phase("trial", trial, trial.duration))
             if trial.rating and self.interactive:

@@ -30,7 +30,7 @@ REQUIRED = object()
 SCALES = ("keys", "vas")
 EXPERIMENT: dict[str, tuple[rules.Rule, object]] = {
     "name": (rules.label, "dream"),
-    "instructions": (rules.text(4000), DEFAULT_INSTRUCTIONS),
+    "instructions": (rules.text(4000, empty=True), DEFAULT_INSTRUCTIONS),  # "": no instructions screen
     "rest": (rules.seconds(positive=False), 2.0),
     "rest_screen": (rules.choice("grey", "cross", "camera"), "grey"),
     "rating_scale": (rules.choice(*SCALES), "keys"),

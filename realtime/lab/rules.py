@@ -71,10 +71,12 @@ def seconds(positive: bool) -> Rule:
     return check
 
 
-def text(limit: int) -> Rule:
+def text(limit: int, empty: bool = False) -> Rule:
+    """Text of at most `limit` characters; blank only where `empty` says it means something (no screen)."""
+
     def check(value: object) -> str:
-        if not isinstance(value, str) or not value.strip() or len(value) > limit:
-            raise ValueError(f"must be text of 1..{limit} characters, got {got(value)}")
+        if not isinstance(value, str) or (not empty and not value.strip()) or len(value) > limit:
+            raise ValueError(f"must be text of {0 if empty else 1}..{limit} characters, got {got(value)}")
         return value
 
     return check
