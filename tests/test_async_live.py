@@ -267,8 +267,8 @@ def test_the_feedback_between_two_dreams_follows_a_pan_of_many_frames():
     measured = []  # the motion each dream's feedback is carried along (given or measured), worker's thread
     stream, flow = worker.stream, worker.stream.flow
     real_carry, real_between = stream._carried_detail, flow.between
-    stream._carried_detail = lambda frame, source, seed, motion: (
-        measured.append(motion) or real_carry(frame, source, seed, motion)
+    stream._carried_detail = lambda frame, source, seed, motion, values: (
+        measured.append(motion) or real_carry(frame, source, seed, motion, values)
     )
     flow.between = lambda prev, cur, seed=None: measured.append(real_between(prev, cur, seed)) or measured[-1]
     frames = panning(21)  # 4 px a frame at 320: 2 px at the 160-px processing size

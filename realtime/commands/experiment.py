@@ -86,7 +86,7 @@ class ExperimentLead:
     def finish(self, summary: dict) -> None:
         self.completed = self.director.finished and not self.director.aborted
         if not self.director.finished:
-            log.warning("the source ended before the protocol did: session.json says completed false")
+            log.warning("the session ended before the protocol did (stopped, or the source ended): completed false")
         flips = self.record.close()["flips"] if self.record is not None else []
         self.record = None
         if self.protocol.video != "lossless":  # for replay --check: H.264 does not keep the shown frames bit for bit

@@ -4,7 +4,8 @@
 an occlusion mask from the forward-backward check of Sundaram et al. 2010 (as Ruder et al. 2016 use
 it for video style transfer), and the motion magnitude; `seed` starts it from a known estimate
 (realtime.dream.chain: motion over many frames). `warp(image, flow)` pulls `image` (aligned with
-`prev`) onto `cur`'s pixels.
+`prev`) onto `cur`'s pixels. A `fine` flow is precise to a fraction of a pixel, for carrying the dream's
+own fine detail from frame to frame.
 """
 
 from __future__ import annotations
@@ -56,24 +57,35 @@ def pixel_grid(h: int, w: int) -> np.ndarray:
     return grid
 
 
-def following(current: Flow | None, method: str, around: bool = False, far: bool = False) -> Flow:
+def following(current: Flow | None, method: str, around: bool = False, far: bool = False, fine: bool = False) -> Flow:
     """`current`, or a new Flow where there is none or the live --flow names another method ("off"
     keeps the one there is: nothing is measured then)."""
     if current is not None and method in ("off", current.method) and current.around == around:
         return current
-    return Flow(method if method != "off" else "dis", around=around, far=far)
+    return Flow(method if method != "off" else "dis", around=around, far=far, fine=fine)
+
+
+FINE_WIDTH = 320  # a fine flow's work width
 
 
 class Flow:
-    def __init__(self, method: str = "dis", work_width: int = 160, around: bool = False, far: bool = False) -> None:
+    def __init__(
+        self, method: str = "dis", work_width: int = 160, around: bool = False, far: bool = False, fine: bool = False
+    ) -> None:
         self.method = method
         self.around = around  # a 360-degree panorama: motion across the left/right seam is measured
-        self.work_width = work_width  # frames are halved while at least twice this wide
+        # Frames are halved while at least twice the work width. `fine`: the dream's feedback, whose detail
+        # is a pixel or two across: at 160 px (and DIS's ultrafast preset, which measures at a quarter of
+        # that) it lands up to a pixel off and a quarter of a pan's frame is wrongly called occluded.
+        self.work_width = max(work_width, FINE_WIDTH) if fine else work_width
         # `far`: motion over several frames (a dream landing on a newer frame), which the ultrafast
         # preset loses beyond a few per cent of the width; the medium one follows it, at several times
         # the cost (the figures: docs/benchmarks/live.md).
         preset = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM if far else cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST
         self._dis = cv2.DISOpticalFlow.create(preset) if method == "dis" else None
+        if fine and self._dis is not None:  # the medium preset's finest scale and refinement, at its patches' speed
+            self._dis.setFinestScale(1)
+            self._dis.setVariationalRefinementIterations(5)
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (the last cur frame, its small gray)
 
     def _flow(self, a: np.ndarray, b: np.ndarray, init: np.ndarray | None) -> np.ndarray:

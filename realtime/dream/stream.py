@@ -4,10 +4,11 @@ Per frame: the camera frame is scaled to the processing size; the dream added to
 frame (previous dream minus the frame it was made from) is warped along the optical flow onto the
 new frame, dropped where the flow check finds occlusions, weighted by --feedback (or separately for
 moving and static pixels), optionally zoomed, and laid on the new frame; then K ascent steps run,
-at one octave of the pyramid per frame when --octaves > 1. `--calm` fades the dream out while the
-scene moves. Feedback state, the live parameters and timing EMAs live on the object; callers change
-parameters with `set()` and read what it is doing from `figures()`. What steers it (a playlist,
-keys, OSC, pause) is the show's business (realtime.steer.show), not the stream's.
+at one octave of the pyramid per frame when --octaves > 1, their step blended with the previous frame's,
+carried the same way (realtime.dream.momentum), so the detail moves with the picture. `--calm` fades
+the dream out while the scene moves. Feedback state, the live parameters and timing EMAs live on the
+object; callers change parameters with `set()` and read what it is doing from `figures()`. What steers
+it (a playlist, keys, OSC, pause) is the show's business (realtime.steer.show), not the stream's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import cv2
 import numpy as np
 
 from realtime.dream.flow import Motion, following, warp
+from realtime.dream.momentum import moved, steadied
 from realtime.dream.octaves import resize
 from realtime.dream.parameter import MIN_SIDE, Param
 from realtime.dream.params import SHOW, live_params, steering
@@ -60,7 +62,7 @@ class DreamStream:
         self._live = _Live(
             {**{name: getattr(settings, name) for name in live_params()}, **{p.name: p.default for p in SHOW}}
         )
-        self.flow = following(None, settings.flow, settings.wrap)
+        self.flow = following(None, settings.flow, settings.wrap, fine=True)
         self.transform = wrapped() if settings.wrap else None
         self.timing = Timing()
         self.prepare(settings.size)
@@ -71,13 +73,15 @@ class DreamStream:
         self.prev_frame: np.ndarray | None = None  # uint8 RGB, processing size
         self.prev_source: np.ndarray | None = None  # float, the frame the previous dream was made from
         self.prev_dream: np.ndarray | None = None
+        self.prev_step: np.ndarray | None = None  # the running step (realtime.dream.momentum)
+        self.carried_step: np.ndarray | None = None  # that step moved onto the new frame with the detail
         self.count = 0
         self.calm_strength = 1.0
         self.motion = 0.0
         self.last = {"flow_s": 0.0, "dream_s": 0.0}
         self.mix_center: float | None = None
 
-    STATE = ("prev_frame", "prev_source", "prev_dream", "count", "calm_strength", "motion", "mix_center")
+    STATE = ("prev_frame", "prev_source", "prev_dream", "prev_step", "count", "calm_strength", "motion", "mix_center")
 
     def state(self) -> dict[str, Any]:
         """The feedback state, enough to continue a render exactly where it stopped."""
@@ -145,9 +149,9 @@ class DreamStream:
         source = to_unit(frame)
         v = self.dosed()
         t0 = time.perf_counter()
-        state = source + self._carried_detail(frame, source, seed, motion, v)
+        state = np.clip(source + self._carried_detail(frame, source, seed, motion, v), -1, 1)
         t1 = time.perf_counter()
-        dream = self._dream(np.clip(state, -1, 1), v)
+        dream, self.prev_step = steadied(state, self._dream(state, v), self.carried_step)
         t2 = time.perf_counter()
         self.last = {"flow_s": t1 - t0, "dream_s": t2 - t1}
         self.timing.add("flow_ms", (t1 - t0) * 1e3)
@@ -156,7 +160,7 @@ class DreamStream:
         if steps:
             self.timing.add("ms_per_step", (t2 - t1) * 1e3 / steps)
         if v["dose"] == 0:  # the source itself, dreamed all the same (same time), and no detail carried on
-            self.prev_frame, self.prev_source, self.prev_dream = frame, source, source
+            self.prev_frame, self.prev_source, self.prev_dream, self.prev_step = frame, source, source, None
             self.count += 1
             return frame.copy() if frame is rgb else frame
         self.prev_frame, self.prev_source, self.prev_dream = frame, source, dream
@@ -171,16 +175,18 @@ class DreamStream:
         self, frame: np.ndarray, source: np.ndarray, seed: np.ndarray | None, motion: Motion | None, v: dict[str, Any]
     ) -> np.ndarray:
         before, before_source, dream = self.prev_frame, self.prev_source, self.prev_dream  # set together
+        self.carried_step = None
         if before is None or before_source is None or dream is None or v["feedback"] <= 0:
             return np.zeros_like(source)
-        detail = dream - before_source
+        detail, step = dream - before_source, self.prev_step
         weight: np.ndarray | float = v["feedback"]
         if v["flow"] != "off":
-            self.flow = following(self.flow, v["flow"], self.settings.wrap)  # switched live, maybe
+            self.flow = following(self.flow, v["flow"], self.settings.wrap, fine=True)  # switched live, maybe
             if motion is None:
                 motion = self.flow.between(before, frame, seed)
             detail = warp(detail, motion.backward, self.settings.wrap)
             detail[motion.occluded] = 0.0  # newly revealed: take the camera there
+            step = moved(step, motion, self.settings.wrap)
             self.motion = float(motion.magnitude.mean())
             s = self.settings
             if s.feedback_moving is not None or s.feedback_static is not None:
@@ -197,6 +203,8 @@ class DreamStream:
             self.calm_strength += rate * (target - self.calm_strength)
         if v["zoom"] != 1.0:
             detail = _zoom(detail, v["zoom"])
+            step = None if step is None else _zoom(step, v["zoom"])
+        self.carried_step = step
         return weight * detail
 
     def _glide_mix(self, engine: Engine) -> None:
