@@ -78,7 +78,8 @@ def test_beside_the_display_dose_zero_shows_the_source_at_the_display_size(tiny_
 def test_the_scenes_interpolate_what_they_name_and_keep_the_rest():
     values = {"step_size": 0.04, "feedback": 0.8, "zoom": 1.02, "steps_per_frame": 3, "dose": 0.5}
     half = DoseScenes(zero={**ZERO, "steps_per_frame": 1}, full={"step_size": 0.08}).at(values, 0.5)
-    assert half == {**values, "step_size": 0.04, "feedback": 0.4, "zoom": 1.01, "steps_per_frame": 2}
+    assert half == {**values, "step_size": 0.04, "zoom": 1.01, "steps_per_frame": 2}  # the feedback: the live one
+    assert DoseScenes(zero={**ZERO, "feedback": 0.0}).at(values, 0.25)["feedback"] == pytest.approx(0.2)
     assert DoseScenes().at(values, 1.0) == values  # the default full scene: the live values
 
 

@@ -69,7 +69,7 @@ def test_the_example_parses():
     assert protocol.blocks[1].doses == (0.0, 0.25, 0.5, 0.75, 1.0) and protocol.blocks[1].repeats == 4
     assert [b.rating_scale for b in protocol.blocks] == ["keys", "keys", "vas"]
     assert protocol.blocks[0].rating is None and protocol.blocks[2].rating.startswith("How pleasant")
-    assert dict(protocol.zero) == {"step_size": 0.0, "feedback": 0.0, "zoom": 1.0}
+    assert dict(protocol.zero) == {"step_size": 0.0, "zoom": 1.0}
     assert protocol.text == EXAMPLE.read_text()
 
 
@@ -91,8 +91,8 @@ def test_defaults_and_the_dose_ends(tmp_path):
     assert (block.name, block.repeats, block.order, block.rating, block.duration) == ("block1", 1, "fixed", None, 2.0)
     live = {"steps_per_frame": 2, "step_size": 0.03, "feedback": 0.7, "zoom": 1.02}
     zero, full = protocol.ends(live)
-    assert zero == {"step_size": 0.0, "feedback": 0.0, "zoom": 1.0}  # the source exactly
-    assert full == {"step_size": 0.03, "feedback": 0.7, "zoom": 1.02}  # the live settings in force
+    assert zero == {"step_size": 0.0, "zoom": 1.0}  # no ascent, no zoom (the feedback then keeps nothing)
+    assert full == {"step_size": 0.03, "zoom": 1.02}  # the live settings in force
 
 
 def test_zero_overrides_the_defaults_and_full_the_live_settings(tmp_path):

@@ -3,8 +3,8 @@
 A perception study grades its stimulus with one number. `dose` (a live row of the table, so flags, TOML,
 scenes, OSC, MIDI, the control page and `[[modulate]]` all move it) interpolates the live numbers a scene
 names, linearly, from the zero scene's value (dose 0) to the full scene's (dose 1); a number neither names
-keeps its live value. The zero scene takes away the ascent, the feedback and the zoom (`ZERO`; a zero scene
-given changes the numbers it names and keeps the rest), so dose 0 adds nothing; the default full scene is the
+keeps its live value. The zero scene takes away the ascent and the zoom (`ZERO`; a zero scene given changes the
+numbers it names and keeps the rest), so dose 0 adds nothing; the default full scene is the
 dream as the live parameters make it. A number the full scene names is the dose's: a knob turning it changes
 nothing.
 
@@ -21,7 +21,10 @@ from typing import Any
 
 from realtime.dream.parameter import Param
 
-ZERO: Mapping[str, float] = MappingProxyType({"step_size": 0.0, "feedback": 0.0, "zoom": 1.0})
+# No ascent and no zoom. The feedback stays: it keeps nothing when nothing is added, and scaled with the step it
+# would make the strength grow as dose x 1/(1 - feedback x dose), a tenth of the full dream at half the dose
+# (docs/benchmarks/lab.md); the step alone grows it about in proportion.
+ZERO: Mapping[str, float] = MappingProxyType({"step_size": 0.0, "zoom": 1.0})
 # Values a zero scene may hold below its row's range: no ascent at all is a step of 0, which the table's
 # step size (a multiplicative row, low 1e-5) cannot hold as a live value.
 BELOW_RANGE = {"step_size": 0.0}

@@ -6,8 +6,8 @@ between: `zero` shows the source, `full` the full dream) and one or more `[[bloc
 duration, repeats, order, an optional rating). examples/protocol.toml shows every key.
 
 `[dose]` takes the table's live numbers (realtime.dream.params.live_numbers), each checked by its row, except
-that zero's step-size may be 0 (no ascent). `zero` overrides step-size 0, feedback 0, zoom 1; `full` the live
-settings in force. Every error is one line naming the file and the line of the key at fault; unknown tables
+that zero's step-size may be 0 (no ascent). `zero` overrides the default zero scene (step-size 0, zoom 1); `full`
+the live settings in force. Every error is one line naming the file and the line of the key at fault; unknown tables
 and keys are refused, naming the known ones: a misspelt key never silently falls back to its default.
 """
 
@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from realtime import tomlfile
+from realtime.dream import dose
 from realtime.dream.params import live_numbers
 from realtime.errors import UserError
 from realtime.lab import rules
 from realtime.lab.keylines import KeyLines, name
 
 DEFAULT_INSTRUCTIONS = "Keep your eyes on the screen. Press space to begin."
-ZERO = (("step_size", 0.0), ("feedback", 0.0), ("zoom", 1.0))  # no ascent, no dream kept: the source itself
+ZERO = tuple(dose.ZERO.items())  # the dream's own default zero scene (realtime.dream.dose)
 REQUIRED = object()
 SCALES = ("keys", "vas")
 EXPERIMENT: dict[str, tuple[rules.Rule, object]] = {
