@@ -218,11 +218,22 @@ def main(argv=None) -> int:
             return _configured(parser, argv, args)
         return COMMANDS[args.command](args)
     except UserError as exc:
-        print(f"deepdream {args.command}: error: {exc}", file=sys.stderr)
+        print(f"deepdream {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: a bug, with its traceback
+            raise
+        said = f"cannot use {exc.filename!r}: {exc.strerror or exc}"  # a name too long for the file system, say
+        print(f"deepdream {args.command}: error: {one_line(said)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"deepdream {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def one_line(message: str) -> str:
+    """A message as one line: a newline in a name the user gave (a path) is shown as \\n."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 COMMANDS = {

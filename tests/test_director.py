@@ -44,15 +44,19 @@ class Session:
         stream = DreamStream([Engine(model, "cpu", exact=True)], StreamSettings(size=SIZE))
         self.show, self.step, self.folder = Show(stream), Inline(stream), folder
         self.record = Record(folder, None, Patch("bl", 8))
-        self.director = ProtocolDirector(protocol, trials(protocol, "P01", 1), self.record, SIZE, True, 30.0)
-        self.count, self.phases = 0, []
+        self.director = ProtocolDirector(protocol, trials(protocol, "P01", 1), self.record, SIZE, True)
+        self.director.timed(30.0, by_frames=True)
+        self.count, self.phases, self.dreams = 0, [], 0
         self.image = np.random.default_rng(0).integers(0, 255, (SIZE[1], SIZE[0], 3), np.uint8)
 
     def frame(self, keys=()):
         d = self.director
         picture = d.cue(Frame(self.image, 0.0, self.count), self.show, self.step)
         dreamed = picture is None
-        picture = d.mark(self.step(Frame(self.image, 0.0, self.count)) if dreamed else picture)
+        if dreamed or d.warming:  # as the loop does: the dream runs behind a screen while warming
+            self.dreams += 1
+            dream = self.step(Frame(self.image, 0.0, self.count))
+        picture = d.mark(dream if dreamed else picture)
         d.flipped(Flip(self.count, 1000.0 + self.count / 30, self.count, 0.0, math.nan, picture))
         self.count += 1
         self.phases.append(d.phase.name)
@@ -80,7 +84,7 @@ def test_instructions_wait_for_space_then_trials_rate_on_keys(tiny_model, tmp_pa
     assert set(s.phases) == {"instructions"}  # a participant reads at their own pace
     s.frame(["begin"])
     s.until("rating")
-    s.frame(["rate 12"[:6]])  # "rate 1": a key 1..9
+    s.frame(["rate 1"])
     s.until("rest")
     s.until("rating")
     for _ in range(5):
@@ -93,7 +97,8 @@ def test_instructions_wait_for_space_then_trials_rate_on_keys(tiny_model, tmp_pa
     trials_ = [e for e in events if e["trial_type"] == "trial"]
     assert [(e["dose"], e["response"]) for e in trials_] == [("0", "1"), ("1", "7")]
     assert [e["trial_type"] for e in events] == ["instructions", "trial", "rating", "rest", "trial", "rating"]
-    assert all(float(e["response_time"]) >= 0 for e in events if e["trial_type"] == "rating")
+    answered = [e for e in events if e["trial_type"] == "rating"]
+    assert [e["response"] for e in answered] == ["1", "7"] and all(e["response_time"] != "n/a" for e in answered)
     assert [float(e["duration"]) for e in trials_] == pytest.approx([0.2, 0.2])
 
 
@@ -107,7 +112,7 @@ def test_the_slider_moves_and_answers(tiny_model, tmp_path):
     s.frame(["answer"])
     s.until("rest")
     events = s.rows("events.tsv")
-    assert [e["response"] for e in events if e["trial_type"] == "rating"] == ["53"]
+    assert [e["response"] for e in events if e["trial_type"] == "rating"] == ["56"]  # three moves of 2
 
 
 def test_pause_ends_the_trial_and_goes_on_with_the_next(tiny_model, tmp_path):
@@ -139,7 +144,7 @@ def test_abort_shows_the_end_sends_its_markers_and_keeps_what_was_done(tiny_mode
     s.frame()
     assert s.director.finished and s.director.aborted
     log = s.rows("frames.tsv")
-    assert log[-1]["phase"] == "done" and log[-1]["marker"] == "abort session_end"
+    assert log[-1]["phase"] == "done" and log[-1]["marker"] == "trial_off trial=1 abort session_end"
     events = s.rows("events.tsv")
     assert [e["trial_type"] for e in events] == ["instructions", "trial", "abort"]
 
@@ -156,3 +161,38 @@ def test_the_onset_patch_is_white_on_a_trials_first_frames_only(tiny_model, tmp_
     assert [int(r["patch"]) for r in log[-12:]] == white
     onsets = [i for i, r in enumerate(log) if "trial_on" in r["marker"]]
     assert [int(r["patch"]) for r in log[onsets[0] : onsets[0] + 3]] == [1, 1, 0]
+
+
+def test_the_first_trial_is_dreamed_behind_the_instructions_at_its_dose(tiny_model, tmp_path):
+    s = Session(tiny_model, tmp_path)
+    for _ in range(5):
+        s.frame()
+    assert s.director.warming and s.dreams == 5  # the dream runs while the participant reads
+    assert s.show.stream.figures().values["dose"] == 0.0  # the first trial's
+    s.frame(["begin"])
+    s.until("trial")
+    s.until("rating")
+    s.frame()
+    assert s.director.warming and s.show.stream.figures().values["dose"] == 1.0  # the next trial's, during the rating
+
+
+def test_closing_the_window_aborts_and_a_trial_on_screen_is_ended(tiny_model, tmp_path):
+    s = Session(tiny_model, tmp_path)
+    s.frame(["begin"])
+    s.until("trial")
+    s.frame(["quit"])
+    s.frame()
+    assert s.director.finished and s.director.aborted
+    assert s.rows("frames.tsv")[-1]["marker"] == "trial_off trial=1 abort session_end"
+
+
+def test_a_run_stopped_early_ends_the_phase_on_screen_in_the_events(tiny_model, tmp_path):
+    s = Session(tiny_model, tmp_path)
+    s.frame(["begin"])
+    s.until("trial")
+    for _ in range(3):
+        s.frame()
+    s.director.stop()  # the source ended, or Ctrl-C
+    events = s.rows("events.tsv")
+    assert [e["trial_type"] for e in events] == ["instructions", "trial"]
+    assert float(events[-1]["duration"]) == pytest.approx(4 / 30, abs=1e-4)  # four frames, the last one's time too

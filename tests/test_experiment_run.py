@@ -187,3 +187,32 @@ def test_replay_checks_the_kept_stimulus_and_shows_the_same_frames(session, tmp_
     ]
     if video == "lossless":  # every pixel as shown: the replay's frames are the session's
         assert [r["sha256"] for r in replayed] == [r["sha256"] for r in kept]
+
+
+def test_dose_zero_is_the_source_at_the_shown_size_when_the_dream_is_smaller(tiny_model, tmp_path):
+    assert run(tmp_path, tiny_model, "--display-size", "320x240", protocol=SHORT).returncode == 0  # dreams 160x120
+    frames, source = table(tmp_path / "P07" / "ses-1" / "frames.tsv"), source_frames()
+    zero = [r for r in frames if r["dose"] == "0"]
+    assert zero and all(
+        hashlib.sha256(np.ascontiguousarray(source[int(r["source_frame"]) % len(source)]).tobytes()).hexdigest()
+        == r["sha256"]
+        for r in zero
+    )
+
+
+def test_a_run_that_cannot_start_leaves_no_folder_it_made_and_keeps_ones_it_did_not(tiny_model, tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(SHORT)
+    base = ["experiment", path, "--participant", "P07", "--model", tiny_model, "--headless"]
+    failed = cli(*base, "--source", tmp_path / "missing.mp4", "--output", tmp_path / "new" / "deep")
+    assert failed.returncode != 0 and not (tmp_path / "new").exists()
+    (tmp_path / "mine" / "P07" / "ses-2").mkdir(parents=True)  # a folder of the user's own, empty
+    failed = cli(*base, "--session", "2", "--source", tmp_path / "missing.mp4", "--output", tmp_path / "mine")
+    assert failed.returncode != 0 and (tmp_path / "mine" / "P07" / "ses-2").is_dir()
+
+
+def test_a_name_too_long_or_with_a_newline_is_still_one_line(tiny_model, tmp_path):
+    long = cli("experiment", tmp_path / ("x" * 300 + ".toml"), "--participant", "P07", "--headless")
+    assert long.returncode == 2 and "Traceback" not in long.stderr and len(long.stderr.splitlines()) == 1
+    odd = cli("experiment", tmp_path / "a\nb.toml", "--participant", "P07", "--headless")
+    assert odd.returncode == 2 and len(odd.stderr.splitlines()) == 1 and "a\\nb.toml" in odd.stderr

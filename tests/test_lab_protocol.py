@@ -201,3 +201,10 @@ def test_a_syntax_error_and_a_missing_file_are_one_line(tmp_path):
         read_protocol(tmp_path / "nothing.toml")
     with pytest.raises(UserError, match="is not a regular file"):
         read_protocol(tmp_path)
+
+
+def test_a_dose_scene_cannot_hold_the_dose_itself(tmp_path):
+    path = write(tmp_path, edited("zero = { feedback = 0.0 }", "zero = { dose = 0.5 }"))
+    with pytest.raises(UserError, match=r'\[dose\] zero has no live number "dose"') as caught:
+        read_protocol(path)
+    assert "dose," not in str(caught.value).split("it takes")[1]

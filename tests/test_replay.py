@@ -92,6 +92,11 @@ def test_an_h264_session_is_checked_against_its_kept_hashes_and_refused_without_
     (folder / KEPT).write_text("\n".join([*hashes[:2], "0" * 64, *hashes[3:]]) + "\n")
     spoilt = cli("replay", folder, "--check")
     assert spoilt.returncode == 1 and "frame 2 of stimulus.mp4 differs from stimulus.sha256" in spoilt.stderr
+    (folder / KEPT).write_text("\n".join(hashes) + "\n")
+    log = (folder / "frames.tsv").read_text().splitlines()
+    (folder / "frames.tsv").write_text("\n".join(log[:-2]) + "\n")  # the frame log cut short
+    cut = cli("replay", folder, "--check")
+    assert cut.returncode == 1 and "stimulus.sha256 holds 6 frames, frames.tsv 4 rows" in cut.stderr
 
 
 @pytest.mark.parametrize(

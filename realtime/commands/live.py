@@ -56,6 +56,7 @@ LiveOptions = settings_class(
             ("heartbeat", Path, None),  # set by the watchdog for the loop it supervises
             ("run", int, 1),
             ("lsl", bool, False),
+            ("vsync", bool, False),  # an experiment's window: pictures up at the display's refresh
         )
     ),  # which run of the watchdog this is: later runs number their output files
     module=__name__,
@@ -75,7 +76,7 @@ class Lead(Protocol):
 
     def start(self, mode, display: tuple[int, int], fps: float, outputs, stream) -> tuple[Director | None, tuple]: ...
 
-    def finish(self, summary: dict) -> None: ...  # after the loop, its figures known
+    def finish(self, summary: dict) -> int: ...  # after the loop, its figures known: the exit code
 
     def close(self) -> None: ...  # on every path, after finish or instead of it
 
@@ -137,21 +138,25 @@ def _run_live(options: LiveOptions, settings, controls, lead: Lead | None) -> in
     if not mode.paced:
         source.paced = False
         log.info("--seed with a file: every frame in order (not real time)")
+    try:  # the lead first: a file's pacing starts with the reader, not before a recorder was waited for
+        led = lead.start(mode, display, source.fps, outputs, stream) if lead is not None else (None, ())
+    except BaseException:
+        source.close()
+        outputs.close()
+        raise
     reader = Latest(source, lockstep=mode.every_frame)
     try:
         rest = _rest(hours, still, display)
-        led = lead.start(mode, display, source.fps, outputs, stream) if lead is not None else (None, ())
         show, stats = _show(options, mode, stream, playlist, outputs, reader, controls, source.fps, display, rest, led)
     finally:
         reader.close()
         outputs.close()  # the sinks too where the loop never ran to close them
     summary = stats.summary(show)
-    if lead is not None:
-        lead.finish(summary)
+    code = lead.finish(summary) if lead is not None else 0
     report(summary)
     if options.stats is not None:
         write_stats(options.stats, summary)
-    return 0
+    return code
 
 
 def _assemble(options: LiveOptions, settings, playlist) -> tuple:
@@ -195,7 +200,7 @@ def _show(options: LiveOptions, mode, stream, playlist, outputs, reader, control
     steered = stream if mode.sync else StreamProxy(stream)
     show = Show(steered, playlist, outputs.recorder, outputs.window)
     wire_page(outputs.hub, show, controls)
-    step = Inline(stream) if mode.sync else BesideDisplay.around(stream, steered, display, options.dream_fade)
+    step = Inline(stream, display) if mode.sync else BesideDisplay.around(stream, steered, display, options.dream_fade)
     try:
         if outputs.heartbeat is not None and isinstance(step, BesideDisplay):  # a stuck dream: the watchdog sees it
             outputs.heartbeat.watch(step.worker)

@@ -42,7 +42,8 @@ class Outputs:
         if options.headless:
             os.environ["SDL_VIDEODRIVER"] = "dummy"
         else:
-            self.window = WindowSink(options.window or (shown[0] * 2, shown[1] * 2), options.fullscreen)
+            vsync = getattr(options, "vsync", False)
+            self.window = WindowSink(options.window or (shown[0] * 2, shown[1] * 2), options.fullscreen, vsync=vsync)
             self.sinks.append(self.window)
         if options.record is not None:
             from realtime.media.diskguard import DiskGuard

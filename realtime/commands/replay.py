@@ -40,15 +40,18 @@ def _check(kept: Kept) -> int:
 
 
 def _play(kept: Kept, args: argparse.Namespace) -> int:
-    """Open what the replay writes to (the log first: refused before anything shows), play, close them all."""
+    """Open what the replay writes to (a log there already is refused before anything starts; the log is made once
+    the streams are open, so a failing --lsl leaves none), play, close them all."""
+    if args.log and (Path(args.log).exists() or Path(args.log).is_symlink()):
+        raise UserError(f"{args.log} exists; a frame log is never overwritten")
     with ExitStack() as stack:
+        streams = _streams(kept, stack) if args.lsl else None
         frame_log = None
         if args.log:
             from realtime.lab.framelog import LabFrameLog
 
             frame_log = LabFrameLog(Path(args.log))
             stack.callback(frame_log.close)
-        streams = _streams(kept, stack) if args.lsl else None
         window = None
         if not args.headless:
             from realtime.media.sinks import WindowSink

@@ -9,7 +9,8 @@ dream as the live parameters make it. A number the full scene names is the dose'
 nothing.
 
 At dose 0 the stream shows the source frame itself, whatever the zero scene says, and still dreams (with
-nothing added): every dose costs the same time, so a condition's timing never gives it away.
+nothing added): with the default scenes every dose costs the same time, so a condition's timing never gives it
+away (a zero scene of no steps or no feedback skips that work).
 """
 
 from __future__ import annotations

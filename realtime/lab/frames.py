@@ -32,8 +32,8 @@ class FramesLead:
         if self.streams is not None:
             self.streams.frame(flip.frame, flip.dose, flip.dream_age_ms, flip.flip)
 
-    def finish(self, summary: dict) -> None:
-        pass
+    def finish(self, summary: dict) -> int:
+        return 0
 
     def close(self) -> None:
         if self.streams is not None:

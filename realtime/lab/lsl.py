@@ -5,7 +5,7 @@ sample's timestamp in LSL's clock (`pylsl.local_clock`). So a marker carries the
 (a `time.monotonic()` reading taken right after the flip, converted by `to_lsl`), not the moment it was pushed.
 
 Two outlets, found by name:
-  <name>-markers  type "Markers", one string channel, irregular rate: "trial_on dose=0.5 block=1 trial=3", "pause"
+  <name>-markers  type "Markers", one string channel, irregular rate: "trial_on trial=3 block=1 dose=0.5", "pause"
   <name>-frames   type "Frames", three float64 channels (frame number, dose, dream age in ms; NaN where none) at
                   the source's fps; not "Markers", which XDF readers take for string events. Its samples come at
                   the display's pace: load them with pyxdf's `dejitter_timestamps=False` to keep each flip's time.

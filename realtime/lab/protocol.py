@@ -165,18 +165,15 @@ def _scene(table: object, side: str, where: _Where) -> dict[str, float]:
     """One end of the dose: live numbers, each checked by its row of the parameter table."""
     if not isinstance(table, dict):
         raise where.fail(("dose", side), f"[dose] {side} must be a table of live numbers, got {rules.got(table)}")
-    numbers = live_numbers()
+    numbers = {n: p for n, p in live_numbers().items() if n != "dose"}  # a scene is what the dose moves between
     scene = {}
     for key, value in table.items():
         at, known = ("dose", side, name(key)), numbers.get(name(key))
         if known is None:
             takes = ", ".join(p.key for p in numbers.values())
             raise where.fail(at, f"[dose] {side} has no live number {rules.got(key)}; it takes {takes}")
-        if side == "zero" and known.name == "step_size" and value == 0 and not isinstance(value, bool):
-            scene[known.name] = 0.0  # no ascent: below the row's range, which is for a dream that moves
-            continue
         try:
-            scene[known.name] = float(known.check(value))
+            scene[known.name] = float(dose.scene_value(known, value, side == "zero"))
         except ValueError as exc:
             raise where.fail(at, f"[dose] {side} {exc}") from None
     return scene

@@ -22,8 +22,8 @@ from realtime.lab.patch import Patch
 from realtime.run.director import Flip
 
 if TYPE_CHECKING:
-    from realtime.lab.director import Phase
     from realtime.lab.lsl import LabStreams
+    from realtime.lab.phases import Phase
 
 EVENT_OF = {"instructions": "instructions", "trial": "trial", "rest": "rest", "pause": "pause", "rating": "rating"}
 
@@ -36,7 +36,9 @@ class Record:
     flips: list[float] = field(default_factory=list)
     last_at: float = 0.0  # the session's time of the last frame
     ended_phases: list[Phase] = field(default_factory=list)  # their events wait for the next phase's first flip
+    instants: list[tuple[str, Trial | None]] = field(default_factory=list)  # events of no length, at the next flip
     answers: dict[int, tuple[float, float]] = field(default_factory=dict)  # trial -> (response, seconds)
+    period: float = 1 / 30  # a frame's time: the last phase ends a frame after its last flip
 
     def __post_init__(self) -> None:
         self.log = LabFrameLog(self.folder / "frames.tsv")
@@ -56,32 +58,27 @@ class Record:
         that ended before it."""
         self.flips.append(flip.flip)
         self.last_at = at
-        for ended in self.ended_phases:
-            self._event(ended, at)
-        self.ended_phases.clear()
-        dose = trial.dose if trial is not None else None
+        self._settle(at)
+        dose, block, number = (trial.dose, trial.block, trial.trial) if trial is not None else (None, None, None)
         age = None if math.isnan(flip.dream_age_ms) else flip.dream_age_ms
-        block = trial.block if trial is not None else None
-        number = trial.trial if trial is not None else None
         patch = int(white) if self.drawn is not None else 0
-        self.log(
-            flip.frame,
-            flip.flip,
-            at,
-            flip.source_frame,
-            phase,
-            number,
-            block,
-            dose,
-            age,
-            marker,
-            patch,
-            digest,
-        )
+        row = (flip.frame, flip.flip, at, flip.source_frame, phase, number, block, dose, age, marker, patch, digest)
+        self.log(*row)
         if self.streams is not None:
             if marker:
                 self.streams.marker(marker, flip.flip)
-            self.streams.frame(flip.frame, dose if dose is not None else 0.0, flip.dream_age_ms, flip.flip)
+            shown = math.nan if dose is None else dose  # a screen's frame: no dose
+            self.streams.frame(flip.frame, shown, flip.dream_age_ms, flip.flip)
+
+    def _settle(self, at: float) -> None:
+        """The events that ended before the frame at `at`: the phases, then what happened between (a rating
+        skipped, an abort), in that order (a rating's response goes onto the trial row before it)."""
+        for ended in self.ended_phases:
+            self._event(ended, at)
+        for kind, trial in self.instants:
+            self.events.add(at, 0.0, kind, *((trial.dose, trial.block) if trial is not None else ()))
+        self.ended_phases.clear()
+        self.instants.clear()
 
     def ended(self, phase: Phase) -> None:
         if phase.started is not None and phase.name in EVENT_OF:
@@ -103,18 +100,22 @@ class Record:
         assert phase.trial is not None and phase.first_flip is not None
         self.answers[phase.trial.trial] = (answer, at - phase.first_flip)
 
-    def skipped(self, trial: Trial, at: float) -> None:
+    def skipped(self, trial: Trial) -> None:
         """A rating not asked (headless): logged as an event of no duration and no response."""
-        self.events.add(at, 0.0, "rating", trial.dose, trial.block)
+        self.instants.append(("rating", trial))
 
-    def aborted(self, at: float) -> None:
-        self.events.add(at, 0.0, "abort")
+    def aborted(self) -> None:
+        self.instants.append(("abort", None))
+
+    def stopped(self, markers: list[str]) -> None:
+        """The run ended between flips: `markers` go out stamped with the last flip (no flip will show them)."""
+        if self.streams is not None and self.flips:
+            self.streams.marker(" ".join(markers), self.flips[-1])
 
     def close(self) -> dict[str, Any]:
         """Finish the files; the flips, for the session's frame-interval figures."""
-        for ended in self.ended_phases:
-            self._event(ended, self.last_at)
-        self.ended_phases.clear()
+        if self.flips:
+            self._settle(self.last_at + self.period)
         self.events.close()
         self.log.close()
         if self.streams is not None:

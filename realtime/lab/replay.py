@@ -3,8 +3,8 @@
 A session folder (realtime.lab.session) holds the video shown (session.json's "video": stimulus.mkv, lossless,
 or stimulus.mp4, H.264) and frames.tsv, one row per flip with the sha256 of the frame shown. `check` decodes
 every frame and compares its hash with its row, so a lossless file proves it holds exactly what the participant
-saw. `Player` shows the frames again at their logged times (frame i at the start plus its flip's distance from
-the first flip, never sooner), in a window or nowhere, sending each row's marker and frame sample over LSL after
+saw. `Player` shows the frames again at their logged times (frame i at the start plus its onset's distance from
+the first, never sooner), in a window or nowhere, sending each row's marker and frame sample over LSL after
 its flip and logging this replay's flips, so a yoked viewer's recording can be aligned as the session's was.
 This is a player of a kept file: no dream, no show.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from realtime.lab.framelog import PHASES, LabFrameLog, read_frame_log
 from realtime.lab.lsl import LabStreams
 
 LOSSY = {"h264": "H.264 (lossy)"}  # codec -> how a refusal names it
+HEX64 = re.compile(r"[0-9a-f]{64}")
 KEPT = "stimulus.sha256"  # beside an H.264 stimulus: its decoded frames' hashes (`keep_hashes`)
 
 
@@ -60,7 +62,8 @@ def open_session(folder: Path) -> Kept:
         raise UserError(f"{folder}: the session's video {name!r} is not in the folder")
     video = folder / name
     rows = read_frame_log(folder / "frames.tsv")
-    return Kept(video, codec(video), fps, size, str(meta.get("model") or ""), rows)
+    model = meta.get("model")
+    return Kept(video, codec(video), fps, size, str(model.get("name", "")) if isinstance(model, dict) else "", rows)
 
 
 def digest(rgb: np.ndarray) -> str:
@@ -98,6 +101,9 @@ def check(kept: Kept) -> str | None:
     frames are compared with frames.tsv's sha256 (the frames as shown); an H.264 one's with `KEPT` (its frames as
     decoded, written when the session ended); an H.264 video without that file cannot be checked (UserError)."""
     against = record_of(kept)
+    for index, row in enumerate(kept.rows):  # the frame log's own hashes: whole, whichever the comparison
+        if not (isinstance(row["sha256"], str) and HEX64.fullmatch(row["sha256"])):
+            return f"frames.tsv row {index + 1} (frame {row['frame']}) holds no sha256 of a frame"
     if against == "frames.tsv":
         expected = [row["sha256"] for row in kept.rows]
     elif (kept.video.parent / KEPT).is_file():
@@ -107,6 +113,8 @@ def check(kept: Kept) -> str | None:
             f"{kept.video.name} is {LOSSY.get(kept.codec, kept.codec)} and the session has no {KEPT}: only a lossless "
             'session (video = "lossless") or one that kept its hashes can be checked frame by frame'
         )
+    if len(expected) != len(kept.rows):  # a frame log cut short or grown: not the session the video holds
+        return f"{against} holds {len(expected)} frames, frames.tsv {len(kept.rows)} rows"
     frames = decoded(kept.video)
     for index, (want, rgb) in enumerate(zip_longest(expected, frames)):
         if want is None or rgb is None:  # one ran out before the other
@@ -141,19 +149,20 @@ class Player:
     ) -> None:
         self.kept, self.window, self.streams, self.log = kept, window, streams, log
         for line, row in enumerate(kept.rows, start=2):  # line 1: the header
-            if row["frame"] is None or row["flip_time"] is None or row["phase"] not in PHASES:
+            if row["frame"] is None or row["onset"] is None or row["phase"] not in PHASES:
                 raise UserError(
-                    f"{kept.video.parent / 'frames.tsv'} line {line}: a row needs its frame, flip_time and a phase "
+                    f"{kept.video.parent / 'frames.tsv'} line {line}: a row needs its frame, onset and a phase "
                     f"({', '.join(PHASES)}) to be replayed"
                 )
 
     def run(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> int:
-        """Show every frame (or until the window asks to quit): how many were shown."""
+        """Show every frame (or until the window asks to quit) at its onset, the session's time of it (the flips', or
+        frames / fps in a session timed by frames, whose flips came at the dream's pace): how many were shown."""
         rows, first, start, shown = self.kept.rows, None, 0.0, 0
         for row, rgb in zip(rows, decoded(self.kept.video)):
             if first is None:
-                first, start = row["flip_time"], clock()
-            sleep(max(0.0, start + row["flip_time"] - first - clock()))  # never sooner than the session showed it
+                first, start = row["onset"], clock()
+            sleep(max(0.0, start + row["onset"] - first - clock()))  # never sooner than the session showed it
             if self.window is not None:
                 self.window.write(rgb)
             flip = clock()

@@ -8,6 +8,7 @@ realtime.media.video: H.264, finalised on close, also after Ctrl-C), `WindowSink
 from __future__ import annotations
 
 import os
+import time
 
 import cv2
 import numpy as np
@@ -134,7 +135,8 @@ class WindowSink:
     lines are text textures on top. `commands()` drains
     key presses. With SDL_VIDEODRIVER=dummy (headless, tests) the same code draws nowhere."""
 
-    def __init__(self, size: tuple[int, int], fullscreen: bool = False, title: str = "deepdream-live"):
+    def __init__(self, size: tuple[int, int], fullscreen: bool = False, title: str = "deepdream-live", vsync=False):
+        """`vsync`: each picture goes up at the display's refresh (a study's flips), the loop waiting for it."""
         import pygame
         from pygame._sdl2.video import Renderer, Window
 
@@ -143,7 +145,8 @@ class WindowSink:
         pygame.display.init()
         pygame.font.init()
         self.window = Window(title, size=tuple(size), resizable=True)
-        self.renderer = Renderer(self.window, vsync=False)
+        self.renderer = Renderer(self.window, vsync=vsync)
+        self.vsync = vsync
         self.texture = None
         self.fullscreen = False
         if fullscreen:
@@ -176,6 +179,18 @@ class WindowSink:
             text = Texture.from_surface(self.renderer, self.font.render(line, True, (255, 255, 255), (0, 0, 0)))
             self.renderer.blit(text, self.pg.Rect(8, 8 + 20 * i, text.width, text.height))
         self.renderer.present()
+
+    def refresh_hz(self, presents: int = 12) -> float | None:
+        """The display's refresh rate, measured: with vsync each present waits for the next refresh (None without
+        vsync, or where presents do not wait: SDL's dummy driver)."""
+        if not self.vsync:
+            return None
+        times = []
+        for _ in range(presents):
+            self.renderer.present()
+            times.append(time.perf_counter())
+        period = float(np.median(np.diff(times)))
+        return round(1 / period, 2) if period > 0.002 else None
 
     def _fitted(self, w: int, h: int):
         """The frame's place in the window: as large as fits, its shape kept, centred."""

@@ -1,10 +1,10 @@
 """What may lead a run besides the show: a `Director` (a study's protocol, realtime.lab) and what hears each flip.
 
 The loop asks a director before each frame whether the frame is dreamed or a screen of its own is shown
-(instructions, rest, a rating), lets it mark what the sinks get (a photodiode patch), tells it when the
-picture went up, and hands it the window's keys. A `Flipped` is told every flip: an LSL frame stream hears
-the frames of `live --lsl` this way. `flip` is time.monotonic() right after the window showed the picture
-(headless: when the sinks were about to get it).
+(instructions, rest, a rating; the dream still runs behind it while the director is `warming`), lets it mark what
+the sinks get (a photodiode patch), tells it when the picture went up, and hands it the window's keys. A `Flipped`
+is told every flip: an LSL frame stream hears the frames of `live --lsl` this way. `flip` is time.monotonic() right
+after the window showed the picture (headless: when the sinks were about to get it).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Flipped(Protocol):
 
 class Director(Protocol):
     finished: bool  # the protocol has ended (or was aborted): the loop stops
+    warming: bool  # behind a screen, the dream of what comes next builds up: the step runs, its picture unseen
 
     def cue(self, frame: Frame, show: Show, step: Step) -> np.ndarray | None: ...  # a screen, or None: dream
 

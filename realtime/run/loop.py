@@ -117,7 +117,9 @@ class Turn:
             return
         step.pace(frame, self.fps)
         screen = self.director.cue(frame, show, step) if self.director is not None else None
-        if screen is not None:  # the protocol's own screen (instructions, rest, a rating): nothing dreamed
+        if screen is not None:  # the protocol's own screen (instructions, rest, a rating): nothing shown dreamed
+            if self.director is not None and self.director.warming:
+                step(frame)  # the coming trial's dream builds up behind the screen
             self.shown = None
             self.write(frame, self.present(screen) if self.present is not None else screen, 0.0, t0, t0)
             self.tell(False)
@@ -163,7 +165,8 @@ class Turn:
             return
         flip, source_frame, picture = self.last_flip
         dose = float(self.show.stream.figures().values["dose"])
-        age = self.step.rates(self.stats).get("dream_age_ms", float("nan")) if dreamed else float("nan")
+        shows_dream = dreamed and dose > 0  # at dose 0 the source is shown, not a dream
+        age = self.step.rates(self.stats).get("dream_age_ms", float("nan")) if shows_dream else float("nan")
         told = Flip(self.stats.frames - 1, flip, source_frame, dose, float(age), picture)
         if self.director is not None:
             self.director.flipped(told)

@@ -57,14 +57,18 @@ class LostPace:
 class Inline:
     """Each frame dreamed on the loop's thread; the loop's own figures say it all."""
 
-    def __init__(self, stream: Stream) -> None:
-        self.stream = stream
+    def __init__(self, stream: Stream, display: tuple[int, int] | None = None) -> None:
+        """`display`: the shown size, where the source itself is shown at dose 0 (None: the processing size)."""
+        self.stream, self.display = stream, display
 
     def pace(self, frame: Frame, fps: float) -> None:
         pass  # the dream takes its time
 
     def __call__(self, frame: Frame) -> np.ndarray:
-        return self.stream(frame.image)
+        dreamed = self.stream(frame.image)
+        if self.display is not None and self.stream.figures().values.get("dose") == 0:
+            return fit(frame.image, self.display)  # the source itself, not its processing-size copy scaled back
+        return dreamed
 
     def flow_s(self) -> float:
         return self.stream.figures().last_flow_s
