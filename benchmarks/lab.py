@@ -74,7 +74,11 @@ def session(model: Path, clip: Path, size: str) -> dict:
     flips = [float(row["flip_time"]) for row in log if row["marker"] != "n/a"]
     offsets = np.abs(np.array([stamp for _, stamp in streams["deepdream-markers"]]) - np.array(flips)) * 1e6
     intervals = np.diff([float(row["flip_time"]) for row in log]) * 1e3
+    within = np.array([i for i, (a, b) in zip(intervals, zip(log, log[1:])) if a["trial"] == b["trial"] != "n/a"])
     return {
+        "trial_interval_ms": {"sd": round(float(within.std()), 3), "max": round(float(within.max()), 3)},
+        "trial_jitter_ms_p95": round(float(np.percentile(np.abs(within - 1e3 / fps), 95)), 3),
+        "interval_ms_max": round(float(intervals.max()), 3),
         "markers": len(flips),
         "marker_minus_flip_us": {q: round(float(np.percentile(offsets, p)), 1) for q, p in (("p50", 50), ("p95", 95))},
         "marker_minus_flip_us_max": round(float(offsets.max()), 1),

@@ -65,7 +65,17 @@ class ProtocolDirector:
         near = 1e-6 if self.by_frames else 0.5 / self.fps  # a flip ends a phase nearest its duration
         if phase.name != "done" and phase.started is not None and self.now - phase.started >= phase.seconds - near:
             self._next(show, step)
+        elif self.warming and phase.started is not None:  # the screen is up: the wait for the dream in flight,
+            coming = next((p.trial for p in self.plan if p.name == "trial"), None)  # if any, holds a still screen
+            if coming is not None and self.warmed != coming.trial:
+                self._fresh(coming, show, step)
         return phases.screen(self.phase, self.protocol, self.size, frame.image)
+
+    def _fresh(self, trial: Trial, show: Show, step: Step) -> None:
+        """`trial`'s dream from now on: its dose, nothing carried from before."""
+        show.set("dose", trial.dose)
+        step.restart()
+        self.warmed = trial.trial
 
     def _next(self, show: Show, step: Step, to: Phase | None = None) -> None:
         """The next phase (or `to`): a trial ending says so; a trial, or the screen before one, sets its dose and
@@ -82,10 +92,8 @@ class ProtocolDirector:
             self.markers.append("session_end")
         coming = next((p.trial for p in [self.phase, *self.plan] if p.name == "trial"), None)
         self.warming = self.phase.name != "trial" and coming is not None
-        if coming is not None and (self.phase.name == "trial" or self.warming) and self.warmed != coming.trial:
-            show.set("dose", coming.dose)
-            step.restart()
-            self.warmed = coming.trial
+        if coming is not None and self.phase.name == "trial" and self.warmed != coming.trial:
+            self._fresh(coming, show, step)  # nothing before it to dream behind
         trial = self.phase.trial
         if self.phase.name == "trial" and trial is not None:
             self.markers.append(f"trial_on trial={trial.trial} block={trial.block} dose={trial.dose:g}")
