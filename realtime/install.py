@@ -4,7 +4,7 @@ From a source checkout (an editable install, or `python -m` in the repository) t
 the checkout: `pip install -e '.[midi]'` in its folder, `pip install -e '/path/to/checkout[midi]'`
 from anywhere else. An installed package has no checkout to point at, so it is
 `pip install 'deepdream-live[midi]'`. Every message that names an extra (midi, audio, cluster,
-virtualcam, export, cpu, gpu) takes its command from `pip_install`.
+virtualcam, export, cpu, gpu) takes its command from `pip_install`; `version` is the one installed.
 """
 
 from __future__ import annotations
@@ -37,3 +37,14 @@ def pip_install(extra: str) -> str:
     except OSError:  # started in a folder since deleted
         here = False
     return f"pip install -e '{'.' if here else root}[{extra}]'"
+
+
+def version() -> str:
+    """This program's version as installed ("(not installed)": run from a checkout never installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed(PROJECT)
+    except PackageNotFoundError:
+        return "(not installed)"

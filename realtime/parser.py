@@ -13,7 +13,7 @@ from realtime.command_options import DEFAULT_HELP, experiment_settings, live_set
 from realtime.dream.params import STILL
 from realtime.dream.runtime import PROVIDER_CHOICES
 from realtime.flags import GALLERY, SEED, add_params, add_settings, flag_type
-from realtime.install import pip_install
+from realtime.install import pip_install, version
 from realtime.lab_parser import add_replay
 from realtime.store import GALLERY as GALLERY_MODEL
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-time DeepDream: export a model, then dream stills, a live "
         "camera or a clip with it (deepdream SUBCOMMAND --help says more)",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     parser.commands = sub.choices  # name -> its parser
 
@@ -181,12 +181,3 @@ def _still(sub, name: str, summary: str, table, *, output: str, model: str):
     add_params(p, table)
     p.add_argument("--provider", default="auto", choices=PROVIDER_CHOICES, help="auto, cpu or cuda")
     return p
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("deepdream-live")
-    except PackageNotFoundError:
-        return "(not installed)"

@@ -15,7 +15,8 @@ from realtime.dream.stream import DreamStream
 from realtime.media.sinks import KEYS, ListSink, WindowSink, help_lines
 from realtime.media.sources import Frame, SyntheticSource
 from realtime.run.framelog import FrameLog
-from realtime.run.loop import hud, run
+from realtime.run.hud import hud
+from realtime.run.loop import run
 from realtime.steer.playlist import Playlist, parse_scenes
 from realtime.steer.show import Show
 

@@ -28,7 +28,8 @@ from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import Frame, SyntheticSource
 from realtime.run.eventlog import remove, setup
 from realtime.run.framelog import COLUMNS, FrameLog
-from realtime.run.loop import LoopStats, hud, run
+from realtime.run.hud import hud
+from realtime.run.loop import LoopStats, run
 from realtime.run.watchdog import DREAM_GRACE_S, FIRST_FRAME_S, Heartbeat, numbered
 from realtime.steer.show import Show
 

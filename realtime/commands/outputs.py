@@ -97,9 +97,9 @@ class Outputs:
 
     def close(self) -> None:
         """Close the frame log, the server, and the sinks still in `sinks`: the loop empties that list as it
-        closes them (realtime.run.loop.running), so only a run that never reached the loop leaves any.
+        closes them (realtime.run.closing.running), so only a run that never reached the loop leaves any.
         Each closes even when one before it raised."""
-        from realtime.run.loop import close_all
+        from realtime.run.closing import close_all
 
         closes = [sink.close for sink in self.sinks]
         self.sinks.clear()  # closed once: a recording closed twice would lose its file

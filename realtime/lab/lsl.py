@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from realtime.errors import UserError, reason
-from realtime.install import pip_install
+from realtime.install import pip_install, version
 
 PROBES = 9  # clock readings bracketed by time.monotonic(); the tightest bracket gives the offset
 FRAME_CHANNELS = (("frame", "count"), ("dose", "none"), ("dream_age", "ms"))  # label, unit ("none": unitless)
@@ -87,18 +87,9 @@ def describe(fps: float, model: str = "", name: str = "deepdream") -> tuple[Any,
         channel.append_child_value("type", "misc")  # not a signal a reader should filter or scale
     for info in (markers, frames):
         info.desc().append_child_value("program", "deepdream-live")
-        info.desc().append_child_value("version", _version())
+        info.desc().append_child_value("version", version())
         info.desc().append_child_value("model", model)
     return markers, frames
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("deepdream-live")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown"
 
 
 class LabStreams:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from realtime.install import version
 from realtime.lab.protocol import Protocol
 from realtime.lab.session import frame_intervals, sha256_file
 
@@ -19,11 +20,9 @@ def session_record(
 ) -> dict[str, Any]:
     """`who`: participant, session, seeds, started; `run`: source, video, fps, size, timing, the display's refresh
     rate, lsl, photodiode, trials, completed, dropped_frames."""
-    from realtime.parser import _version
-
     return {
         "program": "deepdream-live",
-        "version": _version(),
+        "version": version(),
         **who,
         "ended": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {"name": model.name, "sha256": sha256_file(model)},
