@@ -118,7 +118,9 @@ def experiment_settings() -> tuple:
     live = {s.name: s for s in live_settings()}
     return (
         Option(
-            "participant", "the participant's label (letters and digits; sub- is dropped)", reads={"required": True}
+            "participant",
+            "the participant's label, letters and digits (ID/ses-N/ is named after it; sub-07: BIDS' sub-07/)",
+            reads={"required": True},
         ),
         Option("session", "the session's number (1, 2, ...)", default=1, param=SESSION),
         Option("output", "where ID/ses-N/ is made (default: here)", default="."),

@@ -20,7 +20,8 @@ from realtime.dream.stream import DreamStream
 from realtime.media.sinks import ListSink, VideoSink
 from realtime.media.sources import CaptureSource, Frame, Latest, SyntheticSource
 from realtime.run.display import NEAR, DisplayPath
-from realtime.run.loop import hud, run
+from realtime.run.hud import hud
+from realtime.run.loop import run
 from realtime.run.steps import BesideDisplay
 from realtime.run.worker import DreamUpdate, DreamWorker, StreamProxy
 from realtime.steer.requests import status_pairs

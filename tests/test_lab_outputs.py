@@ -147,7 +147,8 @@ def test_the_frame_log_never_replaces_one_and_refuses_what_is_not_one(tmp_path):
 
 
 def test_a_session_folder_is_made_once(tmp_path):
-    folder = session_dir(tmp_path, "sub-P01", 1)
+    assert session_dir(tmp_path, "sub-P01", 1) == tmp_path / "sub-P01" / "ses-1"  # BIDS' sub- kept as given
+    folder = session_dir(tmp_path, "P01", 1)
     assert folder == tmp_path / "P01" / "ses-1" and folder.is_dir()
     assert session_dir(tmp_path, "P01", 1) == folder  # empty: nothing to lose
     (folder / "events.tsv").write_text("data")

@@ -21,7 +21,7 @@ from realtime.dream.settings import StreamSettings
 from realtime.errors import UserError
 from realtime.lab import order
 from realtime.lab.protocol import Protocol, read_protocol
-from realtime.lab.session import session_dir
+from realtime.lab.session import session_dir, session_path
 from realtime.store import find
 
 log = logging.getLogger("deepdream.live")
@@ -38,9 +38,9 @@ def run(args) -> int:
         patch = parse_patch(args.photodiode)
     models = tuple(find(m) for m in (args.model or [None]))
     check_long_enough(args, trials, protocol)
-    where = Path(args.output) / label / f"ses-{number}"
+    where = session_path(Path(args.output), args.participant, number)
     made = [d for d in (where, *where.parents) if not d.exists()]  # what a run that fails to start takes away
-    folder = session_dir(Path(args.output), label, number)
+    folder = session_dir(Path(args.output), args.participant, number)
     video = folder / ("stimulus.mkv" if protocol.video == "lossless" else "stimulus.mp4")
     options = replace(options_from_args(args, models), record=video, lsl=False, vsync=not args.headless)
     settings = StreamSettings.from_values({**vars(args), "dose_scenes": scenes(protocol)})

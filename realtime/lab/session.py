@@ -19,10 +19,17 @@ from realtime.lab.order import check_participant, check_session
 LATE = 1.5  # an interval over this many times the median is a late flip (at least one refresh missed)
 
 
-def session_dir(root: Path, participant: str, session: int) -> Path:
-    """root/ID/ses-N, created (an empty one is taken as it is); UserError when it holds anything."""
+def session_path(root: Path, participant: str, session: int) -> Path:
+    """root/ID/ses-N: ID is the participant's as given, `sub-07` keeping BIDS' `sub-` (sub-07/ses-1), `P07` P07."""
     label, session = check_participant(participant), check_session(session)
-    folder = Path(root) / label / f"ses-{session}"
+    label = f"sub-{label}" if participant.strip().startswith("sub-") else label
+    return Path(root) / label / f"ses-{session}"
+
+
+def session_dir(root: Path, participant: str, session: int) -> Path:
+    """`session_path`, created (an empty one is taken as it is); UserError when it holds anything."""
+    folder = session_path(root, participant, session)
+    label, session = folder.parent.name, check_session(session)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} is a file; give another --session or move it")
     if folder.is_dir() and any(folder.iterdir()):
