@@ -106,6 +106,7 @@ def test_an_h264_session_is_checked_against_its_kept_hashes_and_refused_without_
         (lambda d: (d / "session.json").write_text("{not json"), "is not a session's record"),
         (lambda d: (d / "session.json").write_text('{"video": "stimulus.mkv"}'), "is not a session's record"),
         (lambda d: (d / "session.json").write_text('{"video": "../x.mkv", "fps": 30, "size": [1, 1]}'), "not in"),
+        (lambda d: (d / "session.json").write_text('{"video": "stimulus.mkv", "fps": 0, "size": [34, 22]}'), "fps 0"),
         (lambda d: (d / "stimulus.mkv").unlink(), "is not in the folder"),
         (lambda d: (d / "stimulus.mkv").write_bytes(b"\x1a\x45\xdf\xa3 not a video"), "is not a video"),
         (lambda d: (d / "frames.tsv").write_text("frame\tsha256\n0\tab\n"), "is not a frame log"),

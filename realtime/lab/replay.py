@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from realtime.dream.parameter import MAX_SIDE
 from realtime.errors import UserError, reason
 from realtime.lab.framelog import PHASES, LabFrameLog, read_frame_log
 from realtime.lab.lsl import LabStreams
@@ -54,6 +55,8 @@ def open_session(folder: Path) -> Kept:
         meta = json.loads((folder / "session.json").read_text(encoding="utf-8"))
         name, fps, (width, height) = meta["video"], float(meta["fps"]), meta["size"]
         size = (int(width), int(height))
+        if not (0 < fps <= 1000 and all(1 <= side <= MAX_SIDE for side in size)):
+            raise ValueError(f"fps {fps:g} and size {width}x{height} are not a video's")
     except OSError as exc:
         raise UserError(f"cannot read {folder / 'session.json'}: {exc.strerror or exc}") from None
     except (ValueError, KeyError, TypeError) as exc:  # not JSON, or without a video, fps or [w, h] size
