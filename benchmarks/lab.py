@@ -25,9 +25,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from lab_lsl import CONFIG  # liblsl's config: discovery on this machine only
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = "[multicast]\nResolveScope = machine\nInterfaces = {127.0.0.1}\n[ports]\nIPv6 = disable\n[log]\nlevel = -2\n"
 PROTOCOL = (
     '[experiment]\ninstructions = ""\nrest = 1.0\n'
     '[[block]]\ndoses = [0, 0.5, 1]\nduration = 4.0\nrepeats = 2\norder = "random"\n'

@@ -13,12 +13,12 @@ aborts (what was done is kept).
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 import numpy as np
 
 from realtime.lab import phases
+from realtime.lab.framelog import digest
 from realtime.lab.order import Trial
 from realtime.lab.phases import Phase
 from realtime.lab.protocol import Protocol
@@ -117,9 +117,8 @@ class ProtocolDirector:
         self.shown += 1
         marker = " ".join(self.markers) or None
         self.markers = []
-        digest = hashlib.sha256(np.ascontiguousarray(flip.picture).tobytes()).hexdigest()
         trial = phase.trial if phase.name == "trial" else None
-        self.record.frame(flip, at, phase.name, trial, marker, self._patch_white(), digest)
+        self.record.frame(flip, at, phase.name, trial, marker, self._patch_white(), digest(flip.picture))
         self.onset_frames += phase.name == "trial"
         if phase.name == "done":
             self.finished = True

@@ -15,11 +15,14 @@ with a warning and the session goes on, as realtime.run.framelog does.
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+
+import numpy as np
 
 from realtime.errors import UserError, shown
 
@@ -132,3 +135,8 @@ def _typed(row: list[str], line: int, path: Path) -> dict[str, object]:
             wanted = "a whole number" if kind is int else "a number"  # text columns take any text
             raise UserError(f"{path} line {line}: {name} must be {wanted} or n/a, got {shown(text)}") from None
     return typed
+
+
+def digest(rgb: np.ndarray) -> str:
+    """A frame's sha256 as frames.tsv keeps it: of its RGB bytes, HxWx3 uint8, row by row."""
+    return hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).hexdigest()

@@ -8,7 +8,9 @@ from the keys 1-9 or the slider (left/right, return), as the trial's block says.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,15 +53,27 @@ def plan(protocol: Protocol, trials: list[Trial], interactive: bool) -> list[Pha
 
 
 def screen(phase: Phase, protocol: Protocol, size: tuple[int, int], camera: np.ndarray) -> np.ndarray | None:
-    """What a phase shows at `size`; None for a trial (its dream)."""
+    """What a phase shows at `size`; None for a trial (its dream). A still screen is drawn once (text costs
+    milliseconds a frame) and shown again, read-only."""
     if phase.name == "trial":
         return None
     if phase.name == "rest":
-        return rest(protocol.rest_screen, size, camera)
+        return (
+            rest("camera", size, camera)
+            if protocol.rest_screen == "camera"
+            else _drawn(rest, protocol.rest_screen, size)
+        )
     if phase.name == "rating" and phase.trial is not None:
-        return rating(size, phase.trial.rating or "", phase.trial.rating_scale, phase.position)
+        return _drawn(rating, size, phase.trial.rating or "", phase.trial.rating_scale, phase.position)
     words = {"instructions": protocol.instructions, "pause": PAUSED}.get(phase.name, "")
-    return text(size, words, "press space" if phase.name == "instructions" else "")
+    return _drawn(text, size, words, "press space" if phase.name == "instructions" else "")
+
+
+@lru_cache(maxsize=32)
+def _drawn(draw: Callable[..., np.ndarray], *args: object) -> np.ndarray:
+    picture = draw(*args)
+    picture.setflags(write=False)  # shared by every frame that shows it
+    return picture
 
 
 def answer(command: str, phase: Phase) -> float | None:

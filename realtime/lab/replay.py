@@ -11,7 +11,6 @@ This is a player of a kept file: no dream, no show.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -26,7 +25,7 @@ import numpy as np
 
 from realtime.dream.parameter import MAX_SIDE
 from realtime.errors import UserError, reason
-from realtime.lab.framelog import PHASES, LabFrameLog, read_frame_log
+from realtime.lab.framelog import PHASES, LabFrameLog, digest, read_frame_log
 from realtime.lab.lsl import LabStreams
 
 LOSSY = {"h264": "H.264 (lossy)"}  # codec -> how a refusal names it
@@ -67,11 +66,6 @@ def open_session(folder: Path) -> Kept:
     rows = read_frame_log(folder / "frames.tsv")
     model = meta.get("model")
     return Kept(video, codec(video), fps, size, str(model.get("name", "")) if isinstance(model, dict) else "", rows)
-
-
-def digest(rgb: np.ndarray) -> str:
-    """The frame's sha256 as frames.tsv keeps it: of its RGB bytes, HxWx3 uint8, row by row."""
-    return hashlib.sha256(np.ascontiguousarray(rgb).tobytes()).hexdigest()
 
 
 def codec(video: Path) -> str:

@@ -32,9 +32,9 @@ def cross(size: tuple[int, int]) -> np.ndarray:
     return picture
 
 
-def rest(kind: str, size: tuple[int, int], camera: np.ndarray) -> np.ndarray:
+def rest(kind: str, size: tuple[int, int], camera: np.ndarray | None = None) -> np.ndarray:
     """The rest screen: grey, cross, or the camera's frame as it is, scaled to the shown size."""
-    if kind == "camera":
+    if kind == "camera" and camera is not None:
         return fit(camera, size)
     return cross(size) if kind == "cross" else grey(size)
 
